@@ -1,0 +1,55 @@
+"""The Python API: ``chainsim.run(config_or_path, seed=..., replications=...)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .model import ChainModel
+from .results import Replicate, Results
+from .scenario_io import load_scenario
+from .schema import Scenario
+
+
+def load(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Read, resolve (``extends:``, ``--set``) and validate a scenario file."""
+    cfg, _ = load_scenario(Scenario, path, overrides)
+    return cfg
+
+
+def replicate_seeds(seed: int, replications: int) -> list[int]:
+    """Replicate seeds from ``SeedSequence(seed).spawn``: never from the clock."""
+    children = np.random.SeedSequence(seed).spawn(replications)
+    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
+
+
+def run_replicate(cfg: Scenario, seed: int) -> Replicate:
+    model = ChainModel(cfg, rng=seed).run()
+    return Replicate(seed=seed, recorder=model.recorder)
+
+
+def run(config: Scenario | str | Path, seed: int | None = None, replications: int = 1,
+        progress: Callable[[int, int], None] | None = None) -> Results:
+    """Run ``replications`` replicates of a scenario; return the results object.
+
+    ``seed`` defaults to the scenario's seed. Replicate ``i`` always gets the same seed
+    for the same root seed, so results are identical on any machine.
+    """
+    cfg = config if isinstance(config, Scenario) else load(config)
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    root = cfg.seed if seed is None else int(seed)
+    cfg = cfg.model_copy(update={"seed": root})
+    results = Results(config=cfg, seed=root)
+    for i, s in enumerate(replicate_seeds(root, replications)):
+        rep = run_replicate(cfg, s)
+        results.replicates.append(rep)
+        if progress:
+            progress(i + 1, replications)
+    from .calendar import Calendar
+
+    cal = Calendar(cfg.calendar)
+    results.date_end, results.burn_in = cal.date_end, cal.burn_in
+    return results

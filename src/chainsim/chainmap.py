@@ -1,0 +1,69 @@
+"""The chain maps (产业链图谱): segments, supplier→buyer links, missing links.
+
+All chains are flattened into one global segment index so that the firm kernel can use
+plain integer arrays. Missing links (缺链环节) and supplier access are recomputed each
+step from the number of firms producing locally in every segment.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+from numpy.typing import NDArray
+
+from .schema import Chain
+
+
+class ChainIndex:
+    """Global segment numbering and the linked-segment structure of all chains."""
+
+    def __init__(self, chains: dict[str, Chain]) -> None:
+        self.chain_ids = list(chains)
+        self.segment_ids: list[tuple[str, str]] = []  # (chain id, segment id)
+        seg_chain, incumbents, anchors = [], [], []
+        self.graphs: dict[str, nx.DiGraph] = {}
+        offset: dict[tuple[str, str], int] = {}
+        for c, (cid, chain) in enumerate(chains.items()):
+            g = nx.DiGraph()
+            for sid, seg in chain.segments.items():
+                offset[(cid, sid)] = len(self.segment_ids)
+                self.segment_ids.append((cid, sid))
+                seg_chain.append(c)
+                incumbents.append(seg.incumbents)
+                anchors.append(seg.anchor_incumbents)
+                g.add_node(sid, name_en=seg.name_en, name_zh=seg.name_zh)
+            g.add_edges_from(chain.edges)
+            self.graphs[cid] = g
+        n = len(self.segment_ids)
+        self.n_segments = n
+        self.segment_chain: NDArray[np.int32] = np.array(seg_chain, dtype=np.int32)
+        self.chain_industrial: NDArray[np.bool_] = np.array([chains[c].industrial for c in self.chain_ids])
+        self.segment_industrial: NDArray[np.bool_] = self.chain_industrial[self.segment_chain]
+        self.incumbents: NDArray[np.int64] = np.array(incumbents, dtype=np.int64)
+        self.anchor_incumbents: NDArray[np.int64] = np.array(anchors, dtype=np.int64)
+        self.chain_pool_share: NDArray[np.float64] = np.array([chains[c].pool_share for c in self.chain_ids])
+        # Symmetric neighbour matrix: a segment's suppliers and buyers.
+        adj = np.zeros((n, n))
+        for cid, chain in chains.items():
+            for a, b in chain.edges:
+                i, j = offset[(cid, a)], offset[(cid, b)]
+                adj[i, j] = adj[j, i] = 1.0
+        self.neighbours: list[NDArray[np.int64]] = [np.flatnonzero(adj[i]) for i in range(n)]
+        degree = adj.sum(axis=1, keepdims=True)
+        self._access_matrix = adj / np.maximum(degree, 1.0)
+        self.offset = offset
+        self._segments_per_chain = np.bincount(self.segment_chain, minlength=len(self.chain_ids))
+
+    def segments_of_chains(self, chain_ids: list[str]) -> NDArray[np.int64]:
+        wanted = [self.chain_ids.index(c) for c in chain_ids]
+        return np.flatnonzero(np.isin(self.segment_chain, wanted))
+
+    def missing(self, local_producers: NDArray[np.int64], ratio: float) -> NDArray[np.bool_]:
+        """Segments whose local producers number fewer than ``ratio`` × their chain's mean."""
+        per_chain = np.bincount(self.segment_chain, weights=local_producers, minlength=len(self.chain_ids))
+        mean = per_chain / self._segments_per_chain
+        return local_producers < ratio * mean[self.segment_chain]
+
+    def supplier_access(self, present: NDArray[np.bool_]) -> NDArray[np.float64]:
+        """Share of each segment's suppliers and buyers that are present locally."""
+        return self._access_matrix @ present.astype(np.float64)

@@ -1,0 +1,121 @@
+"""The ``chainsim`` command line: run, validate, schema.
+
+User mistakes (a bad scenario file, a bad ``--set``) print one clear message and exit
+with status 2, with no traceback and nothing written to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .outputs import print_summary, write_outputs
+from .scenario_io import ScenarioError
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="chainsim", description="Agent-based model of industry-chain investment promotion (产业链招商).")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a scenario and print a summary")
+    run.add_argument("scenario", help="scenario YAML file, e.g. scenarios/kunming_2023.yaml")
+    run.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
+    run.add_argument("--replications", "-r", type=_positive_int, default=1, help="replicates (default 1)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override one field, e.g. --set parks.anning.land_ha=900 (repeatable)")
+    run.add_argument("--out", type=Path, default=None, help="write summary.json, timeseries.parquet, scenario.resolved.yaml here")
+    run.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the table")
+
+    val = sub.add_parser("validate", help="check a scenario file")
+    val.add_argument("scenario")
+    val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+    sub.add_parser("schema", help="print the scenario JSON Schema (for editors)")
+    return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {value}")
+    return value
+
+
+class _Progress:
+    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+
+    def __init__(self, label: str) -> None:
+        self.label, self.t0, self.tty = label, time.perf_counter(), sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.tty:
+            return
+        width = 30
+        fill = int(width * done / total)
+        elapsed = time.perf_counter() - self.t0
+        sys.stderr.write(f"\r{self.label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total}  {elapsed:5.1f}s")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .api import load, run
+
+    cfg = load(args.scenario, args.overrides)
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise ScenarioError(f"--out {args.out}: exists and is not a directory", path=str(args.out))
+    results = run(cfg, seed=args.seed, replications=args.replications, progress=_Progress("replicates"))
+    summary = results.summary()
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        print_summary(summary, results.config)
+    if args.out is not None:
+        written = write_outputs(args.out, results, summary)
+        print(f"\nwrote {', '.join(p.name for p in written)} to {args.out}/")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .api import load
+
+    cfg = load(args.scenario, args.overrides)
+    print(f"{args.scenario}: valid scenario '{cfg.name}' ({len(cfg.chains)} chains, {len(cfg.parks)} parks, "
+          f"{len(cfg.events)} events, pool of {cfg.population.pool_size:,} firms)")
+    return 0
+
+
+def _schema(_: argparse.Namespace) -> int:
+    from .schema import Scenario
+
+    schema = Scenario.model_json_schema()
+    schema["properties"]["extends"] = {"type": "string", "description": "Path of a scenario file this one overrides (relative to this file)."}
+    print(json.dumps(schema, indent=2, ensure_ascii=False))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler = {"run": _run, "validate": _validate, "schema": _schema}[args.command]
+    try:
+        return handler(args)
+    except ScenarioError as err:
+        print(f"chainsim: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\nchainsim: interrupted; nothing was written.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

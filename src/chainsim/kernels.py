@@ -1,0 +1,117 @@
+"""Pure array kernels of the firm pipeline (no Mesa, no model state).
+
+Each function takes arrays and uniforms and returns arrays; the model decides which
+firms to pass and writes the results back. Uniforms come from :mod:`chainsim.rng`, so
+every kernel is deterministic given its inputs and can be tested on hand-built arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import gammaincinv, ndtri, pdtr
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+Bool = NDArray[np.bool_]
+
+ATTEMPTS = 4  # candidate draws per wanted firm when sampling the pool
+
+
+def poisson_from_uniform(lam: F64 | float, u: F64) -> I64:
+    """Poisson(lam) counts by inversion of one uniform each (exact; normal approximation
+    with continuity correction above lam = 1000)."""
+    lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
+    if lam.size == 0:
+        return np.zeros(u.shape, dtype=np.int64)
+    top = float(lam.max())
+    if top > 1000.0:
+        approx = np.floor(lam + np.sqrt(lam) * ndtri(np.clip(u, 1e-12, 1 - 1e-12)) + 0.5)
+        small = poisson_from_uniform(np.minimum(lam, 1000.0), u)
+        return np.where(lam > 1000.0, np.maximum(approx, 0), small).astype(np.int64)
+    out = np.zeros(u.shape, dtype=np.int64)
+    some = np.flatnonzero(u > np.exp(-lam))  # k = 0 otherwise: most draws when lam is small
+    if len(some):
+        kmax = int(top + 8.0 * np.sqrt(top) + 10.0)
+        cdf = pdtr(np.arange(kmax)[None, :], lam.ravel()[some, None])
+        out.ravel()[some] = (cdf < u.ravel()[some, None]).sum(axis=1)
+    return out
+
+
+def gamma_days(mean_days: F64 | float, shape: float, u: F64) -> F64:
+    """Gamma-distributed durations with the given mean, by inversion (CRN-friendly)."""
+    if shape <= 0:
+        raise ValueError("shape must be positive")
+    return gammaincinv(shape, np.clip(u, 1e-12, 1 - 1e-12)) * (np.asarray(mean_days) / shape)
+
+
+def positions_uniform(u: F64, first: I64, counts: I64, group: I64) -> I64:
+    """Positions (in a group-sorted order) drawn uniformly within each firm's group."""
+    return first[group] + np.minimum((u * counts[group]).astype(np.int64), np.maximum(counts[group] - 1, 0))
+
+
+def positions_weighted(u: F64, cumw: F64, first: I64, counts: I64, group: I64) -> I64:
+    """Positions drawn with probability ∝ weight within each group.
+
+    ``cumw`` is the inclusive cumulative weight along the group-sorted order.
+    """
+    lo_pos, hi_pos = first[group], first[group] + counts[group] - 1
+    lo = np.where(lo_pos > 0, cumw[np.maximum(lo_pos - 1, 0)], 0.0)
+    target = lo + u * (cumw[hi_pos] - lo)
+    pos = np.searchsorted(cumw, target, side="right")
+    return np.clip(pos, lo_pos, hi_pos)
+
+
+def first_available(candidates: I64, available: Bool, return_rows: bool = False):
+    """From a (wanted, attempts) table of slots, the first available slot of each row,
+    with rows that found none and later duplicates dropped (draw order is kept).
+    With ``return_rows``, also the row each chosen slot came from."""
+    rows = np.flatnonzero(available.any(axis=1)) if candidates.size else np.zeros(0, dtype=np.int64)
+    pick = candidates[rows, available[rows].argmax(axis=1)]
+    _, first_idx = np.unique(pick, return_index=True)
+    keep = np.sort(first_idx)
+    return (pick[keep], rows[keep]) if return_rows else pick[keep]
+
+
+def gumbel_choice(utility: F64, u: F64) -> I64:
+    """Multinomial-logit choice by Gumbel-max; rows of ``-inf`` everywhere give -1."""
+    g = -np.log(-np.log(np.clip(u, 1e-300, 1 - 1e-16)))
+    score = utility + g
+    choice = score.argmax(axis=1)
+    return np.where(np.isfinite(utility).any(axis=1), choice, -1)
+
+
+def allocate_capacity(park: I64, need: F64, free: F64) -> Bool:
+    """Grant requests in order while each park's free capacity lasts.
+
+    ``park[i]`` is request i's park (−1: none), ``need[i]`` its size. Requests are served
+    first come first served; a request that does not fit is refused even if a later,
+    smaller one would fit (land is allotted in order of application).
+    """
+    granted = np.zeros(park.shape, dtype=bool)
+    valid = park >= 0
+    if not valid.any():
+        return granted
+    idx = np.flatnonzero(valid)
+    order = idx[np.argsort(park[idx], kind="stable")]
+    p = park[order]
+    cum = np.cumsum(need[order])
+    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
+    base = np.repeat(np.r_[0.0, cum[starts[1:] - 1]] if len(starts) > 1 else np.array([0.0]), np.diff(np.r_[starts, len(p)]))
+    within = cum - base
+    # refuse from the first request that overflows onwards (first come, first served)
+    fits = within <= free[p] + 1e-12
+    group_id = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(p)]))
+    overflow_seen = np.zeros(len(p), dtype=bool)
+    bad = ~fits
+    if bad.any():
+        first_bad = np.full(len(starts), len(p))
+        np.minimum.at(first_bad, group_id[bad], np.flatnonzero(bad))
+        overflow_seen = np.arange(len(p)) >= first_bad[group_id]
+    granted[order] = ~overflow_seen
+    return granted
+
+
+def pay_instalments(left: F64, rate_per_day: F64, days: float) -> F64:
+    """Funds arriving over ``days`` of construction, never more than what is left."""
+    return np.minimum(left, rate_per_day * days)

@@ -1,0 +1,129 @@
+"""Results of R replicates: the ``summary.json`` contract and the time series.
+
+Every metric is ``{"mean": x, "ci95": [lo, hi]}``: the mean over replicates and the
+2.5–97.5 percentile range of the replicate values (``[x, x]`` when R = 1). The contract
+is documented in ``docs/outputs.md``; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from .firms import SOURCE_NAMES, STAGE_NAMES
+from .records import BASE_FLOWS, F, FLOWS, Recorder
+from .schema import Scenario
+
+PERIOD_METRICS = [
+    "signings", "signing_value_yi", "signings_ge_10yi", "industrial_signings_ge_1yi",
+    "industrial_signing_value_yi", "industrial_signings_ge_10yi", "funds_in_place_yi",
+    "industrial_funds_in_place_yi", "fdi_usd_yi", "landed", "producing",
+    "city_leader_trips", "county_leader_trips", "contacts", "registered", "lost",
+]
+assert set(PERIOD_METRICS) <= set(BASE_FLOWS)
+
+
+def stat(values: list[float] | np.ndarray) -> dict[str, Any]:
+    """Mean and 2.5–97.5 percentile range across replicates (NaN-free values → floats)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return {"mean": None, "ci95": [None, None]}
+    if v.size == 1:
+        x = float(v[0])
+        return {"mean": x, "ci95": [x, x]}
+    lo, hi = np.percentile(v, [2.5, 97.5])
+    return {"mean": float(v.mean()), "ci95": [float(lo), float(hi)]}
+
+
+def config_hash(cfg: Scenario) -> str:
+    text = json.dumps(cfg.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass
+class Replicate:
+    seed: int
+    recorder: Recorder
+
+
+@dataclass
+class Results:
+    config: Scenario
+    seed: int
+    replicates: list[Replicate] = field(default_factory=list)
+    date_end: np.ndarray | None = None
+    burn_in: int = 0
+
+    # ----------------------------------------------------------------- per replicate
+    def period_values(self, period: str, metric: str) -> np.ndarray:
+        p = self.config.reporting.periods[period]
+        mask = (self.date_end >= np.datetime64(p.start, "D")) & (self.date_end <= np.datetime64(p.end, "D"))
+        return np.array([r.recorder.flows[mask, F[metric]].sum() for r in self.replicates])
+
+    # ----------------------------------------------------------------- summary
+    def summary(self) -> dict[str, Any]:
+        from . import __version__
+
+        cfg = self.config
+        periods = {}
+        for name in cfg.reporting.periods:
+            block = {m: stat(self.period_values(name, m)) for m in PERIOD_METRICS}
+            block["signings_by_source"] = {s: stat(self.period_values(name, f"signings_by_source.{s}")) for s in SOURCE_NAMES}
+            periods[name] = block
+        cohorts = {}
+        for c, (name, co) in enumerate(cfg.reporting.cohorts.items()):
+            signed = np.array([r.recorder.cohort_signed[c] for r in self.replicates], dtype=float)
+            landed = np.array([r.recorder.cohort_landed[c] for r in self.replicates], dtype=float)
+            producing = np.array([r.recorder.cohort_producing[c] for r in self.replicates], dtype=float)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cohorts[name] = {
+                    "signed": stat(signed), "landed": stat(landed),
+                    "landing_rate": stat(np.where(signed > 0, landed / signed, np.nan)),
+                    "producing_rate": stat(np.where(signed > 0, producing / signed, np.nan)),
+                    "as_of": co.as_of.isoformat(),
+                    "filter": {"signed_from": co.signed_from.isoformat(), "signed_until": co.signed_until.isoformat(),
+                               "min_value_yi": co.min_value_yi, "industrial_only": co.industrial_only,
+                               "landed_means": "entered construction on or before as_of, even if lost later"},
+                }
+        events = {eid: {"date": e.date.isoformat(),
+                        "signings": stat([r.recorder.event_signings[eid] for r in self.replicates]),
+                        "signing_value_yi": stat([r.recorder.event_value_yi[eid] for r in self.replicates])}
+                  for eid, e in cfg.events.items()}
+        meds = [r.recorder.median_durations() for r in self.replicates]
+        durations = {g: {k: stat([m[g][k] for m in meds]) for k in meds[0][g]} for g in ("commissioned", "other")}
+        return {
+            "scenario": cfg.name, "config_hash": config_hash(cfg), "chainsim_version": __version__,
+            "seed": self.seed, "replications": len(self.replicates),
+            "periods": periods, "cohorts": cohorts, "events": events, "durations": durations,
+        }
+
+    # ----------------------------------------------------------------- time series
+    def timeseries(self) -> pa.Table:
+        n = len(self.date_end)
+        cols: dict[str, Any] = {
+            "replicate": np.repeat(np.arange(len(self.replicates)), n),
+            "step": np.tile(np.arange(n), len(self.replicates)),
+            "date": np.tile(self.date_end.astype("datetime64[D]"), len(self.replicates)),
+            "burn_in": np.tile(np.arange(n) < self.burn_in, len(self.replicates)),
+        }
+        stages = np.concatenate([r.recorder.stages for r in self.replicates])
+        for i, name in enumerate(STAGE_NAMES):
+            cols[f"n_{name}"] = stages[:, i]
+        flows = np.concatenate([r.recorder.flows for r in self.replicates])
+        for name in FLOWS:
+            cols[name.replace(".", "_")] = flows[:, F[name]]
+        return pa.table(cols)
+
+
+def growth(summary: dict[str, Any], metric: str, period: str, base: str) -> float:
+    """Year-on-year growth as the ratio of two periods' means, minus one."""
+    a = summary["periods"][period][metric]["mean"]
+    b = summary["periods"][base][metric]["mean"]
+    return a / b - 1.0 if b else math.nan

@@ -1,0 +1,94 @@
+"""Counter-based random streams: common random numbers without drawing for the pool.
+
+A draw is a pure function of ``(root seed, stream name, step, key)``: the key is a firm
+slot for per-firm decisions, or an order/draw counter for team decisions. Two runs that
+differ in one lever therefore give a firm the same number for the same decision at the
+same step (common random numbers, MODEL.md "Randomness"), on any machine, backend or
+worker count, and a step costs only as many draws as firms that need one. A draw is
+SplitMix64's output for counter ``key`` of a generator whose state is a hash of (seed,
+stream, step); NumPy's uint64 arithmetic wraps modulo 2**64.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+from numpy.typing import NDArray
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN = 0x9E3779B97F4A7C15
+_MASK = (1 << 64) - 1
+_TO_UNIT = 1.0 / float(1 << 53)
+
+
+def _mix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    x = x ^ (x >> np.uint64(30))
+    x = x * _M1
+    x = x ^ (x >> np.uint64(27))
+    x = x * _M2
+    return x ^ (x >> np.uint64(31))
+
+
+def _mix_int(x: int) -> int:
+    x &= _MASK
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & _MASK
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
+
+
+def _as_u64(a: NDArray[np.integer]) -> NDArray[np.uint64]:
+    a = np.asarray(a)
+    return a.view(np.uint64) if a.dtype == np.int64 else a.astype(np.uint64, copy=False)
+
+
+def _to_unit(x: NDArray[np.uint64]) -> NDArray[np.float64]:
+    return (x >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+
+
+class Stream:
+    """A named stream of uniforms in [0, 1), addressed by (step, key)."""
+
+    __slots__ = ("name", "_base")
+
+    def __init__(self, seed: int, name: str) -> None:
+        digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+        self.name = name
+        self._base = _mix_int(_mix_int(seed) ^ int.from_bytes(digest, "little"))
+
+    def _step_key(self, step: int) -> np.uint64:
+        return np.uint64(_mix_int(self._base + (step + 1) * _GOLDEN))
+
+    def uniform(self, step: int, keys: NDArray[np.integer]) -> NDArray[np.float64]:
+        """One uniform per key; the same (step, key) always gives the same number."""
+        return _to_unit(_mix(_as_u64(keys) * np.uint64(_GOLDEN) + self._step_key(step)))
+
+    def uniform_at(self, steps: NDArray[np.integer], keys: NDArray[np.integer]) -> NDArray[np.float64]:
+        """Like :meth:`uniform` for many steps at once (``steps[i]`` with ``keys[i]``):
+        used to plan a whole run's exogenous draws at start-up with the same numbers."""
+        step_keys = _mix(np.uint64(self._base) + (_as_u64(steps) + np.uint64(1)) * np.uint64(_GOLDEN))
+        return _to_unit(_mix(_as_u64(keys) * np.uint64(_GOLDEN) + step_keys))
+
+    def uniform_range(self, step: int, n: int, offset: int = 0) -> NDArray[np.float64]:
+        """``n`` uniforms for keys offset … offset+n-1 (team decisions, sampling)."""
+        return self.uniform(step, np.uint64(offset & _MASK) + np.arange(n, dtype=np.uint64))
+
+
+class Streams:
+    """The model's named streams, created once from the root seed."""
+
+    NAMES = (
+        "contact_sampling", "target_choice", "trip_destination", "poisson_counts", "engage",
+        "negotiate", "after_signing", "event_close", "duration", "park_choice", "divert", "referral_target",
+    )
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        for name in self.NAMES:
+            setattr(self, name, Stream(seed, name))
+
+    def __getattr__(self, name: str) -> Stream:  # pragma: no cover - typing aid
+        raise AttributeError(f"no random stream named {name!r}; streams: {', '.join(self.NAMES)}")
