@@ -9,7 +9,7 @@ import numpy as np
 
 from .model import ChainModel
 from .results import Replicate, Results
-from .scenario_io import load_scenario
+from .scenario_io import ScenarioError, load_scenario
 from .schema import Scenario
 
 
@@ -41,6 +41,8 @@ def run(config: Scenario | str | Path, seed: int | None = None, replications: in
     if replications < 1:
         raise ValueError("replications must be at least 1")
     root = cfg.seed if seed is None else int(seed)
+    if not 0 <= root < 2**63:
+        raise ScenarioError(f"--seed {root}: must be a whole number from 0 to 2**63 - 1")
     cfg = cfg.model_copy(update={"seed": root})
     results = Results(config=cfg, seed=root)
     for i, s in enumerate(replicate_seeds(root, replications)):

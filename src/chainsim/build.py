@@ -70,7 +70,7 @@ def acquire_land(m: ChainModel, step: int) -> None:
     day = np.maximum(f.due_day[ok], m.day - m.calendar.step_days)
     f.stage[ok] = Stage.LAND
     f.land_day[ok] = day
-    m.recorder.durations("signing_to_land_days", day - f.signed_day[ok], f.served[ok], day)
+    m.recorder.durations("signing_to_land_days", day - f.signed_day[ok], f.served[ok], f.value_yi[ok], day)
     if m.reform_active["land_and_build"][step]:
         f.due_day[ok] = day
     else:
@@ -108,9 +108,9 @@ def start_production(m: ChainModel, step: int) -> None:
     m.parks.add_producers(f.park[slots].astype(np.int64), f.chain[slots])
     rec.add(step, "producing", len(slots))
     rec.cohort_hits(f.cohorts[slots], day, m._cohort_as_of, rec.cohort_producing)
-    served = f.served[slots]
-    rec.durations("signing_to_production_days", day - f.signed_day[slots], served, day)
-    rec.durations("construction_to_production_days", day - f.construction_day[slots], served, day)
+    served, value = f.served[slots], f.value_yi[slots]
+    rec.durations("signing_to_production_days", day - f.signed_day[slots], served, value, day)
+    rec.durations("construction_to_production_days", day - f.construction_day[slots], served, value, day)
 
 
 def drop_out(m: ChainModel, step: int) -> None:

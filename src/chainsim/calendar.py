@@ -63,5 +63,5 @@ def spread_evenly(total: float, n: int) -> NDArray[np.int64]:
     """Split ``total`` events over ``n`` steps as integers whose sum is round(total)."""
     if n <= 0:
         return np.zeros(0, dtype=np.int64)
-    cum = np.floor(total * np.arange(n + 1) / n + 1e-9).astype(np.int64)
+    cum = np.floor(total * np.arange(n + 1) / n + 0.5).astype(np.int64)
     return np.diff(cum)

@@ -20,7 +20,7 @@ class ChainIndex:
     def __init__(self, chains: dict[str, Chain]) -> None:
         self.chain_ids = list(chains)
         self.segment_ids: list[tuple[str, str]] = []  # (chain id, segment id)
-        seg_chain, incumbents, anchors = [], [], []
+        seg_chain, incumbents, anchors, weights = [], [], [], []
         self.graphs: dict[str, nx.DiGraph] = {}
         offset: dict[tuple[str, str], int] = {}
         for c, (cid, chain) in enumerate(chains.items()):
@@ -31,6 +31,7 @@ class ChainIndex:
                 seg_chain.append(c)
                 incumbents.append(seg.incumbents)
                 anchors.append(seg.anchor_incumbents)
+                weights.append(seg.pool_weight)
                 g.add_node(sid, name_en=seg.name_en, name_zh=seg.name_zh)
             g.add_edges_from(chain.edges)
             self.graphs[cid] = g
@@ -42,6 +43,12 @@ class ChainIndex:
         self.incumbents: NDArray[np.int64] = np.array(incumbents, dtype=np.int64)
         self.anchor_incumbents: NDArray[np.int64] = np.array(anchors, dtype=np.int64)
         self.chain_pool_share: NDArray[np.float64] = np.array([chains[c].pool_share for c in self.chain_ids])
+        w = np.array(weights)
+        within = w / np.bincount(self.segment_chain, weights=w)[self.segment_chain]
+        # chain c's segments occupy (c, c + 1] of this cumulative scale: one searchsorted
+        # of (chain + u) finds a firm's segment
+        self.segment_cum: NDArray[np.float64] = self.segment_chain + np.concatenate(
+            [np.cumsum(within[self.segment_chain == c]) for c in range(len(self.chain_ids))])
         # Symmetric neighbour matrix: a segment's suppliers and buyers.
         adj = np.zeros((n, n))
         for cid, chain in chains.items():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -72,8 +73,10 @@ def _run(args: argparse.Namespace) -> int:
     from .api import load, run
 
     cfg = load(args.scenario, args.overrides)
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        raise ScenarioError(f"--out {args.out}: exists and is not a directory", path=str(args.out))
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise ScenarioError(f"--seed {args.seed}: must be a whole number from 0 to 2**63 - 1")
+    if args.out is not None:
+        _check_out(args.out)
     results = run(cfg, seed=args.seed, replications=args.replications, progress=_Progress("replicates"))
     summary = results.summary()
     if args.json:
@@ -84,6 +87,18 @@ def _run(args: argparse.Namespace) -> int:
         written = write_outputs(args.out, results, summary)
         print(f"\nwrote {', '.join(p.name for p in written)} to {args.out}/")
     return 0
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an --out that cannot become a directory, before any work is done."""
+    for parent in (out, *out.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                where = "" if parent == out else f" ({parent} is a file)"
+                raise ScenarioError(f"--out {out}: exists and is not a directory{where}")
+            if not os.access(parent, os.W_OK):
+                raise ScenarioError(f"--out {out}: {parent} is not writable")
+            return
 
 
 def _validate(args: argparse.Namespace) -> int:

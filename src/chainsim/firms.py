@@ -70,10 +70,8 @@ class Firms:
 
         # --- static attributes -------------------------------------------------
         self.chain = _categorical(draw("chain"), index.chain_pool_share).astype(np.int32)
-        seg_first = np.searchsorted(index.segment_chain, np.arange(len(index.chain_ids)))
-        seg_count = np.bincount(index.segment_chain, minlength=len(index.chain_ids))
-        u_seg = draw("segment")
-        self.segment = (seg_first[self.chain] + np.floor(u_seg * seg_count[self.chain])).astype(np.int32)
+        pos = np.searchsorted(index.segment_cum, self.chain + draw("segment"), side="right")
+        self.segment = np.minimum(pos, index.n_segments - 1).astype(np.int32)
         regions = list(cfg.population.regions.values())
         self.region = _categorical(draw("region"), np.array([r.pool_share for r in regions])).astype(np.int16)
         foreign_share = np.array([r.foreign_entity_share for r in regions])

@@ -30,7 +30,7 @@ def poisson_from_uniform(lam: F64 | float, u: F64) -> I64:
         small = poisson_from_uniform(np.minimum(lam, 1000.0), u)
         return np.where(lam > 1000.0, np.maximum(approx, 0), small).astype(np.int64)
     out = np.zeros(u.shape, dtype=np.int64)
-    some = np.flatnonzero(u > np.exp(-lam))  # k = 0 otherwise: most draws when lam is small
+    some = np.flatnonzero(u > pdtr(0, lam))  # k = 0 otherwise: most draws when lam is small
     if len(some):
         kmax = int(top + 8.0 * np.sqrt(top) + 10.0)
         cdf = pdtr(np.arange(kmax)[None, :], lam.ravel()[some, None])
@@ -59,6 +59,11 @@ def positions_weighted(u: F64, cumw: F64, first: I64, counts: I64, group: I64) -
     lo = np.where(lo_pos > 0, cumw[np.maximum(lo_pos - 1, 0)], 0.0)
     target = lo + u * (cumw[hi_pos] - lo)
     pos = np.searchsorted(cumw, target, side="right")
+    # u rounding up to the group's total would step past the group: take the last item
+    # with weight instead (never a zero-weight one)
+    past = pos > hi_pos
+    if past.any():
+        pos[past] = np.searchsorted(cumw, target[past], side="left")
     return np.clip(pos, lo_pos, hi_pos)
 
 
@@ -66,7 +71,10 @@ def first_available(candidates: I64, available: Bool, return_rows: bool = False)
     """From a (wanted, attempts) table of slots, the first available slot of each row,
     with rows that found none and later duplicates dropped (draw order is kept).
     With ``return_rows``, also the row each chosen slot came from."""
-    rows = np.flatnonzero(available.any(axis=1)) if candidates.size else np.zeros(0, dtype=np.int64)
+    if candidates.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return (empty, empty) if return_rows else empty
+    rows = np.flatnonzero(available.any(axis=1))
     pick = candidates[rows, available[rows].argmax(axis=1)]
     _, first_idx = np.unique(pick, return_index=True)
     keep = np.sort(first_idx)
@@ -85,30 +93,14 @@ def allocate_capacity(park: I64, need: F64, free: F64) -> Bool:
     """Grant requests in order while each park's free capacity lasts.
 
     ``park[i]`` is request i's park (−1: none), ``need[i]`` its size. Requests are served
-    first come first served; a request that does not fit is refused even if a later,
-    smaller one would fit (land is allotted in order of application).
+    first come first served; a request that does not fit is refused, and so is every later
+    request for that park (land is allotted in order of application).
     """
     granted = np.zeros(park.shape, dtype=bool)
-    valid = park >= 0
-    if not valid.any():
-        return granted
-    idx = np.flatnonzero(valid)
-    order = idx[np.argsort(park[idx], kind="stable")]
-    p = park[order]
-    cum = np.cumsum(need[order])
-    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
-    base = np.repeat(np.r_[0.0, cum[starts[1:] - 1]] if len(starts) > 1 else np.array([0.0]), np.diff(np.r_[starts, len(p)]))
-    within = cum - base
-    # refuse from the first request that overflows onwards (first come, first served)
-    fits = within <= free[p] + 1e-12
-    group_id = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(p)]))
-    overflow_seen = np.zeros(len(p), dtype=bool)
-    bad = ~fits
-    if bad.any():
-        first_bad = np.full(len(starts), len(p))
-        np.minimum.at(first_bad, group_id[bad], np.flatnonzero(bad))
-        overflow_seen = np.arange(len(p)) >= first_bad[group_id]
-    granted[order] = ~overflow_seen
+    for p in np.unique(park[park >= 0]):  # a handful of parks: one small cumsum each
+        mine = np.flatnonzero(park == p)
+        fits = np.cumsum(need[mine]) <= free[p] + 1e-12
+        granted[mine] = np.logical_and.accumulate(fits)
     return granted
 
 

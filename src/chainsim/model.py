@@ -89,12 +89,13 @@ class ChainModel(mesa.Model):
         self.event_teams = []
         for eid, e in cfg.events.items():
             lever = getattr(s, e.lever)
-            on = lever.enabled and bool(cal.lever_mask(lever.active_from, lever.active_until)[min(cal.step_of(e.date), cal.n_steps - 1)])
+            on = e.enabled and lever.enabled and bool(cal.lever_mask(lever.active_from, lever.active_until)[min(cal.step_of(e.date), cal.n_steps - 1)])
             self.event_teams.append(EventTeam(self, eid, e, cal, on))
         cm = s.commissioners
-        self.office = CommissionerOffice(self, cm.slots, cm.min_value_yi, cal.lever_mask(cm.active_from, cm.active_until) & cm.enabled)
-        rf = cm.reforms
-        self.reform_active = {name: cal.lever_mask(r.active_from, r.active_until) & r.enabled
+        service_on = cal.lever_mask(cm.active_from, cm.active_until) & cm.enabled
+        self.office = CommissionerOffice(self, cm.slots, cm.min_value_yi, service_on)
+        rf = cm.reforms  # the reforms belong to the service strategy: off when it is off
+        self.reform_active = {name: cal.lever_mask(r.active_from, r.active_until) & r.enabled & service_on
                               for name, r in (("land_and_build", rf.land_and_build), ("missing_docs", rf.missing_docs), ("full_agency", rf.full_agency))}
         self.organic_key = team_key("organic")
         shares = np.array([r.pool_share for r in cfg.population.regions.values()])
@@ -102,7 +103,7 @@ class ChainModel(mesa.Model):
         self._draw_organic_arrivals()
 
         rep = cfg.reporting
-        self.recorder = Recorder(cal.n_steps, list(cfg.events), list(rep.cohorts), float(cal.day_of(cfg.calendar.start_date) - 1))
+        self.recorder = Recorder(cal.n_steps, idx.n_segments, list(cfg.events), list(rep.cohorts), float(cal.day_of(cfg.calendar.start_date) - 1))
         self._cohorts = list(rep.cohorts.values())
         self._cohort_as_of = np.array([cal.day_of(c.as_of) for c in self._cohorts], dtype=np.float64)
 
@@ -143,6 +144,7 @@ class ChainModel(mesa.Model):
         local = self.index.incumbents + self.producing_by_segment
         self.missing = self.index.missing(local, self.config.strategies.chain_based.missing_link_ratio)
         self.access = self.index.supplier_access(~self.missing)
+        self.recorder.missing[self.step_no] = self.missing
 
     def contact(self, step: int) -> None:
         orders: list[ContactOrder] = []

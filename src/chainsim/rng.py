@@ -41,7 +41,7 @@ def _mix_int(x: int) -> int:
 
 
 def _as_u64(a: NDArray[np.integer]) -> NDArray[np.uint64]:
-    a = np.asarray(a)
+    a = np.atleast_1d(a)  # 0-d arithmetic would warn about the intended wrap-around
     return a.view(np.uint64) if a.dtype == np.int64 else a.astype(np.uint64, copy=False)
 
 

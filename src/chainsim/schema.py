@@ -16,7 +16,8 @@ import datetime as dt
 from typing import Annotated, Literal
 
 import networkx as nx
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -94,6 +95,7 @@ class Population(Frozen):
 
 # --------------------------------------------------------------------------- chains
 class Segment(Labelled):
+    pool_weight: float = Field(1.0, gt=0.0, le=100.0, description="Relative share of the chain's candidate firms in this segment. Missing links (缺链) are thin segments: few firms nationally would come, so untargeted promotion rarely reaches them. Assumption.")
     incumbents: int = Field(0, ge=0, le=100_000, description="Firms already producing locally in this segment at the start. Assumption.")
     anchor_incumbents: int = Field(0, ge=0, le=100_000, description="Anchor firms (龙头企业) among the incumbents. Assumption.")
 
@@ -224,7 +226,9 @@ class Reforms(Frozen):
 
 
 class Commissioners(Window):
-    """首席服务专员 (F14): slots assigned to the largest signed projects."""
+    """The service strategy: 首席服务专员 (F14), slots assigned to the largest signed
+    projects, and the three reforms (F15). ``enabled: false`` switches off all of it;
+    ``slots: 0`` or a reform's own ``enabled: false`` switches off one part."""
 
     enabled: bool = True
     slots: int = Field(21, ge=0, le=100_000, description="Commissioner slots (F14: 21 large group projects).")
@@ -241,6 +245,7 @@ class Strategies(Frozen):
 
 
 class Event(Labelled):
+    enabled: bool = Field(True, description="Switch the event off (e.g. in a counterfactual overlay).")
     date: dt.date
     lever: Literal["leader_led", "chain_based"] = Field(description="Strategy the event belongs to; it runs only while that strategy is on.")
     target_regions: list[Id] = Field(default_factory=list, description="Origins invited (empty = all).")
@@ -307,31 +312,36 @@ class Scenario(Frozen):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
+        """Names used in one place must exist in another; each error keeps its field path
+        so that the loader can point at the file and line."""
         regions, chains = set(self.population.regions), set(self.chains)
-        errors: list[str] = []
+        errors: list[tuple[tuple, str]] = []
 
-        def need(kind: str, where: str, names: list[str] | dict, known: set[str]) -> None:
-            for name in names:
+        def need(kind: str, loc: tuple, names: list[str] | dict, known: set[str]) -> None:
+            for i, name in enumerate(names):
                 if name not in known:
-                    errors.append(f"{where}: unknown {kind} '{name}' (known: {', '.join(sorted(known))})")
+                    where = loc + ((name,) if isinstance(names, dict) else (i,))
+                    errors.append((where, f"unknown {kind} '{name}'; known: {', '.join(sorted(known))}"))
 
         total = sum(c.pool_share for c in self.chains.values())
         if abs(total - 1.0) > 1e-6:
-            errors.append(f"chains: pool_share values must sum to 1 (they sum to {total:.6f})")
+            errors.append((("chains",), f"pool_share values of the chains must sum to 1 (they sum to {total:.6f})"))
         for pid, park in self.parks.items():
-            need("chain", f"parks.{pid}.specialisations", park.specialisations, chains)
+            need("chain", ("parks", pid, "specialisations"), park.specialisations, chains)
         for wid, w in self.strategies.leader_led.trips.items():
-            need("region", f"strategies.leader_led.trips.{wid}.destinations", w.destinations, regions)
+            need("region", ("strategies", "leader_led", "trips", wid, "destinations"), w.destinations, regions)
         for gid, g in self.strategies.chain_based.groups.items():
-            need("chain", f"strategies.chain_based.groups.{gid}.chains", g.chains, chains)
+            need("chain", ("strategies", "chain_based", "groups", gid, "chains"), g.chains, chains)
+        cal = self.calendar
         for eid, e in self.events.items():
-            need("region", f"events.{eid}.target_regions", e.target_regions, regions)
-            need("chain", f"events.{eid}.target_chains", e.target_chains, chains)
-            if not (self.calendar.start_date <= e.date <= self.calendar.end_date):
-                errors.append(f"events.{eid}.date: {e.date} is outside the calendar {self.calendar.start_date} … {self.calendar.end_date}")
+            need("region", ("events", eid, "target_regions"), e.target_regions, regions)
+            need("chain", ("events", eid, "target_chains"), e.target_chains, chains)
+            if not (cal.start_date <= e.date <= cal.end_date):
+                errors.append((("events", eid, "date"), f"{e.date} is outside the calendar {cal.start_date} … {cal.end_date}"))
         for name, c in self.reporting.cohorts.items():
-            if c.as_of > self.calendar.end_date:
-                errors.append(f"reporting.cohorts.{name}.as_of: {c.as_of} is after calendar.end_date {self.calendar.end_date}")
+            if c.as_of > cal.end_date:
+                errors.append((("reporting", "cohorts", name, "as_of"), f"{c.as_of} is after calendar.end_date {cal.end_date}"))
         if errors:
-            raise ValueError("; ".join(errors))
+            raise ValidationError.from_exception_data("Scenario", [
+                InitErrorDetails(type=PydanticCustomError("reference", msg), loc=loc, input=None) for loc, msg in errors])
         return self
