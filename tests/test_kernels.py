@@ -129,14 +129,13 @@ def test_poisson_lam_zero_monotone_and_2d_shape():
         np.testing.assert_array_equal(k[r], K.poisson_from_uniform(float(lam[r, 0]), u[r].copy()))
 
 
-# --------------------------------------------------------------------------- gamma_days
-@pytest.mark.parametrize("mean, shape", [(90.0, 2.0), (365.0, 0.7), (30.0, 8.0)])
-def test_gamma_days_mean_and_monotone(mean, shape):
-    d = K.gamma_days(mean, shape, grid(200_000))
+# --------------------------------------------------------------------------- lognormal_days
+@pytest.mark.parametrize("mean,sigma", [(100.0, 0.55), (30.0, 1.0)])
+def test_lognormal_days_mean_and_monotone(mean, sigma):
+    d = K.lognormal_days(mean, sigma, grid(200_000))
     assert abs(d.mean() / mean - 1) < 0.01
-    assert np.all(np.diff(d) >= 0) and d[0] > 0
-    with pytest.raises(ValueError):
-        K.gamma_days(mean, 0.0, grid(3))
+    assert (np.diff(d) >= 0).all()
+    assert np.allclose(K.lognormal_days(mean, 0.0, grid(5)), mean)  # no spread: the mean itself
 
 
 # --------------------------------------------------------------------------- positions
@@ -299,34 +298,44 @@ def test_spread_evenly_rounds_fractional_total():
 @pytest.fixture
 def cal() -> Calendar:
     return Calendar(CalendarConfig(start_date=dt.date(2022, 1, 1), end_date=dt.date(2022, 1, 31),
-                                   step_days=7, burn_in_steps=2))
+                                   step_days=7, burn_in_steps=2, burn_in_step_days=7, burn_in_settle_days=0))
 
 
 def test_calendar_steps_and_dates(cal):
-    assert cal.n_steps == 2 + 5  # 31 reported days -> ceil(31 / 7) = 5 steps
+    # 2 burn-in steps of 7 days, then January 2022 in month-aligned steps: 7, 7, 7, 10 days
+    assert cal.n_steps == 2 + 4
     assert cal.sim_start == dt.date(2021, 12, 18)
-    assert [cal.date(s) for s in range(cal.n_steps)] == [dt.date(2021, 12, 24) + dt.timedelta(days=7 * s)
-                                                         for s in range(7)]  # ... last step ends 2022-02-04
-    assert cal.date(0) == dt.date(2021, 12, 24) and cal.date(cal.n_steps - 1) == dt.date(2022, 2, 4)
+    assert [cal.date(s) for s in range(cal.n_steps)] == [
+        dt.date(2021, 12, 24), dt.date(2021, 12, 31), dt.date(2022, 1, 7), dt.date(2022, 1, 14),
+        dt.date(2022, 1, 21), dt.date(2022, 1, 31)]
+    assert list(cal.step_len) == [7, 7, 7, 7, 7, 10] and np.allclose(cal.scale, cal.step_len / 7)
     assert cal.step_of(dt.date(2022, 1, 1)) == 2 and cal.step_of(dt.date(2021, 12, 31)) == 1
     assert cal.step_of(dt.date(2021, 12, 18)) == 0 and cal.day_of(dt.date(2021, 12, 18)) == 1
+    assert cal.step_of(dt.date(2021, 12, 17)) == -1 and cal.step_of(dt.date(2022, 2, 1)) == cal.n_steps
     for s in range(cal.n_steps):
         d = cal.date(s)
         assert cal.step_of(d) == s and cal.day_of(d) == cal.day_end[s]
         assert cal.step_of(d + dt.timedelta(days=1)) == s + 1
-        assert cal.step_of(d - dt.timedelta(days=cal.step_days - 1)) == s
+        assert cal.step_of(d - dt.timedelta(days=int(cal.step_len[s]) - 1)) == s
+
+
+def test_month_aligned_steps_tile_every_month():
+    from chainsim.calendar import month_aligned_steps
+
+    lengths = month_aligned_steps(dt.date(2022, 1, 1), dt.date(2023, 12, 31), 7)
+    assert sum(lengths) == 730 and len(lengths) == 24 * 4 and set(lengths) <= {7, 8, 9, 10}
+    assert month_aligned_steps(dt.date(2022, 1, 1), dt.date(2022, 12, 31), 31) == [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    assert month_aligned_steps(dt.date(2022, 1, 1), dt.date(2022, 1, 3), 1) == [1, 1, 1]
 
 
 def test_calendar_lever_dates_and_masks(cal):
     start = np.datetime64("2022-01-01")
     assert np.all(cal.lever_date[:2] == start) and np.all(cal.lever_date[2:] > start)
-    np.testing.assert_array_equal(cal.lever_mask(dt.date(2022, 1, 10), dt.date(2022, 1, 25)),
-                                  [0, 0, 0, 1, 1, 0, 0])
-    np.testing.assert_array_equal(cal.lever_mask(None, dt.date(2022, 1, 1)), [1, 1, 0, 0, 0, 0, 0])
-    np.testing.assert_array_equal(cal.lever_mask(dt.date(2022, 1, 2), None), [0, 0, 1, 1, 1, 1, 1])
+    np.testing.assert_array_equal(cal.lever_mask(dt.date(2022, 1, 10), dt.date(2022, 1, 25)), [0, 0, 0, 1, 1, 0])
+    np.testing.assert_array_equal(cal.lever_mask(None, dt.date(2022, 1, 1)), [1, 1, 0, 0, 0, 0])
+    np.testing.assert_array_equal(cal.lever_mask(dt.date(2022, 1, 2), None), [0, 0, 1, 1, 1, 1])
     assert cal.lever_mask(None, None).all()
-    np.testing.assert_array_equal(cal.steps_between(dt.date(2022, 1, 1), dt.date(2022, 1, 21)),
-                                  [0, 0, 1, 1, 1, 0, 0])
+    np.testing.assert_array_equal(cal.steps_between(dt.date(2022, 1, 1), dt.date(2022, 1, 21)), [0, 0, 1, 1, 1, 0])
 
 
 # --------------------------------------------------------------------------- ChainIndex

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import kernels as K
+from .calendar import per_step
 from .firms import Stage
 
 if TYPE_CHECKING:
@@ -23,21 +24,26 @@ if TYPE_CHECKING:
 
 
 def advance(m: ChainModel, step: int) -> None:
-    register(m, step)
-    acquire_land(m, step)
-    break_ground(m, step)
-    start_production(m, step)
+    f = m.firms
+    # Only firms already due can move this step (a due day changes only on a move), so
+    # every transition below looks at this short list, not the whole pipeline.
+    due = m.projects[f.due_day[m.projects] <= m.day]
+    if len(due):
+        register(m, step, _due(m, due, Stage.SIGNED))
+        acquire_land(m, step, _due(m, due, Stage.REGISTERED))
+        break_ground(m, step, _due(m, due, Stage.LAND))
+        start_production(m, step, _due(m, due, Stage.CONSTRUCTION))
+        m.projects = m.projects[f.stage[m.projects] <= Stage.CONSTRUCTION]
     drop_out(m, step)
 
 
-def _due(m: ChainModel, stage: Stage) -> NDArray[np.int64]:
-    slots = m._in_stage(stage)
-    return slots[m.firms.due_day[slots] <= m.day]
+def _due(m: ChainModel, due: NDArray[np.int64], stage: Stage) -> NDArray[np.int64]:
+    f = m.firms
+    return due[(f.stage[due] == stage) & (f.due_day[due] <= m.day)]
 
 
-def register(m: ChainModel, step: int) -> None:
+def register(m: ChainModel, step: int, slots: NDArray[np.int64]) -> None:
     f, p = m.firms, m.config.pipeline
-    slots = _due(m, Stage.SIGNED)
     if len(slots) == 0:
         return
     f.stage[slots] = Stage.REGISTERED
@@ -50,16 +56,16 @@ def register(m: ChainModel, step: int) -> None:
     m.recorder.add(step, "registered", len(slots))
 
 
-def acquire_land(m: ChainModel, step: int) -> None:
+def acquire_land(m: ChainModel, step: int, slots: NDArray[np.int64]) -> None:
     f, parks = m.firms, m.parks
-    slots = _due(m, Stage.REGISTERED)
     if len(slots) == 0:
         return
     slots = slots[np.argsort(f.due_day[slots], kind="stable")]  # first come, first served
     got = parks.acquire(f.park[slots].astype(np.int64), f.land_need_ha[slots], f.mw_need[slots])
     ok, waiting = slots[got], slots[~got]
     if len(waiting):
-        divert = waiting[m.streams.divert.uniform(step, waiting) < m.config.location.divert_prob_per_step]
+        divert_p = per_step(m.config.location.divert_prob_per_step, float(m.calendar.scale[step]))
+        divert = waiting[m.streams.divert.uniform(step, waiting) < divert_p]
         if len(divert):
             u = m.streams.park_choice.uniform(step, (divert[:, None] * 64 + 32 + np.arange(len(parks.parks))).ravel())
             choice = parks.choose(f.chain[divert], f.land_need_ha[divert], u.reshape(len(divert), -1))
@@ -67,7 +73,7 @@ def acquire_land(m: ChainModel, step: int) -> None:
     if len(ok) == 0:
         return
     # a firm that had to wait gets its land now, not on its original due day
-    day = np.maximum(f.due_day[ok], m.day - m.calendar.step_days)
+    day = np.maximum(f.due_day[ok], m.day - m.calendar.step_len[step])
     f.stage[ok] = Stage.LAND
     f.land_day[ok] = day
     m.recorder.durations("signing_to_land_days", day - f.signed_day[ok], f.served[ok], f.value_yi[ok], day)
@@ -77,9 +83,8 @@ def acquire_land(m: ChainModel, step: int) -> None:
         f.due_day[ok] = day + m._duration(step, ok, m.config.pipeline.land_to_construction_days)
 
 
-def break_ground(m: ChainModel, step: int) -> None:
+def break_ground(m: ChainModel, step: int, slots: NDArray[np.int64]) -> None:
     f, rec = m.firms, m.recorder
-    slots = _due(m, Stage.LAND)
     if len(slots) == 0:
         return
     day = f.due_day[slots]
@@ -92,9 +97,8 @@ def break_ground(m: ChainModel, step: int) -> None:
     rec.cohort_hits(f.cohorts[slots], day, m._cohort_as_of, rec.cohort_landed)
 
 
-def start_production(m: ChainModel, step: int) -> None:
+def start_production(m: ChainModel, step: int, slots: NDArray[np.int64]) -> None:
     f, rec = m.firms, m.recorder
-    slots = _due(m, Stage.CONSTRUCTION)
     if len(slots) == 0:
         return
     day = f.due_day[slots]
@@ -115,11 +119,13 @@ def start_production(m: ChainModel, step: int) -> None:
 
 def drop_out(m: ChainModel, step: int) -> None:
     f, p = m.firms, m.config.pipeline
-    st = f.stage[m.active]
-    slots = m.active[(st >= Stage.SIGNED) & (st <= Stage.CONSTRUCTION)]
+    slots = m.projects
     hazard = np.full(len(slots), p.drop_signed_per_step)
     hazard[f.serving[slots]] *= m.config.strategies.commissioners.drop_factor
     if m.reform_active["full_agency"][step]:
         early = f.stage[slots] <= Stage.REGISTERED
         hazard[early] *= m.config.strategies.commissioners.reforms.full_agency_drop_factor
-    m._lose(step, slots[m.streams.after_signing.uniform(step, slots) < hazard])
+    lost = m.streams.after_signing.uniform(step, slots) < per_step(hazard, float(m.calendar.scale[step]))
+    if lost.any():
+        m._lose(step, slots[lost])
+        m.projects = slots[~lost]

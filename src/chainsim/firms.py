@@ -8,6 +8,7 @@ times of the firm's milestones, in simulation days.
 
 from __future__ import annotations
 
+import hashlib
 from enum import IntEnum
 
 import numpy as np
@@ -15,7 +16,6 @@ from numpy.typing import NDArray
 from scipy.special import ndtri
 
 from .chainmap import ChainIndex
-from .rng import Stream
 from .schema import Scenario
 
 NEVER = np.float64(-1e9)  # "no such day" for day-valued arrays
@@ -54,9 +54,33 @@ SOURCE_NAMES = ["leader_trip", "event", "chain_group", "anchor_referral", "organ
 SOURCE_ZH = ["领导招商", "推介活动", "产业链招商组", "龙头企业引荐", "自主来访"]
 
 
-def _categorical(u: NDArray[np.float64], shares: NDArray[np.float64]) -> NDArray[np.int64]:
+def categorical(u: NDArray[np.float64], shares: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Category of each uniform under the given shares."""
     cum = np.cumsum(shares / shares.sum())
-    return np.minimum(np.searchsorted(cum, u, side="right"), len(shares) - 1)
+    cum[-1] = 1.0
+    return invert_cdf(cum, u)
+
+
+def invert_cdf(cum: NDArray[np.float64], x: NDArray[np.float64], per_unit: int = 4096) -> NDArray[np.int64]:
+    """``searchsorted(cum, x, 'right')`` clipped to the last category, through a lookup
+    table: a few passes over a large ``x`` instead of a binary search per element."""
+    top = cum[-1]
+    buckets = max(int(np.ceil(top)) * per_unit, 1)
+    table = np.searchsorted(cum, np.arange(buckets) * (top / buckets), side="right")
+    last = len(cum) - 1
+    cat = np.minimum(table[np.minimum((x * (buckets / top)).astype(np.int64), buckets - 1)], last)
+    while True:  # a bucket may straddle boundaries: step up where x is past the category
+        up = (x >= cum[cat]) & (cat < last)
+        if not up.any():
+            return cat
+        cat += up
+
+
+def _attribute_uniforms(seed: int, name: str, n: int) -> NDArray[np.float64]:
+    """The first ``n`` numbers of the attribute's own PCG64 stream: slot i's attribute
+    depends only on (seed, attribute, i), so a larger pool only appends firms."""
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, key]))).random(n)
 
 
 class Firms:
@@ -65,15 +89,14 @@ class Firms:
     def __init__(self, cfg: Scenario, index: ChainIndex, seed: int) -> None:
         n = cfg.population.pool_size
         self.n = n
-        slots = np.arange(n, dtype=np.uint64)
-        draw = lambda name: Stream(seed, "population/" + name).uniform(-1, slots)  # noqa: E731
+        def draw(name: str) -> NDArray[np.float64]:
+            return _attribute_uniforms(seed, "population/" + name, n)
 
         # --- static attributes -------------------------------------------------
-        self.chain = _categorical(draw("chain"), index.chain_pool_share).astype(np.int32)
-        pos = np.searchsorted(index.segment_cum, self.chain + draw("segment"), side="right")
-        self.segment = np.minimum(pos, index.n_segments - 1).astype(np.int32)
+        self.chain = categorical(draw("chain"), index.chain_pool_share).astype(np.int16)
+        self.segment = invert_cdf(index.segment_cum, self.chain + draw("segment")).astype(np.int16)
         regions = list(cfg.population.regions.values())
-        self.region = _categorical(draw("region"), np.array([r.pool_share for r in regions])).astype(np.int16)
+        self.region = categorical(draw("region"), np.array([r.pool_share for r in regions])).astype(np.int16)
         foreign_share = np.array([r.foreign_entity_share for r in regions])
         self.foreign = draw("funding_channel") < foreign_share[self.region]
         size = cfg.population.project_size
@@ -106,7 +129,7 @@ class Firms:
     # Sorted views for sampling from the pool without scanning it.
     def sorted_by(self, key: NDArray[np.integer], n_groups: int) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """Slots sorted by ``key``, with each group's first position and size."""
-        order = np.argsort(key, kind="stable")
+        order = np.argsort(key, kind="stable")  # stable: the same order on every machine
         counts = np.bincount(key, minlength=n_groups)
         first = np.concatenate(([0], np.cumsum(counts)[:-1]))
         return order, first, counts

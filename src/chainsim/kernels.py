@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import gammaincinv, ndtri, pdtr
+from scipy.special import ndtri, pdtr
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -38,11 +38,22 @@ def poisson_from_uniform(lam: F64 | float, u: F64) -> I64:
     return out
 
 
-def gamma_days(mean_days: F64 | float, shape: float, u: F64) -> F64:
-    """Gamma-distributed durations with the given mean, by inversion (CRN-friendly)."""
-    if shape <= 0:
-        raise ValueError("shape must be positive")
-    return gammaincinv(shape, np.clip(u, 1e-12, 1 - 1e-12)) * (np.asarray(mean_days) / shape)
+def lognormal_days(mean_days: F64 | float, sigma_log: float, u: F64) -> F64:
+    """Log-normal durations with the given mean and log-scale spread, by inversion of one
+    uniform each (so common random numbers carry over to durations)."""
+    z = ndtri(np.clip(u, 1e-12, 1 - 1e-12))
+    return np.asarray(mean_days) * np.exp(sigma_log * z - 0.5 * sigma_log * sigma_log)
+
+
+def competing(p_a: F64 | float, p_b: F64 | float, scale: float = 1.0) -> tuple[F64 | float, F64 | float]:
+    """Two competing per-step risks over a step ``scale`` times the nominal length: the
+    chance to leave by a or by b, as for constant hazards (exact when scale = 1)."""
+    if scale == 1.0:
+        return p_a, p_b
+    total = np.asarray(p_a) + p_b
+    leave = 1.0 - (1.0 - np.minimum(total, 1.0)) ** scale
+    share = np.divide(p_a, total, out=np.zeros_like(total, dtype=float), where=total > 0)
+    return leave * share, leave * (1.0 - share)
 
 
 def positions_uniform(u: F64, first: I64, counts: I64, group: I64) -> I64:
@@ -96,11 +107,12 @@ def allocate_capacity(park: I64, need: F64, free: F64) -> Bool:
     first come first served; a request that does not fit is refused, and so is every later
     request for that park (land is allotted in order of application).
     """
-    granted = np.zeros(park.shape, dtype=bool)
-    for p in np.unique(park[park >= 0]):  # a handful of parks: one small cumsum each
+    valid = park >= 0
+    total = np.bincount(park[valid], weights=need[valid], minlength=len(free))
+    granted = valid.copy()
+    for p in np.flatnonzero(total > free + 1e-12):  # only parks that overflow this step
         mine = np.flatnonzero(park == p)
-        fits = np.cumsum(need[mine]) <= free[p] + 1e-12
-        granted[mine] = np.logical_and.accumulate(fits)
+        granted[mine] = np.logical_and.accumulate(np.cumsum(need[mine]) <= free[p] + 1e-12)
     return granted
 
 

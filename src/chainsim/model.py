@@ -61,7 +61,10 @@ class ChainModel(mesa.Model):
         self.region_ids = list(cfg.population.regions)
         self.step_no = 0
         self.day = 0.0
-        self.active: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        # The active pipeline, in two lists so that each phase touches only its firms:
+        # talks = contacted or negotiating; projects = signed … construction.
+        self.talks: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self.projects: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         self._lost_queue: dict[int, list[NDArray[np.int64]]] = {}
         self.n_producing = 0
         self.n_lost = 0
@@ -84,7 +87,7 @@ class ChainModel(mesa.Model):
         self.chain_active = cal.lever_mask(cb.active_from, cb.active_until) & cb.enabled
         self.sector_groups = [SectorGroup(self, gid, g, idx.segments_of_chains(g.chains), idx.n_segments)
                               for gid, g in cb.groups.items()]
-        self.group_plan = SectorGroupPlan(self.sector_groups, cal.n_steps)
+        self.group_plan = SectorGroupPlan(self.sector_groups, cal.scale)
         self.anchor_liaison = AnchorLiaison(self, idx.neighbours, cb.anchor_referral_prob_per_step)
         self.event_teams = []
         for eid, e in cfg.events.items():
@@ -106,13 +109,14 @@ class ChainModel(mesa.Model):
         self.recorder = Recorder(cal.n_steps, idx.n_segments, list(cfg.events), list(rep.cohorts), float(cal.day_of(cfg.calendar.start_date) - 1))
         self._cohorts = list(rep.cohorts.values())
         self._cohort_as_of = np.array([cal.day_of(c.as_of) for c in self._cohorts], dtype=np.float64)
+        self._cohort_open = np.array([cal.steps_between(c.signed_from, c.signed_until) for c in self._cohorts]).reshape(len(self._cohorts), cal.n_steps)
 
     # ------------------------------------------------------------------ stepping
     def step(self) -> None:
         step = self.step_no
         self.day = float(self.calendar.day_end[step])
         self.recycle(step)
-        self.parks.refill(self.calendar.step_days)
+        self.parks.refill(float(self.calendar.step_len[step]))
         self.chain_state()
         self.contact(step)
         event_signed = self.events(step)
@@ -156,7 +160,7 @@ class ChainModel(mesa.Model):
             precision = self.config.strategies.chain_based.targeting_precision
             orders.append(self.group_plan.plan(step, self.missing, precision))
             anchors = self.index.anchor_incumbents + self.producing_anchors_by_segment
-            orders.append(self.anchor_liaison.plan(step, anchors))
+            orders.append(self.anchor_liaison.plan(step, anchors, float(self.calendar.scale[step])))
         orders.extend(e.plan(step) for e in self.event_teams)
         orders.append(self._plan_organic(step))
         self._execute(step, [o for o in orders if o is not None])
@@ -171,7 +175,7 @@ class ChainModel(mesa.Model):
         """The whole run's organic arrivals (counts and origins), drawn once at start-up."""
         n, key = self.calendar.n_steps, self.organic_key
         steps = np.arange(n)
-        counts = K.poisson_from_uniform(self.config.organic.arrivals_per_step,
+        counts = K.poisson_from_uniform(self.config.organic.arrivals_per_step * self.calendar.scale,
                                         self.streams.poisson_counts.uniform_at(steps, np.full(n, key, dtype=np.uint64)))
         self._organic_offsets = np.concatenate(([0], np.cumsum(counts)))
         arrival_step = np.repeat(steps, counts)
@@ -201,7 +205,7 @@ class ChainModel(mesa.Model):
         f.source[chosen] = row_source[rows]
         f.contact_day[chosen] = self.day
         f.leader_day[chosen[row_leader[rows]]] = self.day
-        self.active = np.concatenate([self.active, chosen])
+        self.talks = np.concatenate([self.talks, chosen])
         self.recorder.add(step, "contacts", len(chosen))
 
     def _candidates(self, order: ContactOrder, u: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -237,23 +241,20 @@ class ChainModel(mesa.Model):
             self._event_sets[eid] = (slots, np.cumsum(f.value_yi[slots] ** e.size_bias))
         return self._event_sets[eid]
 
-    def _in_stage(self, stage: Stage) -> NDArray[np.int64]:
-        return self.active[self.firms.stage[self.active] == stage]
-
     def events(self, step: int) -> NDArray[np.int64]:
         signed = []
         for e in self.event_teams:
             if not e.holds_event(step):
                 continue
             f, cfg = self.firms, e.cfg
-            ready = self._in_stage(Stage.NEGOTIATING)
+            ready = self.talks[f.stage[self.talks] == Stage.NEGOTIATING]
             if cfg.target_regions:
                 ready = ready[np.isin(f.region[ready], [self.region_ids.index(r) for r in cfg.target_regions])]
             if cfg.target_chains:
                 ready = ready[np.isin(f.chain[ready], [self.index.chain_ids.index(c) for c in cfg.target_chains])]
             ready = ready[self.streams.event_close.uniform(step, ready) < self.config.pipeline.event_close_prob]
             f.source[ready] = Source.EVENT
-            f.stage[ready] = Stage.SIGNED  # so that a later event this step cannot take them
+            f.stage[ready] = Stage.SIGNED  # so that the negotiation phase and later events skip them
             self.recorder.event(e.eid, f, ready)
             signed.append(ready)
         return np.concatenate(signed) if signed else np.zeros(0, dtype=np.int64)
@@ -261,17 +262,22 @@ class ChainModel(mesa.Model):
     def negotiate(self, step: int) -> NDArray[np.int64]:
         """Competing risks with one uniform per firm: advance if u < p, drop if p ≤ u < p + q."""
         f, p, s = self.firms, self.config.pipeline, self.streams
-        contacted = self._in_stage(Stage.CONTACTED)
+        scale = float(self.calendar.scale[step])
+        st = f.stage[self.talks]
+        contacted, talking = self.talks[st == Stage.CONTACTED], self.talks[st == Stage.NEGOTIATING]
+        engage_p, drop_p = K.competing(p.engage_prob_per_step, p.drop_contacted_per_step, scale)
         u = s.engage.uniform(step, contacted)
-        engage = u < p.engage_prob_per_step
-        self._lose(step, contacted[~engage & (u < p.engage_prob_per_step + p.drop_contacted_per_step)])
-        talking = self._in_stage(Stage.NEGOTIATING)
+        engage = u < engage_p
+        lost_c = ~engage & (u < engage_p + drop_p)
         f.stage[contacted[engage]] = Stage.NEGOTIATING
         boost = 1.0 + p.leader_boost * np.exp((f.leader_day[talking] - self.day) / p.leader_boost_decay_days)
         hazard = np.minimum(p.sign_prob_per_step * np.exp(p.supplier_access_beta * self.access[f.segment[talking]]) * boost, 1.0)
+        sign_p, drop_p = K.competing(hazard, p.drop_negotiating_per_step, scale)
         u = s.negotiate.uniform(step, talking)
-        sign = u < hazard
-        self._lose(step, talking[~sign & (u < hazard + p.drop_negotiating_per_step)])
+        sign = u < sign_p
+        lost_t = ~sign & (u < sign_p + drop_p)
+        self._lose(step, np.concatenate([contacted[lost_c], talking[lost_t]]))
+        self.talks = np.concatenate([contacted[~lost_c], talking[~(sign | lost_t)]])
         return talking[sign]
 
     def sign(self, step: int, slots: NDArray[np.int64]) -> None:
@@ -286,15 +292,16 @@ class ChainModel(mesa.Model):
         f.due_day[slots] = self.day + self._register_days(step, slots)
         bits = np.zeros(len(slots), dtype=np.uint16)
         for c, co in enumerate(self._cohorts):
-            member = (np.datetime64(co.signed_from) <= self.calendar.date_end[step] <= np.datetime64(co.signed_until))
-            if member:
+            if self._cohort_open[c, step]:
                 ok = f.value_yi[slots] >= co.min_value_yi
                 if co.industrial_only:
                     ok &= f.industrial[slots]
                 bits |= (ok.astype(np.uint16) << c)
         f.cohorts[slots] = bits
-        self.recorder.cohort_signed += [np.count_nonzero((bits >> c) & 1) for c in range(len(self._cohorts))]
+        if bits.any():
+            self.recorder.cohort_signed += [np.count_nonzero((bits >> c) & 1) for c in range(len(self._cohorts))]
         self.recorder.signings(step, f, slots)
+        self.projects = np.concatenate([self.projects, slots])
 
     def _register_days(self, step: int, slots: NDArray[np.int64]) -> NDArray[np.float64]:
         p, rf = self.config.pipeline, self.config.strategies.commissioners.reforms
@@ -307,13 +314,12 @@ class ChainModel(mesa.Model):
 
     def _duration(self, step: int, slots: NDArray[np.int64], mean_days: float) -> NDArray[np.float64]:
         """A stage duration drawn on entry; commissioners shorten it for served firms."""
-        d = K.gamma_days(mean_days, self.config.pipeline.duration_shape, self.streams.duration.uniform(step, slots))
+        d = K.lognormal_days(mean_days, self.config.pipeline.duration_sigma_log, self.streams.duration.uniform(step, slots))
         return np.where(self.firms.serving[slots], d * self.config.strategies.commissioners.duration_factor, d)
 
     def serve(self, step: int) -> None:
         f = self.firms
-        st = f.stage[self.active]
-        pipeline = self.active[(st >= Stage.SIGNED) & (st <= Stage.CONSTRUCTION)]
+        pipeline = self.projects
         in_service = int(np.count_nonzero(f.serving[pipeline]))
         new = self.office.assign(step, pipeline[~f.served[pipeline]], f.value_yi, in_service)
         if len(new):
@@ -326,8 +332,8 @@ class ChainModel(mesa.Model):
 
     def funds(self, step: int) -> None:
         f = self.firms
-        building = self._in_stage(Stage.CONSTRUCTION)
-        days = self.day - np.maximum(f.construction_day[building], self.day - self.calendar.step_days)
+        building = self.projects[f.stage[self.projects] == Stage.CONSTRUCTION]
+        days = self.day - np.maximum(f.construction_day[building], self.day - self.calendar.step_len[step])
         self.pay(step, building, K.pay_instalments(f.funds_left_yi[building], f.funds_rate_yi_per_day[building], days))
 
     def pay(self, step: int, slots: NDArray[np.int64], amount_yi: NDArray[np.float64]) -> None:
@@ -341,10 +347,7 @@ class ChainModel(mesa.Model):
 
     def record(self, step: int) -> None:
         f = self.firms
-        st = f.stage[self.active]
-        keep = (st >= ACTIVE_LO) & (st <= ACTIVE_HI)
-        self.active = self.active[keep]
-        counts = np.bincount(st[keep], minlength=len(Stage))
+        counts = np.bincount(f.stage[self.talks], minlength=len(Stage)) + np.bincount(f.stage[self.projects], minlength=len(Stage))
         counts[Stage.PRODUCING] = self.n_producing
         counts[Stage.LOST] = self.n_lost
         counts[Stage.POOL] = f.n - counts.sum()
@@ -358,5 +361,5 @@ class ChainModel(mesa.Model):
         f.serving[slots] = False
         self.n_lost += len(slots)
         self.recorder.add(step, "lost", len(slots))
-        back = step + int(np.ceil(self.config.population.recontact_after_days / self.calendar.step_days))
+        back = self.calendar.step_at_day(self.day + self.config.population.recontact_after_days)
         self._lost_queue.setdefault(back, []).append(slots)

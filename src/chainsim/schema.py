@@ -52,7 +52,9 @@ class Calendar(Frozen):
     start_date: dt.date = Field(dt.date(2022, 1, 1), description="First reported day. Steps before it are burn-in.")
     end_date: dt.date = Field(dt.date(2023, 8, 31), description="Last simulated day (≥ 2023-08-31 so F5 and F11 fall inside).")
     step_days: int = Field(7, ge=1, le=31, description="Days per step (a week by default).")
-    burn_in_steps: int = Field(156, ge=0, le=5000, description="Steps run before start_date on the levers in force at start_date, so the pipeline is in steady state when reporting starts. Assumption: 3 years > the longest stage chain (contact→production ≈ 2 years).")
+    burn_in_steps: int = Field(65, ge=0, le=5000, description="Steps run before start_date on the levers in force at start_date, so the pipeline is in steady state when reporting starts. Assumption: 5 years, enough for funds and production flows to level off.")
+    burn_in_step_days: int | None = Field(28, ge=1, le=366, description="Length of a burn-in step in days (None: step_days). A coarser spin-up reaches the steady state in fewer steps; hazards and counts are scaled to the step length.")
+    burn_in_settle_days: int = Field(182, ge=0, le=3660, description="After the coarse burn-in steps, this many days run at step_days before start_date, so that the stocks that depend on the step length settle before reporting starts.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Calendar:
@@ -159,7 +161,7 @@ class Pipeline(Frozen):
     land_days: float = Field(150.0, gt=0, le=3650, description="Mean registration → land time (F1: 100 days with a commissioner). Assumption.")
     land_to_construction_days: float = Field(120.0, ge=0, le=3650, description="Mean land → groundbreaking time (PRIORS: 4–6 months before 拿地即开工). Assumption.")
     construction_days: float = Field(330.0, gt=0, le=3650, description="Mean groundbreaking → production time (F13: 110 days with service). Assumption.")
-    duration_shape: float = Field(3.0, gt=0.2, le=100, description="Gamma shape of stage durations (spread). Assumption.")
+    duration_sigma_log: float = Field(0.55, ge=0.0, le=3.0, description="Log-normal spread of stage durations (0.55 ≈ a coefficient of variation of 0.6). Assumption.")
     realisation_share: Share = Field(0.35, description="Share of the agreement value that ever arrives as funds (PRIORS: 10–35 % within a year). Assumption.")
     funds_at_registration_share: Share = Field(0.1, description="Share of the realised value paid in at registration; the rest over construction. Assumption.")
     fx_cny_per_usd: float = Field(7.0, gt=0, le=100, description="Exchange rate for foreign capital (亿美元). 2023 H1 average ≈ 6.9.")

@@ -10,6 +10,7 @@ contact orders. They hold decisions and small state; the firm arrays stay in the
 
 from __future__ import annotations
 
+import datetime as dt
 import zlib
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from .calendar import Calendar, spread_evenly
+from .calendar import Calendar, spread_by_length
 from .firms import Source
 from .kernels import poisson_from_uniform
 from .schema import Event, LeaderLed, SectorGroup as SectorGroupConfig
@@ -66,13 +67,12 @@ class LeaderTeam(mesa.Agent):
             in_window = calendar.steps_between(w.start, w.end)
             shares = np.array([w.destinations.get(r, 0.0) for r in region_ids])
             self.dest_cum[in_window] = np.cumsum(shares / shares.sum())
-            self.trips_per_step[in_window] = spread_evenly(w.trips, int(in_window.sum()))
+            self.trips_per_step[in_window] = spread_by_length(w.trips, calendar.step_len[in_window])
             if w.start <= calendar.cfg.start_date <= w.end and calendar.burn_in:
-                # burn-in runs at the rate of the window in force at start_date
+                # burn-in runs at the rate (trips a day) of the window in force at start_date
                 burn = calendar.date_end < start
                 days = (w.end - w.start).days + 1
-                rate = w.trips * calendar.step_days / days
-                self.trips_per_step[burn] = spread_evenly(rate * burn.sum(), int(burn.sum()))
+                self.trips_per_step[burn] = spread_by_length(w.trips * calendar.step_len[burn].sum() / days, calendar.step_len[burn])
                 self.dest_cum[burn] = self.dest_cum[in_window][0]
         self.trips_per_step[~active] = 0
 
@@ -118,8 +118,9 @@ class SectorGroupPlan:
     """The sector groups' contacts for the whole run: counts and target draws are made
     once at start-up; which segments they hit is decided each step from the missing links."""
 
-    def __init__(self, groups: list[SectorGroup], n_steps: int) -> None:
+    def __init__(self, groups: list[SectorGroup], scale: NDArray[np.float64]) -> None:
         self.groups = groups
+        n_steps = len(scale)
         if not groups:
             return
         streams = groups[0].model.streams
@@ -127,7 +128,7 @@ class SectorGroupPlan:
         keys = np.array([g.key for g in groups], dtype=np.uint64)
         rates = np.array([g.cfg.contacts_per_step for g in groups])
         steps = np.repeat(np.arange(n_steps), G)
-        counts = poisson_from_uniform(np.tile(rates, n_steps), streams.poisson_counts.uniform_at(steps, np.tile(keys, n_steps)))
+        counts = poisson_from_uniform(np.outer(scale, rates).ravel(), streams.poisson_counts.uniform_at(steps, np.tile(keys, n_steps)))
         counts = counts.reshape(n_steps, G)
         self.offsets = np.concatenate(([0], np.cumsum(counts.sum(axis=1))))
         flat = counts.ravel()
@@ -163,8 +164,8 @@ class AnchorLiaison(mesa.Agent):
         width = max(int(self.degree.max()), 1) if len(neighbours) else 1
         self.table = np.array([np.pad(n, (0, width - len(n)), constant_values=i) for i, n in enumerate(neighbours)], dtype=np.int64).reshape(len(neighbours), width)
 
-    def plan(self, step: int, producing_anchors: NDArray[np.int64]) -> ContactOrder | None:
-        lam = producing_anchors * self.prob
+    def plan(self, step: int, producing_anchors: NDArray[np.int64], scale: float = 1.0) -> ContactOrder | None:
+        lam = producing_anchors * (1.0 - (1.0 - self.prob) ** scale)
         segs = np.flatnonzero(lam > 0)
         if len(segs) == 0:
             return None
@@ -189,11 +190,10 @@ class EventTeam(mesa.Agent):
         self.active = active
         n = calendar.n_steps
         self.invites_per_step = np.zeros(n, dtype=np.int64)
-        first = max(calendar.step_of(cfg.date) - int(np.ceil(cfg.outreach_days / calendar.step_days)), 0)
+        first = max(calendar.step_of(cfg.date - dt.timedelta(days=cfg.outreach_days)), 0)
         if active and self.step < n:
-            span = self.step - first
-            if span > 0:
-                self.invites_per_step[first:self.step] = spread_evenly(cfg.outreach_contacts, span)
+            if self.step > first:
+                self.invites_per_step[first:self.step] = spread_by_length(cfg.outreach_contacts, calendar.step_len[first:self.step])
 
     def plan(self, step: int) -> ContactOrder | None:
         k = int(self.invites_per_step[step])
