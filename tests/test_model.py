@@ -162,3 +162,14 @@ def test_every_scenario_file_runs(path):
     assert s["scenario"] == cfg.name
     assert set(s["periods"]) == set(cfg.reporting.periods)
     assert r.timeseries().num_rows == r.replicates[0].recorder.flows.shape[0]
+
+
+def test_trip_schedule_reproduces_reported_counts():
+    """F4: 15 city-leader trips in H1 2023 (12 in all of 2022, assumed); F5: 120 county
+    trips in 2023 to August, 80 in the same months of 2022 — whatever the step grid."""
+    s = run(load(ROOT / "scenarios/kunming_2023.yaml", ["population.pool_size=20000"]), replications=1).summary()
+    p = s["periods"]
+    assert p["2023H1"]["city_leader_trips"]["mean"] == 15
+    assert p["2022H1"]["city_leader_trips"]["mean"] + p["2022H2"]["city_leader_trips"]["mean"] == 12
+    assert p["2023_to_aug"]["county_leader_trips"]["mean"] == 120
+    assert p["2023_to_aug"]["city_leader_trips"]["mean"] == 15 + 5  # the H1 rate continues into July–August

@@ -70,6 +70,15 @@ class Calendar:
             mask &= self.lever_date <= np.datetime64(active_until, "D")
         return mask
 
+    def spread_over(self, total: float, start: dt.date, end: dt.date) -> NDArray[np.int64]:
+        """Per-step counts of ``total`` events spread evenly over the days start … end,
+        counted at each step's last day (integers; those inside the run sum to the
+        window's share of round(total), even when the window runs past the calendar)."""
+        days = (end - start).days + 1
+        covered = np.clip(self.day_end - (self.day_of(start) - 1), 0, days)
+        cum = np.floor(total * covered / days + 0.5).astype(np.int64)
+        return np.diff(np.concatenate(([0], cum)))
+
     def date(self, step: int) -> dt.date:
         return self.sim_start + dt.timedelta(days=int(self.day_end[step]) - 1)
 

@@ -67,7 +67,7 @@ class LeaderTeam(mesa.Agent):
             in_window = calendar.steps_between(w.start, w.end)
             shares = np.array([w.destinations.get(r, 0.0) for r in region_ids])
             self.dest_cum[in_window] = np.cumsum(shares / shares.sum())
-            self.trips_per_step[in_window] = spread_by_length(w.trips, calendar.step_len[in_window])
+            self.trips_per_step[in_window] = calendar.spread_over(w.trips, w.start, w.end)[in_window]
             if w.start <= calendar.cfg.start_date <= w.end and calendar.burn_in:
                 # burn-in runs at the rate (trips a day) of the window in force at start_date
                 burn = calendar.date_end < start
