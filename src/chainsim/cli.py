@@ -7,6 +7,7 @@ with status 2, with no traceback and nothing written to ``--out``.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -38,7 +39,21 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
 
     sub.add_parser("schema", help="print the scenario JSON Schema (for editors)")
+    for module in PLUGINS:  # each subsystem registers its own subcommand
+        try:
+            plugin = importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            if not module.startswith(str(err.name)):  # a missing dependency, not a missing plug-in
+                raise
+            continue
+        plugin.add_parser(sub)
     return p
+
+
+# Subsystems with a subcommand of their own: each module has add_parser(subparsers),
+# which registers the parser with set_defaults(handler=fn); fn(args) returns the exit
+# status and raises ScenarioError for bad input. Heavy imports stay inside the handlers.
+PLUGINS = ("chainsim.calibration.cli", "chainsim.sweep.cli", "chainsim.dashboard.cli")
 
 
 def _positive_int(text: str) -> int:
@@ -121,7 +136,7 @@ def _schema(_: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"run": _run, "validate": _validate, "schema": _schema}[args.command]
+    handler = getattr(args, "handler", None) or {"run": _run, "validate": _validate, "schema": _schema}[args.command]
     try:
         return handler(args)
     except ScenarioError as err:

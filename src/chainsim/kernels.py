@@ -7,6 +7,8 @@ every kernel is deterministic given its inputs and can be tested on hand-built a
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtri, pdtr
@@ -36,6 +38,21 @@ def poisson_from_uniform(lam: F64 | float, u: F64) -> I64:
         cdf = pdtr(np.arange(kmax)[None, :], lam.ravel()[some, None])
         out.ravel()[some] = (cdf < u.ravel()[some, None]).sum(axis=1)
     return out
+
+
+def poisson_scalar(lam: float, u: float) -> int:
+    """One Poisson(lam) count by inversion, in plain Python (no array overhead)."""
+    if lam <= 0.0:
+        return 0
+    if lam > 1000.0:
+        return int(max(np.floor(lam + np.sqrt(lam) * float(ndtri(min(max(u, 1e-12), 1 - 1e-12))) + 0.5), 0))
+    k, p = 0, math.exp(-lam)
+    cdf = p
+    while u > cdf and p > 0.0:
+        k += 1
+        p *= lam / k
+        cdf += p
+    return k
 
 
 def lognormal_days(mean_days: F64 | float, sigma_log: float, u: F64) -> F64:

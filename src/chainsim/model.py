@@ -185,48 +185,54 @@ class ChainModel(mesa.Model):
         self._organic_region = np.searchsorted(self._region_cum, u, side="right").clip(0, len(self._region_cum) - 1)
 
     def _execute(self, step: int, orders: list[ContactOrder]) -> None:
-        """Draw each order's firms from the pool; the first order to draw a firm gets it."""
+        """Draw each order's firms from the pool; the first order to draw a firm gets it.
+        Orders that sample the same way (same grouping and size bias) share one kernel call."""
         if not orders:
             return
         f = self.firms
+        sizes = [len(o.groups) for o in orders]
         keys = np.concatenate([o.keys for o in orders])
-        u_all = self.streams.contact_sampling.uniform(step, (keys[:, None] * np.uint64(K.ATTEMPTS) + np.arange(K.ATTEMPTS, dtype=np.uint64)))
-        cands, start = [], 0
-        for o in orders:
-            u = u_all[start:start + len(o.groups)]
-            start += len(o.groups)
-            cands.append(self._candidates(o, u))
-        cand = np.concatenate(cands)
-        row_source = np.repeat([o.source for o in orders], [len(o.groups) for o in orders])
-        row_leader = np.repeat([o.leader for o in orders], [len(o.groups) for o in orders])
+        groups = np.concatenate([o.groups for o in orders])
+        u = self.streams.contact_sampling.uniform(step, keys[:, None] * np.uint64(K.ATTEMPTS) + np.arange(K.ATTEMPTS, dtype=np.uint64))
+        kinds = {(o.by, o.size_bias) for o in orders}
+        if len(kinds) == 1:
+            cand = self._candidates(orders[0].by, orders[0].size_bias, groups, u)
+        else:
+            kind_of_row = np.repeat([hash((o.by, o.size_bias)) for o in orders], sizes)
+            cand = np.empty(u.shape, dtype=np.int64)
+            for by, bias in kinds:
+                rows = np.flatnonzero(kind_of_row == hash((by, bias)))
+                cand[rows] = self._candidates(by, bias, groups[rows], u[rows])
         available = (f.stage[cand] == Stage.POOL) & (cand >= 0)
         chosen, rows = K.first_available(cand, available, return_rows=True)
         f.stage[chosen] = Stage.CONTACTED
-        f.source[chosen] = row_source[rows]
+        f.source[chosen] = np.repeat([o.source for o in orders], sizes)[rows]
         f.contact_day[chosen] = self.day
-        f.leader_day[chosen[row_leader[rows]]] = self.day
+        leader = np.repeat([o.leader for o in orders], sizes)[rows]
+        f.leader_day[chosen] = np.where(leader, self.day, f.leader_day[chosen])
         self.talks = np.concatenate([self.talks, chosen])
         self.recorder.add(step, "contacts", len(chosen))
 
-    def _candidates(self, order: ContactOrder, u: NDArray[np.float64]) -> NDArray[np.int64]:
-        """A (wanted, attempts) table of candidate slots for one order."""
-        g = order.groups[:, None]
-        if order.by == "segment":
+    def _candidates(self, by: str, size_bias: float, groups: NDArray[np.int64], u: NDArray[np.float64]) -> NDArray[np.int64]:
+        """A (wanted, attempts) table of candidate slots, one row per wanted firm."""
+        g = groups[:, None]
+        if by == "segment":
             sorted_slots, first, counts = self._by_segment
             return sorted_slots[K.positions_uniform(u, first, counts, g)]
-        if order.by == "region":
+        if by == "region":
             sorted_slots, first, counts = self._by_region
-            if order.size_bias:
-                return sorted_slots[K.positions_weighted(u, self._region_cumw(order.size_bias), first, counts, g)]
+            if size_bias:
+                return sorted_slots[K.positions_weighted(u, self._region_cumw(size_bias), first, counts, g)]
             return sorted_slots[K.positions_uniform(u, first, counts, g)]
-        sorted_slots, cumw = self._event_set(order.by.split(":", 1)[1])
+        sorted_slots, cumw = self._event_set(by.split(":", 1)[1])
         if len(sorted_slots) == 0:  # an event with no candidates: every draw misses
             return np.zeros(u.shape, dtype=np.int64) - 1
         return sorted_slots[K.positions_weighted(u, cumw, np.zeros(1, np.int64), np.array([len(sorted_slots)]), g)]
 
     def _region_cumw(self, bias: float) -> NDArray[np.float64]:
         if bias not in self._cumw:
-            self._cumw[bias] = np.cumsum(self.firms.value_yi[self._by_region[0]] ** bias)
+            value = self.firms.value_yi[self._by_region[0]]
+            self._cumw[bias] = np.cumsum(value if bias == 1.0 else value ** bias)
         return self._cumw[bias]
 
     def _event_set(self, eid: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:

@@ -21,14 +21,20 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = 0x9E3779B97F4A7C15
 _MASK = (1 << 64) - 1
 _TO_UNIT = 1.0 / float(1 << 53)
+_GOLD = np.uint64(_GOLDEN)
+
+
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 
 
 def _mix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    x = x ^ (x >> np.uint64(30))
-    x = x * _M1
-    x = x ^ (x >> np.uint64(27))
-    x = x * _M2
-    return x ^ (x >> np.uint64(31))
+    """SplitMix64's finaliser, in place on ``x`` (a fresh temporary of the caller's)."""
+    x ^= x >> _S30
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
 
 
 def _mix_int(x: int) -> int:
@@ -46,25 +52,33 @@ def _as_u64(a: NDArray[np.integer]) -> NDArray[np.uint64]:
 
 
 def _to_unit(x: NDArray[np.uint64]) -> NDArray[np.float64]:
-    return (x >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+    x >>= _S11
+    u = x.astype(np.float64)
+    u *= _TO_UNIT
+    return u
 
 
 class Stream:
     """A named stream of uniforms in [0, 1), addressed by (step, key)."""
 
-    __slots__ = ("name", "_base")
+    __slots__ = ("name", "_base", "_cached_step", "_cached_key")
 
     def __init__(self, seed: int, name: str) -> None:
         digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
         self.name = name
         self._base = _mix_int(_mix_int(seed) ^ int.from_bytes(digest, "little"))
+        self._cached_step, self._cached_key = None, np.uint64(0)
 
     def _step_key(self, step: int) -> np.uint64:
-        return np.uint64(_mix_int(self._base + (step + 1) * _GOLDEN))
+        if step != self._cached_step:  # a phase draws several times at one step
+            self._cached_step, self._cached_key = step, np.uint64(_mix_int(self._base + (step + 1) * _GOLDEN))
+        return self._cached_key
 
     def uniform(self, step: int, keys: NDArray[np.integer]) -> NDArray[np.float64]:
         """One uniform per key; the same (step, key) always gives the same number."""
-        return _to_unit(_mix(_as_u64(keys) * np.uint64(_GOLDEN) + self._step_key(step)))
+        x = _as_u64(keys) * _GOLD
+        x += self._step_key(step)
+        return _to_unit(_mix(x))
 
     def uniform_at(self, steps: NDArray[np.integer], keys: NDArray[np.integer]) -> NDArray[np.float64]:
         """Like :meth:`uniform` for many steps at once (``steps[i]`` with ``keys[i]``):

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from .calendar import Calendar, spread_by_length
 from .firms import Source
-from .kernels import poisson_from_uniform
+from .kernels import poisson_from_uniform, poisson_scalar
 from .schema import Event, LeaderLed, SectorGroup as SectorGroupConfig
 
 
@@ -165,18 +165,18 @@ class AnchorLiaison(mesa.Agent):
         self.table = np.array([np.pad(n, (0, width - len(n)), constant_values=i) for i, n in enumerate(neighbours)], dtype=np.int64).reshape(len(neighbours), width)
 
     def plan(self, step: int, producing_anchors: NDArray[np.int64], scale: float = 1.0) -> ContactOrder | None:
+        # Poisson referrals per segment = one Poisson total, shared out ∝ each segment's rate
         lam = producing_anchors * (1.0 - (1.0 - self.prob) ** scale)
-        segs = np.flatnonzero(lam > 0)
-        if len(segs) == 0:
+        total = float(lam.sum())
+        streams = self.model.streams
+        n = poisson_scalar(total, float(streams.poisson_counts.uniform(step, np.array([self.key], dtype=np.uint64))[0]))
+        if n == 0:
             return None
-        u = self.model.streams.poisson_counts.uniform(step, np.uint64(self.key << 24) + segs.astype(np.uint64))
-        counts = poisson_from_uniform(lam[segs], u)
-        referrer = np.repeat(segs, counts)
-        if len(referrer) == 0:
-            return None
-        us = self.model.streams.referral_target.uniform_range(step, len(referrer), offset=self.key << 24)
-        partner = self.table[referrer, np.minimum((us * self.degree[referrer]).astype(np.int64), np.maximum(self.degree[referrer] - 1, 0))]
-        return ContactOrder(Source.ANCHOR_REFERRAL, "segment", partner, order_keys(self.key, len(partner)))
+        u = streams.referral_target.uniform_range(step, 2 * n, offset=self.key << 24).reshape(n, 2)
+        referrer = np.minimum(np.searchsorted(np.cumsum(lam), u[:, 0] * total, side="right"), len(lam) - 1)
+        deg = self.degree[referrer]
+        partner = self.table[referrer, np.minimum((u[:, 1] * deg).astype(np.int64), np.maximum(deg - 1, 0))]
+        return ContactOrder(Source.ANCHOR_REFERRAL, "segment", partner, order_keys(self.key, n))
 
 
 class EventTeam(mesa.Agent):

@@ -1,0 +1,249 @@
+"""The agents of the reference engine: one :class:`FirmAgent` per candidate firm, and one
+:class:`Park` per industrial park.
+
+A firm's rules for its current stage live in :meth:`FirmAgent.step` (docs/model.md,
+phases 5 and 8): a firm in talks weighs its competing risks, a signed project moves on
+when its due day has passed. The model decides *when* each firm steps (phase order,
+first-come-first-served land queue); the firm decides *what* happens to it. Every random
+number comes from the model's generator ``model.rng``.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+import mesa
+
+if TYPE_CHECKING:
+    from .model import ReferenceModel
+
+
+class Stage(IntEnum):
+    """Pipeline stages, in the column order of ``Recorder.stages``."""
+
+    POOL = 0
+    CONTACTED = 1
+    NEGOTIATING = 2
+    SIGNED = 3
+    REGISTERED = 4
+    LAND = 5
+    CONSTRUCTION = 6
+    PRODUCING = 7
+    LOST = 8
+
+
+#: What brought a signing (exactly one per signing), as named in ``signings_by_source.*``.
+SOURCES = ("leader_trip", "event", "chain_group", "anchor_referral", "organic")
+
+
+def per_step(p: float, s: float) -> float:
+    """A per-step probability over a step ``s`` times the nominal length."""
+    return p if s == 1.0 else 1.0 - (1.0 - p) ** s
+
+
+def competing(a: float, b: float, s: float) -> tuple[float, float]:
+    """Two competing per-step risks over ``s`` nominal steps: leave with probability
+    1 − (1 − a − b)^s, split a : b (docs/model.md, phase 5)."""
+    if s == 1.0:
+        return a, b
+    total = min(a + b, 1.0)
+    if total <= 0.0:
+        return 0.0, 0.0
+    leave = 1.0 - (1.0 - total) ** s
+    return leave * a / (a + b), leave * b / (a + b)
+
+
+class Park(mesa.Agent):
+    """An industrial park: free land and grid, specialisations, producers by chain."""
+
+    def __init__(self, model: ReferenceModel, pid: str, land_ha: float, grid_mw: float, added_ha_per_year: float,
+                 specialised_chains: set[int]) -> None:
+        super().__init__(model)
+        self.pid = pid
+        self.land_total, self.grid_total = land_ha, grid_mw
+        self.land_free, self.grid_free = land_ha, grid_mw
+        self.added_per_day = added_ha_per_year / 365.0
+        self.specialised = specialised_chains
+        self.producers: dict[int, int] = {}  # chain → model firms producing here
+        self.closed = False  # refused a land request this step: refuses every later one
+
+    def refill(self, days: float) -> None:
+        self.land_free = max(min(self.land_free + self.added_per_day * days, self.land_total), self.land_free)
+        self.closed = False
+
+    def has_room(self, need_ha: float) -> bool:
+        return need_ha <= self.land_free + 1e-12
+
+    def utility(self, chain: int) -> float:
+        """Logit utility of this park for a firm of ``chain`` (docs/model.md, phase 6)."""
+        w = self.model.cfg.location
+        return (w.specialisation * (chain in self.specialised)
+                + w.agglomeration * math.log1p(self.producers.get(chain, 0))
+                + w.free_land * self.land_free / max(self.land_total, 1e-9)
+                + w.infrastructure * self.grid_free / max(self.grid_total, 1e-9))
+
+    def admit(self, need_ha: float, need_mw: float) -> bool:
+        """First come, first served: grant the land if it fits and no earlier request
+        of this step was refused; otherwise refuse (and close for the step)."""
+        if self.closed or not self.has_room(need_ha):
+            self.closed = True
+            return False
+        self.land_free -= need_ha
+        self.grid_free = max(self.grid_free - need_mw, 0.0)
+        return True
+
+
+class FirmAgent(mesa.Agent):
+    """A candidate firm (project): fixed attributes plus its pipeline state (days are
+    simulation days; ``None`` = never)."""
+
+    def __init__(self, model: ReferenceModel, chain: int, segment: int, region: int, foreign: bool, anchor: bool,
+                 industrial: bool, value_yi: float, land_need_ha: float, mw_need: float) -> None:
+        super().__init__(model)
+        self.chain, self.segment, self.region = chain, segment, region
+        self.foreign, self.anchor, self.industrial = foreign, anchor, industrial
+        self.value_yi, self.land_need_ha, self.mw_need = value_yi, land_need_ha, mw_need
+        self.stage = Stage.POOL
+        self.source: str | None = None
+        self.contact_day = self.leader_day = self.signed_day = None
+        self.land_day = self.construction_day = None
+        self.due_day = 0.0           # day the current scheduled stage ends
+        self.park = 0                # index of the chosen park
+        self.served = False          # this project has (had) a commissioner
+        self.serving = False         # holds a commissioner slot now
+        self.funds_left_yi = 0.0     # realised value still to arrive
+        self.rate_yi_per_day = 0.0   # construction instalment
+        self.cohorts: list[int] = []  # reporting cohorts this signing belongs to
+
+    # ------------------------------------------------------------------ one step
+    def step(self) -> None:
+        """Apply this firm's rule for its current stage."""
+        if self.stage in (Stage.CONTACTED, Stage.NEGOTIATING):
+            self.negotiate()
+        elif self.stage == Stage.SIGNED:
+            self.register()
+        elif self.stage == Stage.REGISTERED:
+            self.take_land()
+        elif self.stage == Stage.LAND:
+            self.break_ground()
+        elif self.stage == Stage.CONSTRUCTION:
+            self.start_production()
+
+    # ------------------------------------------------------------------ talks
+    def contact(self, source: str, leader: bool) -> None:
+        m = self.model
+        self.stage, self.source, self.contact_day = Stage.CONTACTED, source, m.day
+        if leader:
+            self.leader_day = m.day
+
+    def negotiate(self) -> None:
+        """Competing risks with one uniform: move on if u < a, drop if a ≤ u < a + b."""
+        m, p = self.model, self.model.cfg.pipeline
+        if self.stage == Stage.CONTACTED:
+            a, b = p.engage_prob_per_step, p.drop_contacted_per_step
+        else:
+            boost = 1.0
+            if self.leader_day is not None:
+                boost += p.leader_boost * math.exp(-(m.day - self.leader_day) / p.leader_boost_decay_days)
+            a = min(1.0, p.sign_prob_per_step * math.exp(p.supplier_access_beta * m.access[self.segment]) * boost)
+            b = p.drop_negotiating_per_step
+        a, b = competing(a, b, m.s)
+        u = m.rng.random()
+        if u < a:
+            if self.stage == Stage.CONTACTED:
+                self.stage = Stage.NEGOTIATING
+            else:
+                self.stage = Stage.SIGNED  # the sign phase does the rest
+                m.new_signings.append(self)
+        elif u < a + b:
+            m.lose(self)
+
+    def sign(self) -> None:
+        """A new signing: choose a park, schedule registration, join reporting cohorts."""
+        m = self.model
+        self.stage, self.signed_day = Stage.SIGNED, m.day
+        self.served = self.serving = False  # a recycled firm starts a new project
+        choice = m.choose_park(self)
+        self.park = 0 if choice is None else choice  # no park with room: wait at the first
+        self.due_day = m.day + self.duration(m.register_mean_days())
+        self.cohorts = m.cohorts_of(self)
+        m.note_signing(self)
+
+    # ------------------------------------------------------------------ build
+    def duration(self, mean_days: float) -> float:
+        """A stage duration: log-normal with this mean; shorter while served."""
+        m = self.model
+        sd = m.cfg.pipeline.duration_sigma_log
+        d = mean_days * math.exp(sd * m.rng.standard_normal() - 0.5 * sd * sd)
+        return d * m.cfg.strategies.commissioners.duration_factor if self.serving else d
+
+    def register(self) -> None:
+        m, p = self.model, self.model.cfg.pipeline
+        entered = self.due_day
+        self.stage = Stage.REGISTERED
+        self.funds_left_yi = self.value_yi * p.realisation_share
+        m.pay(self, self.funds_left_yi * p.funds_at_registration_share)
+        self.due_day = entered + self.duration(p.land_days * m.reform_factor("missing_docs"))
+        m.rec.add(m.t, "registered", 1)
+
+    def take_land(self) -> None:
+        """Ask the chosen park for land; a refusal puts the firm on the model's list of
+        refused requests (it waits or diverts once every request of the step is heard)."""
+        m = self.model
+        if not m.parks[self.park].admit(self.land_need_ha, self.mw_need):
+            m.refused.append(self)
+            return
+        day = max(self.due_day, m.day - m.step_len)  # a firm that waited gets land this step
+        self.stage, self.land_day = Stage.LAND, day
+        m.note_duration("signing_to_land_days", day - self.signed_day, self, day)
+        land_and_build = m.reform_on("land_and_build")
+        self.due_day = day if land_and_build else day + self.duration(m.cfg.pipeline.land_to_construction_days)
+
+    def wait_or_divert(self) -> None:
+        """Refused: with probability divert_prob_per_step re-choose among parks with room."""
+        m = self.model
+        if m.rng.random() < per_step(m.cfg.location.divert_prob_per_step, m.s):
+            choice = m.choose_park(self)
+            if choice is not None:
+                self.park = choice
+
+    def break_ground(self) -> None:
+        """Landed (落地): the rest of the realised value arrives evenly over construction."""
+        m = self.model
+        day = self.due_day
+        self.stage, self.construction_day = Stage.CONSTRUCTION, day
+        build_days = self.duration(m.cfg.pipeline.construction_days)
+        self.due_day = day + build_days
+        self.rate_yi_per_day = self.funds_left_yi / build_days
+        m.rec.add(m.t, "landed", 1)
+        m.note_cohort(self, day, m.rec.cohort_landed)
+
+    def start_production(self) -> None:
+        m = self.model
+        day = self.due_day
+        m.pay(self, self.funds_left_yi)  # whatever is left of the realised value
+        self.stage, self.serving = Stage.PRODUCING, False
+        m.add_producer(self)
+        m.rec.add(m.t, "producing", 1)
+        m.note_cohort(self, day, m.rec.cohort_producing)
+        m.note_duration("signing_to_production_days", day - self.signed_day, self, day)
+        m.note_duration("construction_to_production_days", day - self.construction_day, self, day)
+
+    def build_instalment(self) -> None:
+        """Phase 9: pay the daily instalment for the days of this step spent building."""
+        m = self.model
+        days = m.day - max(self.construction_day, m.day - m.step_len)
+        m.pay(self, min(self.funds_left_yi, self.rate_yi_per_day * days))
+
+    def survive(self) -> None:
+        """Drop-out after signing (phase 8, last rule)."""
+        m, sm = self.model, self.model.cfg.strategies.commissioners
+        hazard = m.cfg.pipeline.drop_signed_per_step
+        if self.serving:
+            hazard *= sm.drop_factor
+        if self.stage <= Stage.REGISTERED and m.reform_on("full_agency"):
+            hazard *= sm.reforms.full_agency_drop_factor
+        if m.rng.random() < per_step(hazard, m.s):
+            m.lose(self)
