@@ -1,4 +1,4 @@
-"""chainsim benchmarks: `./dev chainsim-bench` or `.venv/bin/python benchmarks/run.py`.
+"""chainsim benchmarks: `./dev bench` (or `.venv/bin/python benchmarks/run.py [--quick]`).
 
 Writes benchmarks/results.json (machine, versions, date) and prints a table. Benchmarks
 report; they never fail the test suite. Each measurement that needs a clean peak-memory
@@ -51,13 +51,85 @@ def pool_scaling(pool: int, steps: int) -> dict:
 import time, datetime as dt
 from chainsim import load
 from chainsim.model import ChainModel
-start = dt.date(2022, 9, 1)  # 52 weeks that hold all three 2023 events
-end = (start + dt.timedelta(days=7 * {steps} - 1)).isoformat()
+start = dt.date(2022, 8, 1)  # 13 months = 52 month-aligned weekly steps, holding all three 2023 events
+end = dt.date(2023, 8, 31).isoformat()
 cfg = load({str(SCENARIO)!r}, ["population.pool_size={pool}", "calendar.burn_in_steps=0", "calendar.start_date=" + start.isoformat(),
                                 "calendar.end_date=" + end])
 t = time.perf_counter(); m = ChainModel(cfg, rng=1); t1 = time.perf_counter(); m.run(); t2 = time.perf_counter()
 RESULT = dict(pool=m.firms.n, n_steps=m.calendar.n_steps, init_s=t1 - t, sim_s=t2 - t1,
               firm_steps_per_s=m.firms.n * m.calendar.n_steps / (t2 - t1))
+""")
+
+
+def idle_ratio(pool: int, factor: int = 10) -> dict:
+    """Step time with ``factor``× more idle firms at the same promotion activity (contacts
+    are counts, so activity does not grow with the pool); CPU time, best of 3, same run."""
+    return _child(f"""
+import time
+from chainsim import load
+from chainsim.model import ChainModel
+res = {{}}
+for pool in ({pool}, {pool * factor}):
+    cfg = load({str(SCENARIO)!r}, ["population.pool_size=" + str(pool), "calendar.burn_in_steps=0",
+                                    "calendar.start_date=2022-08-01", "calendar.end_date=2023-08-31"])
+    best = 1e9
+    for i in range(3):
+        m = ChainModel(cfg, rng=i); t = time.process_time(); m.run(); best = min(best, time.process_time() - t)
+    res[pool] = best / m.calendar.n_steps
+RESULT = dict(pool={pool}, factor={factor}, step_s_small=res[{pool}], step_s_large=res[{pool * factor}],
+              ratio=res[{pool * factor}] / res[{pool}])
+""")
+
+
+def bandwidth_floor() -> dict:
+    """A memory-bandwidth floor for the default scenario, measured in the same run: one
+    read-and-write pass over the state arrays a step touches, for the whole pool (what a
+    naive vectorised step would cost) and for the active pipeline only (what ours touches)."""
+    return _child(f"""
+import time, numpy as np
+from chainsim import load
+from chainsim.model import ChainModel
+cfg = load({str(SCENARIO)!r})
+m = ChainModel(cfg, rng=1)
+while m.step_no < m.calendar.burn_in + 40:
+    m.step()
+f = m.firms
+arrays = [f.stage, f.due_day, f.leader_day, f.segment, f.serving, f.funds_left_yi, f.funds_rate_yi_per_day, f.construction_day]
+active = np.concatenate([m.talks, m.projects])
+def full_pass():
+    for a in arrays:
+        b = a.copy()  # read + write every byte once
+def active_pass():
+    for a in arrays:
+        b = a[active]
+def best(fn, n=20):
+    out = 1e9
+    for _ in range(n):
+        t = time.perf_counter(); fn(); out = min(out, time.perf_counter() - t)
+    return out
+t0 = time.process_time()
+for _ in range(40):
+    m.step()
+step = (time.process_time() - t0) / 40
+RESULT = dict(pool=f.n, active=int(len(active)), state_mb=sum(a.nbytes for a in arrays) / 1e6, step_s=step,
+              full_pass_s=best(full_pass), active_pass_s=best(active_pass))
+""")
+
+
+def reference_ratio(pool: int) -> dict:
+    """Per-firm-step speed of the vectorised engine over the reference engine, same
+    scenario and pool, measured in the same run."""
+    return _child(f"""
+import time
+from chainsim import load
+from chainsim.model import ChainModel
+from chainsim.reference import ReferenceModel
+cfg = load({str(SCENARIO)!r}, ["population.pool_size={pool}"])
+t = time.process_time(); ref = ReferenceModel(cfg, rng=1); ref.run(); t_ref = time.process_time() - t
+best = 1e9
+for i in range(3):
+    t = time.process_time(); ChainModel(cfg, rng=i).run(); best = min(best, time.process_time() - t)
+RESULT = dict(pool={pool}, reference_s=t_ref, vectorised_s=best, ratio=t_ref / best)
 """)
 
 
@@ -83,6 +155,7 @@ def machine() -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="skip the 10^7 pool")
+    ap.add_argument("--reference-pool", type=int, default=300_000, help="pool for the reference comparison (default: the scenario's)")
     args = ap.parse_args()
     results: dict = {"machine": machine()}
     print(f"chainsim benchmarks · {results['machine']['date']} · Python {results['machine']['python']} · {results['machine']['cpus']} CPUs")
@@ -93,10 +166,26 @@ def main() -> None:
     print(f"`chainsim run scenarios/kunming_2023.yaml --replications 20`: {c['wall_s']:.1f} s wall (goal ≤ 10 s)")
     results["pool_scaling"] = []
     print(f"{'pool':>12} {'steps':>6} {'set-up s':>9} {'sim s':>7} {'firm-steps/s':>14} {'peak RSS MB':>12}")
-    for pool in (10**4, 10**5, 10**6) + (() if args.quick else (10**7,)):
+    for pool in (10**4, 10**5, 10**6) + (() if args.quick else (10**7,)):  # 52 weekly steps each
         r = pool_scaling(pool, 52)
         results["pool_scaling"].append(r)
         print(f"{r['pool']:>12,} {r['n_steps']:>6} {r['init_s']:>9.2f} {r['sim_s']:>7.3f} {r['firm_steps_per_s']:>14.3g} {r['peak_rss_mb']:>12.0f}")
+    r = results["idle_ratio"] = idle_ratio(100_000)
+    print(f"10× idle firms at the same activity: {r['step_s_small'] * 1e3:.2f} ms/step at {r['pool']:,} → "
+          f"{r['step_s_large'] * 1e3:.2f} ms/step at {r['pool'] * r['factor']:,}: ratio {r['ratio']:.2f} (goal ≤ 1.5)")
+    b = results["bandwidth_floor"] = bandwidth_floor()
+    print(f"memory floor (default scenario, pool {b['pool']:,}, {b['active']:,} active): step {b['step_s'] * 1e3:.2f} ms; "
+          f"one pass over the full state ({b['state_mb']:.0f} MB) {b['full_pass_s'] * 1e3:.2f} ms "
+          f"(step = {b['step_s'] / b['full_pass_s']:.2f}×); over the active rows {b['active_pass_s'] * 1e6:.0f} µs "
+          f"(step = {b['step_s'] / b['active_pass_s']:.0f}×)")
+    try:
+        import chainsim.reference  # noqa: F401
+    except ImportError:
+        print("reference engine not available: ratio skipped")
+    else:
+        q = results["reference_ratio"] = reference_ratio(args.reference_pool)
+        print(f"vectorised vs reference (default scenario, pool {q['pool']:,}): {q['vectorised_s']:.3f} s vs "
+              f"{q['reference_s']:.1f} s per replicate: {q['ratio']:.0f}× per firm-step (goal ≥ 200×)")
     out = ROOT / "benchmarks" / "results.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out.relative_to(ROOT)}")

@@ -48,5 +48,6 @@ case "$cmd" in
     setup
     exec "$VENV/bin/python" -m pytest "$@" ;;
   chainsim) setup; exec "$VENV/bin/chainsim" "$@" ;;
-  *) say "unknown command '$cmd' (use: run, test, setup, chainsim)"; exit 2 ;;
+  bench) setup; exec "$VENV/bin/python" benchmarks/run.py "$@" ;;
+  *) say "unknown command '$cmd' (use: run, test, setup, chainsim, bench)"; exit 2 ;;
 esac

@@ -111,20 +111,22 @@ class Firms:
         self.mw_need = np.where(self.industrial, self.value_yi * loc.mw_per_yi_industrial, 0.0)
 
         # --- dynamic state ------------------------------------------------------
-        self.stage = np.zeros(n, dtype=np.int8)
+        # np.full, not np.zeros: zeros come from calloc and the kernel maps their pages on
+        # first write, so a run would pay page faults in proportion to the pool size.
+        self.stage = np.full(n, 0, dtype=np.int8)
         self.source = np.full(n, Source.NONE, dtype=np.int8)
-        self.due_day = np.zeros(n)                 # day the current scheduled stage ends
+        self.due_day = np.full(n, 0.0)                 # day the current scheduled stage ends
         self.contact_day = np.full(n, NEVER)
         self.leader_day = np.full(n, NEVER)        # last leader contact
         self.signed_day = np.full(n, NEVER)
         self.land_day = np.full(n, NEVER)
         self.construction_day = np.full(n, NEVER)
         self.park = np.full(n, -1, dtype=np.int16)
-        self.served = np.zeros(n, dtype=bool)      # has (had) a chief service commissioner
-        self.serving = np.zeros(n, dtype=bool)     # holds a commissioner slot now
-        self.funds_left_yi = np.zeros(n)           # realised value still to arrive
-        self.funds_rate_yi_per_day = np.zeros(n)   # construction instalment
-        self.cohorts = np.zeros(n, dtype=np.uint16)  # bit c: member of reporting cohort c
+        self.served = np.full(n, False)      # has (had) a chief service commissioner
+        self.serving = np.full(n, False)     # holds a commissioner slot now
+        self.funds_left_yi = np.full(n, 0.0)           # realised value still to arrive
+        self.funds_rate_yi_per_day = np.full(n, 0.0)   # construction instalment
+        self.cohorts = np.full(n, 0, dtype=np.uint16)  # bit c: member of reporting cohort c
 
     # Sorted views for sampling from the pool without scanning it.
     def sorted_by(self, key: NDArray[np.integer], n_groups: int) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:

@@ -100,6 +100,13 @@ class ChainModel(mesa.Model):
         rf = cm.reforms  # the reforms belong to the service strategy: off when it is off
         self.reform_active = {name: cal.lever_mask(r.active_from, r.active_until) & r.enabled & service_on
                               for name, r in (("land_and_build", rf.land_and_build), ("missing_docs", rf.missing_docs), ("full_agency", rf.full_agency))}
+        # Sampling tables are built now, not on first use, so that a step's cost follows the
+        # active pipeline and never the size of the pool.
+        if any(t.trips_per_step.any() for t in self.leader_teams):
+            self._region_cumw(s.leader_led.size_bias)
+        for e in self.event_teams:
+            if e.active and e.invites_per_step.any():
+                self._event_set(e.eid)
         self.organic_key = team_key("organic")
         shares = np.array([r.pool_share for r in cfg.population.regions.values()])
         self._region_cum = np.cumsum(shares / shares.sum())

@@ -167,8 +167,7 @@ class ReferenceModel(mesa.Model):
         self.trips: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"city": [], "county": []}
         for w in ll.trips.values():
             trips = np.zeros(n, dtype=np.int64)
-            inside = cal.steps_between(w.start, w.end) & ~burn
-            trips[inside] = spread_by_length(w.trips, cal.step_len[inside])
+            trips[~burn] = cal.spread_over(w.trips, w.start, w.end)[~burn]  # by days, even past the run
             if burn.any() and w.start <= start <= w.end:  # burn-in: this window's trips a day
                 per_day = w.trips / ((w.end - w.start).days + 1)
                 trips[burn] = spread_by_length(per_day * cal.step_len[burn].sum(), cal.step_len[burn])
