@@ -245,8 +245,8 @@ def test_summary_json_contract(happy):
 
 def test_timeseries_parquet(happy):
     table = pq.read_table(happy[1] / "timeseries.parquet")
-    # 10 coarse burn-in steps + 26 weekly settling steps + four steps a month for 20 months
-    n_steps = 10 + 182 // 7 + 4 * 20
+    # 10 coarse burn-in steps + 13 weekly settling steps + four steps a month for 20 months
+    n_steps = 10 + 91 // 7 + 4 * 20
     assert table.num_rows == 2 * n_steps
     assert {"date", "n_pool", "n_producing", "signings", "funds_in_place_yi"} <= set(table.column_names)
     reps = table.column("replicate").to_pylist()

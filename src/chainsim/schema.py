@@ -54,7 +54,7 @@ class Calendar(Frozen):
     step_days: int = Field(7, ge=1, le=31, description="Days per step (a week by default).")
     burn_in_steps: int = Field(65, ge=0, le=5000, description="Steps run before start_date on the levers in force at start_date, so the pipeline is in steady state when reporting starts. Assumption: 5 years, enough for funds and production flows to level off.")
     burn_in_step_days: int | None = Field(28, ge=1, le=366, description="Length of a burn-in step in days (None: step_days). A coarser spin-up reaches the steady state in fewer steps; hazards and counts are scaled to the step length.")
-    burn_in_settle_days: int = Field(182, ge=0, le=3660, description="After the coarse burn-in steps, this many days run at step_days before start_date, so that the stocks that depend on the step length settle before reporting starts.")
+    burn_in_settle_days: int = Field(91, ge=0, le=3660, description="After the coarse burn-in steps, this many days run at step_days before start_date, so that the stocks that depend on the step length settle before reporting starts.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Calendar:

@@ -1,0 +1,216 @@
+"""pyabc ABC-SMC wiring: model, distance, sampler, history database, resume, progress.
+
+pyabc keeps every generation in an SQLite history (``<name>.history.db``). A population
+is stored only once it is complete, so a killed run loses at most the generation in
+progress: running the same command again loads the history (``ABCSMC.load``) and samples
+the generations still missing, until the history holds ``generations`` populations.
+A side file ``<name>.run.json`` records the fingerprint of the config, targets, priors
+and base scenario; a history made from different inputs is refused (use ``--fresh``).
+
+Backends: ``local`` uses pyabc's ``MulticoreEvalParallelSampler`` (forked processes that
+inherit the imported model: no import cost per particle); ``dask`` uses
+``DaskDistributedSampler`` on a ``LocalCluster`` of single-threaded workers (or a given
+scheduler), with the nanny's ``MALLOC_TRIM_THRESHOLD_`` left unset: Dask's default value
+made NumPy simulations 3.5× slower (ENVIRONMENT.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyabc
+from pyabc.model import ModelResult
+
+from ..outputs import atomic_write
+from ..scenario_io import ScenarioError
+from .config import Calibration, Target
+from .params import ParameterSpace
+from .simulate import Simulator
+from .targets import distance, observed
+
+
+class ChainsimModel(pyabc.Model):
+    """pyabc model whose simulation seed depends on the generation (common random numbers)."""
+
+    def __init__(self, simulator: Simulator) -> None:
+        super().__init__(name="chainsim")
+        self.simulator = simulator
+
+    def sample(self, pars: Any) -> dict[str, float]:
+        return self.simulator(pars, 0)
+
+    def summary_statistics(self, t: int, pars: Any, sum_stat_calculator: Callable) -> ModelResult:
+        return ModelResult(sum_stat=self.simulator(pars, t))
+
+
+class StandardisedDistance(pyabc.Distance):
+    """Σ w z², z = (simulated − reported)/σ (see :mod:`chainsim.calibration.targets`)."""
+
+    def __init__(self, targets: Mapping[str, Target]) -> None:
+        super().__init__()
+        self.targets = dict(targets)
+
+    def __call__(self, x: dict, x_0: dict, t: int | None = None, par: dict | None = None) -> float:
+        return distance(x, self.targets)
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where a calibration's files go: ``<out>/<name>.*`` and ``<out>/report/``."""
+
+    out: Path
+    name: str
+
+    @property
+    def db(self) -> Path:
+        return self.out / f"{self.name}.history.db"
+
+    @property
+    def meta(self) -> Path:
+        return self.out / f"{self.name}.run.json"
+
+    @property
+    def posterior(self) -> Path:
+        return self.out / f"{self.name}.posterior.csv"
+
+    @property
+    def central(self) -> Path:
+        return self.out / f"{self.name}.calibrated.yaml"
+
+    @property
+    def report_dir(self) -> Path:
+        return self.out / "report"
+
+
+class _ProgressLog(logging.Handler):
+    """Turns pyabc's log lines into one progress line per generation (any stream, tty or not)."""
+
+    def __init__(self, total: int, done: int, stream: Any) -> None:
+        super().__init__(logging.INFO)
+        self.total, self.t0, self.stream, self.gen, self.eps = total, time.perf_counter(), stream, done, None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        msg = record.getMessage()
+        if m := re.match(r"t: (-?\d+), eps: (\S+)\.$", msg):
+            self.gen, self.eps = int(m.group(1)), float(m.group(2))
+            self._write(f"generation {self.gen + 1}/{self.total}: ε = {self.eps:.4g}, sampling …")
+        elif m := re.match(r"Accepted: (\d+) / (\d+) = \S+, ESS: (\S+)\.$", msg):
+            acc, n, ess = int(m.group(1)), int(m.group(2)), float(m.group(3))
+            done = self.gen + 1
+            elapsed = time.perf_counter() - self.t0
+            self._write(f"generation {done}/{self.total} done: accepted {acc}/{n} ({acc / n:.1%}), ESS {ess:.0f}, "
+                        f"ε = {self.eps:.4g}, {elapsed / 60:.1f} min so far")
+        elif msg.startswith("Calibration sample"):
+            self._write("sampling the prior to set the first tolerance …")
+        elif msg.startswith("Stopping"):
+            self._write(f"pyabc: {msg}")
+
+    def _write(self, text: str) -> None:
+        print(f"[{dt.datetime.now():%H:%M:%S}] {text}", file=self.stream, flush=True)
+
+
+@contextmanager
+def make_sampler(backend: str, workers: int, scheduler: str | None) -> Iterator[Any]:
+    """The pyabc sampler for a backend; closes the Dask client/cluster afterwards."""
+    if backend == "local":
+        sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
+        sampler.show_progress = sys.stderr.isatty()  # jabbar bar within a generation
+        yield sampler
+        return
+    import dask
+    from distributed import Client, LocalCluster
+
+    # Must be set before the nannies start (ENVIRONMENT.md: the env-var form has no effect).
+    dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    elif Path(scheduler).is_file():
+        client = Client(scheduler_file=scheduler)
+    else:
+        client = Client(scheduler)
+    try:
+        # Batches of a few particles per task: one simulation is ~0.3 s, so per-task overhead matters.
+        yield pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=4)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def history_url(db: Path) -> str:
+    return f"sqlite:///{db.resolve()}"
+
+
+def generations_done(history: pyabc.History) -> int:
+    max_t = history.max_t
+    return 0 if max_t is None else int(max_t) + 1
+
+
+def check_resumable(cal: Calibration, paths: Paths, fresh: bool) -> bool:
+    """True if an existing history will be continued; refuse one made from other inputs."""
+    if not paths.db.exists():
+        return False
+    if fresh:
+        return False
+    meta = json.loads(paths.meta.read_text()) if paths.meta.exists() else {}
+    if meta.get("fingerprint") != cal.fingerprint():
+        raise ScenarioError(f"{paths.db} was made from a different calibration config, targets, priors or base scenario "
+                            f"(fingerprint {meta.get('fingerprint')} ≠ {cal.fingerprint()}); "
+                            "rerun with --fresh to start over, or use another --out")
+    return True
+
+
+def run_abc(cal: Calibration, paths: Paths, backend: str = "local", scheduler: str | None = None,
+            fresh: bool = False, stream: Any = sys.stderr) -> pyabc.History:
+    """Sample until the history holds ``generations`` populations (or a stop rule fires)."""
+    cfg = cal.config
+    resume = check_resumable(cal, paths, fresh)
+    paths.out.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        for p in (paths.db, paths.meta):
+            p.unlink(missing_ok=True)
+    space = ParameterSpace(cal.priors, cal.base_data)
+    simulator = Simulator(space, cal.targets.targets, cfg.seed, cfg.replicates_per_particle)
+    with make_sampler(backend, cfg.workers, scheduler) as sampler:
+        abc = pyabc.ABCSMC(ChainsimModel(simulator), space.pyabc_prior(), StandardisedDistance(cal.targets.targets),
+                           population_size=cfg.particles, sampler=sampler,
+                           eps=pyabc.QuantileEpsilon(alpha=cfg.epsilon_quantile))
+        if resume:
+            history = abc.load(history_url(paths.db), 1)
+        else:
+            history = abc.new(history_url(paths.db), observed(cal.targets.targets))
+            meta = {"fingerprint": cal.fingerprint(), "targets_sha256": cal.targets_sha256,
+                    "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+            atomic_write(paths.meta, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
+        done = generations_done(history)
+        remaining = cfg.generations - done
+        logger = logging.getLogger("ABC")
+        handler = _ProgressLog(cfg.generations, done, stream)
+        logger.addHandler(handler)
+        old_level, logger.propagate = logger.level, False
+        logger.setLevel(logging.INFO)
+        try:
+            if remaining > 0:
+                handler._write(f"{'resuming after' if done else 'starting'} generation {done}/{cfg.generations} "
+                               f"({cfg.particles} particles, {len(space.names)} parameters, {len(cal.targets.targets)} targets, "
+                               f"backend {backend})")
+                abc.run(max_nr_populations=remaining, min_acceptance_rate=cfg.min_acceptance_rate,
+                        max_walltime=dt.timedelta(minutes=cfg.max_walltime_minutes))
+            else:
+                handler._write(f"the history already holds {done} generations: writing the outputs only")
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(old_level)
+    return history
