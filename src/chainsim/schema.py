@@ -338,7 +338,7 @@ class Scenario(Frozen):
         for eid, e in self.events.items():
             need("region", ("events", eid, "target_regions"), e.target_regions, regions)
             need("chain", ("events", eid, "target_chains"), e.target_chains, chains)
-            if not (cal.start_date <= e.date <= cal.end_date):
+            if e.enabled and not (cal.start_date <= e.date <= cal.end_date):
                 errors.append((("events", eid, "date"), f"{e.date} is outside the calendar {cal.start_date} … {cal.end_date}"))
         for name, c in self.reporting.cohorts.items():
             if c.as_of > cal.end_date:
