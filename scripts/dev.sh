@@ -42,7 +42,7 @@ case "$cmd" in
   setup) setup ;;
   run)
     setup
-    if [ $# -eq 0 ]; then set -- scenarios/kunming_2023.yaml --replications 20 --out out/kunming_2023; fi
+    if [ $# -eq 0 ]; then set -- scenarios/kunming_2023.yaml --replications 20 --out out/kunming_2023 --force; fi
     exec "$VENV/bin/chainsim" run "$@" ;;
   test)
     setup

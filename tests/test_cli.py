@@ -306,3 +306,16 @@ def test_out_below_a_file_is_one_clear_error(tmp_path):
     blocker.write_text("")
     proc = run_sub("run", path, "--out", blocker / "sub")
     assert_clean_failure(proc.returncode, proc.stderr, blocker / "sub", ["--out"], existed=False)
+
+
+def test_non_empty_out_is_refused_without_force(tmp_path, capsys):
+    small_scenario = scenario(tmp_path, SMALL, "small.yaml")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(["run", str(small_scenario), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "not empty" in err and "--force" in err
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    assert main(["run", str(small_scenario), "--out", str(out), "--force"]) == 0
+    assert {"summary.json", "timeseries.parquet", "scenario.resolved.yaml", "notes.txt"} == {p.name for p in out.iterdir()}

@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="override one field, e.g. --set parks.anning.land_ha=900 (repeatable)")
     run.add_argument("--out", type=Path, default=None, help="write summary.json, timeseries.parquet, scenario.resolved.yaml here")
+    run.add_argument("--force", action="store_true", help="write into a non-empty --out directory (replacing our files there)")
     run.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the table")
 
     val = sub.add_parser("validate", help="check a scenario file")
@@ -91,7 +92,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise ScenarioError(f"--seed {args.seed}: must be a whole number from 0 to 2**63 - 1")
     if args.out is not None:
-        _check_out(args.out)
+        _check_out(args.out, args.force)
     results = run(cfg, seed=args.seed, replications=args.replications, progress=_Progress("replicates"))
     summary = results.summary()
     if args.json:
@@ -99,13 +100,22 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print_summary(summary, results.config)
     if args.out is not None:
-        written = write_outputs(args.out, results, summary)
+        written: list[Path] = []
+        try:
+            write_outputs(args.out, results, summary, written)
+        except KeyboardInterrupt:
+            saved = ", ".join(p.name for p in written) or "nothing"
+            print(f"\nchainsim: interrupted while writing; complete files saved: {saved} (no partial files).", file=sys.stderr)
+            return 130
         print(f"\nwrote {', '.join(p.name for p in written)} to {args.out}/")
     return 0
 
 
-def _check_out(out: Path) -> None:
-    """Refuse an --out that cannot become a directory, before any work is done."""
+def _check_out(out: Path, force: bool = False) -> None:
+    """Refuse an --out that cannot become a directory, or that holds files already
+    (unless --force), before any work is done."""
+    if out.is_dir() and not force and any(out.iterdir()):
+        raise ScenarioError(f"--out {out}: the directory is not empty; choose another, or add --force to overwrite")
     for parent in (out, *out.parents):
         if parent.exists():
             if not parent.is_dir():
@@ -143,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"chainsim: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("\nchainsim: interrupted; nothing was written.", file=sys.stderr)
+        print("\nchainsim: interrupted before any output was written; nothing was saved.", file=sys.stderr)
         return 130
 
 

@@ -48,7 +48,10 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-def write_outputs(out: Path, results: Results, summary: dict[str, Any]) -> list[Path]:
+def write_outputs(out: Path, results: Results, summary: dict[str, Any], written: list[Path] | None = None) -> list[Path]:
+    """Write the three output files, each atomically; ``written`` collects those done
+    (so an interrupted caller can say what was saved)."""
+    written = [] if written is None else written
     out.mkdir(parents=True, exist_ok=True)
     files = {
         "summary.json": lambda p: p.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"),
@@ -57,7 +60,8 @@ def write_outputs(out: Path, results: Results, summary: dict[str, Any]) -> list[
     }
     for name, write in files.items():
         atomic_write(out / name, write)
-    return [out / n for n in files]
+        written.append(out / name)
+    return written
 
 
 def resolved_yaml(cfg: Scenario) -> str:
