@@ -5,7 +5,14 @@ and docs/ for the model, the scenario format and the outputs.
 """
 
 __version__ = "0.1.0"
-
-from .api import load, run  # noqa: E402
-
 __all__ = ["__version__", "load", "run"]
+
+
+def __getattr__(name: str):
+    # Lazy, so that importing a part (e.g. chainsim.reference, chainsim.schema) does not
+    # import the vectorised engine.
+    if name in ("load", "run"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'chainsim' has no attribute {name!r}")

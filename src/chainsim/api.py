@@ -25,13 +25,24 @@ def replicate_seeds(seed: int, replications: int) -> list[int]:
     return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
 
 
-def run_replicate(cfg: Scenario, seed: int) -> Replicate:
-    model = ChainModel(cfg, rng=seed).run()
+ENGINES = ("vectorised", "reference")
+
+
+def run_replicate(cfg: Scenario, seed: int, engine: str = "vectorised") -> Replicate:
+    """One replicate on the vectorised engine, or on the one-agent-per-firm reference."""
+    if engine == "vectorised":
+        model = ChainModel(cfg, rng=seed).run()
+    elif engine == "reference":
+        from .reference import ReferenceModel
+
+        model = ReferenceModel(cfg, rng=seed).run()
+    else:
+        raise ValueError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
     return Replicate(seed=seed, recorder=model.recorder)
 
 
 def run(config: Scenario | str | Path, seed: int | None = None, replications: int = 1,
-        progress: Callable[[int, int], None] | None = None) -> Results:
+        progress: Callable[[int, int], None] | None = None, engine: str = "vectorised") -> Results:
     """Run ``replications`` replicates of a scenario; return the results object.
 
     ``seed`` defaults to the scenario's seed. Replicate ``i`` always gets the same seed
@@ -46,7 +57,7 @@ def run(config: Scenario | str | Path, seed: int | None = None, replications: in
     cfg = cfg.model_copy(update={"seed": root})
     results = Results(config=cfg, seed=root)
     for i, s in enumerate(replicate_seeds(root, replications)):
-        rep = run_replicate(cfg, s)
+        rep = run_replicate(cfg, s, engine)
         results.replicates.append(rep)
         if progress:
             progress(i + 1, replications)

@@ -9,7 +9,6 @@ times of the firm's milestones, in simulation days.
 from __future__ import annotations
 
 import hashlib
-from enum import IntEnum
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,37 +20,7 @@ from .schema import Scenario
 NEVER = np.float64(-1e9)  # "no such day" for day-valued arrays
 
 
-class Stage(IntEnum):
-    """Pipeline stages (MODEL.md); ``LOST`` is reachable from every stage before ``PRODUCING``."""
-
-    POOL = 0
-    CONTACTED = 1
-    NEGOTIATING = 2
-    SIGNED = 3
-    REGISTERED = 4
-    LAND = 5
-    CONSTRUCTION = 6
-    PRODUCING = 7
-    LOST = 8
-
-
-STAGE_NAMES = [s.name.lower() for s in Stage]
-STAGE_ZH = ["候选池", "已接洽", "洽谈中", "已签约", "已注册", "已拿地", "在建", "已投产", "流失"]
-
-
-class Source(IntEnum):
-    """What brought a signing: exactly one per signing."""
-
-    NONE = -1
-    LEADER_TRIP = 0
-    EVENT = 1
-    CHAIN_GROUP = 2
-    ANCHOR_REFERRAL = 3
-    ORGANIC = 4
-
-
-SOURCE_NAMES = ["leader_trip", "event", "chain_group", "anchor_referral", "organic"]
-SOURCE_ZH = ["领导招商", "推介活动", "产业链招商组", "龙头企业引荐", "自主来访"]
+from .stages import SOURCE_NAMES, SOURCE_ZH, STAGE_NAMES, STAGE_ZH, Source, Stage  # noqa: F401  (re-exported)
 
 
 def categorical(u: NDArray[np.float64], shares: NDArray[np.float64]) -> NDArray[np.int64]:

@@ -10,7 +10,7 @@ from . import build
 from . import kernels as K
 from .calendar import Calendar
 from .chainmap import ChainIndex
-from .firms import Firms, Source, Stage
+from .firms import NEVER, Firms, Source, Stage
 from .parks import ParkSystem
 from .records import Recorder
 from .rng import Streams
@@ -18,7 +18,7 @@ from .schema import Scenario
 from .teams import (AnchorLiaison, CommissionerOffice, ContactOrder, EventTeam, LeaderTeam, SectorGroup,
                     SectorGroupPlan, team_key)
 
-ACTIVE_LO, ACTIVE_HI = int(Stage.CONTACTED), int(Stage.CONSTRUCTION)
+ROUNDS = 4  # sampling rounds per contact order (each of kernels.ATTEMPTS candidate draws)
 
 
 class ChainModel(mesa.Model):
@@ -160,9 +160,10 @@ class ChainModel(mesa.Model):
     def contact(self, step: int) -> None:
         orders: list[ContactOrder] = []
         for team in self.leader_teams:
+            if team.trips_per_step[step]:
+                self.recorder.add(step, f"{team.level}_leader_trips", int(team.trips_per_step[step]))
             if (o := team.plan(step)) is not None:
                 orders.append(o)
-                self.recorder.add(step, f"{team.level}_leader_trips", len(o.groups) // team.firms_per_trip)
         if self.chain_active[step]:
             precision = self.config.strategies.chain_based.targeting_precision
             orders.append(self.group_plan.plan(step, self.missing, precision))
@@ -193,30 +194,41 @@ class ChainModel(mesa.Model):
 
     def _execute(self, step: int, orders: list[ContactOrder]) -> None:
         """Draw each order's firms from the pool; the first order to draw a firm gets it.
-        Orders that sample the same way (same grouping and size bias) share one kernel call."""
+        Orders that sample the same way (same grouping and size bias) share one kernel call.
+        A wanted firm whose candidates were all taken draws again (a few rounds), so every
+        contact finds an idle firm unless its group is nearly exhausted."""
         if not orders:
             return
         f = self.firms
         sizes = [len(o.groups) for o in orders]
-        keys = np.concatenate([o.keys for o in orders])
+        keys = np.concatenate([o.keys for o in orders]) * np.uint64(ROUNDS * K.ATTEMPTS)
         groups = np.concatenate([o.groups for o in orders])
-        u = self.streams.contact_sampling.uniform(step, keys[:, None] * np.uint64(K.ATTEMPTS) + np.arange(K.ATTEMPTS, dtype=np.uint64))
-        kinds = {(o.by, o.size_bias) for o in orders}
-        if len(kinds) == 1:
-            cand = self._candidates(orders[0].by, orders[0].size_bias, groups, u)
-        else:
-            kind_of_row = np.repeat([hash((o.by, o.size_bias)) for o in orders], sizes)
+        kind = np.repeat([hash((o.by, o.size_bias)) for o in orders], sizes)
+        kinds = {hash((o.by, o.size_bias)): (o.by, o.size_bias) for o in orders}
+        source = np.repeat([o.source for o in orders], sizes)
+        leader = np.repeat([o.leader for o in orders], sizes)
+        todo = np.arange(len(keys))
+        picked: list[NDArray[np.int64]] = []
+        picked_rows: list[NDArray[np.int64]] = []
+        for r in range(ROUNDS):
+            attempt = np.arange(r * K.ATTEMPTS, (r + 1) * K.ATTEMPTS, dtype=np.uint64)
+            u = self.streams.contact_sampling.uniform(step, keys[todo, None] + attempt)
             cand = np.empty(u.shape, dtype=np.int64)
-            for by, bias in kinds:
-                rows = np.flatnonzero(kind_of_row == hash((by, bias)))
-                cand[rows] = self._candidates(by, bias, groups[rows], u[rows])
-        available = (f.stage[cand] == Stage.POOL) & (cand >= 0)
-        chosen, rows = K.first_available(cand, available, return_rows=True)
-        f.stage[chosen] = Stage.CONTACTED
-        f.source[chosen] = np.repeat([o.source for o in orders], sizes)[rows]
+            for h, (by, bias) in kinds.items():
+                rows = np.flatnonzero(kind[todo] == h) if len(kinds) > 1 else slice(None)
+                cand[rows] = self._candidates(by, bias, groups[todo][rows], u[rows])
+            available = (f.stage[cand] == Stage.POOL) & (cand >= 0)
+            chosen, rows = K.first_available(cand, available, return_rows=True)
+            f.stage[chosen] = Stage.CONTACTED  # taken: later rounds and rows skip them
+            picked.append(chosen)
+            picked_rows.append(todo[rows])
+            todo = np.setdiff1d(todo, todo[rows], assume_unique=True)
+            if len(todo) == 0:
+                break
+        chosen, rows = np.concatenate(picked), np.concatenate(picked_rows)
+        f.source[chosen] = source[rows]
         f.contact_day[chosen] = self.day
-        leader = np.repeat([o.leader for o in orders], sizes)[rows]
-        f.leader_day[chosen] = np.where(leader, self.day, f.leader_day[chosen])
+        f.leader_day[chosen] = np.where(leader[rows], self.day, NEVER)  # a recycled firm starts afresh
         self.talks = np.concatenate([self.talks, chosen])
         self.recorder.add(step, "contacts", len(chosen))
 

@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import yaml
 
-from .firms import SOURCE_NAMES, SOURCE_ZH
+from .stages import SOURCE_NAMES, SOURCE_ZH
 from .results import Results
 from .schema import Scenario
 

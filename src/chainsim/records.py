@@ -8,7 +8,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from .firms import SOURCE_NAMES, Firms, Stage
+from typing import TYPE_CHECKING
+
+from .stages import SOURCE_NAMES, Stage
+
+if TYPE_CHECKING:
+    from .firms import Firms
 
 BASE_FLOWS = [
     "contacts", "signings", "signing_value_yi", "signings_ge_10yi",

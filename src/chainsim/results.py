@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .firms import SOURCE_NAMES, STAGE_NAMES
+from .stages import SOURCE_NAMES, STAGE_NAMES
 from .records import BASE_FLOWS, F, FLOWS, Recorder
 from .schema import Scenario
 

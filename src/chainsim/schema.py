@@ -330,6 +330,11 @@ class Scenario(Frozen):
             errors.append((("chains",), f"pool_share values of the chains must sum to 1 (they sum to {total:.6f})"))
         for pid, park in self.parks.items():
             need("chain", ("parks", pid, "specialisations"), park.specialisations, chains)
+        windows = sorted(self.strategies.leader_led.trips.items(), key=lambda kv: (kv[1].level, kv[1].start))
+        for (aid, a), (bid, b) in zip(windows, windows[1:]):
+            if a.level == b.level and b.start <= a.end:
+                errors.append((("strategies", "leader_led", "trips", bid, "start"),
+                               f"{b.level} trip windows '{aid}' and '{bid}' overlap; a level's windows must not overlap"))
         for wid, w in self.strategies.leader_led.trips.items():
             need("region", ("strategies", "leader_led", "trips", wid, "destinations"), w.destinations, regions)
         for gid, g in self.strategies.chain_based.groups.items():

@@ -64,7 +64,7 @@ class LeaderTeam(mesa.Agent):
         for w in cfg.trips.values():
             if w.level != level:
                 continue
-            in_window = calendar.steps_between(w.start, w.end)
+            in_window = calendar.steps_between(w.start, w.end) & (calendar.date_end >= start)  # burn-in: see below
             shares = np.array([w.destinations.get(r, 0.0) for r in region_ids])
             self.dest_cum[in_window] = np.cumsum(shares / shares.sum())
             self.trips_per_step[in_window] = calendar.spread_over(w.trips, w.start, w.end)[in_window]
@@ -166,7 +166,7 @@ class AnchorLiaison(mesa.Agent):
 
     def plan(self, step: int, producing_anchors: NDArray[np.int64], scale: float = 1.0) -> ContactOrder | None:
         # Poisson referrals per segment = one Poisson total, shared out ∝ each segment's rate
-        lam = producing_anchors * (1.0 - (1.0 - self.prob) ** scale)
+        lam = np.where(self.degree > 0, producing_anchors, 0) * (1.0 - (1.0 - self.prob) ** scale)  # referrals go to neighbours
         total = float(lam.sum())
         streams = self.model.streams
         n = poisson_scalar(total, float(streams.poisson_counts.uniform(step, np.array([self.key], dtype=np.uint64))[0]))

@@ -1,5 +1,5 @@
-"""The agents of the reference engine: one :class:`FirmAgent` per candidate firm, and one
-:class:`Park` per industrial park.
+"""The agents of the reference engine: one :class:`FirmAgent` per candidate firm, one
+:class:`Park` per industrial park, and the :class:`Group` of firms a contact draws from.
 
 A firm's rules for its current stage live in :meth:`FirmAgent.step` (docs/model.md,
 phases 5 and 8): a firm in talks weighs its competing risks, a signed project moves on
@@ -15,6 +15,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 if TYPE_CHECKING:
     from .model import ReferenceModel
@@ -99,23 +100,29 @@ class FirmAgent(mesa.Agent):
     """A candidate firm (project): fixed attributes plus its pipeline state (days are
     simulation days; ``None`` = never)."""
 
+    # Pipeline state of a firm still in the pool (class defaults: a firm gets its own
+    # values when it first moves, which keeps creating 10⁵ agents cheap).
+    stage: Stage = Stage.POOL
+    source: str | None = None    # what brought it: one of SOURCES
+    contact_day: float | None = None
+    leader_day: float | None = None  # a leader contacted it (signing boost)
+    signed_day: float | None = None
+    land_day: float | None = None
+    construction_day: float | None = None
+    due_day: float = 0.0          # day the current scheduled stage ends
+    park: int = 0                 # index of the chosen park
+    served: bool = False          # this project has (had) a commissioner
+    serving: bool = False         # holds a commissioner slot now
+    funds_left_yi: float = 0.0    # realised value still to arrive
+    rate_yi_per_day: float = 0.0  # construction instalment
+    cohorts: list[int] = []       # reporting cohorts of this signing (replaced, never mutated)
+
     def __init__(self, model: ReferenceModel, chain: int, segment: int, region: int, foreign: bool, anchor: bool,
                  industrial: bool, value_yi: float, land_need_ha: float, mw_need: float) -> None:
         super().__init__(model)
         self.chain, self.segment, self.region = chain, segment, region
         self.foreign, self.anchor, self.industrial = foreign, anchor, industrial
         self.value_yi, self.land_need_ha, self.mw_need = value_yi, land_need_ha, mw_need
-        self.stage = Stage.POOL
-        self.source: str | None = None
-        self.contact_day = self.leader_day = self.signed_day = None
-        self.land_day = self.construction_day = None
-        self.due_day = 0.0           # day the current scheduled stage ends
-        self.park = 0                # index of the chosen park
-        self.served = False          # this project has (had) a commissioner
-        self.serving = False         # holds a commissioner slot now
-        self.funds_left_yi = 0.0     # realised value still to arrive
-        self.rate_yi_per_day = 0.0   # construction instalment
-        self.cohorts: list[int] = []  # reporting cohorts this signing belongs to
 
     # ------------------------------------------------------------------ one step
     def step(self) -> None:
@@ -135,8 +142,7 @@ class FirmAgent(mesa.Agent):
     def contact(self, source: str, leader: bool) -> None:
         m = self.model
         self.stage, self.source, self.contact_day = Stage.CONTACTED, source, m.day
-        if leader:
-            self.leader_day = m.day
+        self.leader_day = m.day if leader else None  # the boost belongs to this project
 
     def negotiate(self) -> None:
         """Competing risks with one uniform: move on if u < a, drop if a ≤ u < a + b."""
@@ -186,7 +192,7 @@ class FirmAgent(mesa.Agent):
         self.funds_left_yi = self.value_yi * p.realisation_share
         m.pay(self, self.funds_left_yi * p.funds_at_registration_share)
         self.due_day = entered + self.duration(p.land_days * m.reform_factor("missing_docs"))
-        m.rec.add(m.t, "registered", 1)
+        m.flow["registered"] += 1
 
     def take_land(self) -> None:
         """Ask the chosen park for land; a refusal puts the firm on the model's list of
@@ -217,7 +223,7 @@ class FirmAgent(mesa.Agent):
         build_days = self.duration(m.cfg.pipeline.construction_days)
         self.due_day = day + build_days
         self.rate_yi_per_day = self.funds_left_yi / build_days
-        m.rec.add(m.t, "landed", 1)
+        m.flow["landed"] += 1
         m.note_cohort(self, day, m.rec.cohort_landed)
 
     def start_production(self) -> None:
@@ -226,7 +232,7 @@ class FirmAgent(mesa.Agent):
         m.pay(self, self.funds_left_yi)  # whatever is left of the realised value
         self.stage, self.serving = Stage.PRODUCING, False
         m.add_producer(self)
-        m.rec.add(m.t, "producing", 1)
+        m.flow["producing"] += 1
         m.note_cohort(self, day, m.rec.cohort_producing)
         m.note_duration("signing_to_production_days", day - self.signed_day, self, day)
         m.note_duration("construction_to_production_days", day - self.construction_day, self, day)
@@ -247,3 +253,37 @@ class FirmAgent(mesa.Agent):
             hazard *= sm.reforms.full_agency_drop_factor
         if m.rng.random() < per_step(hazard, m.s):
             m.lose(self)
+
+
+def pick(cum: np.ndarray, u: float) -> int:
+    """Index drawn from an inclusive cumulative weight array with a uniform ``u``."""
+    return min(int(np.searchsorted(cum, u * cum[-1], side="right")), len(cum) - 1)
+
+
+class Group:
+    """The firms of one group (a region, a segment, an event's targets), for drawing one
+    firm *still in the pool*, uniformly or ∝ size^bias. Draws members until one is idle
+    (rejection: exactly the distribution over idle members), and after a few misses
+    lists the idle members and draws among them."""
+
+    TRIES = 32
+
+    def __init__(self, members: list[FirmAgent], bias: float = 0.0) -> None:
+        self.members = members
+        self.weights = np.array([f.value_yi for f in members]) ** bias if bias else None
+        self.cum = np.cumsum(self.weights) if bias and members else None
+
+    def draw(self, rng: np.random.Generator) -> FirmAgent | None:
+        n = len(self.members)
+        if n == 0:
+            return None
+        for _ in range(self.TRIES):
+            i = min(int(rng.random() * n), n - 1) if self.cum is None else pick(self.cum, rng.random())
+            if self.members[i].stage == Stage.POOL:
+                return self.members[i]
+        idle = [i for i, f in enumerate(self.members) if f.stage == Stage.POOL]
+        if not idle:
+            return None  # nobody of this group is left in the pool: the contact fails
+        if self.cum is None:
+            return self.members[idle[min(int(rng.random() * len(idle)), len(idle) - 1)]]
+        return self.members[idle[pick(np.cumsum(self.weights[idle]), rng.random())]]

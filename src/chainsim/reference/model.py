@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import defaultdict
+from dataclasses import dataclass
 
 import mesa
 import networkx as nx
@@ -22,45 +24,24 @@ from chainsim.calendar import Calendar, spread_by_length
 from chainsim.records import FLOWS, Recorder
 from chainsim.schema import Scenario
 
-from .agents import SOURCES, FirmAgent, Park, Stage, per_step
+from .agents import SOURCES, FirmAgent, Group, Park, Stage, per_step, pick
 
 TALKING = (Stage.CONTACTED, Stage.NEGOTIATING)
 DURATIONS = ("signing_to_land_days", "signing_to_production_days", "construction_to_production_days")
 assert all(f"signings_by_source.{s}" in FLOWS for s in SOURCES)
 
 
-def pick(cum: np.ndarray, u: float) -> int:
-    """Index drawn from an inclusive cumulative weight array with a uniform ``u``."""
-    return min(int(np.searchsorted(cum, u * cum[-1], side="right")), len(cum) - 1)
+@dataclass
+class EventPlan:
+    """A dated event: its invitations per step, the step that holds it (−1: not held, its
+    lever being off) and whom it targets (``None``: everyone)."""
 
-
-class Group:
-    """The firms of one group (a region, a segment, an event's targets), for drawing one
-    firm *still in the pool*, uniformly or ∝ size^bias. Draws members until one is idle
-    (rejection: exactly the distribution over idle members), and after a few misses
-    lists the idle members and draws among them."""
-
-    TRIES = 32
-
-    def __init__(self, members: list[FirmAgent], bias: float = 0.0) -> None:
-        self.members = members
-        self.weights = np.array([f.value_yi for f in members]) ** bias if bias else None
-        self.cum = np.cumsum(self.weights) if bias and members else None
-
-    def draw(self, rng: np.random.Generator) -> FirmAgent | None:
-        n = len(self.members)
-        if n == 0:
-            return None
-        for _ in range(self.TRIES):
-            i = min(int(rng.random() * n), n - 1) if self.cum is None else pick(self.cum, rng.random())
-            if self.members[i].stage == Stage.POOL:
-                return self.members[i]
-        idle = [i for i, f in enumerate(self.members) if f.stage == Stage.POOL]
-        if not idle:
-            return None  # nobody of this group is left in the pool: the contact fails
-        if self.cum is None:
-            return self.members[idle[min(int(rng.random() * len(idle)), len(idle) - 1)]]
-        return self.members[idle[pick(np.cumsum(self.weights[idle]), rng.random())]]
+    eid: str
+    step: int
+    invites: np.ndarray
+    regions: set[int] | None
+    chains: set[int] | None
+    invited: Group
 
 
 class ReferenceModel(mesa.Model):
@@ -85,6 +66,7 @@ class ReferenceModel(mesa.Model):
         self.n_producing = self.n_lost = 0
         self.new_signings: list[FirmAgent] = []
         self.refused: list[FirmAgent] = []
+        self.flow: defaultdict[str, float] = defaultdict(float)
         rep = cfg.reporting
         self.rec = self.recorder = Recorder(cal.n_steps, self.n_segments, list(cfg.events), list(rep.cohorts),
                                             float(cal.day_of(cfg.calendar.start_date) - 1))
@@ -174,7 +156,7 @@ class ReferenceModel(mesa.Model):
             trips[~self.leader_on] = 0
             dest = np.cumsum([w.destinations.get(r, 0.0) for r in self.region_ids])
             self.trips[w.level].append((trips, dest))
-        self.events = []
+        self.events: list[EventPlan] = []
         for eid, e in cfg.events.items():
             step = cal.step_of(e.date)
             lever = getattr(cfg.strategies, e.lever)
@@ -186,14 +168,15 @@ class ReferenceModel(mesa.Model):
             regions = {self.region_ids.index(r) for r in e.target_regions} or None
             chains = {self.chain_ids.index(c) for c in e.target_chains} or None
             invited = Group([f for f in self.firms if (regions is None or f.region in regions)
-                             and (chains is None or f.chain in chains)], e.size_bias)
-            self.events.append((eid, e, step if held else -1, invites, regions, chains, invited))
+                             and (chains is None or f.chain in chains)] if held else [], e.size_bias)
+            self.events.append(EventPlan(eid, step if held else -1, invites, regions, chains, invited))
 
     # ------------------------------------------------------------------ one step
     def step(self) -> None:
         cal, t = self.calendar, self.t
         self.day, self.step_len, self.s = float(cal.day_end[t]), float(cal.step_len[t]), float(cal.scale[t])
         self.new_signings, self.refused = [], []
+        self.flow = defaultdict(float)  # this step's flows by FLOWS name, recorded in phase 10
         self.recycle()                                  # 1
         self.chain_state()                              # 2
         self.contact()                                  # 3
@@ -230,7 +213,7 @@ class ReferenceModel(mesa.Model):
     def chain_state(self) -> None:
         """Missing links (缺链) and supplier access from the local producers."""
         local = [a + b for a, b in zip(self.incumbents, self.producing_by_segment)]
-        for c, segs in self.segments_of.items():
+        for segs in self.segments_of.values():
             mean = sum(local[i] for i in segs) / len(segs)
             for i in segs:
                 self.missing[i] = local[i] < self.cfg.strategies.chain_based.missing_link_ratio * mean
@@ -244,7 +227,7 @@ class ReferenceModel(mesa.Model):
         if firm is not None:
             firm.contact(source, leader)
             self.talks.append(firm)
-            self.rec.add(self.t, "contacts", 1)
+            self.flow["contacts"] += 1
 
     def contact(self) -> None:
         t, rng, s, cb = self.t, self.rng, self.s, self.cfg.strategies.chain_based
@@ -252,7 +235,7 @@ class ReferenceModel(mesa.Model):
         for level, windows in self.trips.items():       # leader trips
             per_trip = ll.firms_per_city_trip if level == "city" else ll.firms_per_county_trip
             for trips, dest in windows:
-                self.rec.add(t, f"{level}_leader_trips", int(trips[t]))
+                self.flow[f"{level}_leader_trips"] += int(trips[t])
                 for _ in range(int(trips[t])):
                     region = pick(dest, rng.random())
                     for _ in range(per_trip):
@@ -269,9 +252,9 @@ class ReferenceModel(mesa.Model):
                 anchors = self.anchor_incumbents[i] + self.producing_anchors[i]
                 for _ in range(rng.poisson(anchors * p) if anchors and nb else 0):
                     self.reach(self.by_segment[nb[min(int(rng.random() * len(nb)), len(nb) - 1)]], "anchor_referral")
-        for _, _, _, invites, _, _, invited in self.events:  # event invitations
-            for _ in range(int(invites[t])):
-                self.reach(invited, "event")
+        for ev in self.events:                          # event invitations
+            for _ in range(int(ev.invites[t])):
+                self.reach(ev.invited, "event")
         for _ in range(rng.poisson(self.cfg.organic.arrivals_per_step * s)):  # organic arrivals
             self.reach(self.by_region[pick(self.region_cum, rng.random())], "organic")
 
@@ -284,17 +267,17 @@ class ReferenceModel(mesa.Model):
 
     def hold_events(self) -> None:
         """On an event's step, targeted negotiating firms sign with event_close_prob."""
-        for eid, e, step, _, regions, chains, _ in self.events:
-            if step != self.t:
+        for ev in self.events:
+            if ev.step != self.t:
                 continue
             for firm in self.talks:
-                if (firm.stage == Stage.NEGOTIATING and (regions is None or firm.region in regions)
-                        and (chains is None or firm.chain in chains)
+                if (firm.stage == Stage.NEGOTIATING and (ev.regions is None or firm.region in ev.regions)
+                        and (ev.chains is None or firm.chain in ev.chains)
                         and self.rng.random() < self.cfg.pipeline.event_close_prob):
                     firm.stage, firm.source = Stage.SIGNED, "event"
                     self.new_signings.append(firm)
-                    self.rec.event_signings[eid] += 1
-                    self.rec.event_value_yi[eid] += firm.value_yi
+                    self.rec.event_signings[ev.eid] += 1
+                    self.rec.event_value_yi[ev.eid] += firm.value_yi
         self.talks = [f for f in self.talks if f.stage in TALKING]
 
     def serve(self) -> None:
@@ -334,6 +317,8 @@ class ReferenceModel(mesa.Model):
         counts[Stage.PRODUCING], counts[Stage.LOST] = self.n_producing, self.n_lost
         counts[Stage.POOL] = len(self.firms) - sum(counts)
         self.rec.stages[self.t] = counts
+        for name, value in self.flow.items():
+            self.rec.add(self.t, name, value)
         for name, rows in self._durations.items():
             if rows:
                 days, served, value, done = (np.array(col) for col in zip(*rows))
@@ -367,15 +352,15 @@ class ReferenceModel(mesa.Model):
                 and (firm.industrial or not co.industrial_only)]
 
     def note_signing(self, firm: FirmAgent) -> None:
-        t, v, add = self.t, firm.value_yi, self.rec.add
-        add(t, "signings", 1)
-        add(t, "signing_value_yi", v)
-        add(t, "signings_ge_10yi", v >= 10)
+        t, v, flow = self.t, firm.value_yi, self.flow
+        flow["signings"] += 1
+        flow["signing_value_yi"] += v
+        flow["signings_ge_10yi"] += v >= 10
         if firm.industrial and v >= 1:
-            add(t, "industrial_signings_ge_1yi", 1)
-            add(t, "industrial_signing_value_yi", v)
-            add(t, "industrial_signings_ge_10yi", v >= 10)
-        add(t, f"signings_by_source.{firm.source}", 1)
+            flow["industrial_signings_ge_1yi"] += 1
+            flow["industrial_signing_value_yi"] += v
+            flow["industrial_signings_ge_10yi"] += v >= 10
+        flow[f"signings_by_source.{firm.source}"] += 1
         self.rec.segment_signings[t, firm.segment] += 1
         for c in firm.cohorts:
             self.rec.cohort_signed[c] += 1
@@ -392,11 +377,11 @@ class ReferenceModel(mesa.Model):
         """Funds arrive: domestic in 到位资金 (and its industrial part), foreign in 亿美元."""
         firm.funds_left_yi -= amount_yi
         if firm.foreign:
-            self.rec.add(self.t, "fdi_usd_yi", amount_yi / self.cfg.pipeline.fx_cny_per_usd)
+            self.flow["fdi_usd_yi"] += amount_yi / self.cfg.pipeline.fx_cny_per_usd
         else:
-            self.rec.add(self.t, "funds_in_place_yi", amount_yi)
+            self.flow["funds_in_place_yi"] += amount_yi
             if firm.industrial:
-                self.rec.add(self.t, "industrial_funds_in_place_yi", amount_yi)
+                self.flow["industrial_funds_in_place_yi"] += amount_yi
 
     def add_producer(self, firm: FirmAgent) -> None:
         self.n_producing += 1
@@ -409,6 +394,6 @@ class ReferenceModel(mesa.Model):
         """Lost: back in the pool recontact_after_days later, as a new candidate."""
         firm.stage, firm.serving = Stage.LOST, False
         self.n_lost += 1
-        self.rec.add(self.t, "lost", 1)
+        self.flow["lost"] += 1
         back = self.calendar.step_at_day(self.day + self.cfg.population.recontact_after_days)
         self.returns.setdefault(back, []).append(firm)
