@@ -1,0 +1,315 @@
+"""The teaching dashboard page (run by ``chainsim dashboard``; Solara imports ``Page``).
+
+Laid out like Mesa's SolaraViz — run controls (▶ / Step / Reset), model parameters that
+act on Reset, the model's views updating as it steps — but built from Solara components
+directly, for two reasons: every word on the page switches between English and Chinese
+(SolaraViz's own controls are English-only), and the views sit in a fixed grid
+(SolaraViz's draggable grid fails under Vue 3 / ipyvuetify 3 with ``GlobalVue.use is
+not a function``, leaving the charts empty). The model is the real
+:class:`chainsim.model.ChainModel` (see :mod:`chainsim.dashboard.classroom`).
+
+Each browser tab gets its own model. The step number and date are shown on the page;
+so is the model in use, read back from the model's configuration after each Reset.
+
+A step must reach the screen within ~300 ms on a 2-core machine, so: only ``Main`` (the
+views) re-renders on a step, never the sidebar; the views are few widgets (HTML blocks,
+not cards of cards); chart data travel as JSON text (reacton compares and walks dict
+props value by value); and the charts redraw their data in place (:mod:`.vega`).
+tests/test_dashboard.py measures click → last chart redrawn.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from html import escape
+
+import solara
+
+from ..records import F
+from ..scenario_io import ScenarioError
+from . import controls as C
+from . import views as V
+from .classroom import Built, build
+from .labels import Lang, name, t
+from .vega import chart, spec_json
+
+SCENARIO = os.environ.get("CHAINSIM_DASHBOARD_SCENARIO", "scenarios/kunming_2023.yaml")
+CSS = """
+.chainsim-kpis { display: flex; flex-wrap: wrap; gap: 8px; margin: 8px 0; }
+.chainsim-kpi-box { min-width: 150px; padding: 6px 12px; border-radius: 4px; background: #fff;
+                    box-shadow: 0 1px 3px rgba(0,0,0,.2); }
+.chainsim-card { background: #fff; border-radius: 4px; box-shadow: 0 1px 3px rgba(0,0,0,.2); padding: 10px 14px; height: 100%; }
+.chainsim-card-title { font-size: 19px; font-weight: 500; margin-bottom: 2px; }
+.chainsim-kpi { font-size: 26px; font-weight: 600; line-height: 1.1; }
+.chainsim-kpi-label { font-size: 13px; color: #555; }
+.chainsim-note { font-size: 13px; color: #555; display: block; }
+.chainsim-step { font-size: 24px; font-weight: 600; }
+.chainsim-date { font-size: 20px; }
+.chainsim-status { margin: 6px 2px; }
+.chainsim-in-use { display: block; font-size: 14px; }
+.chainsim-command { font-family: monospace; font-size: 11px; word-break: break-all; color: #333; }
+.chainsim-vega { min-height: 240px; }
+"""
+
+
+@dataclass
+class Session:
+    """One tab's model, and the lock that keeps stepping and drawing apart."""
+
+    built: Built
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def step(self) -> bool:
+        with self.lock:
+            m = self.built.model
+            if m.running:
+                m.step()
+            return m.running
+
+
+@solara.component
+def Page():
+    lang = solara.use_reactive("en")
+    first = solara.use_memo(lambda: C.defaults(SCENARIO), [])
+    session = solara.use_memo(lambda: Session(build(first)), [])
+    levers = solara.use_reactive(first)        # what the controls show (applied on Reset)
+    # tick: bumped after every step. Only Main reads it, so a step re-renders the views and
+    # nothing else (re-rendering Page would re-render the sidebar and app bar too).
+    tick = solara.use_reactive(0)
+    generation = solara.use_reactive(0)        # bumped by Reset: everything re-renders
+    playing = solara.use_reactive(False)
+    running = solara.use_reactive(True)
+    speed = solara.use_reactive(4)
+    error = solara.use_reactive("")
+    chain_id = solara.use_reactive(session.built.model.index.chain_ids[0])
+    L: Lang = lang.value
+
+    def advance() -> None:
+        running.value = session.step()
+        tick.value += 1  # renders the views in this thread, before the next step
+
+    def play_loop() -> None:
+        next_at = time.perf_counter()
+        while playing.value and running.value:
+            advance()
+            next_at = max(next_at + 1.0 / speed.value, time.perf_counter())
+            while playing.value and (rest := next_at - time.perf_counter()) > 0:
+                time.sleep(min(rest, 0.05))  # short naps: a pause takes effect at once
+        playing.value = False
+
+    solara.use_thread(play_loop, dependencies=[playing.value])
+
+    def do_reset() -> None:
+        playing.value = False
+        try:
+            new = build(levers.value)
+        except ScenarioError as err:
+            error.value = str(err)
+            return
+        with session.lock:
+            session.built = new
+        error.value = ""
+        if chain_id.value not in new.model.index.chain_ids:
+            chain_id.value = new.model.index.chain_ids[0]
+        running.value = True
+        generation.value += 1
+
+    solara.Title(t("title", L))
+    solara.Style(CSS)
+    with solara.AppBar():
+        solara.AppBarTitle(t("title", L))
+        with solara.ToggleButtonsSingle(value=lang, classes=["chainsim-lang"]):
+            solara.Button(t("lang_en", "en"), value="en", text=True)
+            solara.Button(t("lang_zh", "zh"), value="zh", text=True)
+    with solara.Sidebar():
+        RunPanel(L, playing, running.value, speed, advance, do_reset)
+        LeverPanel(levers, L, error)
+        InUse(session, L, generation.value)
+    Main(session, L, tick, generation.value, chain_id)
+
+
+@solara.component
+def RunPanel(L: Lang, playing, running: bool, speed, advance, do_reset):
+    with solara.Card(t("run", L)):
+        with solara.Row():
+            solara.Button(label=t("reset", L), color="primary", on_click=do_reset)
+            solara.Button(label="❚❚" if playing.value else "▶", color="primary",
+                          on_click=lambda: playing.set(not playing.value), disabled=not running)
+            solara.Button(label=t("step", L), color="primary", on_click=advance, disabled=playing.value or not running)
+        solara.SliderInt(t("speed", L), value=speed, min=1, max=20)
+        if not running:
+            solara.Info(t("finished", L), dense=True)
+
+
+@solara.component
+def Main(session: Session, L: Lang, tick, generation: int, chain_id):
+    tick.value  # noqa: B018 - subscribe: this component, alone, redraws after each step
+    Banner(session, L, generation)
+    # generation too: after a Reset the session holds a new model but is the same object
+    Status(session, L, tick.value, generation)
+    Indicators(session, L, tick.value, generation)
+    Views(session, L, tick.value, generation, chain_id)
+
+
+@solara.component
+def Status(session: Session, L: Lang, tick: int, generation: int):
+    m = session.built.model
+    html = (f'<span class="chainsim-step" data-week="{m.week}" data-total="{m.n_weeks}">{escape(t("step_of", L, n=m.week, total=m.n_weeks))}</span> '
+            f'<span class="chainsim-date">· {escape(t("week_ending", L, date=m.date().isoformat()))}</span>'
+            f'<div class="chainsim-note">{escape(t("burn_in_note", L, n=m.calendar.burn_in))}</div>')
+    solara.HTML(tag="div", unsafe_innerHTML=html, classes=["chainsim-status"])
+
+
+@solara.component
+def LeverPanel(levers, L: Lang, error):
+    lv: C.Levers = levers.value
+
+    def set_(**changes) -> None:
+        levers.value = levers.value.replace(**changes)
+
+    def set_scenario(path: str) -> None:
+        try:
+            levers.value = C.defaults(path, seed=levers.value.seed)
+            error.value = ""
+        except ScenarioError as err:
+            error.value = str(err)
+
+    def set_seed(text: str) -> None:
+        try:
+            set_(seed=C.parse_seed(text))
+            error.value = ""
+        except ScenarioError:
+            error.value = t("seed_error", L)
+
+    with solara.Card(t("levers", L)):
+        solara.Text(t("levers_hint", L), classes=["chainsim-note"])
+        solara.Select(t("scenario", L), values=C.scenario_choices(SCENARIO), value=lv.scenario, on_value=set_scenario)
+        solara.InputText(t("seed", L), value=str(lv.seed), on_value=set_seed, continuous_update=False)
+        solara.Switch(label=t("leader_led", L), value=lv.leader_on, on_value=lambda v: set_(leader_on=v))
+        solara.SliderFloat(t("leader_trips", L, v=lv.leader_trips), value=lv.leader_trips, min=0.0, max=3.0, step=0.25,
+                           on_value=lambda v: set_(leader_trips=v), disabled=not lv.leader_on)
+        solara.Switch(label=t("chain_based", L), value=lv.chain_on, on_value=lambda v: set_(chain_on=v))
+        solara.SliderFloat(t("precision", L, v=lv.precision), value=lv.precision, min=0.0, max=1.0, step=0.05,
+                           on_value=lambda v: set_(precision=v), disabled=not lv.chain_on)
+        solara.SliderFloat(t("effort", L, v=lv.effort), value=lv.effort, min=0.0, max=3.0, step=0.25,
+                           on_value=lambda v: set_(effort=v), disabled=not lv.chain_on)
+        solara.Text(t("precision_note", L), classes=["chainsim-note"])
+        solara.Switch(label=t("commissioners", L), value=lv.commissioners_on, on_value=lambda v: set_(commissioners_on=v))
+        solara.SliderInt(t("slots", L, v=lv.slots), value=lv.slots, min=0, max=100, on_value=lambda v: set_(slots=v),
+                         disabled=not lv.commissioners_on)
+        for reform in C.REFORMS:
+            solara.Switch(label=t(reform, L), value=getattr(lv, reform), disabled=not lv.commissioners_on,
+                          on_value=lambda v, r=reform: set_(**{r: v}))
+        if error.value:
+            solara.Error(error.value, dense=True)
+
+
+@solara.component
+def InUse(session: Session, L: Lang, generation: int):
+    """The parameters of the model now running, read back from its configuration."""
+    b = session.built
+    cfg = b.model.config
+    s = cfg.strategies
+    trips = {"city": 0, "county": 0}
+    for w in s.leader_led.trips.values():
+        trips[w.level] += w.trips
+    off = t("strategy_off", L)
+    lines = [t("in_use_scenario", L, name=cfg.name, seed=b.levers.seed, pool=cfg.population.pool_size),
+             t("in_use_trips", L, **trips) if s.leader_led.enabled else f"{t('leader_led', L)}: {off}",
+             (t("in_use_chain", L, contacts=sum(g.contacts_per_step for g in s.chain_based.groups.values()),
+                precision=s.chain_based.targeting_precision) if s.chain_based.enabled else f"{t('chain_based', L)}: {off}")]
+    if s.commissioners.enabled:
+        on = [t(r, L) for r in C.REFORMS if getattr(s.commissioners.reforms, r).enabled]
+        lines += [t("in_use_comm", L, slots=s.commissioners.slots), t("in_use_reforms", L, reforms=", ".join(on) or t("none", L))]
+    else:
+        lines.append(f"{t('commissioners', L)}: {off}")
+    with solara.Card(t("in_use", L)):
+        for line in lines:
+            solara.Text(line, classes=["chainsim-in-use"], style={"display": "block"})
+        solara.Text(t("command", L), classes=["chainsim-note"], style={"display": "block", "margin-top": "6px"})
+        solara.Text(C.command(b.levers, b.base), classes=["chainsim-command"])
+
+
+@solara.component
+def Banner(session: Session, L: Lang, generation: int):
+    b = session.built
+    if b.calibrated:
+        solara.Success(t("calibrated", L, file=b.levers.scenario), dense=True)
+    else:
+        solara.Warning(t("not_calibrated", L), dense=True)
+
+
+@solara.component
+def Indicators(session: Session, L: Lang, tick: int, generation: int):
+    with session.lock:
+        m = session.built.model
+        flows = m.recorder.flows[m.reported]
+        year = m.calendar.date_end[m.reported].astype("datetime64[Y]")
+        this_year = year == year[-1] if len(year) else year.astype(bool)
+        by_trip = flows[:, F["signings_by_source.leader_trip"]].sum()
+        trips = flows[:, F["city_leader_trips"]].sum(), flows[:, F["county_leader_trips"]].sum()
+        items = [
+            ("kpi_signings", f"{flows[:, F['signings']].sum():,.0f}"),
+            ("kpi_value", f"{flows[:, F['signing_value_yi']].sum():,.0f}"),
+            ("kpi_funds", f"{flows[this_year, F['funds_in_place_yi']].sum():,.1f}"),
+            ("kpi_fdi", f"{flows[this_year, F['fdi_usd_yi']].sum():,.2f}"),
+            ("kpi_landed", f"{flows[:, F['landed']].sum():,.0f}"),
+            ("kpi_trips", f"{trips[0]:.0f} / {trips[1]:.0f}"),
+            ("kpi_per_trip", f"{by_trip / sum(trips):.2f}" if sum(trips) else "–"),
+            ("kpi_served", f"{m.in_service()}"),
+            ("kpi_missing", f"{int(m.missing.sum())}"),
+        ]
+    # one HTML block, not a card per figure: fewer widgets to reconcile on every step
+    cells = "".join(f'<div class="chainsim-kpi-box" data-kpi="{key}"><div class="chainsim-kpi">{escape(value)}</div>'
+                    f'<div class="chainsim-kpi-label">{escape(t(key, L))}</div></div>' for key, value in items)
+    solara.HTML(tag="div", unsafe_innerHTML=cells, classes=["chainsim-kpis"])
+
+
+def view_card(key: str, title: str, note: str | None, *children) -> None:
+    """A titled box around a chart (plain HTML: cheap to re-render on every step)."""
+    head = f'<div class="chainsim-card-title">{escape(title)}</div>'
+    if note:
+        head += f'<div class="chainsim-note">{escape(note)}</div>'
+    solara.Div(classes=["chainsim-card", f"chainsim-card-{key}"], children=[solara.HTML(tag="div", unsafe_innerHTML=head), *children])
+
+
+@solara.component
+def Views(session: Session, L: Lang, tick: int, generation: int, chain_id):
+    span = V.time_span(session.built.model)
+    specs = solara.use_memo(lambda: {k: spec_json(v) for k, v in {
+        "funnel": V.funnel_spec(L), "signings": V.signings_spec(L, False, span), "value": V.signings_spec(L, True, span),
+        "funds": V.funds_spec(L, False, span), "fdi": V.funds_spec(L, True, span), "cohort": V.cohort_spec(L, session.built.model.quarters),
+        "chain": V.chain_spec(L), "land": V.land_spec(L),
+        "park_firms": V.park_firms_spec(L, [name(c, L) for c in session.built.model.config.chains.values()]),
+    }.items()}, [L, generation])
+    with session.lock:
+        m = session.built.model
+        cid = chain_id.value if chain_id.value in m.index.chain_ids else m.index.chain_ids[0]
+        data = {
+            "funnel": V.funnel_data(m, L), "signings": V.signings_data(m, L, False), "value": V.signings_data(m, L, True),
+            "funds": V.funds_data(m, False), "fdi": V.funds_data(m, True), "cohort": V.cohort_data(m, L),
+            "chain": V.chain_data(m, cid, L), "land": V.land_data(m, L), "park_firms": V.park_firms_data(m, L),
+        }
+        stamp, chains, major = m.week, {name(m.config.chains[c], L): c for c in m.index.chain_ids}, m.major_yi
+
+    def view(key: str):
+        return chart(key, specs[key], data[key], stamp)
+
+    with solara.Columns([1, 1, 1]):
+        view_card("funnel", t("v_funnel", L), t("v_funnel_note", L), view("funnel"))
+        view_card("signings", t("v_signings", L), t("v_signings_note", L), view("signings"))
+        view_card("value", t("v_value", L), t("v_signings_note", L), view("value"))
+    with solara.Columns([1, 1, 1]):
+        view_card("funds", t("v_funds", L), t("v_funds_note", L), view("funds"))
+        view_card("fdi", t("v_fdi", L), t("v_funds_note", L), view("fdi"))
+        view_card("cohort", t("v_cohort", L), t("v_cohort_note", L, major=major), view("cohort"))
+    with solara.Columns([3, 2]):
+        label = next(k for k, v in chains.items() if v == cid)
+        picker = solara.Select(t("v_chain_pick", L), values=list(chains), value=label, on_value=lambda k: chain_id.set(chains[k]))
+        view_card("chain", t("v_chain", L), t("v_chain_note", L), picker, view("chain"))
+        with solara.Column():
+            view_card("land", t("v_land", L), None, view("land"))
+            view_card("park_firms", t("v_park_firms", L), t("v_park_firms_note", L), view("park_firms"))

@@ -1,0 +1,147 @@
+"""The model the dashboard steps: :class:`ChainModel`, warmed up, with a few extra records.
+
+The class watches the reported weeks (from the scenario's ``start_date``), so the model
+runs its burn-in when it is built: step 1 on the page is the first week of 2022, and the
+pipeline already holds the projects of earlier years. Beyond what the model's recorder
+keeps, the page needs the signing *value* by source and each signing's fate by signing
+quarter; :meth:`ClassroomModel.sign` notes both as signings happen (no re-scan of the pool).
+
+Nothing here changes the model's behaviour: the seed is the first replicate seed of
+``chainsim run --seed S``, so a run on the page matches ``chainsim run SCENARIO --seed S
+-r 1 --set …`` step for step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..api import replicate_seeds
+from ..firms import SOURCE_NAMES, Stage
+from ..model import ChainModel
+from ..scenario_io import resolve_scenario, validate
+from ..schema import Scenario
+from .controls import Levers, load_base, overrides
+
+DEFAULT_MAJOR_YI = 5.0  # "major project" size when the scenario has no reporting cohort (F16 gives none)
+
+
+class ClassroomModel(ChainModel):
+    """A ChainModel past its burn-in, recording what the dashboard's views show."""
+
+    def __init__(self, config: Scenario, rng: int | None = None) -> None:
+        super().__init__(config, rng=rng)
+        cal = self.calendar
+        n, k = cal.n_steps, len(SOURCE_NAMES)
+        self.value_by_source = np.zeros((n, k))  # 亿元 signed per step and source
+        self._signed: list[tuple[NDArray[np.int64], float, int]] = []  # (slots, day, quarter) per step
+        # signing quarters of the reported period, all known from the start (a fixed axis)
+        labels = [f"{d.year}Q{(d.month - 1) // 3 + 1}" for d in cal.date_end[cal.burn_in:].astype(dt.date)]
+        self.quarters: list[str] = list(dict.fromkeys(labels))
+        self._quarter_of_step = np.array([-1] * cal.burn_in + [self.quarters.index(q) for q in labels])
+        cohorts = list(config.reporting.cohorts.values())
+        self.major_yi = cohorts[0].min_value_yi if cohorts else DEFAULT_MAJOR_YI
+        for _ in range(cal.burn_in):  # warm-up: the class starts in a steady-state pipeline
+            self.step()
+        # what was there on the first reported day, to show what is new since
+        self.producing_at_start = self.producing_by_segment.copy()
+        self.park_producing_at_start = self.parks.producing.copy()
+        self.land_used_at_start = self.parks.land_used.copy()
+
+    # ------------------------------------------------------------------ stepping
+    def sign(self, step: int, slots: NDArray[np.int64]) -> None:
+        super().sign(step, slots)
+        if len(slots) == 0 or step < self.calendar.burn_in:
+            return
+        f = self.firms
+        self.value_by_source[step] += np.bincount(f.source[slots], weights=f.value_yi[slots], minlength=len(SOURCE_NAMES))
+        self._signed.append((slots.copy(), self.day, int(self._quarter_of_step[step])))
+
+    # ------------------------------------------------------------------ what the page reads
+    @property
+    def week(self) -> int:
+        """Reported steps done (0 right after the burn-in)."""
+        return self.step_no - self.calendar.burn_in
+
+    @property
+    def n_weeks(self) -> int:
+        return self.calendar.n_steps - self.calendar.burn_in
+
+    @property
+    def reported(self) -> slice:
+        """Step indices of the reported steps done so far."""
+        return slice(self.calendar.burn_in, self.step_no)
+
+    def date(self) -> dt.date:
+        """Last day of the latest step (the day before the start while at week 0)."""
+        if self.week == 0:
+            return self.config.calendar.start_date - dt.timedelta(days=1)
+        return self.calendar.date_end[self.step_no - 1].astype(dt.date)
+
+    def cohort_status(self) -> Cohorts:
+        """The fate of each signing quarter's projects so far."""
+        nq = len(self.quarters)
+        if not self._signed:
+            zero = np.zeros(nq, dtype=np.int64)
+            return Cohorts(list(self.quarters), zero, zero, zero, zero, zero, zero)
+        f = self.firms
+        slots = np.concatenate([s for s, _, _ in self._signed])
+        day = np.concatenate([np.full(len(s), d) for s, d, _ in self._signed])
+        q = np.concatenate([np.full(len(s), qi) for s, _, qi in self._signed])
+        landed = f.construction_day[slots] >= day
+        same_project = f.signed_day[slots] == day  # not lost, recycled and signed again since
+        stage = f.stage[slots]
+        pending = ~landed & same_project & (stage >= Stage.SIGNED) & (stage < Stage.CONSTRUCTION)
+        major = f.value_yi[slots] >= self.major_yi
+
+        def count(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
+            return np.bincount(q[mask], minlength=nq)
+
+        signed = np.bincount(q, minlength=nq)
+        return Cohorts(list(self.quarters), signed, count(landed), count(pending),
+                       signed - count(landed) - count(pending), count(major), count(landed & major))
+
+    def in_service(self) -> int:
+        """Projects holding a commissioner slot now."""
+        return int(np.count_nonzero(self.firms.serving[self.projects]))
+
+
+@dataclass(frozen=True)
+class Cohorts:
+    """Signings of each signing quarter and what became of them (counts per quarter)."""
+
+    quarters: list[str]
+    signed: NDArray[np.int64]
+    landed: NDArray[np.int64]      # broke ground (落地 = 开工)
+    pending: NDArray[np.int64]     # signed, registered or holding land
+    dropped: NDArray[np.int64]
+    major_signed: NDArray[np.int64]
+    major_landed: NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Built:
+    """A model with the levers and files it was built from."""
+
+    model: ClassroomModel
+    levers: Levers
+    base: Scenario
+    calibrated: bool
+    overrides: list[str]
+
+
+def build(levers: Levers) -> Built:
+    """Load the scenario with the levers' overrides and build the model (burn-in included).
+
+    Raises :class:`chainsim.scenario_io.ScenarioError` for a bad file or value.
+    """
+    base, calibrated = load_base(levers.scenario)
+    sets = overrides(levers, base)
+    data, source = resolve_scenario(levers.scenario, sets)
+    cfg = validate(Scenario, data, source)
+    cfg = cfg.model_copy(update={"seed": levers.seed})
+    model = ClassroomModel(cfg, rng=replicate_seeds(levers.seed, 1)[0])
+    return Built(model, levers, base, calibrated, sets)
