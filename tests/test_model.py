@@ -129,8 +129,10 @@ def test_a_full_park_delays_or_diverts():
 def test_waiting_for_land_lengthens_signing_to_land():
     parks = ("kunming_etdz", "kunming_hitech", "anning", "dianzhong", "mohan_boten", "jinning", "main_urban")
     roomy = ChainModel(small(), rng=6).run()
-    # Land banks that refill at a twentieth of the pace: a queue forms at every park.
-    cfg = small(*[f"parks.{p}.land_added_ha_per_year={small().parks[p].land_added_ha_per_year / 20}" for p in parks])
+    # Land banks a tenth the size that refill at a hundredth of the pace: a queue forms at every park.
+    base = small()
+    cfg = small(*[f"parks.{p}.land_added_ha_per_year={base.parks[p].land_added_ha_per_year / 100}" for p in parks],
+                *[f"parks.{p}.land_ha={base.parks[p].land_ha / 10}" for p in parks])
     tight = ChainModel(cfg, rng=6).run()
     got_roomy = roomy.recorder.duration_samples("signing_to_land_days")[0]
     got_tight = tight.recorder.duration_samples("signing_to_land_days")[0]

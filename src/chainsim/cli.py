@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="override one field, e.g. --set parks.anning.land_ha=900 (repeatable)")
     run.add_argument("--out", type=Path, default=None, help="write summary.json, timeseries.parquet, scenario.resolved.yaml here")
+    run.add_argument("--posterior-draws", type=_positive_int, default=None, metavar="K",
+                     help="run K calibration posterior draws × --replications (parameter and stochastic uncertainty)")
     run.add_argument("--engine", choices=("vectorised", "reference"), default="vectorised",
                      help="vectorised (fast, default) or reference (one Mesa agent per firm, for reading and checking)")
     run.add_argument("--force", action="store_true", help="write into a non-empty --out directory (replacing our files there)")
@@ -95,7 +97,13 @@ def _run(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--seed {args.seed}: must be a whole number from 0 to 2**63 - 1")
     if args.out is not None:
         _check_out(args.out, args.force)
-    results = run(cfg, seed=args.seed, replications=args.replications, progress=_Progress("replicates"), engine=args.engine)
+    if args.posterior_draws:
+        from .calibration.posterior import run_with_posterior
+
+        results = run_with_posterior(args.scenario, args.posterior_draws, args.replications, seed=args.seed,
+                                     overrides=args.overrides, progress=_Progress("draws × replicates"))
+    else:
+        results = run(cfg, seed=args.seed, replications=args.replications, progress=_Progress("replicates"), engine=args.engine)
     summary = results.summary()
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))

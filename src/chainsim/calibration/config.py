@@ -119,6 +119,7 @@ class CalibrationConfig(_Strict):
     seed: int = Field(2023, ge=0, lt=2**32, description="Root seed: prior draws and the per-generation simulation seed (common random numbers).")
     replicates_per_particle: int = Field(1, ge=1, le=100, description="Replicates averaged per particle (1: ABC's own sampling absorbs the noise).")
     epsilon_quantile: float = Field(0.5, gt=0, lt=1, description="Next tolerance = this weighted quantile of the last generation's distances.")
+    proposal: Literal["defensive", "weighted"] = Field("defensive", description="Perturbation kernel: 'weighted' = pyabc's default (particles mixed by weight); 'defensive' = every particle equally (robust effective sample size; see abc.DefensiveTransition).")
     min_acceptance_rate: float = Field(0.005, ge=0, lt=1, description="Stop early if a generation accepts fewer than this share.")
     max_walltime_minutes: float = Field(42, gt=0, le=100_000, description="Stop starting new generations after this long (the 45-minute budget).")
     workers: int = Field(2, ge=1, le=1024, description="Local processes (backend local) or LocalCluster workers (backend dask).")
@@ -138,15 +139,19 @@ class Calibration:
     priors_path: Path
     targets: TargetsFile
     priors: PriorsFile
-    base_data: dict            # the base scenario, resolved (extends + fixed), as a dict
+    base_data: dict            # the base scenario, resolved (extends + fixed) and validated, defaults included
     targets_sha256: str
 
     def fingerprint(self) -> str:
-        """Hash of everything that makes a history reusable: config, targets, priors, base."""
+        """Hash of what the sampled history depends on: the base scenario, targets, priors and
+        the sampling settings. Not ``generations`` (a finished run can be extended), nor the
+        workers, time limit or report settings."""
         import json
 
-        blob = json.dumps([self.config.model_dump(mode="json"), self.targets.model_dump(mode="json"),
-                           self.priors.model_dump(mode="json"), self.base_data], sort_keys=True, default=str)
+        sampling = self.config.model_dump(mode="json", include={"fixed", "particles", "seed", "replicates_per_particle",
+                                                                "epsilon_quantile"})
+        blob = json.dumps([sampling, self.targets.model_dump(mode="json"), self.priors.model_dump(mode="json"),
+                           self.base_data], sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -177,6 +182,8 @@ def load_calibration(path: str | Path, overrides: list[str] | None = None) -> Ca
     data, source = resolve_scenario(base_path, cfg.fixed)
     scenario = validate(Scenario, data, source)
     check_targets(targets, scenario, targets_path)
-    check_priors(priors, data, priors_path)
-    return Calibration(path, cfg, base_path, targets_path, priors_path, targets, priors, data,
+    # Every field with its default filled in, so that priors can name schema defaults too.
+    full = scenario.model_dump()
+    check_priors(priors, full, priors_path)
+    return Calibration(path, cfg, base_path, targets_path, priors_path, targets, priors, full,
                        file_sha256(targets_path))
