@@ -203,8 +203,9 @@ class ChainModel(mesa.Model):
         sizes = [len(o.groups) for o in orders]
         keys = np.concatenate([o.keys for o in orders]) * np.uint64(ROUNDS * K.ATTEMPTS)
         groups = np.concatenate([o.groups for o in orders])
-        kind = np.repeat([hash((o.by, o.size_bias)) for o in orders], sizes)
-        kinds = {hash((o.by, o.size_bias)): (o.by, o.size_bias) for o in orders}
+        ways = list(dict.fromkeys((o.by, o.size_bias) for o in orders))  # distinct sampling ways, in order
+        kind = np.repeat([ways.index((o.by, o.size_bias)) for o in orders], sizes)
+        kinds = dict(enumerate(ways))
         source = np.repeat([o.source for o in orders], sizes)
         leader = np.repeat([o.leader for o in orders], sizes)
         todo = np.arange(len(keys))

@@ -1,0 +1,282 @@
+"""Where runs execute: in this process, in a local process pool, or on a Dask cluster.
+
+Every backend has the same streaming interface, :meth:`Backend.stream`: it pulls chunks
+of runs lazily from an iterator, keeps a bounded number in flight (about two per worker,
+so a million-run sweep never holds a million futures), and yields each chunk's
+``(chunk, rows, failures)`` as soon as it finishes, in whatever order. The runner writes
+each result and drops it, so neither the driver nor the workers accumulate results.
+
+* ``SerialBackend`` — one worker: runs in the driver process (no start-up at all).
+* ``LocalBackend`` — ``concurrent.futures.ProcessPoolExecutor`` with the ``forkserver``
+  start method (``spawn`` where there is none): chainsim is imported once by the fork
+  server and inherited by every worker (see :func:`mp_context`). A
+  worker that dies (OOM killer, SIGKILL) breaks the pool: the pool is rebuilt and the
+  chunks in flight are retried, up to ``MAX_ATTEMPTS`` times each.
+* ``DaskBackend`` — a ``distributed.Client``: results are streamed with
+  ``distributed.as_completed`` and each future is released once its result is taken. A
+  lost worker's chunks are rerun by Dask on the others; a chunk that killed
+  ``distributed.scheduler.allowed-failures`` workers comes back as ``KilledWorker`` and
+  its runs are recorded as failures. If no worker is left for ``no_worker_timeout``
+  seconds the sweep stops cleanly (rerun to resume) instead of hanging.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing as mp
+import os
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from .worker import Run, RunSpec, run_chunk
+
+Chunk = list[Run]
+Result = tuple[Chunk, list[dict[str, Any]], list[dict[str, Any]]]
+MAX_ATTEMPTS = 3
+
+
+class NoWorkers(RuntimeError):
+    """The cluster has had no worker for too long; the sweep stops and can be resumed."""
+
+
+def chunk_failures(chunk: Chunk, error: str) -> list[dict[str, Any]]:
+    return [{"run_id": r.run_id, "point": r.point, "replicate": r.replicate, "seed": r.seed, "error": error}
+            for r in chunk]
+
+
+class SerialBackend:
+    name = "serial"
+
+    def __init__(self) -> None:
+        self.workers = 1
+
+    def start(self, warn: Any = None) -> None:
+        pass
+
+    def stream(self, spec: RunSpec, chunks: Iterator[Chunk]) -> Iterator[Result]:
+        for chunk in chunks:
+            yield (chunk, *run_chunk(spec, chunk))
+
+    def close(self) -> None:
+        pass
+
+
+def mp_context() -> mp.context.BaseContext:
+    """forkserver with chainsim preloaded (Linux, macOS), spawn elsewhere; never plain
+    fork, which can deadlock a driver that runs threads (Dask's). As with spawn, a worker
+    imports the caller's ``__main__`` script: a script that calls run_sweep needs an
+    ``if __name__ == "__main__":`` guard (run_sweep says so if it is missing)."""
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["chainsim.sweep.worker"])
+        return ctx
+    return mp.get_context("spawn")
+
+
+def _pid(_: int) -> int:
+    time.sleep(0.05)  # long enough that every worker process gets one
+    return os.getpid()
+
+
+class LocalBackend:
+    name = "local"
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> cf.ProcessPoolExecutor:
+        from .worker import warm_up
+
+        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=mp_context(), initializer=warm_up,
+                                      initargs=(os.getpid(),))
+
+    def start(self, warn: Any = None) -> None:
+        """Start the workers now (they import chainsim), so that start-up is not counted as
+        run time."""
+        try:
+            list(self._pool.map(_pid, range(self.workers)))
+        except cf.process.BrokenProcessPool:
+            raise RuntimeError("the local worker processes failed to start (see the errors above); a script that "
+                               "calls run_sweep needs an `if __name__ == \"__main__\":` guard") from None
+
+    def stream(self, spec: RunSpec, chunks: Iterator[Chunk]) -> Iterator[Result]:
+        window = 2 * self.workers
+        pending: dict[cf.Future, tuple[Chunk, int]] = {}
+        retry: list[tuple[Chunk, int]] = []
+        exhausted = False
+        while True:
+            broken = False
+            while len(pending) < window and (retry or not exhausted):
+                if retry:
+                    chunk, attempt = retry.pop()
+                elif (chunk := next(chunks, None)) is None:
+                    exhausted = True
+                    break
+                else:
+                    attempt = 1
+                try:
+                    pending[self._pool.submit(run_chunk, spec, chunk)] = (chunk, attempt)
+                except cf.process.BrokenProcessPool:
+                    retry.append((chunk, attempt))
+                    broken = True
+                    break
+            if not pending and not broken:
+                return
+            done = cf.wait(pending, return_when=cf.FIRST_COMPLETED)[0] if pending else set()
+            for fut in done:
+                chunk, attempt = pending.pop(fut)
+                try:
+                    yield (chunk, *fut.result())
+                except cf.process.BrokenProcessPool:
+                    broken = True
+                    yield from self._requeue(retry, chunk, attempt)
+            if broken:  # a worker died: every other future of this pool fails too
+                for fut, (chunk, attempt) in list(pending.items()):
+                    if fut.done() and not fut.cancelled() and fut.exception() is None:
+                        yield (chunk, *fut.result())
+                    else:
+                        yield from self._requeue(retry, chunk, attempt)
+                pending.clear()
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+
+    @staticmethod
+    def _requeue(retry: list[tuple[Chunk, int]], chunk: Chunk, attempt: int) -> Iterator[Result]:
+        if attempt < MAX_ATTEMPTS:
+            retry.append((chunk, attempt + 1))
+        else:
+            yield chunk, [], chunk_failures(chunk, f"a worker process died {attempt} times while this chunk "
+                                                   "was running (out of memory? killed?)")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+TRIM_FIX = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
+
+def _probe() -> dict[str, Any]:
+    """Run on every Dask worker before the sweep: can it import chainsim, and is the
+    nanny's MALLOC_TRIM_THRESHOLD_ (3.5× slower NumPy here) set in its environment?"""
+    import chainsim.sweep.worker  # noqa: F401  (the import cost is paid here, once)
+    from chainsim import __version__
+
+    return {"chainsim": __version__, "trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"), "python": sys.version.split()[0]}
+
+
+class DaskBackend:
+    name = "dask"
+
+    def __init__(self, client: Any, cluster: Any = None, no_worker_timeout: float = 600.0) -> None:
+        self.client, self.cluster = client, cluster
+        self.no_worker_timeout = no_worker_timeout
+        self._threads, self._asked = 0, -1e9
+
+    @property
+    def workers(self) -> int:
+        """Worker threads on the cluster now (asked at most every 2 s: it is a round trip)."""
+        if time.monotonic() - self._asked > 2.0:
+            self._threads, self._asked = sum(self.client.nthreads().values()), time.monotonic()
+        return max(1, self._threads)
+
+    def start(self, warn: Any) -> dict[str, Any]:
+        """Probe the workers (they import chainsim now); warn when the trim fix is missing
+        or their chainsim differs from the driver's."""
+        from .. import __version__
+
+        info = self.client.run(_probe) if self.client.nthreads() else {}
+        bad = sorted(w for w, i in info.items() if i["chainsim"] != __version__)
+        if bad:
+            warn(f"workers {', '.join(bad)} run chainsim {info[bad[0]]['chainsim']}, this driver {__version__}")
+        trimmed = sorted(w for w, i in info.items() if i["trim"] is not None)
+        if trimmed:
+            warn(f"{len(trimmed)} Dask worker(s) run with MALLOC_TRIM_THRESHOLD_={info[trimmed[0]]['trim']} (set by the "
+                 "nanny), which makes chainsim runs several times slower; start them with the Dask config "
+                 "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null (docs/clusters.md)")
+        return info
+
+    def stream(self, spec: RunSpec, chunks: Iterator[Chunk]) -> Iterator[Result]:
+        from distributed import as_completed
+
+        ac = as_completed(with_results=True, raise_errors=False)
+        pending: dict[str, Chunk] = {}
+        exhausted, no_workers_since, last_check = False, None, 0.0
+        while True:
+            window = 2 * self.workers + 1
+            while not exhausted and len(pending) < window:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    exhausted = True
+                    break
+                fut = self.client.submit(run_chunk, spec, chunk, pure=False, retries=0)
+                pending[fut.key] = chunk
+                ac.add(fut)
+            if not pending:
+                return
+            batch = ac.next_batch(block=False)
+            if not batch:
+                now = time.monotonic()
+                if now - last_check > 2.0:  # a sweep must not wait forever on a cluster with no workers
+                    last_check = now
+                    if self.client.nthreads():
+                        no_workers_since = None
+                    elif no_workers_since is None:
+                        no_workers_since = now
+                    elif now - no_workers_since > self.no_worker_timeout:
+                        raise NoWorkers(f"no Dask worker for {self.no_worker_timeout:.0f} s")
+                time.sleep(0.1)  # Dask queues tasks on the workers ahead: this wait never idles one
+                continue
+            for fut, result in batch:
+                chunk = pending.pop(fut.key)
+                status = fut.status
+                fut.release()  # the result is ours now: let the cluster forget it
+                if status == "error":
+                    _typ, exc, _tb = result
+                    yield chunk, [], chunk_failures(chunk, f"{type(exc).__name__}: {exc}")
+                elif status == "cancelled":
+                    yield chunk, [], chunk_failures(chunk, "cancelled by the Dask scheduler")
+                else:
+                    rows, failures = result
+                    yield chunk, rows, failures
+                del fut, result
+
+    def close(self) -> None:
+        # the cluster first: its workers stop before the scheduler, so they log no
+        # heartbeat errors on the way out
+        try:
+            if self.cluster is not None:
+                self.cluster.close()
+        finally:
+            self.client.close()
+
+
+def connect_dask(scheduler: str | None, scheduler_file: str | None, workers: int | None,
+                 timeout: float = 10.0) -> DaskBackend:
+    """A client for a running scheduler, or a new LocalCluster with the trim fix applied.
+    An unreachable scheduler raises ScenarioError (exit 2) before anything is written."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from ..scenario_io import ScenarioError
+
+    if scheduler or scheduler_file:
+        what = f"--scheduler {scheduler}" if scheduler else f"--scheduler-file {scheduler_file}"
+        if scheduler_file and not os.path.isfile(scheduler_file):
+            raise ScenarioError(f"{what}: file not found (start the scheduler with --scheduler-file {scheduler_file})")
+        try:
+            if scheduler:
+                client = Client(scheduler, timeout=timeout)
+            else:
+                client = Client(scheduler_file=scheduler_file, timeout=timeout)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ScenarioError(f"{what}: cannot reach the Dask scheduler within {timeout:.0f} s "
+                                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                                "is it running, and is the address tcp://HOST:PORT?") from None
+        return DaskBackend(client)
+    with dask.config.set(TRIM_FIX):  # read by each nanny when it spawns its worker
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+    return DaskBackend(Client(cluster), cluster)

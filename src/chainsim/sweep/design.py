@@ -1,0 +1,93 @@
+"""Design points from the factors: full factorial, Latin hypercube, Sobol, Saltelli, table.
+
+Sampled designs draw points in the unit cube with ``scipy.stats.qmc``, seeded from the
+sweep seed (:func:`chainsim.sweep.seeds.design_seed`), and map each coordinate to a factor:
+a range linearly or on a log scale (integers uniformly over low…high), a list of values by
+equal-width bins. The same sweep file always gives the same points, in the same order, so
+point ``i`` means the same thing on every run, backend and resume.
+
+The ``saltelli`` design is the sampling scheme of Sobol sensitivity indices (Saltelli
+2002; Saltelli et al. 2010): two Sobol matrices A and B of N rows, and for each factor
+``j`` the matrix A with column ``j`` from B; points are ordered A_i, AB_i1 … AB_ik, B_i
+for each base row i, the order SALib's ``sobol.analyze(calc_second_order=False)`` reads.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.stats import qmc
+
+from .config import FactorSpec, Scalar, Sweep
+from .seeds import design_seed
+
+Point = dict[str, Scalar]
+
+
+def design_points(sweep: Sweep) -> list[Point]:
+    """All design points of a sweep, in their fixed order (point id = list index)."""
+    spec, factors = sweep.spec.design, sweep.spec.factors
+    if spec.method == "table":
+        assert sweep.table is not None
+        return [{n: row[n] for n in factors} for row in sweep.table]
+    if spec.method == "full_factorial":
+        axes = [_levels(f, f.levels or spec.levels) for f in factors.values()]
+        return [dict(zip(factors, combo, strict=True)) for combo in itertools.product(*axes)]
+    unit = unit_sample(spec.method, len(factors), spec.samples or 0, sweep.seed, spec.scramble)
+    return [{n: _from_unit(f, u[j]) for j, (n, f) in enumerate(factors.items())} for u in unit]
+
+
+def n_points(sweep: Sweep) -> int:
+    spec, factors = sweep.spec.design, sweep.spec.factors
+    if spec.method == "table":
+        return len(sweep.table or [])
+    if spec.method == "full_factorial":
+        return math.prod(len(_levels(f, f.levels or spec.levels)) for f in factors.values())
+    k = len(factors)
+    return (spec.samples or 0) * (k + 2) if spec.method == "saltelli" else (spec.samples or 0)
+
+
+def unit_sample(method: str, k: int, n: int, seed: int, scramble: bool = True) -> NDArray[np.float64]:
+    """``n`` points (``n·(k+2)`` for saltelli) in [0, 1)^k."""
+    rng = np.random.default_rng(design_seed(seed))
+    if method == "latin_hypercube":
+        return qmc.LatinHypercube(d=k, rng=rng).random(n)
+    if method == "sobol":
+        return qmc.Sobol(d=k, scramble=scramble, rng=rng).random_base2(int(math.log2(n)))
+    if method == "saltelli":
+        ab = qmc.Sobol(d=2 * k, scramble=scramble, rng=rng).random_base2(int(math.log2(n)))
+        a, b = ab[:, :k], ab[:, k:]
+        out = np.empty((n, k + 2, k))
+        out[:, 0] = a
+        for j in range(k):
+            out[:, j + 1] = a
+            out[:, j + 1, j] = b[:, j]
+        out[:, k + 1] = b
+        return out.reshape(n * (k + 2), k)
+    raise ValueError(f"unknown sampled design {method!r}")
+
+
+def _levels(f: FactorSpec, levels: int) -> list[Scalar]:
+    if f.values is not None:
+        return list(f.values)
+    assert f.range is not None
+    lo, hi = f.range
+    grid = np.geomspace(lo, hi, levels) if f.log else np.linspace(lo, hi, levels)
+    if f.integer:
+        return sorted({int(round(x)) for x in grid})  # fewer levels if the range is short
+    return [float(f"{x:.12g}") for x in grid]  # 0.02, not linspace's 0.019999999999999997
+
+
+def _from_unit(f: FactorSpec, u: float) -> Scalar:
+    if f.values is not None:
+        return f.values[min(int(u * len(f.values)), len(f.values) - 1)]
+    assert f.range is not None
+    lo, hi = f.range
+    if f.integer:  # equal-probability bins over the whole numbers lo…hi
+        return int(min(lo + math.floor(u * (hi - lo + 1)), hi))
+    if f.log:
+        return float(math.exp(math.log(lo) + u * (math.log(hi) - math.log(lo))))
+    return float(lo + u * (hi - lo))

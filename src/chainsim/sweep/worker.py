@@ -1,0 +1,115 @@
+"""What a worker process runs: a chunk of runs → result rows (or failures).
+
+The same function runs in the driver (one worker), in a local process pool and on Dask
+workers, so outcomes are identical on every backend. A worker keeps a small cache for the
+life of its process: chainsim and NumPy are imported once (not per run), and the
+validated scenario of the last few design points is kept, because consecutive runs are
+usually replicates of one point. A run that raises becomes a failure record with its
+error text; it does not stop the chunk.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..calendar import Calendar
+from ..model import ChainModel
+from ..results import Replicate, Results
+from ..schema import Scenario
+from .config import Scalar, point_config
+from .outcomes import outcome_value
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What every run of one sweep shares. Sent with each chunk; cached by ``hash``."""
+
+    hash: str
+    base_data: dict[str, Any]
+    keys: dict[str, str]            # factor name → dotted scenario key
+    outcomes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: int
+    point: int
+    replicate: int
+    seed: int
+    values: dict[str, Scalar] = field(hash=False)
+
+
+_CACHE: OrderedDict[tuple[str, int], tuple[Scenario, Calendar]] = OrderedDict()
+_CACHE_SIZE = 8
+
+
+def _config(spec: RunSpec, run: Run) -> tuple[Scenario, Calendar]:
+    key = (spec.hash, run.point)
+    hit = _CACHE.get(key)
+    if hit is None:
+        cfg = point_config(spec.base_data, spec.keys, run.values)
+        hit = _CACHE[key] = (cfg, Calendar(cfg.calendar))
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    _CACHE.move_to_end(key)
+    return hit
+
+
+def run_one(spec: RunSpec, run: Run) -> dict[str, Any]:
+    """One run → its results row (inputs, outcomes, wall and CPU time)."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    cfg, cal = _config(spec, run)
+    model = ChainModel(cfg, rng=run.seed).run()
+    res = Results(config=cfg, seed=run.seed, replicates=[Replicate(seed=run.seed, recorder=model.recorder)])
+    res.date_end, res.burn_in = cal.date_end, cal.burn_in
+    with np.errstate(all="ignore"):
+        summary = res.summary()
+    row: dict[str, Any] = {"run_id": run.run_id, "point": run.point, "replicate": run.replicate, "seed": run.seed}
+    row.update(run.values)
+    row.update({o: outcome_value(summary, o) for o in spec.outcomes})
+    row["wall_time_s"] = time.perf_counter() - t0
+    row["cpu_time_s"] = time.process_time() - c0  # this process's user + system time: load-independent
+    return row
+
+
+def run_chunk(spec: RunSpec, runs: list[Run]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Run a chunk; return (rows, failures). A failure keeps the error text for the manifest."""
+    rows, failures = [], []
+    for run in runs:
+        try:
+            rows.append(run_one(spec, run))
+        except Exception as exc:  # a model error in one run must not lose the others
+            text = "".join(traceback.format_exception_only(exc)).strip()
+            tb = traceback.format_exc(limit=-4)
+            failures.append({"run_id": run.run_id, "point": run.point, "replicate": run.replicate,
+                             "seed": run.seed, "error": text[-2000:], "traceback": tb[-4000:]})
+    return rows, failures
+
+
+def warm_up(driver_pid: int | None = None) -> None:
+    """Pool initialiser. Importing this module already imported chainsim (once per
+    process, or once in the fork server). With ``driver_pid``, watch the driver: a pool
+    worker blocks on its task queue forever if the driver is SIGKILLed (and keeps the fork
+    server alive), so it exits by itself within a second of the driver's death."""
+    if driver_pid is None:
+        return
+    import os
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(driver_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # the pid now belongs to another user's process: ours is gone
+                os._exit(1)
+
+    threading.Thread(target=watch, name="chainsim-driver-watch", daemon=True).start()
