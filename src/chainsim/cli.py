@@ -28,11 +28,11 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario and print a summary")
     run.add_argument("scenario", help="scenario YAML file, e.g. scenarios/kunming_2023.yaml")
     run.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
-    run.add_argument("--replications", "-r", type=_positive_int, default=1, help="replicates (default 1)")
+    run.add_argument("--replications", "-r", type=positive_int, default=1, help="replicates (default 1)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="override one field, e.g. --set parks.anning.land_ha=900 (repeatable)")
     run.add_argument("--out", type=Path, default=None, help="write summary.json, timeseries.parquet, scenario.resolved.yaml here")
-    run.add_argument("--posterior-draws", type=_positive_int, default=None, metavar="K",
+    run.add_argument("--posterior-draws", type=positive_int, default=None, metavar="K",
                      help="run K calibration posterior draws × --replications (parameter and stochastic uncertainty)")
     run.add_argument("--engine", choices=("vectorised", "reference"), default="vectorised",
                      help="vectorised (fast, default) or reference (one Mesa agent per firm, for reading and checking)")
@@ -61,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
 PLUGINS = ("chainsim.calibration.cli", "chainsim.sweep.cli", "chainsim.dashboard.cli")
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """argparse type: a whole number ≥ 1 (shared by the subcommands)."""
     try:
         value = int(text)
     except ValueError:

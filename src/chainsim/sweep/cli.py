@@ -13,6 +13,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from ..cli import positive_int
+
 EPILOG = """\
 examples:
   chainsim sweep experiments/small_example.yaml --out out/small            # local processes, all cores
@@ -33,7 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=None, help="results directory (created; rerun to resume)")
     p.add_argument("--backend", choices=("local", "dask"), default="local",
                    help="local: a process pool on this machine (default); dask: a Dask LocalCluster or --scheduler")
-    p.add_argument("--workers", type=_positive, default=None, help="worker processes (default: all cores; 1 runs in this process)")
+    p.add_argument("--workers", type=positive_int, default=None, help="worker processes (default: all cores; 1 runs in this process)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--scheduler", default=None, metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786")
     where.add_argument("--scheduler-file", default=None, metavar="FILE", help="the JSON file written by 'dask scheduler --scheduler-file'")
@@ -42,28 +44,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     c = p.add_argument_group("batch cluster (--cluster; defaults from the sweep file's cluster: section)")
     c.add_argument("--queue", default=None, help="partition / queue")
     c.add_argument("--account", default=None, help="account / project to charge")
-    c.add_argument("--cores", type=_positive, default=None, help="cores per job")
-    c.add_argument("--processes", type=_positive, default=None, help="worker processes per job (default: cores)")
+    c.add_argument("--cores", type=positive_int, default=None, help="cores per job")
+    c.add_argument("--processes", type=positive_int, default=None, help="worker processes per job (default: cores)")
     c.add_argument("--memory", default=None, help="memory per job, e.g. 8GB")
     c.add_argument("--walltime", default=None, help="walltime per job, HH:MM:SS")
-    c.add_argument("--jobs", type=_positive, default=None, help="jobs kept running")
+    c.add_argument("--jobs", type=positive_int, default=None, help="jobs kept running")
     c.add_argument("--dry-run", action="store_true", help="check the sweep and print the plan (and the job script); run nothing")
     o = p.add_argument_group("output")
     o.add_argument("--force", action="store_true", help="write into a non-empty --out, discarding another sweep's results")
-    o.add_argument("--batch-rows", type=_positive, default=100, help="rows per Parquet file (default 100; also written every 10 s)")
-    o.add_argument("--chunk", type=_positive, default=None, help="runs per task (default: adaptive, ~1 s of work)")
+    o.add_argument("--batch-rows", type=positive_int, default=100, help="rows per Parquet file (default 100; also written every 10 s)")
+    o.add_argument("--chunk", type=positive_int, default=None, help="runs per task (default: adaptive, ~1 s of work)")
     o.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=handle)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {value}")
-    return value
 
 
 def handle(args: argparse.Namespace) -> int:
