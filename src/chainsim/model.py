@@ -24,10 +24,12 @@ ROUNDS = 4  # sampling rounds per contact order (each of kernels.ATTEMPTS candid
 class ChainModel(mesa.Model):
     """Industry-chain investment promotion in one city.
 
-    One step (a week by default) runs these phases in order; each reads the firm arrays,
-    asks agents for decisions, calls a kernel, and writes back:
+    One step (a week by default; 4-week steps in the coarse part of the burn-in) runs
+    these phases in order; each reads the firm arrays, asks agents for decisions, calls a
+    kernel, and writes back. docs/model.md states every rule.
 
-    1. ``recycle``   lost firms whose cool-down has ended return to the pool.
+    1. ``recycle``   lost firms whose cool-down has ended return to the pool; parks'
+       land banks refill.
     2. ``chain_state`` local producers per segment → missing links (缺链) and supplier
        access. Reads producing counts; no randomness.
     3. ``contact``   teams plan contact orders (leader trips, sector groups, anchor
@@ -36,15 +38,15 @@ class ChainModel(mesa.Model):
        contact_sampling, referral_target.
     4. ``events``    an event on this step signs targeted ready negotiations. Stream: event_close.
     5. ``negotiate`` contacted → negotiating or lost; negotiating → signed or lost, the
-       signing hazard raised by supplier access and a decaying leader boost.
-       Streams: engage, sign, drop.
+       signing hazard raised by supplier access and a decaying leader boost; competing
+       risks on one uniform per firm. Streams: engage, negotiate.
     6. ``sign``      each new signing chooses a park (logit, Gumbel-max) and gets its
        registration date; source, cohort and event bookkeeping. Streams: park_choice, duration.
     7. ``serve``     free commissioner slots go to the largest unserved projects; their
        remaining stage time shrinks.
     8. ``build``     scheduled transitions signed → registered → land → construction →
        producing; land needs room in the park (wait, or divert to another park);
-       drop-outs after signing. Streams: duration, divert, park_choice, drop.
+       drop-outs after signing. Streams: duration, divert, park_choice, after_signing.
     9. ``funds``     construction instalments arrive (registration payments arrive in 8).
     10. ``record``   stage counts of the step.
     """
