@@ -35,7 +35,7 @@ class ChainModel(mesa.Model):
     3. ``contact``   teams plan contact orders (leader trips, sector groups, anchor
        referrals, event invitations, organic arrivals); the kernel draws those firms from
        the pool → ``contacted``. Streams: trip_destination, poisson_counts,
-       contact_sampling, referral_target.
+       contact_sampling, target_choice, referral_target.
     4. ``events``    an event on this step signs targeted ready negotiations. Stream: event_close.
     5. ``negotiate`` contacted → negotiating or lost; negotiating → signed or lost, the
        signing hazard raised by supplier access and a decaying leader boost; competing
