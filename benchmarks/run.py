@@ -133,6 +133,18 @@ RESULT = dict(pool={pool}, reference_s=t_ref, vectorised_s=best, ratio=t_ref / b
 """)
 
 
+def long_horizon(pool: int, years: int) -> dict:
+    """A ten-year horizon (weekly steps) on a large pool: time and peak memory."""
+    return _child(f"""
+import time
+from chainsim import load
+from chainsim.model import ChainModel
+cfg = load({str(SCENARIO)!r}, ["population.pool_size={pool}", "calendar.end_date={2022 + years - 1}-12-31"])
+t = time.perf_counter(); m = ChainModel(cfg, rng=1); t1 = time.perf_counter(); m.run(); t2 = time.perf_counter()
+RESULT = dict(pool={pool}, years={years}, n_steps=m.calendar.n_steps, init_s=t1 - t, sim_s=t2 - t1)
+""")
+
+
 def cli_wall(replications: int) -> dict:
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "chainsim.cli", "run", str(SCENARIO), "--replications", str(replications)],
@@ -170,6 +182,9 @@ def main() -> None:
         r = pool_scaling(pool, 52)
         results["pool_scaling"].append(r)
         print(f"{r['pool']:>12,} {r['n_steps']:>6} {r['init_s']:>9.2f} {r['sim_s']:>7.3f} {r['firm_steps_per_s']:>14.3g} {r['peak_rss_mb']:>12.0f}")
+    h = results["long_horizon"] = long_horizon(1_000_000, 10)
+    print(f"10-year horizon, {h['pool']:,} firms, {h['n_steps']} steps: set-up {h['init_s']:.2f} s, simulation "
+          f"{h['sim_s']:.2f} s, peak RSS {h['peak_rss_mb']:.0f} MB")
     r = results["idle_ratio"] = idle_ratio(100_000)
     print(f"10× idle firms at the same activity: {r['step_s_small'] * 1e3:.2f} ms/step at {r['pool']:,} → "
           f"{r['step_s_large'] * 1e3:.2f} ms/step at {r['pool'] * r['factor']:,}: ratio {r['ratio']:.2f} (goal ≤ 1.5)")
