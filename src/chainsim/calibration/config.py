@@ -179,8 +179,12 @@ def load_calibration(path: str | Path, overrides: list[str] | None = None) -> Ca
     base_path, targets_path, priors_path = named(cfg.base_scenario, "base_scenario"), named(cfg.targets, "targets"), named(cfg.priors, "priors")
     targets, _ = load_scenario(TargetsFile, targets_path)
     priors, _ = load_scenario(PriorsFile, priors_path)
-    data, source = resolve_scenario(base_path, cfg.fixed)
-    scenario = validate(Scenario, data, source)
+    try:
+        data, source = resolve_scenario(base_path, cfg.fixed)
+        scenario = validate(Scenario, data, source)
+    except ScenarioError as err:  # name the calibration config first: its `fixed:` (or its base) is at fault
+        raise ScenarioError(f"{path}: fixed: the base scenario {cfg.base_scenario} with these fixed: overrides is invalid:\n{err}",
+                            path, "fixed") from None
     check_targets(targets, scenario, targets_path)
     # Every field with its default filled in, so that priors can name schema defaults too.
     full = scenario.model_dump()
