@@ -56,6 +56,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     o.add_argument("--chunk", type=positive_int, default=None, help="runs per task (default: adaptive, ~1 s of work)")
     o.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=handle)
+    a = subparsers.add_parser(
+        "analyze", help="tables, plots and Sobol sensitivity indices of a finished sweep",
+        description="Write DIR/analysis/report.md, indices.csv and one plot per outcome for a finished sweep "
+                    "(replicates averaged per design point; Sobol indices for a saltelli design).")
+    a.add_argument("dir", type=Path, help="the --out directory of a finished 'chainsim sweep'")
+    a.set_defaults(handler=handle_analyze)
+
+
+def handle_analyze(args: argparse.Namespace) -> int:
+    from .analyze import write_analysis
+
+    dest = write_analysis(args.dir)
+    print(f"analysis written to {dest}/ (report.md, indices.csv, plots)")
+    return 0
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -1,0 +1,101 @@
+"""Tests of ``chainsim analyze DIR`` (chainsim.sweep.analyze) on a real, small Saltelli sweep:
+a strong parameter (the negotiating → signed hazard) against one the signings outcome cannot
+depend on (grid demand per 亿元: no park reaches its grid capacity in 2023 H1 here, so the runs
+are identical whatever its value), then bad input (missing directory, not a sweep, an
+unfinished sweep) with nothing written.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from chainsim.cli import main
+from chainsim.sweep import read_results
+from chainsim.sweep.analyze import noise_share
+
+ROOT = Path(__file__).parents[1]
+SIGNINGS, FUNDS = "periods.2023H1.signings", "periods.2023H1.funds_in_place_yi"
+SWEEP = {
+    "name": "analyze_test", "base": str(ROOT / "scenarios" / "kunming_2023.yaml"),
+    "set": ["population.pool_size=20000", "calendar.burn_in_steps=10"], "seed": 5, "replications": 2,
+    "factors": {
+        "sign_prob": {"kind": "uncertainty", "name_zh": "洽谈→签约概率", "key": "pipeline.sign_prob_per_step",
+                      "range": [0.005, 0.05]},
+        "grid_need": {"kind": "uncertainty", "name_zh": "单位投资用电", "key": "location.mw_per_yi_industrial",
+                      "range": [0.4, 1.2]},
+    },
+    "design": {"method": "saltelli", "samples": 16},  # 16 × (2 + 2) points × 2 replicates = 128 runs, ~15 s
+    "outcomes": [SIGNINGS, FUNDS],
+}
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory) -> Path:
+    where = tmp_path_factory.mktemp("analyze")
+    sweep_file = where / "sweep.yaml"
+    sweep_file.write_text(yaml.safe_dump(SWEEP, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    out = where / "out"
+    assert main(["sweep", str(sweep_file), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    return out
+
+
+def indices(out: Path) -> dict[tuple[str, str], dict[str, float]]:
+    with (out / "analysis" / "indices.csv").open(encoding="utf-8") as fh:
+        return {(r["outcome"], r["factor"]): {k: float(v) for k, v in r.items() if k not in ("outcome", "factor", "name_zh")}
+                for r in csv.DictReader(fh)}
+
+
+def test_analyze_saltelli_sweep(swept: Path) -> None:
+    assert main(["analyze", str(swept)]) == 0
+    dest = swept / "analysis"
+    assert {p.name for p in dest.iterdir()} == {"report.md", "indices.csv", "periods_2023H1_signings.png",
+                                                "periods_2023H1_funds_in_place_yi.png"}
+    assert all(p.stat().st_size > 10_000 for p in dest.glob("*.png"))
+    idx = indices(swept)
+    assert len(idx) == 4 and all(math.isfinite(v) for row in idx.values() for v in row.values())
+    for outcome in (SIGNINGS, FUNDS):
+        strong, dummy = idx[outcome, "sign_prob"], idx[outcome, "grid_need"]
+        # the irrelevant factor: ST near 0, its interval containing 0
+        assert abs(dummy["ST"]) < 0.05 and dummy["ST_low"] <= 1e-9 <= dummy["ST_high"] + 0.05
+        # the strong one: clearly larger, its interval well clear of the dummy's
+        assert strong["ST"] > 0.5 and strong["ST_low"] > dummy["ST_high"] + 0.2
+        assert strong["S1_low"] <= strong["S1"] <= strong["S1_high"]
+    # the replicate-noise share, recomputed from the raw runs: within-point / total variance
+    runs = read_results(swept).to_pandas()
+    for outcome in (SIGNINGS, FUNDS):
+        y = runs[outcome].to_numpy(float)
+        within = np.mean([np.var(g) for _, g in runs.groupby("point")[outcome]])
+        share = idx[outcome, "sign_prob"]["noise_share"]
+        assert share == pytest.approx(within / np.var(y), rel=1e-5) and 0 <= share <= 1
+        assert share == pytest.approx(noise_share(runs, outcome), rel=1e-5)
+    report = (dest / "report.md").read_text(encoding="utf-8")
+    assert "洽谈→签约概率" in report and "| `sign_prob`" in report and "replicate-noise share" in report
+    assert "![periods.2023H1.signings](periods_2023H1_signings.png)" in report
+
+
+def test_bad_input_exit_2_nothing_written(swept: Path, tmp_path: Path, capsys) -> None:
+    assert main(["analyze", str(tmp_path / "nowhere")]) == 2
+    assert "no such directory" in capsys.readouterr().err
+    not_sweep = tmp_path / "not_sweep"
+    not_sweep.mkdir()
+    (not_sweep / "manifest.json").write_text('{"hello": 1}', encoding="utf-8")
+    assert main(["analyze", str(not_sweep)]) == 2
+    assert "not a sweep result" in capsys.readouterr().err
+    assert not (not_sweep / "analysis").exists()
+    # an unfinished sweep: one results file gone
+    partial = tmp_path / "partial"
+    shutil.copytree(swept, partial, ignore=shutil.ignore_patterns("analysis", ".lock"))
+    parts = sorted((partial / "runs").glob("part-*.parquet"))
+    assert len(parts) >= 2
+    parts[-1].unlink()
+    assert main(["analyze", str(partial)]) == 2
+    err = capsys.readouterr().err
+    assert "incomplete sweep" in err and "/128 runs done" in err
+    assert not (partial / "analysis").exists()
