@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chainsim.cli import main
+from fuzzkit import check_refused, misspell, set_path, whole_file_breakage
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,20 +67,6 @@ KNOWN = {(): ["calendar", "population", "parks", "strategies", "events", "report
          ("location",): ["specialisation", "free_land"]}
 
 
-def _set(d: dict, path: tuple, value) -> None:
-    node = d
-    for p in path[:-1]:
-        node = node.setdefault(p, {})
-    node[path[-1]] = value
-
-
-def _misspell(word: str, k: int) -> str:
-    i = k % max(len(word) - 1, 1)
-    variants = [word[:i] + word[i + 1:], word[:i] + word[i + 1] + word[i] + word[i + 2:], word + "s", word.upper()]
-    out = variants[k % len(variants)]
-    return out if out != word else word + "x"
-
-
 @st.composite
 def broken(draw):
     """(file bytes, words the message must contain) for one invalid scenario."""
@@ -90,7 +77,7 @@ def broken(draw):
     if kind == "misspelt":
         where = draw(st.sampled_from(list(KNOWN)))
         key = draw(st.sampled_from(KNOWN[where]))
-        wrong = _misspell(key, draw(st.integers(0, 50)))
+        wrong = misspell(key, draw(st.integers(0, 50)))
         node = d
         for p in where:
             node = node.setdefault(p, {})
@@ -99,7 +86,7 @@ def broken(draw):
     if kind == "unknown":
         where = draw(st.sampled_from(MAPPINGS))
         key = "zz_" + draw(st.text("abcdefghij_", min_size=1, max_size=8))
-        _set(d, where + (key,), draw(st.sampled_from([1, "x", [1], {"a": 1}])))
+        set_path(d, where + (key,), draw(st.sampled_from([1, "x", [1], {"a": 1}])))
         return yaml.safe_dump(d).encode(), [key, "allowed keys"]
     if kind in ("wrong_type", "nonfinite", "negative", "huge"):
         path, low = draw(st.sampled_from(NUMERIC))
@@ -107,45 +94,24 @@ def broken(draw):
                  "nonfinite": draw(st.sampled_from([math.nan, math.inf, -math.inf])),
                  "negative": low - draw(st.integers(1, 10**6)) - 0.5 * draw(st.booleans()),
                  "huge": draw(st.sampled_from([1e300, 10**40, 2**70]))}[kind]
-        _set(d, path, value)
+        set_path(d, path, value)
         return yaml.safe_dump(d).encode(), [".".join(path[-2:])]
     if kind == "bad_date":
         path = draw(st.sampled_from(DATES))
-        _set(d, path, draw(st.sampled_from(["2023-02-30", "2022-13-01", "yesterday", "2022/01/01x", 20220101.5])))
+        set_path(d, path, draw(st.sampled_from(["2023-02-30", "2022-13-01", "yesterday", "2022/01/01x", 20220101.5])))
         return yaml.safe_dump(d).encode(), [path[-1]]
     if kind == "dates_reversed":
-        _set(d, ("calendar", "end_date"), "2021-06-30")
+        set_path(d, ("calendar", "end_date"), "2021-06-30")
         return yaml.safe_dump(d).encode(), ["end_date"]
     if kind == "bad_reference":
         path = draw(st.sampled_from([("events", "fair", "target_chains"), ("parks", "north", "specialisations"),
                                      ("strategies", "chain_based", "groups", "g", "chains")]))
-        _set(d, path, ["nochain"])
+        set_path(d, path, ["nochain"])
         return yaml.safe_dump(d).encode(), ["nochain", "known"]
     if kind == "bad_literal":
-        _set(d, ("events", "fair", "lever"), draw(st.sampled_from(["leader", "commissioners", 3])))
+        set_path(d, ("events", "fair", "lever"), draw(st.sampled_from(["leader", "commissioners", 3])))
         return yaml.safe_dump(d).encode(), ["lever", "leader_led"]
-    if kind == "syntax":
-        text = yaml.safe_dump(d)
-        cut = draw(st.integers(10, len(text) - 10))
-        junk = draw(st.sampled_from([": [unclosed", "\t- tab: x", "a: b: c", "{", "- : -\n  ::"]))
-        line = text.count("\n", 0, cut) + 1
-        return (text[:cut] + "\n" + junk + "\n" + text[cut:]).encode(), ["line"] if line else []
-    if kind == "empty":
-        return draw(st.sampled_from([b"", b"   \n\n", b"# only a comment\n"])), ["empty"]
-    if kind == "binary":
-        return bytes(draw(st.lists(st.integers(0, 255), min_size=8, max_size=64))) + b"\xff\xfe\x00", []
-    return draw(st.sampled_from([b"- a\n- b\n", b"42\n", b"just text\n"])), ["mapping"]
-
-
-def _check(code: int, err: str, path: Path, out: Path, words: list[str]) -> None:
-    assert code == 2, err
-    assert "Traceback" not in err
-    assert err.count("chainsim: error:") == 1, err
-    assert path.name in err, err
-    lowered = err.lower()
-    for w in words:
-        assert w.lower() in lowered, (w, err)
-    assert not out.exists(), "nothing may be written for bad input"
+    return whole_file_breakage(draw, kind, yaml.safe_dump(d))
 
 
 @settings(max_examples=1000, deadline=None, derandomize=True,
@@ -157,7 +123,7 @@ def test_invalid_scenarios_in_process(tmp_path_factory, capsys, case):
     path, out = d / "scenario.yaml", d / "out"
     path.write_bytes(content)
     code = main(["run", str(path), "--out", str(out)])
-    _check(code, capsys.readouterr().err, path, out, words)
+    check_refused(code, capsys.readouterr().err, path, out, words)
 
 
 def test_extends_loops_and_missing_files(tmp_path, capsys):
@@ -168,7 +134,7 @@ def test_extends_loops_and_missing_files(tmp_path, capsys):
     for name, words in (("self.yaml", ["extends"]), ("a.yaml", ["extends"]), ("orphan.yaml", ["no_such_file.yaml"])):
         out = tmp_path / ("out_" + name)
         code = main(["run", str(tmp_path / name), "--out", str(out)])
-        _check(code, capsys.readouterr().err, tmp_path / name, out, words)
+        check_refused(code, capsys.readouterr().err, tmp_path / name, out, words)
 
 
 @pytest.mark.slow
@@ -183,7 +149,7 @@ def test_invalid_scenarios_through_the_real_command(tmp_path_factory, case):
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.run([sys.executable, "-m", "chainsim.cli", "run", str(path), "--out", str(out)],
                           capture_output=True, text=True, env=env, timeout=120)
-    _check(proc.returncode, proc.stderr, path, out, words)
+    check_refused(proc.returncode, proc.stderr, path, out, words)
 
 
 def test_the_unmutated_scenario_is_valid_and_runs(tmp_path, capsys):

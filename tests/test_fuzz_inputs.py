@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from chainsim.calibration.config import load_calibration
 from chainsim.cli import main
+from fuzzkit import check_refused, misspell, set_path, whole_file_breakage
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["population.pool_size=2000", "calendar.burn_in_steps=2"]  # loads in milliseconds
@@ -109,23 +110,6 @@ KINDS = {
 }
 
 
-def _set(d: dict, path: tuple, value) -> None:
-    node = d
-    for p in path[:-1]:
-        node = node.setdefault(p, {})
-    if value is None:
-        node.pop(path[-1], None)
-    else:
-        node[path[-1]] = value
-
-
-def _misspell(word: str, k: int) -> str:
-    i = k % max(len(word) - 1, 1)
-    variants = [word[:i] + word[i + 1:], word[:i] + word[i + 1] + word[i] + word[i + 2:], word + "s", word.upper()]
-    out = variants[k % len(variants)]
-    return out if out != word else word + "x"
-
-
 def _dump(d: dict) -> bytes:
     return yaml.safe_dump(d, allow_unicode=True, sort_keys=False).encode()
 
@@ -140,7 +124,7 @@ def broken(draw, kind: str):
     if how == "misspelt":
         where = draw(st.sampled_from(list(known)))
         key = draw(st.sampled_from(known[where]))
-        wrong = _misspell(key, draw(st.integers(0, 50)))
+        wrong = misspell(key, draw(st.integers(0, 50)))
         node = d
         for p in where:
             node = node.setdefault(p, {})
@@ -149,7 +133,7 @@ def broken(draw, kind: str):
     if how == "unknown":
         where = draw(st.sampled_from(list(known)))
         key = "zz_" + draw(st.text("abcdefghij_", min_size=1, max_size=8))
-        _set(d, where + (key,), draw(st.sampled_from([1, "x", [1], {"a": 1}])))
+        set_path(d, where + (key,), draw(st.sampled_from([1, "x", [1], {"a": 1}])))
         return _dump(d), [key, "allowed keys"]
     if how in ("wrong_type", "nonfinite", "negative", "huge"):
         choices = [n for n in numeric if how != "huge" or n[2] is not None]
@@ -158,33 +142,13 @@ def broken(draw, kind: str):
                  "nonfinite": lambda: draw(st.sampled_from([math.nan, math.inf, -math.inf])),
                  "negative": lambda: low - draw(st.integers(1, 10**6)) - 0.5 * draw(st.booleans()),
                  "huge": lambda: high + draw(st.sampled_from([1, 1e300, 10**40, 2**70]))}[how]()
-        _set(d, path, value)
+        set_path(d, path, value)
         return _dump(d), [word or ".".join(path[-2:])]
     if how == "special":
         path, value, words = draw(st.sampled_from(special))
-        _set(d, path, value)
+        set_path(d, path, value)
         return _dump(d), words
-    if how == "syntax":
-        text = _dump(d).decode()
-        cut = draw(st.integers(10, len(text) - 10))
-        junk = draw(st.sampled_from([": [unclosed", "\t- tab: x", "a: b: c", "{", "- : -\n  ::"]))
-        return (text[:cut] + "\n" + junk + "\n" + text[cut:]).encode(), ["line"]
-    if how == "empty":
-        return draw(st.sampled_from([b"", b"   \n\n", b"# only a comment\n"])), ["empty"]
-    if how == "binary":
-        return bytes(draw(st.lists(st.integers(0, 255), min_size=8, max_size=64))) + b"\xff\xfe\x00", []
-    return draw(st.sampled_from([b"- a\n- b\n", b"42\n", b"just text\n"])), ["mapping"]
-
-
-def _check(code: int, err: str, path: Path, out: Path, words: list[str]) -> None:
-    assert code == 2, err
-    assert "Traceback" not in err
-    assert err.count("chainsim: error:") == 1, err
-    assert path.name in err, err
-    lowered = err.lower()
-    for w in words:
-        assert w.lower() in lowered, (w, err)
-    assert not out.exists(), "nothing may be written for bad input"
+    return whole_file_breakage(draw, how, _dump(d).decode())
 
 
 def _write_calibration(d: Path, kind: str | None = None, content: bytes = b"") -> Path:
@@ -219,7 +183,7 @@ def test_invalid_sweep_files_in_process(tmp_path_factory, capsys, case):
     path, out = d / "sweep.yaml", d / "out"
     path.write_bytes(content)
     code = main(["sweep", str(path), "--out", str(out), "--workers", "1", "--no-progress"])
-    _check(code, capsys.readouterr().err, path, out, words)
+    check_refused(code, capsys.readouterr().err, path, out, words)
 
 
 @settings(FUZZ, max_examples=600)
@@ -229,7 +193,7 @@ def test_invalid_calibration_files_in_process(tmp_path_factory, capsys, case):
     d = tmp_path_factory.mktemp("fzc")
     path, out = _write_calibration(d, kind, content), d / "out"
     code = main(["calibrate", str(d / CAL_FILES["config"]), "--out", str(out)])
-    _check(code, capsys.readouterr().err, path, out, words)
+    check_refused(code, capsys.readouterr().err, path, out, words)
 
 
 def test_a_sweep_file_that_extends_itself(tmp_path, capsys):
@@ -238,14 +202,14 @@ def test_a_sweep_file_that_extends_itself(tmp_path, capsys):
         (tmp_path / name).write_text(text)
         out = tmp_path / ("out_" + name)
         code = main(["sweep", str(tmp_path / name), "--out", str(out)])
-        _check(code, capsys.readouterr().err, tmp_path / name, out, words)
+        check_refused(code, capsys.readouterr().err, tmp_path / name, out, words)
 
 
 @pytest.mark.parametrize("fixed,word", [("population.pool_sise=2000", "pool_sise"), ("calendar.burn_in_steps=-1", "burn_in_steps")])
 def test_a_bad_fixed_override_names_the_calibration_config(tmp_path, capsys, fixed, word):
     path, out = _write_calibration(tmp_path, "config", _dump({**CONFIG, "fixed": [fixed]})), tmp_path / "out"
     code = main(["calibrate", str(path), "--out", str(out)])
-    _check(code, capsys.readouterr().err, path, out, [word, "fixed"])
+    check_refused(code, capsys.readouterr().err, path, out, [word, "fixed"])
 
 
 SUBPROCESS = [("sweep", KINDS["sweep"][3][0]), ("sweep", KINDS["sweep"][3][4]), ("config", KINDS["config"][3][0]),
@@ -257,7 +221,7 @@ SUBPROCESS = [("sweep", KINDS["sweep"][3][0]), ("sweep", KINDS["sweep"][3][4]), 
 def test_invalid_files_through_the_real_command(tmp_path, kind, edit):
     path_in_file, value, words = edit
     d = copy.deepcopy(SWEEP if kind == "sweep" else KINDS[kind][0])
-    _set(d, path_in_file, value)
+    set_path(d, path_in_file, value)
     out = tmp_path / "out"
     if kind == "sweep":
         path = tmp_path / "sweep.yaml"
@@ -268,4 +232,4 @@ def test_invalid_files_through_the_real_command(tmp_path, kind, edit):
         args = ["calibrate", str(tmp_path / CAL_FILES["config"]), "--out", str(out)]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.run([sys.executable, "-m", "chainsim.cli", *args], capture_output=True, text=True, env=env, timeout=120)
-    _check(proc.returncode, proc.stderr, path, out, words)
+    check_refused(proc.returncode, proc.stderr, path, out, words)
