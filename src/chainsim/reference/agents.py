@@ -11,32 +11,19 @@ number comes from the model's generator ``model.rng``.
 from __future__ import annotations
 
 import math
-from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
+from chainsim.stages import SOURCE_NAMES, Stage
+
 if TYPE_CHECKING:
     from .model import ReferenceModel
 
 
-class Stage(IntEnum):
-    """Pipeline stages, in the column order of ``Recorder.stages``."""
-
-    POOL = 0
-    CONTACTED = 1
-    NEGOTIATING = 2
-    SIGNED = 3
-    REGISTERED = 4
-    LAND = 5
-    CONSTRUCTION = 6
-    PRODUCING = 7
-    LOST = 8
-
-
-#: What brought a signing (exactly one per signing), as named in ``signings_by_source.*``.
-SOURCES = ("leader_trip", "event", "chain_group", "anchor_referral", "organic")
+# The stage and source vocabulary is shared with the outputs (it is not engine code).
+SOURCES = tuple(SOURCE_NAMES)
 
 
 def per_step(p: float, s: float) -> float:

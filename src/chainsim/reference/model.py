@@ -3,7 +3,8 @@
 It is the teaching version of :class:`chainsim.model.ChainModel` ("this is what the fast
 code computes") and its yardstick, written from the specification alone: it imports
 only the configuration (``chainsim.schema``), the step calendar (``chainsim.calendar``)
-and the recorder (``chainsim.records``), so that its output plugs into
+the stage and source vocabulary (``chainsim.stages``) and the recorder
+(``chainsim.records``), so that its output plugs into
 ``Results.summary()``. All randomness comes from ``self.rng``; the two engines agree in
 distribution, not draw for draw. :meth:`ReferenceModel.step` runs the ten phases of a
 step in the spec's order; each firm's own rules are in :mod:`.agents`.
