@@ -175,3 +175,18 @@ def test_trip_schedule_reproduces_reported_counts():
     assert p["2022H1"]["city_leader_trips"]["mean"] + p["2022H2"]["city_leader_trips"]["mean"] == 12
     assert p["2023_to_aug"]["county_leader_trips"]["mean"] == 120
     assert p["2023_to_aug"]["city_leader_trips"]["mean"] == 15 + 5  # the H1 rate continues into July–August
+
+
+def test_event_invitees_sign_at_the_ceremony_not_before():
+    """An invitee prepared for a ceremony (项目储备) negotiates at once but signs no earlier
+    than its event; without that preparation the same outreach yields far fewer signings."""
+    model = ChainModel(small(), rng=11).run()
+    f = model.firms
+    after = [Stage.SIGNED, Stage.REGISTERED, Stage.LAND, Stage.CONSTRUCTION, Stage.PRODUCING]
+    signed = np.flatnonzero(np.isin(f.stage, after))  # their current project's signing day
+    assert np.all(f.hold_day[signed] <= f.signed_day[signed])
+    held = np.flatnonzero(f.hold_day > -1e8)
+    assert len(held) > 0  # the events invited someone
+    prepared = model.recorder.event_signings.copy()
+    cold = ChainModel(small(*(f"events.{e}.invitees_negotiate=false" for e in model.config.events)), rng=11).run()
+    assert sum(prepared.values()) > 2 * max(sum(cold.recorder.event_signings.values()), 1)

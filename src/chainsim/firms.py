@@ -87,6 +87,7 @@ class Firms:
         self.due_day = np.full(n, 0.0)                 # day the current scheduled stage ends
         self.contact_day = np.full(n, NEVER)
         self.leader_day = np.full(n, NEVER)        # last leader contact
+        self.hold_day = np.full(n, NEVER)          # an event invitee does not sign before its event's day
         self.signed_day = np.full(n, NEVER)
         self.land_day = np.full(n, NEVER)
         self.construction_day = np.full(n, NEVER)

@@ -210,6 +210,8 @@ class ChainModel(mesa.Model):
         kinds = dict(enumerate(ways))
         source = np.repeat([o.source for o in orders], sizes)
         leader = np.repeat([o.leader for o in orders], sizes)
+        engaged = np.repeat([o.engaged for o in orders], sizes)
+        hold = np.repeat([o.hold_until for o in orders], sizes)
         todo = np.arange(len(keys))
         picked: list[NDArray[np.int64]] = []
         picked_rows: list[NDArray[np.int64]] = []
@@ -232,6 +234,8 @@ class ChainModel(mesa.Model):
         f.source[chosen] = source[rows]
         f.contact_day[chosen] = self.day
         f.leader_day[chosen] = np.where(leader[rows], self.day, NEVER)  # a recycled firm starts afresh
+        f.stage[chosen[engaged[rows]]] = Stage.NEGOTIATING
+        f.hold_day[chosen] = hold[rows]
         self.talks = np.concatenate([self.talks, chosen])
         self.recorder.add(step, "contacts", len(chosen))
 
@@ -300,6 +304,7 @@ class ChainModel(mesa.Model):
         f.stage[contacted[engage]] = Stage.NEGOTIATING
         boost = 1.0 + p.leader_boost * np.exp((f.leader_day[talking] - self.day) / p.leader_boost_decay_days)
         hazard = np.minimum(p.sign_prob_per_step * np.exp(p.supplier_access_beta * self.access[f.segment[talking]]) * boost, 1.0)
+        hazard[f.hold_day[talking] > self.day] = 0.0  # prepared for a ceremony: signs there, not before
         sign_p, drop_p = K.competing(hazard, p.drop_negotiating_per_step, scale)
         u = s.negotiate.uniform(step, talking)
         sign = u < sign_p

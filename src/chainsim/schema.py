@@ -255,6 +255,11 @@ class Event(Labelled):
     outreach_contacts: int = Field(0, ge=0, le=1_000_000, description="Firms invited in the outreach_days before the event (an effort, not a yield). Assumption.")
     outreach_days: int = Field(90, ge=0, le=3650)
     size_bias: float = Field(1.0, ge=0, le=3, description="Invitations ∝ size^bias. Assumption.")
+    invitees_negotiate: bool = Field(True, description=(
+        "Invitees enter talks at once: a signing ceremony's invitations go to firms that have agreed to "
+        "negotiate a project for it (项目储备, projects prepared for the ceremony); false: they start as "
+        "contacted, like any other lead. Assumption (an event signs only negotiating firms, and F3's 33 "
+        "signings from one promotion cannot come from cold contacts in 90 days)."))
 
 
 class Organic(Frozen):

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .calendar import Calendar, spread_by_length
-from .firms import Source
+from .firms import NEVER, Source
 from .kernels import poisson_from_uniform, poisson_scalar
 from .schema import Event, LeaderLed, SectorGroup as SectorGroupConfig
 
@@ -43,6 +43,8 @@ class ContactOrder:
     keys: NDArray[np.uint64]    # random-number key per wanted firm
     size_bias: float = 0.0      # probability ∝ size**bias
     leader: bool = False        # a leader made the contact (signing boost)
+    engaged: bool = False       # the firms start negotiating at once (event invitees)
+    hold_until: float = NEVER   # ... and sign no earlier than this day (the ceremony's step)
 
 
 def order_keys(team_key: int, n: int) -> NDArray[np.uint64]:
@@ -187,6 +189,7 @@ class EventTeam(mesa.Agent):
         self.eid, self.cfg = eid, cfg
         self.key = team_key("event/" + eid)
         self.step = calendar.step_of(cfg.date)
+        self.day = float(calendar.day_end[min(self.step, calendar.n_steps - 1)])  # the event's step ends on this day
         self.active = active
         n = calendar.n_steps
         self.invites_per_step = np.zeros(n, dtype=np.int64)
@@ -199,7 +202,8 @@ class EventTeam(mesa.Agent):
         k = int(self.invites_per_step[step])
         if k == 0:
             return None
-        return ContactOrder(Source.EVENT, f"event:{self.eid}", np.zeros(k, dtype=np.int64), order_keys(self.key, k), self.cfg.size_bias)
+        return ContactOrder(Source.EVENT, f"event:{self.eid}", np.zeros(k, dtype=np.int64), order_keys(self.key, k), self.cfg.size_bias,
+                            engaged=self.cfg.invitees_negotiate, hold_until=self.day if self.cfg.invitees_negotiate else NEVER)
 
     def holds_event(self, step: int) -> bool:
         return self.active and step == self.step

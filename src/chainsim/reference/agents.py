@@ -93,6 +93,7 @@ class FirmAgent(mesa.Agent):
     source: str | None = None    # what brought it: one of SOURCES
     contact_day: float | None = None
     leader_day: float | None = None  # a leader contacted it (signing boost)
+    hold_day: float | None = None    # an event invitee: signs no earlier than this day
     signed_day: float | None = None
     land_day: float | None = None
     construction_day: float | None = None
@@ -129,6 +130,7 @@ class FirmAgent(mesa.Agent):
     def contact(self, source: str, leader: bool) -> None:
         m = self.model
         self.stage, self.source, self.contact_day = Stage.CONTACTED, source, m.day
+        self.hold_day = None  # set by an event invitation
         self.leader_day = m.day if leader else None  # the boost belongs to this project
 
     def negotiate(self) -> None:
@@ -141,6 +143,8 @@ class FirmAgent(mesa.Agent):
             if self.leader_day is not None:
                 boost += p.leader_boost * math.exp(-(m.day - self.leader_day) / p.leader_boost_decay_days)
             a = min(1.0, p.sign_prob_per_step * math.exp(p.supplier_access_beta * m.access[self.segment]) * boost)
+            if self.hold_day is not None and m.day < self.hold_day:
+                a = 0.0  # an event invitee signs at the ceremony, not before
             b = p.drop_negotiating_per_step
         a, b = competing(a, b, m.s)
         u = m.rng.random()

@@ -222,11 +222,14 @@ class ReferenceModel(mesa.Model):
             self.access[i] = sum(not self.missing[j] for j in nb) / len(nb) if nb else 0.0
         self.rec.missing[self.t] = self.missing
 
-    def reach(self, group: Group, source: str, leader: bool = False) -> None:
-        """One contact: a firm still in the pool of ``group`` (if any) becomes contacted."""
+    def reach(self, group: Group, source: str, leader: bool = False, engaged: bool = False, engaged_until: float = 0.0) -> None:
+        """One contact: a firm still in the pool of ``group`` (if any) becomes contacted
+        (negotiating at once if ``engaged``: an event invitee)."""
         firm = group.draw(self.rng)
         if firm is not None:
             firm.contact(source, leader)
+            if engaged:  # an event invitee: in talks at once, signing no earlier than the event
+                firm.stage, firm.hold_day = Stage.NEGOTIATING, engaged_until
             self.talks.append(firm)
             self.flow["contacts"] += 1
 
@@ -255,7 +258,8 @@ class ReferenceModel(mesa.Model):
                     self.reach(self.by_segment[nb[min(int(rng.random() * len(nb)), len(nb) - 1)]], "anchor_referral")
         for ev in self.events:                          # event invitations
             for _ in range(int(ev.invites[t])):
-                self.reach(ev.invited, "event")
+                self.reach(ev.invited, "event", engaged=self.cfg.events[ev.eid].invitees_negotiate,
+                           engaged_until=float(self.calendar.day_end[ev.step]))
         for _ in range(rng.poisson(self.cfg.organic.arrivals_per_step * s)):  # organic arrivals
             self.reach(self.by_region[pick(self.region_cum, rng.random())], "organic")
 
