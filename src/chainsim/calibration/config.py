@@ -126,6 +126,13 @@ class CalibrationConfig(_Strict):
     predictive_draws: int = Field(60, ge=2, le=10_000, description="Posterior draws × 1 replicate for the posterior predictive in the report.")
     check_replications: int = Field(20, ge=1, le=1000, description="Replicates of the central-parameter scenario in the report's fit table.")
     central_name: Name = Field("kunming_2023", description="'name:' written into the central-parameter scenario.")
+    central: Literal["best_fit", "median"] = Field("best_fit", description=(
+        "How the central parameter set is chosen. best_fit: of the last generation's `central_candidates` "
+        "particles closest to the data, the one whose mean over `central_replicates` replicates fits best "
+        "(an accepted draw, so its parameters are mutually consistent); median: the weighted median of each "
+        "parameter separately (can fall outside the accepted region when parameters are correlated)."))
+    central_candidates: int = Field(24, ge=1, le=10_000, description="Particles re-simulated to choose a best_fit centre.")
+    central_replicates: int = Field(8, ge=1, le=1000, description="Replicates per candidate when choosing a best_fit centre.")
 
 
 @dataclass(frozen=True)
