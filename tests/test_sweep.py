@@ -312,6 +312,7 @@ def test_cluster_dry_run_prints_job_script(tmp_path, capsys):
     line = next(x for x in out.splitlines() if "DASK_INTERNAL_INHERIT_CONFIG=" in x)
     conf = dask.config.deserialize(line.split("=", 1)[1])
     assert conf["distributed"]["nanny"]["pre-spawn-environ"] == {"MALLOC_TRIM_THRESHOLD_": None}
+    assert conf["distributed"]["worker"]["profile"]["enabled"] is False  # the profiler costs every run CPU
 
 
 # --------------------------------------------------------------------------- slow: backends, kills, memory
@@ -333,6 +334,35 @@ def test_same_outcomes_local_1_2_and_dask(shared, tmp_path):
     assert (local2.backend, local2.workers, dask2.backend, dask2.workers) == ("local", 2, "dask", 2)
     assert table_of(tmp_path / "local2").equals(serial)
     assert table_of(tmp_path / "dask2").equals(serial)
+
+
+@pytest.mark.slow
+def test_dask_housekeeping_off_during_sweeps():
+    """chainsim's LocalCluster starts with the profiler off and the trim fix; on a cluster it
+    did not start, a worker plugin turns the profiler off for the sweep and back on after."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from chainsim.sweep.backends import DaskBackend, _worker_state, connect_dask
+
+    own = connect_dask(None, None, 1)
+    try:
+        [state] = own.client.run(_worker_state).values()
+        assert state == {"profiler": False, "tick_ms": 500.0, "trim": None}
+    finally:
+        own.close()
+    with dask.config.set({"distributed.worker.profile.enabled": True}), \
+            LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with Client(cluster) as watcher:
+            [before] = watcher.run(_worker_state).values()
+            assert before["profiler"] and before["tick_ms"] == 20.0
+            theirs = DaskBackend(Client(cluster.scheduler_address))  # cluster=None: someone else's workers
+            theirs.start(warn=lambda text: None)
+            [during] = watcher.run(_worker_state).values()
+            theirs.close()
+            [after] = watcher.run(_worker_state).values()
+    assert (during["profiler"], during["tick_ms"]) == (False, 500.0)
+    assert after == before
 
 
 def _wait_for(cond, timeout: float, what: str) -> None:

@@ -10,7 +10,9 @@ single-threaded NumPy). Two things make long sweeps survive the batch system:
 * **The trim fix.** The job script exports the Dask config
   ``distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null`` (through
   ``DASK_INTERNAL_INHERIT_CONFIG``, the variable Dask itself uses to pass configuration to
-  the processes it starts), because the nanny's default made chainsim ~3× slower here.
+  the processes it starts), because the nanny's default made chainsim ~3× slower here,
+  together with the rest of ``backends.DASK_CONFIG`` (worker profiler off, slower
+  event-loop ticks), which cost a few per cent of every run.
 """
 
 from __future__ import annotations
@@ -23,7 +25,18 @@ from ..scenario_io import ScenarioError
 from .config import ClusterSpec
 
 KINDS = ("slurm", "pbs")
-_TRIM_NESTED = {"distributed": {"nanny": {"pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": None}}}}
+
+
+def _nested(dotted: dict[str, Any]) -> dict[str, Any]:
+    """{"a.b.c": v} → {"a": {"b": {"c": v}}}: the form DASK_INTERNAL_INHERIT_CONFIG carries."""
+    out: dict[str, Any] = {}
+    for key, value in dotted.items():
+        *path, last = key.split(".")
+        node = out
+        for part in path:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return out
 
 
 def settings(spec: ClusterSpec, flags: dict[str, Any]) -> ClusterSpec:
@@ -56,8 +69,11 @@ def job_kwargs(kind: str, c: ClusterSpec) -> dict[str, Any]:
     wall = walltime_seconds(c.walltime)
     margin = max(min(600, wall // 10), 60) if wall > 180 else 0
     lifetime_args = ["--lifetime", f"{wall - margin}s", "--lifetime-stagger", f"{margin // 2}s"] if margin else []
-    prologue = ["# Dask config distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null (chainsim runs ~3x slower without it)",
-                f"export DASK_INTERNAL_INHERIT_CONFIG={dask.config.serialize(_TRIM_NESTED)}",
+    from .backends import DASK_CONFIG
+
+    prologue = ["# Dask config: distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null (chainsim runs ~3x slower",
+                "# without it), worker profiler off, slower event-loop ticks (chainsim.sweep.backends.DASK_CONFIG)",
+                f"export DASK_INTERNAL_INHERIT_CONFIG={dask.config.serialize(_nested(DASK_CONFIG))}",
                 *c.job_script_prologue]
     kw: dict[str, Any] = {
         "queue": c.queue, "account": c.account, "cores": c.cores, "processes": c.processes or c.cores,
@@ -77,8 +93,13 @@ def job_script(kind: str, c: ClusterSpec) -> str:
 
 def make_cluster(kind: str, c: ClusterSpec) -> Any:
     """Start the scheduler here and keep ``jobs`` worker jobs queued (adaptive)."""
+    import dask
+
+    from .backends import DASK_CONFIG
+
     cluster_cls = _classes(kind)[0]
-    cluster = cluster_cls(**job_kwargs(kind, c))
+    with dask.config.set(DASK_CONFIG):  # the scheduler runs here: it ticks slowly too
+        cluster = cluster_cls(**job_kwargs(kind, c))
     cluster.adapt(minimum_jobs=c.jobs, maximum_jobs=c.jobs)  # replaces jobs ended by walltime
     return cluster
 
