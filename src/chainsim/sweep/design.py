@@ -10,18 +10,29 @@ The ``saltelli`` design is the sampling scheme of Sobol sensitivity indices (Sal
 2002; Saltelli et al. 2010): two Sobol matrices A and B of N rows, and for each factor
 ``j`` the matrix A with column ``j`` from B; points are ordered A_i, AB_i1 … AB_ik, B_i
 for each base row i, the order SALib's ``sobol.analyze(calc_second_order=False)`` reads.
+
+The ``one_at_a_time`` design is the reference point, then each factor's other values in
+turn with every other factor at its reference value (dose–response curves).
+
+Points whose factors act through ``multiply`` or ``sets``, and every point of a sweep with
+posterior draws, carry their resolved ``dotted.key → value`` settings under ``"_set"``, so
+a worker only applies them. With K posterior draws each design point i becomes K points
+``i·K + k`` (``k`` in the ``draw`` column), the draw's parameters applied first and the
+factors on top.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import qmc
 
-from .config import FactorSpec, Scalar, Sweep
+from .config import SETTINGS, FactorSpec, Scalar, Settings, Sweep, apply, factor_settings
+from .posterior import DRAW
 from .seeds import design_seed
 
 Point = dict[str, Scalar]
@@ -29,25 +40,60 @@ Point = dict[str, Scalar]
 
 def design_points(sweep: Sweep) -> list[Point]:
     """All design points of a sweep, in their fixed order (point id = list index)."""
-    spec, factors = sweep.spec.design, sweep.spec.factors
+    return resolve(sweep, file_points(sweep))
+
+
+def file_points(sweep: Sweep) -> list[Point]:
+    """The design points of the file's factors (before crossing with posterior draws)."""
+    spec, factors = sweep.spec.design, sweep.design_factors
     if spec.method == "table":
         assert sweep.table is not None
         return [{n: row[n] for n in factors} for row in sweep.table]
     if spec.method == "full_factorial":
         axes = [_levels(f, f.levels or spec.levels) for f in factors.values()]
         return [dict(zip(factors, combo, strict=True)) for combo in itertools.product(*axes)]
+    if spec.method == "one_at_a_time":
+        ref = dict(spec.reference or {})
+        points = [dict(ref)]
+        for name, f in factors.items():
+            points += [{**ref, name: v} for v in f.values or [] if v != ref[name]]
+        return points
     unit = unit_sample(spec.method, len(factors), spec.samples or 0, sweep.seed, spec.scramble)
     return [{n: _from_unit(f, u[j]) for j, (n, f) in enumerate(factors.items())} for u in unit]
 
 
+def resolve(sweep: Sweep, points: list[Point]) -> list[Point]:
+    """Cross with the posterior draws and attach each point's resolved settings (see the
+    module docstring); a sweep of plain ``key`` factors keeps its points as they are."""
+    factors = sweep.design_factors
+    if sweep.posterior is None and all(f.key is not None for f in factors.values()):
+        return points
+    draws: list[dict[str, Any]] = sweep.posterior.settings if sweep.posterior else [{}]
+    needs_data = any(f.multiply is not None for f in factors.values())
+    # the scenario each draw's multiply factors scale (one copy per draw, not per point)
+    datas = [apply(sweep.base_data, d) if needs_data and d else sweep.base_data for d in draws]
+    out = []
+    for point in points:
+        for k, (draw, data) in enumerate(zip(draws, datas, strict=True)):
+            q: Point = dict(point)
+            if sweep.posterior is not None:
+                q[DRAW] = k
+            q[SETTINGS] = Settings({**draw, **factor_settings(factors, data, point)})  # type: ignore[assignment]
+            out.append(q)
+    return out
+
+
 def n_points(sweep: Sweep) -> int:
-    spec, factors = sweep.spec.design, sweep.spec.factors
+    spec, factors = sweep.spec.design, sweep.design_factors
+    per = sweep.posterior.k if sweep.posterior is not None else 1
     if spec.method == "table":
-        return len(sweep.table or [])
+        return len(sweep.table or []) * per
     if spec.method == "full_factorial":
-        return math.prod(len(_levels(f, f.levels or spec.levels)) for f in factors.values())
+        return math.prod(len(_levels(f, f.levels or spec.levels)) for f in factors.values()) * per
+    if spec.method == "one_at_a_time":
+        return (1 + sum(len(f.values or []) - 1 for f in factors.values())) * per
     k = len(factors)
-    return (spec.samples or 0) * (k + 2) if spec.method == "saltelli" else (spec.samples or 0)
+    return ((spec.samples or 0) * (k + 2) if spec.method == "saltelli" else (spec.samples or 0)) * per
 
 
 def unit_sample(method: str, k: int, n: int, seed: int, scramble: bool = True) -> NDArray[np.float64]:

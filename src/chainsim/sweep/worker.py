@@ -24,6 +24,7 @@ from ..results import Replicate, Results
 from ..schema import Scenario
 from .config import Scalar, point_config
 from .outcomes import outcome_value
+from .seeds import run_seed
 
 
 @dataclass(frozen=True)
@@ -65,12 +66,13 @@ def run_one(spec: RunSpec, run: Run) -> dict[str, Any]:
     """One run → its results row (inputs, outcomes, wall and CPU time)."""
     t0, c0 = time.perf_counter(), time.process_time()
     cfg, cal = _config(spec, run)
-    model = ChainModel(cfg, rng=run.seed).run()
-    res = Results(config=cfg, seed=run.seed, replicates=[Replicate(seed=run.seed, recorder=model.recorder)])
+    seed = run_seed(run.seed, run.values)  # run.seed, or a posterior draw's own seed (seeds.py)
+    model = ChainModel(cfg, rng=seed).run()
+    res = Results(config=cfg, seed=seed, replicates=[Replicate(seed=seed, recorder=model.recorder)])
     res.date_end, res.burn_in = cal.date_end, cal.burn_in
     with np.errstate(all="ignore"):
         summary = res.summary()
-    row: dict[str, Any] = {"run_id": run.run_id, "point": run.point, "replicate": run.replicate, "seed": run.seed}
+    row: dict[str, Any] = {"run_id": run.run_id, "point": run.point, "replicate": run.replicate, "seed": seed}
     row.update(run.values)
     row.update({o: outcome_value(summary, o) for o in spec.outcomes})
     row["wall_time_s"] = time.perf_counter() - t0
@@ -88,7 +90,7 @@ def run_chunk(spec: RunSpec, runs: list[Run]) -> tuple[list[dict[str, Any]], lis
             text = "".join(traceback.format_exception_only(exc)).strip()
             tb = traceback.format_exc(limit=-4)
             failures.append({"run_id": run.run_id, "point": run.point, "replicate": run.replicate,
-                             "seed": run.seed, "error": text[-2000:], "traceback": tb[-4000:]})
+                             "seed": run_seed(run.seed, run.values), "error": text[-2000:], "traceback": tb[-4000:]})
     return rows, failures
 
 

@@ -1,0 +1,167 @@
+"""The report's figures: matplotlib PNGs sized and lettered for a projector.
+
+Each function takes numbers already computed (:mod:`chainsim.report.stats`) and writes
+one PNG through a temporary file and a rename. Intervals are drawn the same way
+everywhere: a thick bar (or dark band) for parameter uncertainty between posterior draws,
+a thin bar (or light band) for the total with stochastic noise added.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..outputs import atomic_write
+from .stats import Effect
+
+PARAM = "parameter uncertainty 95 % · 参数不确定性"
+TOTAL = "parameter + noise 95 % · 参数+随机"
+BLUE, DARK = "tab:blue", "#1f3b73"
+
+
+def _save(fig: Any, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    atomic_write(path, lambda p: fig.savefig(p, format="png", bbox_inches="tight"))
+    plt.close(fig)
+
+
+def _grid(n: int, width: float = 6.2, height: float = 4.6) -> tuple[Any, list[Any]]:
+    import matplotlib.pyplot as plt
+
+    cols = min(n, 4) if n != 5 and n != 6 else 3
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.axis("off")
+    return fig, flat
+
+
+def forest(panels: Sequence[tuple[str, Sequence[tuple[str, Effect]]]], title: str, path: Path) -> None:
+    """One panel per outcome: each row an effect (dot = mean, thick = parameter 95 %,
+    thin = total 95 %), a zero line."""
+    fig, axes = _grid(len(panels), height=1.2 + 0.9 * max(len(rows) for _, rows in panels))
+    for ax, (label, rows) in zip(axes, panels, strict=False):
+        for i, (name, e) in enumerate(rows):
+            y = len(rows) - 1 - i
+            if math.isnan(e.mean):
+                ax.text(0, y, "n/a", ha="center", va="center")
+                continue
+            lo, hi = e.interval("total")
+            ax.plot([lo, hi], [y, y], color=BLUE, lw=2, solid_capstyle="butt")
+            lo, hi = e.interval("param")
+            ax.plot([lo, hi], [y, y], color=DARK, lw=8, solid_capstyle="butt", alpha=0.85)
+            ax.plot(e.mean, y, "o", color="white", mec=DARK, mew=2, ms=10)
+        ax.axvline(0, color="grey", lw=1.2, ls="--")
+        ax.set_yticks(range(len(rows)), [n for n, _ in reversed(rows)])
+        ax.set_ylim(-0.6, len(rows) - 0.4)
+        ax.set_title(label.replace(" · ", "\n"), fontsize=15)
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(title, fontsize=20)
+    from matplotlib.lines import Line2D
+
+    fig.legend([Line2D([], [], color=DARK, lw=8), Line2D([], [], color=BLUE, lw=2)], [PARAM, TOTAL],
+               loc="lower center", ncol=2, bbox_to_anchor=(0.5, -0.02), frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.95))
+    _save(fig, path)
+
+
+def dose(panels: Sequence[dict[str, Any]], title: str, ylabel: str, path: Path) -> None:
+    """Change of an outcome against each lever's dose, relative to the reference (2023)
+    level: line = mean, dark band = parameter 95 %, light band = total 95 %. A panel is
+    ``{"title", "x": [...], "effects": [Effect], "reference": x0, "categorical": bool}``."""
+    fig, axes = _grid(len(panels))
+    for ax, p in zip(axes, panels, strict=False):
+        es: list[Effect] = p["effects"]
+        mean = [e.mean for e in es]
+        if p.get("categorical"):
+            xs = range(len(es))
+            for x, e in zip(xs, es, strict=True):
+                if math.isnan(e.mean):
+                    continue
+                ax.plot([x, x], e.interval("total"), color=BLUE, lw=2)
+                ax.plot([x, x], e.interval("param"), color=DARK, lw=10, alpha=0.85)
+                ax.plot(x, e.mean, "o", color="white", mec=DARK, mew=2, ms=10)
+            ax.set_xticks(list(xs), [str(v) for v in p["x"]])
+            ax.set_xlim(-0.6, len(es) - 0.4)
+        else:
+            x = p["x"]
+            ax.fill_between(x, [e.interval("total")[0] for e in es], [e.interval("total")[1] for e in es],
+                            color=BLUE, alpha=0.18, lw=0)
+            ax.fill_between(x, [e.interval("param")[0] for e in es], [e.interval("param")[1] for e in es],
+                            color=DARK, alpha=0.35, lw=0)
+            ax.plot(x, mean, "o-", color=DARK, lw=2.5, ms=8)
+            ax.axvline(p["reference"], color="tab:red", lw=1.2, ls=":")
+        ax.axhline(0, color="grey", lw=1.2, ls="--")
+        ax.set_title(p["title"].replace(" · ", "\n"), fontsize=15)
+        ax.set_ylabel(ylabel, fontsize=13)
+        ax.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=19)
+    from matplotlib.patches import Patch
+
+    fig.legend([Patch(color=DARK, alpha=0.5), Patch(color=BLUE, alpha=0.25)], [PARAM, TOTAL], loc="lower center",
+               ncol=2, bbox_to_anchor=(0.5, -0.02), frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.94))
+    _save(fig, path)
+
+
+def funnels(arms: Sequence[tuple[str, dict[str, float]]], stages: Sequence[str], title: str, path: Path) -> None:
+    """The pipeline funnel of each arm: mean count of each stage's flow (log scale), labelled."""
+    fig, axes = _grid(len(arms), width=5.0, height=3.9)
+    top = max(max(v for v in counts.values() if v == v) for _, counts in arms)
+    for ax, (label, counts) in zip(axes, arms, strict=False):
+        vals = [counts.get(s, math.nan) for s in stages]
+        y = range(len(stages))[::-1]
+        ax.barh(list(y), vals, color=[DARK, BLUE, "tab:cyan", "tab:green", "tab:olive"][: len(stages)])
+        for yy, v in zip(y, vals, strict=True):
+            if v == v:
+                ax.text(v * 1.08, yy, f"{v:,.0f}", va="center", fontsize=12)
+        ax.set_xscale("log")
+        ax.set_xlim(1, top * 8)
+        ax.set_yticks(list(y), list(stages))
+        ax.set_title(label, fontsize=15)
+    fig.suptitle(title, fontsize=19)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    _save(fig, path)
+
+
+def frontier(points: Sequence[tuple[str, Effect, Effect]], xlabel: str, ylabel: str, title: str, path: Path,
+             zero: bool = False) -> None:
+    """Each mix at (mean x, mean y) with parameter 95 % bars; the Pareto-efficient mixes
+    (no other mix better in both) joined by a line. x and y may be levels or paired
+    differences from a baseline mix (then the baseline sits at 0, 0)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(11, 7.5))
+    for label, ex, ey in points:
+        ax.errorbar(ex.mean, ey.mean, xerr=[[ex.mean - ex.interval("param")[0]], [ex.interval("param")[1] - ex.mean]],
+                    yerr=[[ey.mean - ey.interval("param")[0]], [ey.interval("param")[1] - ey.mean]],
+                    fmt="o", ms=11, color=DARK, ecolor=BLUE, elinewidth=2, capsize=4)
+        ax.annotate(label, (ex.mean, ey.mean), textcoords="offset points", xytext=(8, 8), fontsize=13)
+    eff = pareto([(ex.mean, ey.mean) for _, ex, ey in points])
+    front = sorted((points[i][1].mean, points[i][2].mean) for i in eff)
+    if len(front) > 1:
+        ax.plot(*zip(*front, strict=True), color="tab:red", lw=2, ls="--", label="frontier · 有效前沿")
+        ax.legend(loc="best")
+    if zero:
+        ax.axhline(0, color="grey", lw=1, ls=":")
+        ax.axvline(0, color="grey", lw=1, ls=":")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title.replace(" · ", "\n"), fontsize=18)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def pareto(xy: Sequence[tuple[float, float]]) -> list[int]:
+    """Indices of the points no other point beats in both coordinates (both maximised)."""
+    out = []
+    for i, (x, y) in enumerate(xy):
+        if any(x2 >= x and y2 >= y and (x2 > x or y2 > y) for j, (x2, y2) in enumerate(xy) if j != i):
+            continue
+        out.append(i)
+    return out

@@ -1,0 +1,273 @@
+"""Tests of the strategy-comparison experiments: posterior draws in sweeps, ``chainsim
+experiment`` and ``chainsim report`` (chainsim.report).
+
+Everything runs for real: the model, the calibration's posterior file as it is on disk,
+local process pools and (marked slow) a Dask LocalCluster. The experiment is the committed
+one (experiments/strategy_comparison.yaml and its together_with files), shrunk by the test:
+a 5,000-firm pool and a short burn-in through ``set:``, 2 posterior draws × 2 replicates,
+fewer dose levels and mixes (≈ 30 s; the tests that use it are marked slow). The scenarios
+and the calibration files are copied once per module, because a recalibration may rewrite
+them while the tests run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from chainsim.calibration.posterior import read_posterior, resample, run_with_posterior
+from chainsim.cli import main
+from chainsim.report.stats import decompose, paired, unpaired
+from chainsim.sweep import load_sweep, read_results
+from chainsim.sweep.design import design_points, n_points
+from chainsim.sweep.seeds import model_seed, run_seed
+
+ROOT = Path(__file__).resolve().parents[1]
+EXP = ROOT / "experiments"
+TINY = ["population.pool_size=5000", "calendar.burn_in_steps=10", "calendar.end_date=2024-06-30",
+        "reporting.cohorts.2023.as_of=2024-06-30", "reporting.cohorts.2023_ge_10yi.as_of=2024-06-30"]
+HISTORY = ["periods.2022H2.signings", "periods.2022H2.funds_in_place_yi"]  # before the levers change
+
+
+@pytest.fixture(scope="module")
+def snap(tmp_path_factory) -> Path:
+    """A copy of scenarios/, the calibration files and the experiments' base scenario."""
+    root = tmp_path_factory.mktemp("snapshot")
+    shutil.copytree(ROOT / "scenarios", root / "scenarios")
+    (root / "calibration").mkdir()
+    for p in (ROOT / "calibration").iterdir():
+        if p.is_dir() and p.name in ("priors", "targets"):
+            shutil.copytree(p, root / "calibration" / p.name)
+        elif p.suffix in (".yaml", ".csv"):
+            shutil.copy2(p, root / "calibration" / p.name)
+    shutil.copytree(EXP / "strategy_comparison", root / "experiments" / "strategy_comparison")
+    return root
+
+
+def tiny_files(where: Path, snap: Path, draws: int = 2, replications: int = 2) -> Path:
+    """The committed experiment set, shrunk, written into ``where``; returns the factorial file."""
+    docs = {n: yaml.safe_load((EXP / f"{n}.yaml").read_text(encoding="utf-8"))
+            for n in ("strategy_comparison", "strategy_dose_response", "strategy_tradeoff")}
+    for d in docs.values():
+        d.update(base=str(snap / "experiments" / "strategy_comparison" / "base_2023_2025.yaml"), set=TINY,
+                 replications=replications)
+        d["posterior"]["draws"] = draws
+        d["outcomes"] = [*d["outcomes"], *HISTORY]
+    docs["strategy_comparison"]["experiment"]["together_with"] = ["tiny_dose.yaml", "tiny_tradeoff.yaml"]
+    f = docs["strategy_dose_response"]["factors"]
+    f["leader_trips"]["values"], f["chain_effort"]["values"] = [0, 1], [1, 2]
+    f["targeting_precision"]["values"], f["commissioner_slots"]["values"] = [0.6], [21, 60]
+    f["missing_docs"]["values"], f["full_agency"]["values"] = ["on"], ["on"]
+    table = docs["strategy_tradeoff"]["design"]["table"]
+    docs["strategy_tradeoff"]["design"]["table"] = [table[0], table[3], table[6]]
+    names = {"strategy_comparison": "tiny_factorial.yaml", "strategy_dose_response": "tiny_dose.yaml",
+             "strategy_tradeoff": "tiny_tradeoff.yaml"}
+    for n, d in docs.items():
+        (where / names[n]).write_text(yaml.safe_dump(d, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return where / "tiny_factorial.yaml"
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory, snap):
+    """The shrunk experiment, run once with `chainsim experiment` (local, 2 workers)."""
+    where = tmp_path_factory.mktemp("exp")
+    factorial = tiny_files(where, snap)
+    out = where / "out"
+    assert main(["experiment", str(factorial), "--out", str(out), "--workers", "2", "--no-progress"]) == 0
+    return factorial, out
+
+
+def arm_runs(out: Path, name: str = "strategy_comparison"):
+    return read_results(out / name).to_pandas()
+
+
+# --------------------------------------------------------------------------- end to end
+@pytest.mark.slow
+def test_experiment_end_to_end(experiment, snap):
+    factorial, out = experiment
+    rec = json.loads((out / "experiment.json").read_text(encoding="utf-8"))
+    assert rec["status"] == "complete" and [s["name"] for s in rec["sweeps"]] == [
+        "strategy_comparison", "strategy_dose_response", "strategy_tradeoff"]
+    post = snap / "calibration" / "kunming_2023.posterior.csv"
+    sha = hashlib.sha256(post.read_bytes()).hexdigest()
+    assert rec["calibration"]["posterior_sha256"] == sha  # the file on disk now, read at run time
+    report = (out / "report" / "report.md").read_text(encoding="utf-8")
+    from chainsim import __version__
+
+    for needle in (sha, f"chainsim {__version__}", str(factorial), "20230414", "Main effects 主效应",
+                   "Two-way interactions 两两交互", "parameter 95 %", "noise 95 %", "frontier.png", "funnels.png"):
+        assert needle in report, needle
+    for png in ("main_effects", "interactions", "funnels", "frontier", "dose_periods_2023_2025_funds_in_place_yi"):
+        assert (out / "report" / f"{png}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    runs = arm_runs(out)
+    assert len(runs) == 8 * 2 * 2 and set(runs["draw"]) == {0, 1}
+    # paired: (draw, replicate) has one seed in all 8 arms; draws and replicates differ
+    seeds = runs.groupby(["draw", "replicate"])["seed"].nunique()
+    assert (seeds == 1).all() and runs.groupby(["draw", "replicate"])["seed"].first().nunique() == 4
+    s0 = model_seed(20230414, 0, 1)
+    assert set(runs.loc[(runs.draw == 1) & (runs.replicate == 1), "seed"]) == {run_seed(s0, {"draw": 1})}
+    # the history before 1 January 2023 is the same in every arm
+    for o in HISTORY:
+        assert (runs.groupby(["draw", "replicate"])[o].nunique() == 1).all(), o
+    # and the levers do act from 2023
+    on = runs[(runs.leader_led == "on") & (runs.chain_based == "on") & (runs.commissioners == "on")]
+    off = runs[(runs.leader_led == "off") & (runs.chain_based == "off") & (runs.commissioners == "off")]
+    assert on["periods.2023_2025.signings"].sum() > off["periods.2023_2025.signings"].sum()
+
+
+@pytest.mark.slow
+def test_paired_interval_narrower_than_unpaired(experiment):
+    """Common random numbers: the interval of a paired difference is narrower than the
+    unpaired one computed from the same runs."""
+    _, out = experiment
+    runs = arm_runs(out)
+
+    def arr(where: dict, o: str) -> np.ndarray:
+        m = np.ones(len(runs), bool)
+        for k, v in where.items():
+            m &= (runs[k] == v).to_numpy()
+        return runs[m].pivot(index="draw", columns="replicate", values=o).to_numpy(float)
+
+    on = {"leader_led": "on", "chain_based": "on", "commissioners": "on"}
+    checked = 0
+    for strategy in on:
+        for o in ("periods.2023_2025.funds_in_place_yi", "periods.2023_2025.signings", "periods.2023_2025.landed"):
+            y1, y0 = arr(on, o), arr({**on, strategy: "off"}, o)
+            p, u = paired(y1, y0), unpaired(y1, y0)
+            assert p.mean == pytest.approx(u.mean)
+            # the stochastic-noise interval is the one common random numbers act on (the
+            # parameter part rests on K = 2 draws here, too few to compare)
+            lo, hi = p.interval("noise")
+            ulo, uhi = u.interval("noise")
+            assert 0 <= hi - lo < uhi - ulo, (strategy, o)
+            checked += 1
+    assert checked == 9
+
+
+@pytest.mark.slow
+def test_report_is_reproducible(experiment, tmp_path):
+    """Same command, same numbers: the report rewritten from the same runs is identical, and
+    the factorial rerun by `chainsim sweep` into a new directory gives the same rows."""
+    factorial, out = experiment
+    first = (out / "report" / "report.md").read_bytes()
+    assert main(["report", str(out)]) == 0
+    assert (out / "report" / "report.md").read_bytes() == first
+    assert main(["sweep", str(factorial), "--out", str(tmp_path / "again"), "--workers", "2", "--no-progress"]) == 0
+    cols = lambda t: t.drop(columns=["wall_time_s", "cpu_time_s"]).sort_values("run_id").reset_index(drop=True)  # noqa: E731
+    a, b = cols(arm_runs(out)), cols(read_results(tmp_path / "again").to_pandas())
+    assert a.equals(b)
+
+
+@pytest.mark.slow
+def test_rerun_resumes_and_refuses_another_posterior(experiment, snap, tmp_path):
+    factorial, out = experiment
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    before = {p.name for p in (copy / "strategy_comparison" / "runs").iterdir()}
+    assert main(["experiment", str(factorial), "--out", str(copy), "--no-report", "--no-progress"]) == 0
+    assert {p.name for p in (copy / "strategy_comparison" / "runs").iterdir()} == before  # nothing ran again
+    # more draws = a different sweep: refused before anything is written
+    other = tiny_files(tmp_path, snap, draws=3)
+    assert main(["experiment", str(other), "--out", str(copy)]) == 2
+    assert {p.name for p in (copy / "strategy_comparison" / "runs").iterdir()} == before
+
+
+# --------------------------------------------------------------------------- pieces
+def test_posterior_draws_are_those_of_posterior_draws_option(snap, tmp_path):
+    """The sweep's K draws are the ones `chainsim run --posterior-draws K --seed SEED` picks."""
+    sweep = load_sweep(tiny_files(tmp_path, snap, draws=3))
+    assert sweep.posterior is not None and sweep.posterior.k == 3
+    table, weights, _ = read_posterior(sweep.posterior.posterior)
+    assert sweep.posterior.picks == [int(i) for i in resample(weights, 3, sweep.seed)]
+    res = run_with_posterior(snap / "scenarios" / "kunming_2023.yaml", 3, 1, seed=sweep.seed,
+                             overrides=TINY[:2])
+    for name, values in res.parameters.items():
+        assert [p[name] for p in sweep.posterior.parameters] == values
+    points = design_points(sweep)
+    assert len(points) == n_points(sweep) == 8 * 3
+    assert [p["draw"] for p in points[:3]] == [0, 1, 2]
+    # the draw's parameters are applied, the factor's setting on top
+    first = points[0]["_set"]
+    assert all(first[k] == v for k, v in sweep.posterior.settings[0].items())
+    assert first["strategies.leader_led.active_until"] == "2022-12-31"
+
+
+def test_dose_design_one_at_a_time_and_multiply(snap, tmp_path):
+    tiny_files(tmp_path, snap)
+    sweep = load_sweep(tmp_path / "tiny_dose.yaml")
+    points = design_points(sweep)
+    k = sweep.posterior.k
+    base = [p for p in points[::k]]
+    assert len(base) == 5 and base[0] == {**sweep.spec.design.reference, "draw": 0, "_set": base[0]["_set"]}
+    zero_trips = next(p for p in base if p["leader_trips"] == 0)["_set"]
+    assert zero_trips["strategies.leader_led.trips.city_2023h1.trips"] == 0
+    assert "strategies.leader_led.trips.city_2022.trips" not in zero_trips  # 2022 is history: untouched
+    double = next(p for p in points if p["chain_effort"] == 2 and p["draw"] == 1)["_set"]
+    drawn = sweep.posterior.settings[1]["strategies.chain_based.groups.commerce.contacts_per_step"]
+    assert double["strategies.chain_based.groups.commerce.contacts_per_step"] == pytest.approx(2 * drawn)
+
+
+def test_stats_recover_parameter_and_noise_sd():
+    """Synthetic draws × replicates with known σ_θ = 3 and σ_w = 2: the estimates land within
+    a few standard errors (K = 400 draws)."""
+    rng = np.random.default_rng(np.random.SeedSequence(5))
+    theta = rng.normal(10, 3, (400, 1))
+    y = theta + rng.normal(0, 2, (400, 8))
+    e = decompose(y)
+    assert e.mean == pytest.approx(10, abs=4 * 3 / math.sqrt(400))
+    assert e.param_sd == pytest.approx(3, rel=0.15) and e.noise_sd == pytest.approx(2, rel=0.05)
+    assert e.mc_se == pytest.approx(math.sqrt(9 + 4 / 8) / 20, rel=0.15)
+    y[0, :] = np.nan  # a draw with no value drops out; a NaN run is skipped within its draw
+    y[1, 0] = np.nan
+    assert decompose(y).k == 399
+
+
+def test_bad_experiment_files_exit_2(snap, tmp_path, capsys):
+    factorial = tiny_files(tmp_path, snap)
+    good = yaml.safe_load(factorial.read_text(encoding="utf-8"))
+    cases = {
+        "together_with": lambda d: d["experiment"].update(together_with=["nope.yaml"]),
+        "sets": lambda d: d["factors"]["leader_led"].update(key="strategies.leader_led.enabled"),
+        "draws": lambda d: d["posterior"].update(draws=0),
+        "unknown": lambda d: d["factors"]["chain_based"]["sets"].update(off=["strategies.chain_based.active_untill=2022-12-31"]),
+        "experiment": lambda d: d.pop("experiment"),
+        "role": lambda d: d["experiment"].update(role="dose_response"),
+        "calibration": lambda d: d["posterior"].update(calibration="nope.yaml"),
+        "posterior": lambda d: d.update(base=str(snap / "scenarios" / "_fragments" / "kunming_base.yaml")),
+    }
+    for field, change in cases.items():
+        doc = json.loads(json.dumps(good))
+        change(doc)
+        bad = tmp_path / f"bad_{field}.yaml"
+        bad.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        out = tmp_path / f"out_{field}"
+        status = main(["experiment", str(bad), "--out", str(out)])
+        err = capsys.readouterr().err
+        assert status == 2, field
+        assert str(bad) in err and field in err and "Traceback" not in err, (field, err)
+        assert not out.exists(), field
+    assert main(["report", str(tmp_path / "out_draws")]) == 2
+
+
+@pytest.mark.slow
+def test_dask_gives_the_same_results(experiment, tmp_path):
+    """The factorial on a Dask LocalCluster: the same rows as on local processes."""
+    factorial, out = experiment
+    doc = yaml.safe_load(factorial.read_text(encoding="utf-8"))
+    doc["experiment"]["together_with"] = []
+    alone = tmp_path / "factorial_alone.yaml"
+    alone.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert main(["experiment", str(alone), "--out", str(tmp_path / "dask"), "--backend", "dask", "--workers", "2",
+                 "--no-progress"]) == 0
+    cols = lambda t: t.drop(columns=["wall_time_s", "cpu_time_s"]).sort_values("run_id").reset_index(drop=True)  # noqa: E731
+    assert cols(arm_runs(out)).equals(cols(read_results(tmp_path / "dask" / "strategy_comparison").to_pandas()))
+    design = pq.read_table(tmp_path / "dask" / "strategy_comparison" / "design.parquet").to_pandas()
+    assert list(design.columns) == ["point", "leader_led", "chain_based", "commissioners", "draw"]
