@@ -194,10 +194,11 @@ def test_default_scenario_builds_on_the_calibrated_yaml():
     draws, w, info = read_posterior(central.parent / head["posterior"])
     assert w.sum() == pytest.approx(1.0) and len(w) >= 300
     assert info["targets_sha256"] == head["targets_sha256"]
-    med = weighted_quantile(draws["sign_prob"], w, 0.5)
-    assert default.pipeline.sign_prob_per_step == pytest.approx(med, rel=1e-3)
-    med = weighted_quantile(draws["realisation_share"], w, 0.5)
-    assert default.pipeline.realisation_share == pytest.approx(med, rel=1e-3)
+    # central: best_fit — the default's parameters are those of one accepted particle
+    i = int(np.argmin(np.abs(draws["sign_prob"] - default.pipeline.sign_prob_per_step)))
+    assert default.pipeline.sign_prob_per_step == pytest.approx(draws["sign_prob"][i], rel=1e-3)
+    assert default.pipeline.realisation_share == pytest.approx(draws["realisation_share"][i], rel=1e-3)
+    assert default.pipeline.drop_signed_per_step == pytest.approx(draws["drop_signed"][i], rel=1e-3)
 
 
 # --------------------------------------------------------------------------- real runs
