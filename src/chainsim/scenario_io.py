@@ -348,3 +348,15 @@ def load_scenario(model_cls: type[BaseModel], path: str | Path,
     """resolve_scenario + validate; returns (config, merged_dict)."""
     data, source = resolve_scenario(path, overrides)
     return validate(model_cls, data, source), data
+
+
+def nest_dotted(flat: Mapping[str, typing.Any]) -> dict[str, typing.Any]:
+    """``{"a.b.c": v}`` → ``{"a": {"b": {"c": v}}}``: dotted keys (the ``--set`` form) as nested mappings."""
+    out: dict[str, typing.Any] = {}
+    for key, value in flat.items():
+        *parents, leaf = key.split(".")
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out

@@ -25,7 +25,7 @@ import yaml
 
 from ..outputs import atomic_write
 from ..results import Results, stat
-from ..scenario_io import ScenarioError
+from ..scenario_io import ScenarioError, nest_dotted
 from .params import ParameterSpace
 
 
@@ -92,17 +92,6 @@ def central_parameters(draws: Mapping[str, np.ndarray], weights: np.ndarray) -> 
     return {n: float(weighted_quantile(v, weights, 0.5)) for n, v in draws.items()}
 
 
-def _nest(assign: Mapping[str, Any]) -> dict:
-    root: dict = {}
-    for dotted, value in assign.items():
-        node = root
-        *parents, leaf = dotted.split(".")
-        for k in parents:
-            node = node.setdefault(k, {})
-        node[leaf] = value
-    return root
-
-
 def _significant(x: Any) -> Any:
     return float(f"{x:.4g}") if isinstance(x, float) else x
 
@@ -126,7 +115,7 @@ def write_central_yaml(path: Path, space: ParameterSpace, central: Mapping[str, 
         f"# posterior: {rel(posterior_path)}",
         "# parameters (natural scale): " + ", ".join(f"{n}={_significant(v)}" for n, v in central.items()),
     ]
-    body = {"extends": rel(base_path), "name": name, **_nest(assign)}
+    body = {"extends": rel(base_path), "name": name, **nest_dotted(assign)}
     text = "\n".join(head) + "\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100)
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 

@@ -21,22 +21,10 @@ import re
 import sys
 from typing import Any
 
-from ..scenario_io import ScenarioError
+from ..scenario_io import ScenarioError, nest_dotted
 from .config import ClusterSpec
 
 KINDS = ("slurm", "pbs")
-
-
-def _nested(dotted: dict[str, Any]) -> dict[str, Any]:
-    """{"a.b.c": v} → {"a": {"b": {"c": v}}}: the form DASK_INTERNAL_INHERIT_CONFIG carries."""
-    out: dict[str, Any] = {}
-    for key, value in dotted.items():
-        *path, last = key.split(".")
-        node = out
-        for part in path:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return out
 
 
 def settings(spec: ClusterSpec, flags: dict[str, Any]) -> ClusterSpec:
@@ -73,7 +61,7 @@ def job_kwargs(kind: str, c: ClusterSpec) -> dict[str, Any]:
 
     prologue = ["# Dask config: distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null (chainsim runs ~3x slower",
                 "# without it), worker profiler off, slower event-loop ticks (chainsim.sweep.backends.DASK_CONFIG)",
-                f"export DASK_INTERNAL_INHERIT_CONFIG={dask.config.serialize(_nested(DASK_CONFIG))}",
+                f"export DASK_INTERNAL_INHERIT_CONFIG={dask.config.serialize(nest_dotted(DASK_CONFIG))}",
                 *c.job_script_prologue]
     kw: dict[str, Any] = {
         "queue": c.queue, "account": c.account, "cores": c.cores, "processes": c.processes or c.cores,
