@@ -43,8 +43,11 @@ class ContactOrder:
     keys: NDArray[np.uint64]    # random-number key per wanted firm
     size_bias: float = 0.0      # probability ∝ size**bias
     leader: bool = False        # a leader made the contact (signing boost)
-    engaged: bool = False       # the firms start negotiating at once (event invitees)
-    hold_until: float = NEVER   # ... and sign no earlier than this day (the ceremony's step)
+    hold_until: float = NEVER   # event invitees: negotiating at once, signing no earlier than this day
+
+    @property
+    def engaged(self) -> bool:
+        return self.hold_until > NEVER
 
 
 def order_keys(team_key: int, n: int) -> NDArray[np.uint64]:
@@ -203,7 +206,7 @@ class EventTeam(mesa.Agent):
         if k == 0:
             return None
         return ContactOrder(Source.EVENT, f"event:{self.eid}", np.zeros(k, dtype=np.int64), order_keys(self.key, k), self.cfg.size_bias,
-                            engaged=self.cfg.invitees_negotiate, hold_until=self.day if self.cfg.invitees_negotiate else NEVER)
+                            hold_until=self.day if self.cfg.invitees_negotiate else NEVER)
 
     def holds_event(self, step: int) -> bool:
         return self.active and step == self.step

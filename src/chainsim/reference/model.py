@@ -222,14 +222,14 @@ class ReferenceModel(mesa.Model):
             self.access[i] = sum(not self.missing[j] for j in nb) / len(nb) if nb else 0.0
         self.rec.missing[self.t] = self.missing
 
-    def reach(self, group: Group, source: str, leader: bool = False, engaged: bool = False, engaged_until: float = 0.0) -> None:
+    def reach(self, group: Group, source: str, leader: bool = False, hold_until: float | None = None) -> None:
         """One contact: a firm still in the pool of ``group`` (if any) becomes contacted
-        (negotiating at once if ``engaged``: an event invitee)."""
+        (an event invitee, with ``hold_until``: negotiating at once, signing no earlier than that day)."""
         firm = group.draw(self.rng)
         if firm is not None:
             firm.contact(source, leader)
-            if engaged:  # an event invitee: in talks at once, signing no earlier than the event
-                firm.stage, firm.hold_day = Stage.NEGOTIATING, engaged_until
+            if hold_until is not None:
+                firm.stage, firm.hold_day = Stage.NEGOTIATING, hold_until
             self.talks.append(firm)
             self.flow["contacts"] += 1
 
@@ -257,9 +257,9 @@ class ReferenceModel(mesa.Model):
                 for _ in range(rng.poisson(anchors * p) if anchors and nb else 0):
                     self.reach(self.by_segment[nb[min(int(rng.random() * len(nb)), len(nb) - 1)]], "anchor_referral")
         for ev in self.events:                          # event invitations
+            hold = float(self.calendar.day_end[ev.step]) if self.cfg.events[ev.eid].invitees_negotiate else None
             for _ in range(int(ev.invites[t])):
-                self.reach(ev.invited, "event", engaged=self.cfg.events[ev.eid].invitees_negotiate,
-                           engaged_until=float(self.calendar.day_end[ev.step]))
+                self.reach(ev.invited, "event", hold_until=hold)
         for _ in range(rng.poisson(self.cfg.organic.arrivals_per_step * s)):  # organic arrivals
             self.reach(self.by_region[pick(self.region_cum, rng.random())], "organic")
 
