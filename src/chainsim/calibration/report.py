@@ -33,9 +33,10 @@ UNIDENTIFIED = 0.7   # posterior sd / prior sd above this: the data say little a
 IDENTIFIED = 0.35    # below this: well identified
 
 
-def _predict(job: tuple[Simulator, dict[str, float], int]) -> dict[str, float]:
-    sim, natural, seed = job
-    return sim.stats(natural, seed, 1)
+def _stats(job: tuple[Simulator, dict[str, float], int, int]) -> dict[str, float]:
+    """Target statistics of one parameter set: (simulator, parameters, seed, replicates)."""
+    sim, natural, seed, reps = job
+    return sim.stats(natural, seed, reps)
 
 
 def _check(job: tuple[Path, int]) -> dict[str, Any]:
@@ -79,12 +80,12 @@ def finalise(cal: Calibration, history: Any, paths: Paths, stream: Any = None) -
     # Posterior predictive and the central check, on `workers` forked processes.
     sim = Simulator(space, cal.targets.targets, cfg.seed, 1)
     picks = resample(w, cfg.predictive_draws, cfg.seed)
-    jobs = [(sim, {n: float(natural[n][i]) for n in space.names}, generation_seed(cfg.seed, 10_000 + k))
+    jobs = [(sim, {n: float(natural[n][i]) for n in space.names}, generation_seed(cfg.seed, 10_000 + k), 1)
             for k, i in enumerate(picks)]
     print(f"posterior predictive: {len(jobs)} draws, then {cfg.check_replications} replicates of the central scenario …",
           file=stream, flush=True)
     with ProcessPoolExecutor(cfg.workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        predictive = list(pool.map(_predict, jobs))
+        predictive = list(pool.map(_stats, jobs))
         check_summary = pool.submit(_check, (paths.central, cfg.check_replications)).result()
     check = statistics(check_summary, cal.targets.targets)
     paths.report_dir.mkdir(parents=True, exist_ok=True)
@@ -95,11 +96,6 @@ def finalise(cal: Calibration, history: Any, paths: Paths, stream: Any = None) -
     return {"generations": t + 1, "particles": len(w), "simulations": info["simulations"], "epsilon": eps, "ess": ess,
             "wall_time_min": float(pops["wall_time"].sum()) / 60,
             "written": [paths.posterior, paths.central, report, *figures], "check": check}
-
-
-def _mean_stats(job: tuple[Simulator, dict[str, float], int, int]) -> dict[str, float]:
-    sim, natural, seed, reps = job
-    return sim.stats(natural, seed, reps)
 
 
 def _best_fit(cal: Calibration, history: Any, t: int, space: ParameterSpace, stream: Any) -> tuple[dict[str, float], str]:
@@ -120,7 +116,7 @@ def _best_fit(cal: Calibration, history: Any, t: int, space: ParameterSpace, str
     print(f"choosing the central scenario: {len(cands)} closest particles × {cfg.central_replicates} replicates …",
           file=stream, flush=True)
     with ProcessPoolExecutor(cfg.workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        stats = list(pool.map(_mean_stats, [(sim, c, seed, cfg.central_replicates) for c in cands]))
+        stats = list(pool.map(_stats, [(sim, c, seed, cfg.central_replicates) for c in cands]))
     dist = [distance(s, cal.targets.targets) for s in stats]
     best = int(np.argmin(dist))
     return cands[best], (f"best fit of the {len(cands)} particles closest to the data, each re-simulated with "
