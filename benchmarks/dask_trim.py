@@ -60,22 +60,37 @@ sys.path.insert(0, str(ROOT / "src"))
 
 def sweep_file(where: Path, runs: int) -> Path:
     import chainsim
-    from chainsim.outputs import resolved_yaml
+    from chainsim.results.outputs import resolved_yaml
 
     # the default scenario resolved once: every backend runs the same one even if the
     # default is recalibrated while the benchmark runs
     base = where / "base.yaml"
     base.write_text(resolved_yaml(chainsim.load(ROOT / "scenarios" / "kunming_2023.yaml")), encoding="utf-8")
     doc = {
-        "name": "bench_default_scenario", "base": str(base),
-        "seed": 2023, "replications": 2,
+        "name": "bench_default_scenario",
+        "base": str(base),
+        "seed": 2023,
+        "replications": 2,
         "factors": {
-            "city_trips": {"kind": "lever", "key": "strategies.leader_led.trips.city_2023h1.trips",
-                           "range": [5, 30], "integer": True},
-            "slots": {"kind": "lever", "key": "strategies.commissioners.slots", "range": [0, 60], "integer": True},
+            "city_trips": {
+                "kind": "lever",
+                "key": "strategies.leader_led.trips.city_2023h1.trips",
+                "range": [5, 30],
+                "integer": True,
+            },
+            "slots": {
+                "kind": "lever",
+                "key": "strategies.commissioners.slots",
+                "range": [0, 60],
+                "integer": True,
+            },
         },
         "design": {"method": "latin_hypercube", "samples": runs // 2},
-        "outcomes": ["periods.2023H1.funds_in_place_yi", "periods.2023H1.signings", "cohorts.2022.landing_rate"],
+        "outcomes": [
+            "periods.2023H1.funds_in_place_yi",
+            "periods.2023H1.signings",
+            "cohorts.2022.landing_rate",
+        ],
     }
     path = where / "bench.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
@@ -92,8 +107,11 @@ def _runs(path: Path) -> tuple[list, list[tuple[int, int, int]]]:
     sweep = load_sweep(path)
     keys = {n: f.key for n, f in sweep.spec.factors.items()}
     cfgs = [point_config(sweep.base_data, keys, p) for p in design_points(sweep)]
-    runs = [(p, r, model_seed(sweep.seed, p, r, sweep.spec.common_random_numbers))
-            for p in range(len(cfgs)) for r in range(sweep.spec.replications)]
+    runs = [
+        (p, r, model_seed(sweep.seed, p, r, sweep.spec.common_random_numbers))
+        for p in range(len(cfgs))
+        for r in range(sweep.spec.replications)
+    ]
     return cfgs, runs
 
 
@@ -101,9 +119,9 @@ def _direct_loop(cfgs: list, runs: list[tuple[int, int, int]]) -> tuple[float, f
     """The model called directly on ``runs``: (wall seconds, CPU seconds of this process)."""
     import numpy as np
 
-    from chainsim.calendar import Calendar
-    from chainsim.model import ChainModel
-    from chainsim.results import Replicate, Results
+    from chainsim.engine.calendar import Calendar
+    from chainsim.engine.model import ChainModel
+    from chainsim.results.summary import Replicate, Results
 
     cals = {}
     t0, c0 = time.perf_counter(), time.process_time()
@@ -123,7 +141,13 @@ def direct(path: Path) -> dict:
     cfgs, runs = _runs(path)
     seconds, cpu = _direct_loop(cfgs, runs)
     n = len(runs)
-    return {"runs": n, "seconds": seconds, "runs_per_s": n / seconds, "s_per_run": seconds / n, "cpu_s_per_run": cpu / n}
+    return {
+        "runs": n,
+        "seconds": seconds,
+        "runs_per_s": n / seconds,
+        "s_per_run": seconds / n,
+        "cpu_s_per_run": cpu / n,
+    }
 
 
 def _direct_share(path: str, k: int, n: int, start_at: float) -> tuple[float, float, int]:
@@ -143,12 +167,25 @@ def direct_parallel(path: Path, workers: int) -> dict:
 
     with cf.ProcessPoolExecutor(workers, mp_context=mp_context()) as pool:
         start_at = time.time() + 3.0 + 0.5 * workers  # after every worker has validated its scenarios
-        parts = list(pool.map(_direct_share, [str(path)] * workers, range(workers), [workers] * workers,
-                              [start_at] * workers))
+        parts = list(
+            pool.map(
+                _direct_share,
+                [str(path)] * workers,
+                range(workers),
+                [workers] * workers,
+                [start_at] * workers,
+            )
+        )
     seconds = max(p[0] for p in parts)
     n = sum(p[2] for p in parts)
-    return {"runs": n, "workers": workers, "seconds": seconds, "runs_per_s": n / seconds,
-            "cpu_s_per_run": sum(p[1] for p in parts) / n, "worker_seconds": [p[0] for p in parts]}
+    return {
+        "runs": n,
+        "workers": workers,
+        "seconds": seconds,
+        "runs_per_s": n / seconds,
+        "cpu_s_per_run": sum(p[1] for p in parts) / n,
+        "worker_seconds": [p[0] for p in parts],
+    }
 
 
 def _tree_cpu() -> float:
@@ -179,16 +216,25 @@ def sweep(path: Path, out: Path, backend: object, label: str) -> dict:
     cpu = sum(t["cpu_time_s"].to_pylist()) / t.num_rows
     wall = sum(t["wall_time_s"].to_pylist()) / t.num_rows
     n = rep.runs_this_session
-    print(f"  {label:<14} {rep.seconds:6.1f} s  {n / rep.seconds:5.2f} runs/s  CPU {tree_cpu / n:.3f} s/run "
-          f"(in runs {cpu:.3f}; start-up {startup:.1f} s; workers busy "
-          f"{100 * wall * n / (rep.seconds * rep.workers):.0f} %)", flush=True)
-    return {"seconds": rep.seconds, "startup_seconds": startup, "runs": n,
-            "runs_per_s": n / rep.seconds, "workers": rep.workers,
-            "cpu_s_per_run": tree_cpu / n,            # every process of the sweep, per run
-            "run_cpu_s_per_run": cpu,                 # inside run_one (its worker process, all threads)
-            "run_wall_s_per_run": wall, "driver_cpu_s": driver_cpu,
-            # share of the sweep's time the workers spent inside runs: 1.0 = never waiting for the driver
-            "worker_busy_fraction": wall * n / (rep.seconds * rep.workers)}
+    print(
+        f"  {label:<14} {rep.seconds:6.1f} s  {n / rep.seconds:5.2f} runs/s  CPU {tree_cpu / n:.3f} s/run "
+        f"(in runs {cpu:.3f}; start-up {startup:.1f} s; workers busy "
+        f"{100 * wall * n / (rep.seconds * rep.workers):.0f} %)",
+        flush=True,
+    )
+    return {
+        "seconds": rep.seconds,
+        "startup_seconds": startup,
+        "runs": n,
+        "runs_per_s": n / rep.seconds,
+        "workers": rep.workers,
+        "cpu_s_per_run": tree_cpu / n,  # every process of the sweep, per run
+        "run_cpu_s_per_run": cpu,  # inside run_one (its worker process, all threads)
+        "run_wall_s_per_run": wall,
+        "driver_cpu_s": driver_cpu,
+        # share of the sweep's time the workers spent inside runs: 1.0 = never waiting for the driver
+        "worker_busy_fraction": wall * n / (rep.seconds * rep.workers),
+    }
 
 
 def dask_backend(workers: int, kind: str) -> tuple[object, dict]:
@@ -202,7 +248,9 @@ def dask_backend(workers: int, kind: str) -> tuple[object, dict]:
         backend = connect_dask(None, None, workers)
     else:
         with dask.config.set(TRIM_FIX if kind == "trim_only" else {}):
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
         backend = DaskBackend(Client(cluster), cluster, quiet=False)
     states = list(backend.client.run(_worker_state).values())
     return backend, {k: sorted({str(s[k]) for s in states}) for k in states[0]}
@@ -232,8 +280,10 @@ def main() -> None:
 
         def show_direct(key: str) -> None:
             d = res[key]
-            print(f"  {key:<14} {d['seconds']:6.1f} s  {d['runs_per_s']:5.2f} runs/s  CPU {d['cpu_s_per_run']:.3f} s/run",
-                  flush=True)
+            print(
+                f"  {key:<14} {d['seconds']:6.1f} s  {d['runs_per_s']:5.2f} runs/s  CPU {d['cpu_s_per_run']:.3f} s/run",
+                flush=True,
+            )
 
         res["direct_first"] = direct(path)
         show_direct("direct_first")
@@ -257,51 +307,86 @@ def main() -> None:
         show_direct("direct_last")
         timing = ["wall_time_s", "cpu_time_s"]
         ref = read_results(tmp / "serial").drop_columns(timing)
-        identical = {k: read_results(tmp / k).drop_columns(timing).equals(ref)
-                     for k in ("local", "dask", "dask_trim_only", "dask_default")}
+        identical = {
+            k: read_results(tmp / k).drop_columns(timing).equals(ref)
+            for k in ("local", "dask", "dask_trim_only", "dask_default")
+        }
 
     first, last = res["direct_first"], res["direct_last"]
-    res["direct"] = {"seconds": (first["seconds"] + last["seconds"]) / 2,
-                     "cpu_s_per_run": (first["cpu_s_per_run"] + last["cpu_s_per_run"]) / 2,
-                     "drift": last["seconds"] / first["seconds"] - 1}
+    res["direct"] = {
+        "seconds": (first["seconds"] + last["seconds"]) / 2,
+        "cpu_s_per_run": (first["cpu_s_per_run"] + last["cpu_s_per_run"]) / 2,
+        "drift": last["seconds"] / first["seconds"] - 1,
+    }
     d, dp = res["direct"], res["direct_par"]
     serial = res["serial"]
-    overhead = {"serial": {"wall": _ratio(serial["seconds"], d["seconds"]),
-                           "cpu": _ratio(serial["cpu_s_per_run"], d["cpu_s_per_run"])}}
+    overhead = {
+        "serial": {
+            "wall": _ratio(serial["seconds"], d["seconds"]),
+            "cpu": _ratio(serial["cpu_s_per_run"], d["cpu_s_per_run"]),
+        }
+    }
     for k in ("local", "dask", "dask_trim_only", "dask_default"):
-        overhead[k] = {"wall": _ratio(res[k]["seconds"], dp["seconds"]), "cpu": _ratio(res[k]["cpu_s_per_run"], dp["cpu_s_per_run"])}
-    speedup = {k: serial["seconds"] / res[k]["seconds"] for k in ("local", "dask", "dask_trim_only", "dask_default")}
+        overhead[k] = {
+            "wall": _ratio(res[k]["seconds"], dp["seconds"]),
+            "cpu": _ratio(res[k]["cpu_s_per_run"], dp["cpu_s_per_run"]),
+        }
+    speedup = {
+        k: serial["seconds"] / res[k]["seconds"] for k in ("local", "dask", "dask_trim_only", "dask_default")
+    }
     speedup["direct_par"] = d["seconds"] / dp["seconds"]
     goals = {"two_workers_speedup_min": 1.8, "overhead_max": 0.05}
     met = {f"{k}_speedup": speedup[k] >= goals["two_workers_speedup_min"] for k in ("local", "dask")}
-    met |= {f"{k}_overhead_{m}": overhead[k][m] <= goals["overhead_max"] for k in ("serial", "local", "dask")
-            for m in ("wall", "cpu")}
+    met |= {
+        f"{k}_overhead_{m}": overhead[k][m] <= goals["overhead_max"]
+        for k in ("serial", "local", "dask")
+        for m in ("wall", "cpu")
+    }
     report = {
-        "benchmark": "dask_trim", "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "benchmark": "dask_trim",
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
         "command": f"PYTHONPATH=src python benchmarks/dask_trim.py --runs {args.runs} --workers {w}",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                    "loadavg_before": load0, "loadavg_after": os.getloadavg()},
-        "runs": args.runs, "workers": w, "results": res,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "loadavg_before": load0,
+            "loadavg_after": os.getloadavg(),
+        },
+        "runs": args.runs,
+        "workers": w,
+        "results": res,
         "dask_worker_settings": states,
         "identical_to_serial": identical,
         "speedup_over_serial": speedup,
         "overhead_per_run": overhead,
         "effects": {
             "trim_fix_speedup": res["dask_trim_only"]["runs_per_s"] / res["dask_default"]["runs_per_s"],
-            "trim_fix_cpu_ratio": res["dask_default"]["cpu_s_per_run"] / res["dask_trim_only"]["cpu_s_per_run"],
+            "trim_fix_cpu_ratio": res["dask_default"]["cpu_s_per_run"]
+            / res["dask_trim_only"]["cpu_s_per_run"],
             "quiet_speedup": res["dask"]["runs_per_s"] / res["dask_trim_only"]["runs_per_s"],
             "quiet_cpu_ratio": res["dask_trim_only"]["cpu_s_per_run"] / res["dask"]["cpu_s_per_run"],
             "dask_over_local": res["dask"]["runs_per_s"] / res["local"]["runs_per_s"],
         },
-        "goals": goals, "goals_met": met,
+        "goals": goals,
+        "goals_met": met,
         "notes": "overhead_per_run: wall = sweep time over the floor's time with the same number of processes "
-                 "(serial vs direct = mean of direct_first and direct_last; N workers vs direct_par), minus 1; "
-                 "cpu = CPU seconds of every process of the sweep (driver, scheduler, nannies, workers) per run "
-                 "over the floor's CPU per run, minus 1. speedup_over_serial = serial time / backend time.",
+        "(serial vs direct = mean of direct_first and direct_last; N workers vs direct_par), minus 1; "
+        "cpu = CPU seconds of every process of the sweep (driver, scheduler, nannies, workers) per run "
+        "over the floor's CPU per run, minus 1. speedup_over_serial = serial time / backend time.",
     }
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({"speedup_over_serial": speedup, "overhead_per_run": overhead, "effects": report["effects"],
-                      "direct_drift": d["drift"]}, indent=2))
+    print(
+        json.dumps(
+            {
+                "speedup_over_serial": speedup,
+                "overhead_per_run": overhead,
+                "effects": report["effects"],
+                "direct_drift": d["drift"],
+            },
+            indent=2,
+        )
+    )
     print(f"goals met: {met}")
     print(f"results identical to the serial sweep: {identical}; wrote {args.out}")
 

@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -24,8 +23,13 @@ SCENARIO = ROOT / "scenarios" / "kunming_2023.yaml"
 
 def _child(code: str) -> dict:
     """Run ``code`` in a fresh interpreter; it prints one JSON line; add its peak RSS."""
-    wrapper = code + "\nimport resource, json, sys\nprint(json.dumps({**RESULT, 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))"
-    out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, check=True, cwd=ROOT)
+    wrapper = (
+        code
+        + "\nimport resource, json, sys\nprint(json.dumps({**RESULT, 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", wrapper], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -33,7 +37,7 @@ def default_replicate(repeats: int) -> dict:
     return _child(f"""
 import time
 from chainsim import load
-from chainsim.model import ChainModel
+from chainsim.engine.model import ChainModel
 cfg = load({str(SCENARIO)!r})
 ChainModel(cfg, rng=0).run()  # warm caches
 times = []
@@ -50,7 +54,7 @@ def pool_scaling(pool: int, steps: int) -> dict:
     return _child(f"""
 import time, datetime as dt
 from chainsim import load
-from chainsim.model import ChainModel
+from chainsim.engine.model import ChainModel
 start = dt.date(2022, 8, 1)  # 13 months = 52 month-aligned weekly steps, holding all three 2023 events
 end = dt.date(2023, 8, 31).isoformat()
 cfg = load({str(SCENARIO)!r}, ["population.pool_size={pool}", "calendar.burn_in_steps=0", "calendar.start_date=" + start.isoformat(),
@@ -67,7 +71,7 @@ def idle_ratio(pool: int, factor: int = 10) -> dict:
     return _child(f"""
 import time
 from chainsim import load
-from chainsim.model import ChainModel
+from chainsim.engine.model import ChainModel
 res = {{}}
 for pool in ({pool}, {pool * factor}):
     cfg = load({str(SCENARIO)!r}, ["population.pool_size=" + str(pool), "calendar.burn_in_steps=0",
@@ -88,7 +92,7 @@ def bandwidth_floor() -> dict:
     return _child(f"""
 import time, numpy as np
 from chainsim import load
-from chainsim.model import ChainModel
+from chainsim.engine.model import ChainModel
 cfg = load({str(SCENARIO)!r})
 m = ChainModel(cfg, rng=1)
 while m.step_no < m.calendar.burn_in + 40:
@@ -122,7 +126,7 @@ def reference_ratio(pool: int) -> dict:
     return _child(f"""
 import time
 from chainsim import load
-from chainsim.model import ChainModel
+from chainsim.engine.model import ChainModel
 from chainsim.reference import ReferenceModel
 cfg = load({str(SCENARIO)!r}, ["population.pool_size={pool}"])
 t = time.process_time(); ref = ReferenceModel(cfg, rng=1); ref.run(); t_ref = time.process_time() - t
@@ -138,7 +142,7 @@ def long_horizon(pool: int, years: int) -> dict:
     return _child(f"""
 import time
 from chainsim import load
-from chainsim.model import ChainModel
+from chainsim.engine.model import ChainModel
 cfg = load({str(SCENARIO)!r}, ["population.pool_size={pool}", "calendar.end_date={2022 + years - 1}-12-31"])
 t = time.perf_counter(); m = ChainModel(cfg, rng=1); t1 = time.perf_counter(); m.run(); t2 = time.perf_counter()
 RESULT = dict(pool={pool}, years={years}, n_steps=m.calendar.n_steps, init_s=t1 - t, sim_s=t2 - t1)
@@ -147,8 +151,12 @@ RESULT = dict(pool={pool}, years={years}, n_steps=m.calendar.n_steps, init_s=t1 
 
 def cli_wall(replications: int) -> dict:
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "chainsim.cli", "run", str(SCENARIO), "--replications", str(replications)],
-                   check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "chainsim.cli", "run", str(SCENARIO), "--replications", str(replications)],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
     return {"replications": replications, "wall_s": time.perf_counter() - t}
 
 
@@ -159,48 +167,76 @@ def machine() -> dict:
 
     import chainsim
 
-    return {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "python": platform.python_version(),
-            "platform": platform.platform(), "cpus": os.cpu_count(), "chainsim": chainsim.__version__,
-            "numpy": numpy.__version__, "scipy": scipy.__version__, "mesa": mesa.__version__}
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "chainsim": chainsim.__version__,
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "mesa": mesa.__version__,
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="skip the 10^7 pool")
-    ap.add_argument("--reference-pool", type=int, default=300_000, help="pool for the reference comparison (default: the scenario's)")
+    ap.add_argument(
+        "--reference-pool",
+        type=int,
+        default=300_000,
+        help="pool for the reference comparison (default: the scenario's)",
+    )
     args = ap.parse_args()
     results: dict = {"machine": machine()}
-    print(f"chainsim benchmarks · {results['machine']['date']} · Python {results['machine']['python']} · {results['machine']['cpus']} CPUs")
+    print(
+        f"chainsim benchmarks · {results['machine']['date']} · Python {results['machine']['python']} · {results['machine']['cpus']} CPUs"
+    )
     d = results["default_replicate"] = default_replicate(7)
-    print(f"default scenario, one replicate ({d['n_steps']} steps, pool {d['pool']:,}): simulation {d['step_s'] * 1e3:.0f} ms "
-          f"+ set-up {d['init_s'] * 1e3:.0f} ms = {d['total_s'] * 1e3:.0f} ms (goal ≤ 100 ms); peak RSS {d['peak_rss_mb']:.0f} MB")
+    print(
+        f"default scenario, one replicate ({d['n_steps']} steps, pool {d['pool']:,}): simulation {d['step_s'] * 1e3:.0f} ms "
+        f"+ set-up {d['init_s'] * 1e3:.0f} ms = {d['total_s'] * 1e3:.0f} ms (goal ≤ 100 ms); peak RSS {d['peak_rss_mb']:.0f} MB"
+    )
     c = results["cli_20_replications"] = cli_wall(20)
-    print(f"`chainsim run scenarios/kunming_2023.yaml --replications 20`: {c['wall_s']:.1f} s wall (goal ≤ 10 s)")
+    print(
+        f"`chainsim run scenarios/kunming_2023.yaml --replications 20`: {c['wall_s']:.1f} s wall (goal ≤ 10 s)"
+    )
     results["pool_scaling"] = []
     print(f"{'pool':>12} {'steps':>6} {'set-up s':>9} {'sim s':>7} {'firm-steps/s':>14} {'peak RSS MB':>12}")
     for pool in (10**4, 10**5, 10**6) + (() if args.quick else (10**7,)):  # 52 weekly steps each
         r = pool_scaling(pool, 52)
         results["pool_scaling"].append(r)
-        print(f"{r['pool']:>12,} {r['n_steps']:>6} {r['init_s']:>9.2f} {r['sim_s']:>7.3f} {r['firm_steps_per_s']:>14.3g} {r['peak_rss_mb']:>12.0f}")
+        print(
+            f"{r['pool']:>12,} {r['n_steps']:>6} {r['init_s']:>9.2f} {r['sim_s']:>7.3f} {r['firm_steps_per_s']:>14.3g} {r['peak_rss_mb']:>12.0f}"
+        )
     h = results["long_horizon"] = long_horizon(1_000_000, 10)
-    print(f"10-year horizon, {h['pool']:,} firms, {h['n_steps']} steps: set-up {h['init_s']:.2f} s, simulation "
-          f"{h['sim_s']:.2f} s, peak RSS {h['peak_rss_mb']:.0f} MB")
+    print(
+        f"10-year horizon, {h['pool']:,} firms, {h['n_steps']} steps: set-up {h['init_s']:.2f} s, simulation "
+        f"{h['sim_s']:.2f} s, peak RSS {h['peak_rss_mb']:.0f} MB"
+    )
     r = results["idle_ratio"] = idle_ratio(100_000)
-    print(f"10× idle firms at the same activity: {r['step_s_small'] * 1e3:.2f} ms/step at {r['pool']:,} → "
-          f"{r['step_s_large'] * 1e3:.2f} ms/step at {r['pool'] * r['factor']:,}: ratio {r['ratio']:.2f} (goal ≤ 1.5)")
+    print(
+        f"10× idle firms at the same activity: {r['step_s_small'] * 1e3:.2f} ms/step at {r['pool']:,} → "
+        f"{r['step_s_large'] * 1e3:.2f} ms/step at {r['pool'] * r['factor']:,}: ratio {r['ratio']:.2f} (goal ≤ 1.5)"
+    )
     b = results["bandwidth_floor"] = bandwidth_floor()
-    print(f"memory floor (default scenario, pool {b['pool']:,}, {b['active']:,} active): step {b['step_s'] * 1e3:.2f} ms; "
-          f"one pass over the full state ({b['state_mb']:.0f} MB) {b['full_pass_s'] * 1e3:.2f} ms "
-          f"(step = {b['step_s'] / b['full_pass_s']:.2f}×); over the active rows {b['active_pass_s'] * 1e6:.0f} µs "
-          f"(step = {b['step_s'] / b['active_pass_s']:.0f}×)")
+    print(
+        f"memory floor (default scenario, pool {b['pool']:,}, {b['active']:,} active): step {b['step_s'] * 1e3:.2f} ms; "
+        f"one pass over the full state ({b['state_mb']:.0f} MB) {b['full_pass_s'] * 1e3:.2f} ms "
+        f"(step = {b['step_s'] / b['full_pass_s']:.2f}×); over the active rows {b['active_pass_s'] * 1e6:.0f} µs "
+        f"(step = {b['step_s'] / b['active_pass_s']:.0f}×)"
+    )
     try:
         import chainsim.reference  # noqa: F401
     except ImportError:
         print("reference engine not available: ratio skipped")
     else:
         q = results["reference_ratio"] = reference_ratio(args.reference_pool)
-        print(f"vectorised vs reference (default scenario, pool {q['pool']:,}): {q['vectorised_s']:.3f} s vs "
-              f"{q['reference_s']:.1f} s per replicate: {q['ratio']:.0f}× per firm-step (goal ≥ 200×)")
+        print(
+            f"vectorised vs reference (default scenario, pool {q['pool']:,}): {q['vectorised_s']:.3f} s vs "
+            f"{q['reference_s']:.1f} s per replicate: {q['ratio']:.0f}× per firm-step (goal ≥ 200×)"
+        )
     out = ROOT / "benchmarks" / "results.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out.relative_to(ROOT)}")

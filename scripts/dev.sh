@@ -49,5 +49,9 @@ case "$cmd" in
     exec "$VENV/bin/python" -m pytest "$@" ;;
   chainsim) setup; exec "$VENV/bin/chainsim" "$@" ;;
   bench) setup; exec "$VENV/bin/python" benchmarks/run.py "$@" ;;
-  *) say "unknown command '$cmd' (use: run, test, setup, chainsim, bench)"; exit 2 ;;
+  lint)
+    setup
+    "$VENV/bin/ruff" check src tests benchmarks
+    "$VENV/bin/ruff" format --check src tests benchmarks ;;
+  *) say "unknown command '$cmd' (use: run, test, setup, chainsim, bench, lint)"; exit 2 ;;
 esac

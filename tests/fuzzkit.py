@@ -22,7 +22,12 @@ def set_path(d: dict, path: tuple, value) -> None:
 def misspell(word: str, k: int) -> str:
     """One of a few typos of ``word`` (a dropped or swapped letter, a plural, capitals)."""
     i = k % max(len(word) - 1, 1)
-    variants = [word[:i] + word[i + 1:], word[:i] + word[i + 1] + word[i] + word[i + 2:], word + "s", word.upper()]
+    variants = [
+        word[:i] + word[i + 1 :],
+        word[:i] + word[i + 1] + word[i] + word[i + 2 :],
+        word + "s",
+        word.upper(),
+    ]
     out = variants[k % len(variants)]
     return out if out != word else word + "x"
 

@@ -23,13 +23,24 @@ from chainsim.sweep.analyze import noise_share
 ROOT = Path(__file__).parents[1]
 SIGNINGS, FUNDS = "periods.2023H1.signings", "periods.2023H1.funds_in_place_yi"
 SWEEP = {
-    "name": "analyze_test", "base": str(ROOT / "scenarios" / "kunming_2023.yaml"),
-    "set": ["population.pool_size=20000", "calendar.burn_in_steps=10"], "seed": 5, "replications": 2,
+    "name": "analyze_test",
+    "base": str(ROOT / "scenarios" / "kunming_2023.yaml"),
+    "set": ["population.pool_size=20000", "calendar.burn_in_steps=10"],
+    "seed": 5,
+    "replications": 2,
     "factors": {
-        "sign_prob": {"kind": "uncertainty", "name_zh": "洽谈→签约概率", "key": "pipeline.sign_prob_per_step",
-                      "range": [0.005, 0.05]},
-        "grid_need": {"kind": "uncertainty", "name_zh": "单位投资用电", "key": "location.mw_per_yi_industrial",
-                      "range": [0.4, 1.2]},
+        "sign_prob": {
+            "kind": "uncertainty",
+            "name_zh": "洽谈→签约概率",
+            "key": "pipeline.sign_prob_per_step",
+            "range": [0.005, 0.05],
+        },
+        "grid_need": {
+            "kind": "uncertainty",
+            "name_zh": "单位投资用电",
+            "key": "location.mw_per_yi_industrial",
+            "range": [0.4, 1.2],
+        },
     },
     "design": {"method": "saltelli", "samples": 16},  # 16 × (2 + 2) points × 2 replicates = 128 runs, ~15 s
     "outcomes": [SIGNINGS, FUNDS],
@@ -48,15 +59,23 @@ def swept(tmp_path_factory) -> Path:
 
 def indices(out: Path) -> dict[tuple[str, str], dict[str, float]]:
     with (out / "analysis" / "indices.csv").open(encoding="utf-8") as fh:
-        return {(r["outcome"], r["factor"]): {k: float(v) for k, v in r.items() if k not in ("outcome", "factor", "name_zh")}
-                for r in csv.DictReader(fh)}
+        return {
+            (r["outcome"], r["factor"]): {
+                k: float(v) for k, v in r.items() if k not in ("outcome", "factor", "name_zh")
+            }
+            for r in csv.DictReader(fh)
+        }
 
 
 def test_analyze_saltelli_sweep(swept: Path) -> None:
     assert main(["analyze", str(swept)]) == 0
     dest = swept / "analysis"
-    assert {p.name for p in dest.iterdir()} == {"report.md", "indices.csv", "periods_2023H1_signings.png",
-                                                "periods_2023H1_funds_in_place_yi.png"}
+    assert {p.name for p in dest.iterdir()} == {
+        "report.md",
+        "indices.csv",
+        "periods_2023H1_signings.png",
+        "periods_2023H1_funds_in_place_yi.png",
+    }
     assert all(p.stat().st_size > 10_000 for p in dest.glob("*.png"))
     idx = indices(swept)
     assert len(idx) == 4 and all(math.isfinite(v) for row in idx.values() for v in row.values())

@@ -44,13 +44,25 @@ max_walltime_minutes: 10
 """
 
 
-def tiny_config(tmp: Path, particles: int = 6, generations: int = 2, targets: Path | None = None,
-                priors: Path | None = None, name: str = "tiny.yaml") -> Path:
+def tiny_config(
+    tmp: Path,
+    particles: int = 6,
+    generations: int = 2,
+    targets: Path | None = None,
+    priors: Path | None = None,
+    name: str = "tiny.yaml",
+) -> Path:
     path = tmp / name
-    path.write_text(TINY.format(base=ROOT / "scenarios" / "_fragments" / "kunming_base.yaml",
-                                targets=targets or CAL / "targets" / "kunming_2023.yaml",
-                                priors=priors or CAL / "priors" / "kunming_2023.yaml",
-                                particles=particles, generations=generations), encoding="utf-8")
+    path.write_text(
+        TINY.format(
+            base=ROOT / "scenarios" / "_fragments" / "kunming_base.yaml",
+            targets=targets or CAL / "targets" / "kunming_2023.yaml",
+            priors=priors or CAL / "priors" / "kunming_2023.yaml",
+            particles=particles,
+            generations=generations,
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -78,46 +90,102 @@ def assert_refused(code: int, err: str, out: Path, needles: list[str]) -> None:
 
 
 def test_unknown_metric_is_refused(tmp_path, capsys):
-    targets = edited(tmp_path, CAL / "targets" / "kunming_2023.yaml", "t.yaml",
-                     lambda d: d["targets"]["funds_in_place_2023h1"].update(metric="periods.2023H1.funds_in_plaec_yi"))
-    code, _, err = run_cli(capsys, "calibrate", tiny_config(tmp_path, targets=targets), "--out", tmp_path / "out")
-    assert_refused(code, err, tmp_path / "out", ["t.yaml", "targets.funds_in_place_2023h1.metric",
-                                                 "funds_in_plaec_yi", "periods.2023H1.funds_in_place_yi"])
+    targets = edited(
+        tmp_path,
+        CAL / "targets" / "kunming_2023.yaml",
+        "t.yaml",
+        lambda d: d["targets"]["funds_in_place_2023h1"].update(metric="periods.2023H1.funds_in_plaec_yi"),
+    )
+    code, _, err = run_cli(
+        capsys, "calibrate", tiny_config(tmp_path, targets=targets), "--out", tmp_path / "out"
+    )
+    assert_refused(
+        code,
+        err,
+        tmp_path / "out",
+        [
+            "t.yaml",
+            "targets.funds_in_place_2023h1.metric",
+            "funds_in_plaec_yi",
+            "periods.2023H1.funds_in_place_yi",
+        ],
+    )
 
 
 def test_unknown_period_in_ratio_is_refused(tmp_path, capsys):
-    targets = edited(tmp_path, CAL / "targets" / "kunming_2023.yaml", "t.yaml",
-                     lambda d: d["targets"]["fdi_growth"].update(ratio_of=["periods.2023H1.fdi_usd_yi", "periods.2021H1.fdi_usd_yi"]))
-    code, _, err = run_cli(capsys, "calibrate", tiny_config(tmp_path, targets=targets), "--out", tmp_path / "out")
+    targets = edited(
+        tmp_path,
+        CAL / "targets" / "kunming_2023.yaml",
+        "t.yaml",
+        lambda d: d["targets"]["fdi_growth"].update(
+            ratio_of=["periods.2023H1.fdi_usd_yi", "periods.2021H1.fdi_usd_yi"]
+        ),
+    )
+    code, _, err = run_cli(
+        capsys, "calibrate", tiny_config(tmp_path, targets=targets), "--out", tmp_path / "out"
+    )
     assert_refused(code, err, tmp_path / "out", ["t.yaml", "targets.fdi_growth.ratio_of.1", "2021H1"])
 
 
 def test_missing_unit_is_refused(tmp_path, capsys):
-    targets = edited(tmp_path, CAL / "targets" / "kunming_2023.yaml", "t.yaml",
-                     lambda d: d["targets"]["major_signings_2023h1"].pop("unit"))
-    code, _, err = run_cli(capsys, "calibrate", tiny_config(tmp_path, targets=targets), "--out", tmp_path / "out")
+    targets = edited(
+        tmp_path,
+        CAL / "targets" / "kunming_2023.yaml",
+        "t.yaml",
+        lambda d: d["targets"]["major_signings_2023h1"].pop("unit"),
+    )
+    code, _, err = run_cli(
+        capsys, "calibrate", tiny_config(tmp_path, targets=targets), "--out", tmp_path / "out"
+    )
     assert_refused(code, err, tmp_path / "out", ["t.yaml", "targets.major_signings_2023h1.unit", "missing"])
 
 
 def test_prior_low_above_high_is_refused(tmp_path, capsys):
-    priors = edited(tmp_path, CAL / "priors" / "kunming_2023.yaml", "p.yaml",
-                    lambda d: d["parameters"]["sign_prob"].update(low=0.5, high=0.1))
-    code, _, err = run_cli(capsys, "calibrate", tiny_config(tmp_path, priors=priors), "--out", tmp_path / "out")
-    assert_refused(code, err, tmp_path / "out", ["p.yaml", "parameters.sign_prob", "low (0.5) must be below high (0.1)"])
+    priors = edited(
+        tmp_path,
+        CAL / "priors" / "kunming_2023.yaml",
+        "p.yaml",
+        lambda d: d["parameters"]["sign_prob"].update(low=0.5, high=0.1),
+    )
+    code, _, err = run_cli(
+        capsys, "calibrate", tiny_config(tmp_path, priors=priors), "--out", tmp_path / "out"
+    )
+    assert_refused(
+        code, err, tmp_path / "out", ["p.yaml", "parameters.sign_prob", "low (0.5) must be below high (0.1)"]
+    )
 
 
 def test_prior_on_unknown_field_is_refused(tmp_path, capsys):
-    priors = edited(tmp_path, CAL / "priors" / "kunming_2023.yaml", "p.yaml",
-                    lambda d: d["parameters"]["sign_prob"].update(path="pipeline.sign_prob_per_week"))
-    code, _, err = run_cli(capsys, "calibrate", tiny_config(tmp_path, priors=priors), "--out", tmp_path / "out")
-    assert_refused(code, err, tmp_path / "out", ["p.yaml", "parameters.sign_prob.path", "pipeline.sign_prob_per_week"])
+    priors = edited(
+        tmp_path,
+        CAL / "priors" / "kunming_2023.yaml",
+        "p.yaml",
+        lambda d: d["parameters"]["sign_prob"].update(path="pipeline.sign_prob_per_week"),
+    )
+    code, _, err = run_cli(
+        capsys, "calibrate", tiny_config(tmp_path, priors=priors), "--out", tmp_path / "out"
+    )
+    assert_refused(
+        code, err, tmp_path / "out", ["p.yaml", "parameters.sign_prob.path", "pipeline.sign_prob_per_week"]
+    )
 
 
 def test_prior_outside_the_schema_bounds_is_refused(tmp_path, capsys):
-    priors = edited(tmp_path, CAL / "priors" / "kunming_2023.yaml", "p.yaml",
-                    lambda d: d["parameters"]["event_close_prob"].update(high=1.5))
-    code, _, err = run_cli(capsys, "calibrate", tiny_config(tmp_path, priors=priors), "--out", tmp_path / "out")
-    assert_refused(code, err, tmp_path / "out", ["p.yaml", "parameters.event_close_prob.high", "pipeline.event_close_prob"])
+    priors = edited(
+        tmp_path,
+        CAL / "priors" / "kunming_2023.yaml",
+        "p.yaml",
+        lambda d: d["parameters"]["event_close_prob"].update(high=1.5),
+    )
+    code, _, err = run_cli(
+        capsys, "calibrate", tiny_config(tmp_path, priors=priors), "--out", tmp_path / "out"
+    )
+    assert_refused(
+        code,
+        err,
+        tmp_path / "out",
+        ["p.yaml", "parameters.event_close_prob.high", "pipeline.event_close_prob"],
+    )
 
 
 def test_bad_config_field_is_refused(tmp_path, capsys):
@@ -125,7 +193,9 @@ def test_bad_config_field_is_refused(tmp_path, capsys):
     cfg.write_text(cfg.read_text() + "particels: 50\n")
     code, _, err = run_cli(capsys, "calibrate", cfg, "--out", tmp_path / "out")
     assert_refused(code, err, tmp_path / "out", ["tiny.yaml", "particels"])
-    code, _, err = run_cli(capsys, "calibrate", tiny_config(tmp_path), "--set", "generations=0", "--out", tmp_path / "out")
+    code, _, err = run_cli(
+        capsys, "calibrate", tiny_config(tmp_path), "--set", "generations=0", "--out", tmp_path / "out"
+    )
     assert_refused(code, err, tmp_path / "out", ["generations", "--set"])
 
 
@@ -139,30 +209,49 @@ def test_shipped_files_validate():
 
 # --------------------------------------------------------------------------- distance
 def _target(value, discrepancy, rounding=0.0, band=None, metric="periods.2023H1.signings", **kw) -> Target:
-    return Target(facts="F6", label_en="x", label_zh="x", value=value, unit="projects", rounding=rounding,
-                  discrepancy=discrepancy, discrepancy_reason="test", tolerance=1, band=band,
-                  **({"metric": metric} if "ratio_of" not in kw else kw))
+    return Target(
+        facts="F6",
+        label_en="x",
+        label_zh="x",
+        value=value,
+        unit="projects",
+        rounding=rounding,
+        discrepancy=discrepancy,
+        discrepancy_reason="test",
+        tolerance=1,
+        band=band,
+        **({"metric": metric} if "ratio_of" not in kw else kw),
+    )
 
 
 def test_distance_is_the_sum_of_squared_standardised_errors():
     targets = {
-        "a": _target(20.0, 4.0, rounding=3.0),                         # sigma = 5
-        "g": _target(1.2, 0.1, metric=None, ratio_of=("periods.2023H1.funds_in_place_yi", "periods.2022H1.funds_in_place_yi")),
+        "a": _target(20.0, 4.0, rounding=3.0),  # sigma = 5
+        "g": _target(
+            1.2,
+            0.1,
+            metric=None,
+            ratio_of=("periods.2023H1.funds_in_place_yi", "periods.2022H1.funds_in_place_yi"),
+        ),
         "b": _target(100.0, 10.0, band=(90.0, 120.0), metric="durations.commissioned.signing_to_land_days"),
     }
-    summary = {"periods": {"2023H1": {"signings": {"mean": 30.0}, "funds_in_place_yi": {"mean": 650.0}},
-                           "2022H1": {"funds_in_place_yi": {"mean": 500.0}}},
-               "durations": {"commissioned": {"signing_to_land_days": {"mean": 140.0}}}}
+    summary = {
+        "periods": {
+            "2023H1": {"signings": {"mean": 30.0}, "funds_in_place_yi": {"mean": 650.0}},
+            "2022H1": {"funds_in_place_yi": {"mean": 500.0}},
+        },
+        "durations": {"commissioned": {"signing_to_land_days": {"mean": 140.0}}},
+    }
     sim = statistics(summary, targets)
     assert sim == {"a": 30.0, "g": 1.3, "b": 140.0}
     # z_a = (30-20)/5 = 2; z_g = (1.3-1.2)/0.1 = 1; z_b = (140-120)/10 = 2 (outside the band)
     assert distance(sim, targets) == pytest.approx(4 + 1 + 4, abs=1e-12)
-    assert z_score(105.0, targets["b"]) == 0.0                         # inside the band: no penalty
+    assert z_score(105.0, targets["b"]) == 0.0  # inside the band: no penalty
     assert z_score(math.nan, targets["a"]) == MISSING_Z
     weighted = {**targets, "a": targets["a"].model_copy(update={"weight": 3.0})}
     assert distance(sim, weighted) == pytest.approx(12 + 1 + 4, abs=1e-12)
     summary["durations"]["commissioned"]["signing_to_land_days"]["mean"] = None
-    assert distance(statistics(summary, targets), targets) == pytest.approx(4 + 1 + MISSING_Z ** 2, abs=1e-12)
+    assert distance(statistics(summary, targets), targets) == pytest.approx(4 + 1 + MISSING_Z**2, abs=1e-12)
 
 
 def test_weighted_quantile_and_resample():
@@ -182,14 +271,19 @@ def test_default_scenario_builds_on_the_calibrated_yaml():
     central = CAL / "kunming_2023.calibrated.yaml"
     assert find_calibrated(ROOT / "scenarios" / "kunming_2023.yaml").resolve() == central.resolve()
     assert find_calibrated(ROOT / "scenarios" / "kunming_2023_as_2022.yaml").resolve() == central.resolve()
-    head = {k.strip(): v.strip() for k, _, v in (line[1:].partition(":") for line in central.read_text().splitlines()
-                                                    if line.startswith("#"))}
+    head = {
+        k.strip(): v.strip()
+        for k, _, v in (
+            line[1:].partition(":") for line in central.read_text().splitlines() if line.startswith("#")
+        )
+    }
     for key in ("chainsim_version", "targets_sha256", "date", "posterior", "calibration"):
         assert head.get(key), key
     from chainsim.calibration.config import file_sha256
+
     assert head["targets_sha256"] == file_sha256(CAL / "targets" / "kunming_2023.yaml")
     default = chainsim.load(ROOT / "scenarios" / "kunming_2023.yaml")
-    assert default == chainsim.load(central)                      # the default IS the central scenario
+    assert default == chainsim.load(central)  # the default IS the central scenario
     assert default.name == "kunming_2023"
     draws, w, info = read_posterior(central.parent / head["posterior"])
     assert w.sum() == pytest.approx(1.0) and len(w) >= 300
@@ -221,12 +315,12 @@ def test_tiny_calibration_end_to_end(tiny_run, capsys):
     import chainsim
 
     cfg, out = tiny_run
-    assert populations(out / "tiny.history.db") == [-1, 0, 1]      # prior calibration sample + 2 generations
+    assert populations(out / "tiny.history.db") == [-1, 0, 1]  # prior calibration sample + 2 generations
     draws, w, info = read_posterior(out / "tiny.posterior.csv")
     assert len(w) == 6 and set(draws) == set(load_calibration(cfg).priors.parameters)
     assert info["generation"] == "2" and "chainsim_version" in info
     central = chainsim.load(out / "tiny.calibrated.yaml")
-    assert central.population.pool_size == 20000                   # the calibration's fixed overrides carry over
+    assert central.population.pool_size == 20000  # the calibration's fixed overrides carry over
     report = (out / "report" / "tiny.md").read_text()
     assert "| target |" in report and "sd ratio" in report and "F2a" in report
     assert (out / "report" / "tiny_fit.png").stat().st_size > 1000
@@ -235,7 +329,7 @@ def test_tiny_calibration_end_to_end(tiny_run, capsys):
     assert code == 0 and "already holds 2 generations" in err
     assert populations(out / "tiny.history.db") == [-1, 0, 1]
     code, _, err = run_cli(capsys, "calibrate", cfg, "--out", out, "--report-only", "--set", "generations=9")
-    assert code == 0 and populations(out / "tiny.history.db") == [-1, 0, 1]   # nothing sampled
+    assert code == 0 and populations(out / "tiny.history.db") == [-1, 0, 1]  # nothing sampled
     assert "holds 2 of the 9 generations requested" in (out / "report" / "tiny.md").read_text()
     code, _, err = run_cli(capsys, "calibrate", cfg, "--out", out.parent / "elsewhere", "--report-only")
     assert code == 2 and "no history" in err and not (out.parent / "elsewhere").exists()
@@ -254,7 +348,7 @@ def test_posterior_draws_carry_parameter_uncertainty(tiny_run):
     assert s["replications"] == 6 and s["posterior"]["draws"] == 3
     assert set(s["posterior"]["parameters"]) >= {"sign_prob", "realisation_share"}
     again = run_with_posterior(out / "tiny.calibrated.yaml", draws=3, replications=2, seed=5).summary()
-    assert again["periods"] == s["periods"]                          # reproducible for a seed
+    assert again["periods"] == s["periods"]  # reproducible for a seed
 
 
 @pytest.mark.slow
@@ -263,8 +357,9 @@ def test_kill_and_resume(tmp_path):
     out, db = tmp_path / "out", tmp_path / "out" / "tiny.history.db"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     cmd = [sys.executable, "-m", "chainsim.cli", "calibrate", str(cfg), "--out", str(out)]
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
@@ -275,7 +370,7 @@ def test_kill_and_resume(tmp_path):
         else:
             pytest.fail("the first generation never completed")
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)                          # the whole group, sampler workers too
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole group, sampler workers too
         proc.wait()
     before = populations(db)
     assert 0 in before and max(before) < 3, before
@@ -283,14 +378,14 @@ def test_kill_and_resume(tmp_path):
     assert done.returncode == 0, done.stderr
     assert f"resuming after generation {max(before) + 1}/4" in done.stderr
     after = populations(db)
-    assert after == sorted(set(after)) == [-1, 0, 1, 2, 3]           # continued; no generation twice
-    assert after[:len(before)] == before
+    assert after == sorted(set(after)) == [-1, 0, 1, 2, 3]  # continued; no generation twice
+    assert after[: len(before)] == before
 
 
 def _safe_populations(db: Path) -> list[int]:
     try:
         return populations(db)
-    except sqlite3.Error:                                            # table not created yet, or locked
+    except sqlite3.Error:  # table not created yet, or locked
         return []
 
 

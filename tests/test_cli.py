@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import os
 import subprocess
 import sys
@@ -36,8 +35,15 @@ def scenario(tmp_path: Path, body: str, name: str = "scn.yaml") -> Path:
 
 def run_sub(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "chainsim.cli", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "chainsim.cli", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
 
 
 def run_inproc(capsys, *args: str) -> tuple[int, str, str]:
@@ -61,40 +67,105 @@ def assert_clean_failure(code: int, err: str, out_dir: Path, needles: list[str],
 # (id, scenario body or special file, extra CLI args, needles in stderr; "{f}" = the scenario path)
 CASES = [
     ("missing-file", "<missing>", [], ["scenario file not found", "{f}"]),
-    ("broken-yaml", "name: ok\nseed: a: b\n", [],
-     ["{f}, line 3", "invalid YAML", "mapping values are not allowed"]),
+    (
+        "broken-yaml",
+        "name: ok\nseed: a: b\n",
+        [],
+        ["{f}, line 3", "invalid YAML", "mapping values are not allowed"],
+    ),
     ("empty-file", "<empty>", [], ["{f} is empty", "expected a YAML mapping"]),
     ("binary-file", "<binary>", [], ["{f} looks like a binary file", "not YAML"]),
     ("directory", "<directory>", [], ["{f} is a directory", "not a scenario file"]),
-    ("unknown-top-key", "calender: {burn_in_steps: 10}\n", [],
-     ["{f}, line 2", "calender", "unknown key 'calender'", "did you mean 'calendar'", "allowed keys here"]),
-    ("misspelled-nested-key", "parks:\n  anning: {lnad_ha: 5}\n", [],
-     ["{f}, line 3", "parks.anning.lnad_ha", "did you mean 'land_ha'"]),
-    ("wrong-type", "population: {pool_size: many}\n", [],
-     ["{f}, line 2", "population.pool_size", "expected an integer", "'many'"]),
-    ("negative-arrivals", "organic: {arrivals_per_step: -3}\n", [],
-     ["{f}, line 2", "organic.arrivals_per_step", "must be >= 0", "got -3"]),
-    ("negative-slots", "strategies:\n  commissioners:\n    slots: -1\n", [],
-     ["{f}, line 4", "strategies.commissioners.slots", "must be >= 0", "got -1"]),
-    ("end-before-start", "calendar:\n  start_date: 2023-01-01\n  end_date: 2022-01-01\n", [],
-     ["{f}, line 2", "calendar", "end_date (2022-01-01) must be after start_date (2023-01-01)"]),
-    ("impossible-date", "calendar:\n  end_date: 2023-02-30\n", [],
-     ["{f}, line 3", "invalid date '2023-02-30'"]),
-    ("unknown-chain", "events:\n  flower_fair_2023: {target_chains: [tulips]}\n", [],
-     ["{f}", "events.flower_fair_2023.target_chains", "unknown chain 'tulips'", "known:", "flowers"]),
-    ("unknown-region", "strategies:\n  leader_led:\n    trips:\n      city_2022: {destinations: {atlantis: 1.0}}\n", [],
-     ["{f}", "strategies.leader_led.trips.city_2022.destinations", "unknown region 'atlantis'", "shanghai"]),
-    ("nan-float", "pipeline:\n  event_close_prob: .nan\n", [],
-     ["{f}, line 3", "pipeline.event_close_prob", "must be a finite number"]),
+    (
+        "unknown-top-key",
+        "calender: {burn_in_steps: 10}\n",
+        [],
+        ["{f}, line 2", "calender", "unknown key 'calender'", "did you mean 'calendar'", "allowed keys here"],
+    ),
+    (
+        "misspelled-nested-key",
+        "parks:\n  anning: {lnad_ha: 5}\n",
+        [],
+        ["{f}, line 3", "parks.anning.lnad_ha", "did you mean 'land_ha'"],
+    ),
+    (
+        "wrong-type",
+        "population: {pool_size: many}\n",
+        [],
+        ["{f}, line 2", "population.pool_size", "expected an integer", "'many'"],
+    ),
+    (
+        "negative-arrivals",
+        "organic: {arrivals_per_step: -3}\n",
+        [],
+        ["{f}, line 2", "organic.arrivals_per_step", "must be >= 0", "got -3"],
+    ),
+    (
+        "negative-slots",
+        "strategies:\n  commissioners:\n    slots: -1\n",
+        [],
+        ["{f}, line 4", "strategies.commissioners.slots", "must be >= 0", "got -1"],
+    ),
+    (
+        "end-before-start",
+        "calendar:\n  start_date: 2023-01-01\n  end_date: 2022-01-01\n",
+        [],
+        ["{f}, line 2", "calendar", "end_date (2022-01-01) must be after start_date (2023-01-01)"],
+    ),
+    (
+        "impossible-date",
+        "calendar:\n  end_date: 2023-02-30\n",
+        [],
+        ["{f}, line 3", "invalid date '2023-02-30'"],
+    ),
+    (
+        "unknown-chain",
+        "events:\n  flower_fair_2023: {target_chains: [tulips]}\n",
+        [],
+        ["{f}", "events.flower_fair_2023.target_chains", "unknown chain 'tulips'", "known:", "flowers"],
+    ),
+    (
+        "unknown-region",
+        "strategies:\n  leader_led:\n    trips:\n      city_2022: {destinations: {atlantis: 1.0}}\n",
+        [],
+        [
+            "{f}",
+            "strategies.leader_led.trips.city_2022.destinations",
+            "unknown region 'atlantis'",
+            "shanghai",
+        ],
+    ),
+    (
+        "nan-float",
+        "pipeline:\n  event_close_prob: .nan\n",
+        [],
+        ["{f}, line 3", "pipeline.event_close_prob", "must be a finite number"],
+    ),
     ("extends-itself", "<self>", [], ["{f}", "'extends:' cycle", "cannot extend itself"]),
-    ("extends-missing", "<extends-missing>", [],
-     ["scenario file not found", "nowhere.yaml", "named by 'extends:' in {f}, line 1"]),
-    ("set-without-equals", SMALL, ["--set", "parks.anning.land_ha"],
-     ["bad --set 'parks.anning.land_ha'", "expected dotted.key=value"]),
-    ("set-unknown-key", SMALL, ["--set", "parkz.anning.land_ha=5"],
-     ["bad --set", "no key 'parkz'", "did you mean 'parks'"]),
-    ("set-unknown-leaf", SMALL, ["--set", "parks.anning.lnad_ha=5"],
-     ["--set", "parks.anning.lnad_ha", "did you mean 'land_ha'"]),
+    (
+        "extends-missing",
+        "<extends-missing>",
+        [],
+        ["scenario file not found", "nowhere.yaml", "named by 'extends:' in {f}, line 1"],
+    ),
+    (
+        "set-without-equals",
+        SMALL,
+        ["--set", "parks.anning.land_ha"],
+        ["bad --set 'parks.anning.land_ha'", "expected dotted.key=value"],
+    ),
+    (
+        "set-unknown-key",
+        SMALL,
+        ["--set", "parkz.anning.land_ha=5"],
+        ["bad --set", "no key 'parkz'", "did you mean 'parks'"],
+    ),
+    (
+        "set-unknown-leaf",
+        SMALL,
+        ["--set", "parks.anning.lnad_ha=5"],
+        ["--set", "parks.anning.lnad_ha", "did you mean 'land_ha'"],
+    ),
 ]
 
 
@@ -118,8 +189,10 @@ def make_input(tmp_path: Path, body: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("how", "body", "extra", "needles"),  # alternate real subprocess / in-process
-                         [pytest.param(("subprocess", "inproc")[i % 2], *c[1:], id=c[0]) for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("how", "body", "extra", "needles"),  # alternate real subprocess / in-process
+    [pytest.param(("subprocess", "inproc")[i % 2], *c[1:], id=c[0]) for i, c in enumerate(CASES)],
+)
 def test_bad_input_is_one_clear_error(tmp_path, capsys, how, body, extra, needles):
     # In-process cases use a pre-existing empty --out, which must stay empty.
     path = make_input(tmp_path, body)
@@ -167,10 +240,14 @@ def test_out_that_is_a_file_is_refused(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("how", ["subprocess", "inproc"])
-@pytest.mark.parametrize(("body", "code", "needle"), [
-    (SMALL, 0, "valid scenario 'kunming_2023'"),
-    (SMALL + "organic: {arrivals_per_step: -3}\n", 2, "organic.arrivals_per_step: must be >= 0"),
-], ids=["good", "bad"])
+@pytest.mark.parametrize(
+    ("body", "code", "needle"),
+    [
+        (SMALL, 0, "valid scenario 'kunming_2023'"),
+        (SMALL + "organic: {arrivals_per_step: -3}\n", 2, "organic.arrivals_per_step: must be >= 0"),
+    ],
+    ids=["good", "bad"],
+)
 def test_validate(tmp_path, capsys, how, body, code, needle):
     path = scenario(tmp_path, body)
     if how == "subprocess":
@@ -219,13 +296,26 @@ def test_run_prints_table_and_writes_outputs(happy):
     assert "Traceback" not in proc.stderr
     assert "Signings 签约项目" in proc.stdout and "Funds in place" in proc.stdout
     assert "2 replicates" in proc.stdout
-    assert sorted(p.name for p in out_dir.iterdir()) == ["scenario.resolved.yaml", "summary.json", "timeseries.parquet"]
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "scenario.resolved.yaml",
+        "summary.json",
+        "timeseries.parquet",
+    ]
 
 
 def test_summary_json_contract(happy):
     summary = json.loads((happy[1] / "summary.json").read_text(encoding="utf-8"))
-    assert set(summary) == {"scenario", "config_hash", "chainsim_version", "seed", "replications",
-                            "periods", "cohorts", "events", "durations"}
+    assert set(summary) == {
+        "scenario",
+        "config_hash",
+        "chainsim_version",
+        "seed",
+        "replications",
+        "periods",
+        "cohorts",
+        "events",
+        "durations",
+    }
     assert summary["replications"] == 2 and summary["seed"] == 20230414
     assert summary["scenario"] == "kunming_2023"
     assert set(summary["periods"]) == {"2022H1", "2022H2", "2023H1", "2023_to_aug"}
@@ -283,10 +373,14 @@ def test_set_override_reaches_resolved_yaml(tmp_path, capsys):
 
 
 # --------------------------------------------------------------------------- known bugs
-@pytest.mark.parametrize(("body", "line"), [
-    ("events:\n  flower_fair_2023: {target_chains: [tulips]}\n", 3),
-    ("strategies:\n  leader_led:\n    trips:\n      city_2022: {destinations: {atlantis: 1.0}}\n", 5),
-], ids=["chain", "region"])
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        ("events:\n  flower_fair_2023: {target_chains: [tulips]}\n", 3),
+        ("strategies:\n  leader_led:\n    trips:\n      city_2022: {destinations: {atlantis: 1.0}}\n", 5),
+    ],
+    ids=["chain", "region"],
+)
 def test_cross_reference_error_gives_line(tmp_path, capsys, body, line):
     path = scenario(tmp_path, body)
     code, _, err = run_inproc(capsys, "validate", path)
@@ -318,4 +412,6 @@ def test_non_empty_out_is_refused_without_force(tmp_path, capsys):
     assert "not empty" in err and "--force" in err
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
     assert main(["run", str(small_scenario), "--out", str(out), "--force"]) == 0
-    assert {"summary.json", "timeseries.parquet", "scenario.resolved.yaml", "notes.txt"} == {p.name for p in out.iterdir()}
+    assert {"summary.json", "timeseries.parquet", "scenario.resolved.yaml", "notes.txt"} == {
+        p.name for p in out.iterdir()
+    }

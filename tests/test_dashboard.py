@@ -36,7 +36,7 @@ from chainsim.dashboard import assets, controls, labels
 from chainsim.dashboard import views as V
 from chainsim.dashboard.classroom import build
 from chainsim.dashboard.cli import exposure_warning, is_loopback
-from chainsim.records import F
+from chainsim.engine.records import F
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = "scenarios/kunming_2023.yaml"
@@ -44,8 +44,16 @@ ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
 DOC_IMAGES = ROOT / "docs" / "img"
 VIEWS = ["funnel", "signings", "value", "funds", "fdi", "cohort", "chain", "land", "park_firms"]
 # ENVIRONMENT.md: flags that keep Debian's Chromium quiet, offline and container-friendly
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 STEP_BUDGET_MS = 300
 
 
@@ -60,7 +68,9 @@ def test_asset_list_covers_what_solara_requests():
     vega = (base / "widgets" / "vue" / "vegalite.vue").read_text()
     keys = {p.key for p in assets.packages()}
     app = assets.VUETIFY3_APP if assets.vue_major() >= 3 else assets.VUETIFY2_APP
-    assert re.search(re.escape("{{cdn}}/" + app.key + "/"), template), f"Solara's page no longer loads {app.key}"
+    assert re.search(re.escape("{{cdn}}/" + app.key + "/"), template), (
+        f"Solara's page no longer loads {app.key}"
+    )
     for name, spec in re.findall(r"getCdn\(\)}/((?:@[\w.-]+/)?[\w.-]+)@([\w.-]+)/", vega):
         assert f"{name}@{spec}" in keys, f"Solara's chart widget loads {name}@{spec}, not in assets.COMMON"
     fa = settings.assets.fontawesome_path.strip("/").split("/")[0]
@@ -84,18 +94,26 @@ def test_levers_become_overrides():
     base, _ = controls.load_base(SCENARIO)
     lv = controls.defaults(SCENARIO)
     assert controls.overrides(lv, base) == []  # the defaults change nothing
-    lv = lv.replace(leader_trips=2.0, effort=0.5, precision=0.0, slots=base.strategies.commissioners.slots + 4,
-                    missing_docs=False, commissioners_on=True)
+    lv = lv.replace(
+        leader_trips=2.0,
+        effort=0.5,
+        precision=0.0,
+        slots=base.strategies.commissioners.slots + 4,
+        missing_docs=False,
+        commissioners_on=True,
+    )
     cfg = chainsim.load(SCENARIO, controls.overrides(lv, base))
     for wid, w in base.strategies.leader_led.trips.items():
         assert cfg.strategies.leader_led.trips[wid].trips == round(2 * w.trips)
     for gid, g in base.strategies.chain_based.groups.items():
-        assert cfg.strategies.chain_based.groups[gid].contacts_per_step == pytest.approx(0.5 * g.contacts_per_step)
+        assert cfg.strategies.chain_based.groups[gid].contacts_per_step == pytest.approx(
+            0.5 * g.contacts_per_step
+        )
     assert cfg.strategies.chain_based.targeting_precision == 0.0
     assert cfg.strategies.commissioners.slots == base.strategies.commissioners.slots + 4
     assert not cfg.strategies.commissioners.reforms.missing_docs.enabled
     assert "--set strategies.commissioners.slots=" in controls.command(lv, base)
-    with pytest.raises(chainsim.scenario_io.ScenarioError):
+    with pytest.raises(chainsim.config.loader.ScenarioError):
         controls.parse_seed("12a")
 
 
@@ -123,9 +141,15 @@ def test_views_give_rows_at_start_and_later():
     m = build(controls.defaults(SCENARIO)).model
     for _ in range(2):
         for lang in labels.LANGS:
-            sets = [V.funnel_data(m, lang), V.signings_data(m, lang, True), V.funds_data(m, True),
-                    V.cohort_data(m, lang), V.chain_data(m, m.index.chain_ids[1], lang), V.land_data(m, lang),
-                    V.park_firms_data(m, lang)]
+            sets = [
+                V.funnel_data(m, lang),
+                V.signings_data(m, lang, True),
+                V.funds_data(m, True),
+                V.cohort_data(m, lang),
+                V.chain_data(m, m.index.chain_ids[1], lang),
+                V.land_data(m, lang),
+                V.park_firms_data(m, lang),
+            ]
             json.dumps(sets)  # what goes over the wire
             assert sets[0]["stages"] and sets[1]["cum"] and sets[4]["nodes"] and sets[5]["land"]
         for _ in range(10):
@@ -158,16 +182,24 @@ def test_dashboard_cli_refuses_bad_input(capsys):
 # --------------------------------------------------------------------------- the browser
 def _root_install(*packages: str) -> None:
     if os.geteuid() != 0:
-        pytest.fail(f"need {', '.join(packages)}: run as root (CI does) or install them: apt-get install -y {' '.join(packages)}")
+        pytest.fail(
+            f"need {', '.join(packages)}: run as root (CI does) or install them: apt-get install -y {' '.join(packages)}"
+        )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True, timeout=600)
-    subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=True, env=env, capture_output=True, timeout=1200)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", *packages], check=True, env=env, capture_output=True, timeout=1200
+    )
 
 
 def _chromium() -> str:
     if shutil.which("chromium") is None:
         _root_install("chromium")
-    cjk = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip() if shutil.which("fc-list") else ""
+    cjk = (
+        subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip()
+        if shutil.which("fc-list")
+        else ""
+    )
     if not cjk:  # Chinese labels would be boxes in the screenshots
         _root_install("fonts-wqy-microhei")
     path = shutil.which("chromium")
@@ -197,11 +229,29 @@ def dashboard():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     log = ARTIFACTS / "server.log"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
+    }
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "chainsim.cli", "dashboard", SCENARIO, "--host", "127.0.0.1",
-                                 "--port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "chainsim.cli",
+                "dashboard",
+                SCENARIO,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 120
@@ -259,7 +309,9 @@ def _open(context, url: str, requests: list[str]):
     page.on("request", lambda req: requests.append(req.url))  # also what routing never sees (blob:, data:)
     page.on("websocket", lambda ws: requests.append(ws.url))
     page.goto(url)
-    page.wait_for_function(f"document.querySelectorAll('[data-view][data-stamp] svg').length == {len(VIEWS)}", timeout=120_000)
+    page.wait_for_function(
+        f"document.querySelectorAll('[data-view][data-stamp] svg').length == {len(VIEWS)}", timeout=120_000
+    )
     # record when the status line last changed its week, for the step timing
     page.evaluate("""() => { window.__weekAt = 0; let last = null;
         new MutationObserver(() => { const el = document.querySelector('.chainsim-step');
@@ -277,7 +329,10 @@ def _wait_week(page, week: int, timeout: float = 30_000) -> None:
         f"""() => {{ const el = document.querySelector('.chainsim-step');
             const views = [...document.querySelectorAll('[data-view]')];
             return el && el.dataset.week === '{week}' && views.length === {len(VIEWS)}
-                   && views.every(v => v.dataset.stamp === '{week}'); }}""", timeout=timeout, polling=5)
+                   && views.every(v => v.dataset.stamp === '{week}'); }}""",
+        timeout=timeout,
+        polling=5,
+    )
 
 
 def _step(page) -> float:
@@ -286,7 +341,9 @@ def _step(page) -> float:
     t0 = page.evaluate("performance.now()")
     page.get_by_role("button", name="Step", exact=True).click()
     _wait_week(page, target)
-    done = page.evaluate("Math.max(window.__weekAt, ...[...document.querySelectorAll('[data-view]')].map(e => +e.dataset.drawnAt))")
+    done = page.evaluate(
+        "Math.max(window.__weekAt, ...[...document.querySelectorAll('[data-view]')].map(e => +e.dataset.drawnAt))"
+    )
     return done - t0
 
 
@@ -340,7 +397,9 @@ def _assert_offline(requests: list[str], log: Path) -> None:
     foreign = sorted({u for u in requests if not _is_local(u)})
     assert not foreign, f"requests left 127.0.0.1: {foreign}"
     server = log.read_text()
-    assert "Could not load URL" not in server, "the server fetched a front-end file from the CDN:\n" + server[-2000:]
+    assert "Could not load URL" not in server, (
+        "the server fetched a front-end file from the CDN:\n" + server[-2000:]
+    )
 
 
 @pytest.mark.slow
@@ -363,26 +422,43 @@ def test_dashboard_in_the_browser(dashboard, browser):
     assert page.get_by_text(re.compile(r"^Step 5 of \d+")).count() == 1
     after = _shots(page)
     changed = {v for v in VIEWS if before[v] != after[v]}
-    assert {"funnel", "signings", "value", "funds", "fdi", "land"} <= changed, f"unchanged: {set(VIEWS) - changed}"
+    assert {"funnel", "signings", "value", "funds", "fdi", "land"} <= changed, (
+        f"unchanged: {set(VIEWS) - changed}"
+    )
     times += [_step(page) for _ in range(10)]
     _save(page, "step15.png")
-    (ARTIFACTS / "step_times_ms.json").write_text(json.dumps({"step_and_redraw_ms": [round(t) for t in times],
-                                                              "median": round(statistics.median(times)),
-                                                              "max": round(max(times))}, indent=1))
-    print(f"\nstep + redraw (ms): {[round(t) for t in times]}; median {statistics.median(times):.0f}, max {max(times):.0f}")
-    assert statistics.median(times) <= STEP_BUDGET_MS, f"a step and its redraw take {statistics.median(times):.0f} ms (median)"
+    (ARTIFACTS / "step_times_ms.json").write_text(
+        json.dumps(
+            {
+                "step_and_redraw_ms": [round(t) for t in times],
+                "median": round(statistics.median(times)),
+                "max": round(max(times)),
+            },
+            indent=1,
+        )
+    )
+    print(
+        f"\nstep + redraw (ms): {[round(t) for t in times]}; median {statistics.median(times):.0f}, max {max(times):.0f}"
+    )
+    assert statistics.median(times) <= STEP_BUDGET_MS, (
+        f"a step and its redraw take {statistics.median(times):.0f} ms (median)"
+    )
 
     # switching language changes the labels: controls, indicators, charts
     page.get_by_role("button", name="中文").click()
     page.get_by_role("button", name="单步", exact=True).wait_for()
     assert page.get_by_role("button", name="Step", exact=True).count() == 0
     assert page.get_by_text(re.compile(r"^第 15 步")).count() == 1
-    page.wait_for_function("document.querySelector('[data-view=\"signings\"] svg').textContent.includes('领导招商')")
+    page.wait_for_function(
+        "document.querySelector('[data-view=\"signings\"] svg').textContent.includes('领导招商')"
+    )
     assert "2022年以来签约项目" in page.locator(".chainsim-kpis").inner_text()
     _save(page, "chinese.png")
     page.get_by_role("button", name="English").click()
     page.get_by_role("button", name="Step", exact=True).wait_for()
-    page.wait_for_function("document.querySelector('[data-view=\"signings\"] svg').textContent.includes('leader trip')")
+    page.wait_for_function(
+        "document.querySelector('[data-view=\"signings\"] svg').textContent.includes('leader trip')"
+    )
 
     # moving a slider and pressing Reset rebuilds the model with the new value
     slots = _slider(page, re.compile(r"^Slots \d+"))
@@ -420,7 +496,9 @@ def test_lesson_screenshots(dashboard, browser):
     # the scenario as it is: the baseline of all three exercises (biomedicine on the chain map)
     page.locator(".chainsim-card-chain .v-select").click()
     page.get_by_role("option", name="Biomedicine").click()
-    page.wait_for_function("document.querySelector('[data-view=\"chain\"] svg').textContent.includes('CRO/CDMO')")
+    page.wait_for_function(
+        "document.querySelector('[data-view=\"chain\"] svg').textContent.includes('CRO/CDMO')"
+    )
     _save(page, "lesson3_chain_start.png", ".chainsim-card-chain", docs=True)
     _play_to_end(page)
     _save(page, "lesson1_commissioners_on.png", ".chainsim-card-cohort", docs=True)

@@ -10,18 +10,18 @@ import datetime as dt
 import warnings
 
 import numpy as np
-from scipy.special import pdtr
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
+from scipy.special import pdtr
 
-from chainsim import kernels as K
-from chainsim.calendar import Calendar, spread_evenly
-from chainsim.chainmap import ChainIndex
-from chainsim.rng import Stream
-from chainsim.schema import Calendar as CalendarConfig
-from chainsim.schema import Chain, Segment
+from chainsim.config.schema import Calendar as CalendarConfig
+from chainsim.config.schema import Chain, Segment
+from chainsim.engine import kernels as K
+from chainsim.engine.calendar import Calendar, spread_evenly
+from chainsim.engine.chains import ChainIndex
+from chainsim.engine.rng import Stream
 
 ONE_MINUS = np.nextafter(1.0, 0.0)  # 1 - 2**-53, the largest uniform a Stream can return
 
@@ -59,8 +59,10 @@ def test_int64_int32_and_uint64_keys_give_same_numbers():
     np.testing.assert_array_equal(s.uniform(2, k.astype(np.int64)), ref)
     np.testing.assert_array_equal(s.uniform(2, k.astype(np.int32)), ref)
     np.testing.assert_array_equal(s.uniform_at(np.full(k.size, 2, dtype=np.int64), k.astype(np.int64)), ref)
-    np.testing.assert_array_equal(s.uniform_range(9, 50, offset=3 << 24),  # keys offset ... offset+49
-                                  s.uniform(9, (3 << 24) + np.arange(50, dtype=np.uint64)))
+    np.testing.assert_array_equal(
+        s.uniform_range(9, 50, offset=3 << 24),  # keys offset ... offset+49
+        s.uniform(9, (3 << 24) + np.arange(50, dtype=np.uint64)),
+    )
 
 
 def test_stream_range_distinct_keys_and_uniformity():
@@ -148,8 +150,9 @@ def test_positions_uniform_stays_in_group_with_exact_edges():
     pos = K.positions_uniform(u, FIRST, COUNTS, g)
     assert np.all(pos >= FIRST[g]) and np.all(pos < FIRST[g] + COUNTS[g])
     assert set(pos[g == 2]) == {5, 6, 7, 8}
-    edges = K.positions_uniform(np.array([0.0, ONE_MINUS, 0.5, 0.0, ONE_MINUS]), FIRST, COUNTS,
-                                np.array([2, 2, 2, 1, 1]))
+    edges = K.positions_uniform(
+        np.array([0.0, ONE_MINUS, 0.5, 0.0, ONE_MINUS]), FIRST, COUNTS, np.array([2, 2, 2, 1, 1])
+    )
     np.testing.assert_array_equal(edges, [5, 8, 7, 3, 4])
 
 
@@ -182,11 +185,15 @@ def test_positions_weighted_trailing_zero_weight_never_picked():
 def test_first_available_hand_table():
     slot_ok = np.zeros(14, dtype=bool)
     slot_ok[[2, 6, 7, 9, 13]] = True
-    cand = np.array([[5, 6, 7, 8],      # -> 6
-                     [6, 9, 1, 2],      # -> 6 again: duplicate, dropped (9 is not tried)
-                     [3, 4, 0, 1],      # none available: dropped
-                     [8, 2, 7, 2],      # -> 2
-                     [10, 11, 12, 13]])  # -> 13
+    cand = np.array(
+        [
+            [5, 6, 7, 8],  # -> 6
+            [6, 9, 1, 2],  # -> 6 again: duplicate, dropped (9 is not tried)
+            [3, 4, 0, 1],  # none available: dropped
+            [8, 2, 7, 2],  # -> 2
+            [10, 11, 12, 13],
+        ]
+    )  # -> 13
     picks, rows = K.first_available(cand, slot_ok[cand], return_rows=True)
     np.testing.assert_array_equal(picks, [6, 2, 13])
     np.testing.assert_array_equal(rows, [0, 3, 4])
@@ -198,8 +205,14 @@ def test_first_available_hand_table():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(0, 30).flatmap(lambda n: st.tuples(
-    st.lists(st.integers(0, 15), min_size=4 * n, max_size=4 * n), st.lists(st.booleans(), min_size=16, max_size=16))))
+@given(
+    st.integers(0, 30).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.integers(0, 15), min_size=4 * n, max_size=4 * n),
+            st.lists(st.booleans(), min_size=16, max_size=16),
+        )
+    )
+)
 def test_first_available_property(data):
     flat, ok = data
     cand = np.array(flat, dtype=np.int64).reshape(-1, 4)
@@ -217,7 +230,9 @@ def test_first_available_property(data):
 def test_gumbel_single_finite_all_inf_and_logit_frequencies():
     ninf = -np.inf
     util = np.array([[ninf, 2.0, ninf], [ninf, ninf, ninf], [-50.0, ninf, ninf], [ninf, ninf, 0.0]])
-    u = np.array([[ONE_MINUS, 0.0, ONE_MINUS], [0.3, 0.5, 0.7], [0.0, ONE_MINUS, ONE_MINUS], [0.9, 0.9, 1e-9]])
+    u = np.array(
+        [[ONE_MINUS, 0.0, ONE_MINUS], [0.3, 0.5, 0.7], [0.0, ONE_MINUS, ONE_MINUS], [0.9, 0.9, 1e-9]]
+    )
     np.testing.assert_array_equal(K.gumbel_choice(util, u), [1, -1, 0, 2])
     n = 100_000
     util = np.tile([0.0, np.log(3.0)], (n, 1))
@@ -249,8 +264,10 @@ def test_allocate_capacity_other_park_unaffected_by_rounding():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(-1, 2), st.integers(0, 10)), max_size=40),
-       st.lists(st.integers(0, 25), min_size=3, max_size=3))
+@given(
+    st.lists(st.tuples(st.integers(-1, 2), st.integers(0, 10)), max_size=40),
+    st.lists(st.integers(0, 25), min_size=3, max_size=3),
+)
 def test_allocate_capacity_property(reqs, free_int):
     park = np.array([p for p, _ in reqs], dtype=np.int64)
     need = np.array([q for _, q in reqs], dtype=np.float64) * 0.5
@@ -297,8 +314,16 @@ def test_spread_evenly_rounds_fractional_total():
 
 @pytest.fixture
 def cal() -> Calendar:
-    return Calendar(CalendarConfig(start_date=dt.date(2022, 1, 1), end_date=dt.date(2022, 1, 31),
-                                   step_days=7, burn_in_steps=2, burn_in_step_days=7, burn_in_settle_days=0))
+    return Calendar(
+        CalendarConfig(
+            start_date=dt.date(2022, 1, 1),
+            end_date=dt.date(2022, 1, 31),
+            step_days=7,
+            burn_in_steps=2,
+            burn_in_step_days=7,
+            burn_in_settle_days=0,
+        )
+    )
 
 
 def test_calendar_steps_and_dates(cal):
@@ -306,8 +331,13 @@ def test_calendar_steps_and_dates(cal):
     assert cal.n_steps == 2 + 4
     assert cal.sim_start == dt.date(2021, 12, 18)
     assert [cal.date(s) for s in range(cal.n_steps)] == [
-        dt.date(2021, 12, 24), dt.date(2021, 12, 31), dt.date(2022, 1, 7), dt.date(2022, 1, 14),
-        dt.date(2022, 1, 21), dt.date(2022, 1, 31)]
+        dt.date(2021, 12, 24),
+        dt.date(2021, 12, 31),
+        dt.date(2022, 1, 7),
+        dt.date(2022, 1, 14),
+        dt.date(2022, 1, 21),
+        dt.date(2022, 1, 31),
+    ]
     assert list(cal.step_len) == [7, 7, 7, 7, 7, 10] and np.allclose(cal.scale, cal.step_len / 7)
     assert cal.step_of(dt.date(2022, 1, 1)) == 2 and cal.step_of(dt.date(2021, 12, 31)) == 1
     assert cal.step_of(dt.date(2021, 12, 18)) == 0 and cal.day_of(dt.date(2021, 12, 18)) == 1
@@ -320,22 +350,39 @@ def test_calendar_steps_and_dates(cal):
 
 
 def test_month_aligned_steps_tile_every_month():
-    from chainsim.calendar import month_aligned_steps
+    from chainsim.engine.calendar import month_aligned_steps
 
     lengths = month_aligned_steps(dt.date(2022, 1, 1), dt.date(2023, 12, 31), 7)
     assert sum(lengths) == 730 and len(lengths) == 24 * 4 and set(lengths) <= {7, 8, 9, 10}
-    assert month_aligned_steps(dt.date(2022, 1, 1), dt.date(2022, 12, 31), 31) == [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    assert month_aligned_steps(dt.date(2022, 1, 1), dt.date(2022, 12, 31), 31) == [
+        31,
+        28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ]
     assert month_aligned_steps(dt.date(2022, 1, 1), dt.date(2022, 1, 3), 1) == [1, 1, 1]
 
 
 def test_calendar_lever_dates_and_masks(cal):
     start = np.datetime64("2022-01-01")
     assert np.all(cal.lever_date[:2] == start) and np.all(cal.lever_date[2:] > start)
-    np.testing.assert_array_equal(cal.lever_mask(dt.date(2022, 1, 10), dt.date(2022, 1, 25)), [0, 0, 0, 1, 1, 0])
+    np.testing.assert_array_equal(
+        cal.lever_mask(dt.date(2022, 1, 10), dt.date(2022, 1, 25)), [0, 0, 0, 1, 1, 0]
+    )
     np.testing.assert_array_equal(cal.lever_mask(None, dt.date(2022, 1, 1)), [1, 1, 0, 0, 0, 0])
     np.testing.assert_array_equal(cal.lever_mask(dt.date(2022, 1, 2), None), [0, 0, 1, 1, 1, 1])
     assert cal.lever_mask(None, None).all()
-    np.testing.assert_array_equal(cal.steps_between(dt.date(2022, 1, 1), dt.date(2022, 1, 21)), [0, 0, 1, 1, 1, 0])
+    np.testing.assert_array_equal(
+        cal.steps_between(dt.date(2022, 1, 1), dt.date(2022, 1, 21)), [0, 0, 1, 1, 1, 0]
+    )
 
 
 # --------------------------------------------------------------------------- ChainIndex
@@ -346,8 +393,9 @@ def _chain(edges) -> Chain:
 @pytest.fixture
 def index() -> ChainIndex:
     # alpha: a->b, b->c, b->d, c->e, f isolated; beta (same segment names): a->b only
-    return ChainIndex({"alpha": _chain([("a", "b"), ("b", "c"), ("b", "d"), ("c", "e")]),
-                       "beta": _chain([("a", "b")])})
+    return ChainIndex(
+        {"alpha": _chain([("a", "b"), ("b", "c"), ("b", "d"), ("c", "e")]), "beta": _chain([("a", "b")])}
+    )
 
 
 def test_missing_uses_each_chains_mean(index):
@@ -360,9 +408,14 @@ def test_missing_uses_each_chains_mean(index):
 
 def test_supplier_access_exact_shares(index):
     present = np.array([1, 0, 1, 0, 1, 1] + [0, 1, 0, 0, 0, 0], dtype=bool)
-    np.testing.assert_allclose(index.supplier_access(present),
-                               [0, 2 / 3, 1 / 2, 0, 1, 0] + [1, 0, 0, 0, 0, 0], atol=1e-15)
+    np.testing.assert_allclose(
+        index.supplier_access(present), [0, 2 / 3, 1 / 2, 0, 1, 0] + [1, 0, 0, 0, 0, 0], atol=1e-15
+    )
     one = np.eye(12, dtype=bool)  # suppliers and buyers both count (symmetric), chains do not mix
     assert index.supplier_access(one[0]).tolist() == [0, 1 / 3] + [0] * 10  # a seen by its buyer b
-    assert index.supplier_access(one[1]).tolist() == [1, 0, 1 / 2, 1] + [0] * 8  # b by supplier a, buyers c, d
-    assert index.supplier_access(np.ones(12, dtype=bool)).tolist() == [1.0] * 5 + [0.0] + [1.0, 1.0] + [0.0] * 4
+    assert (
+        index.supplier_access(one[1]).tolist() == [1, 0, 1 / 2, 1] + [0] * 8
+    )  # b by supplier a, buyers c, d
+    assert (
+        index.supplier_access(np.ones(12, dtype=bool)).tolist() == [1.0] * 5 + [0.0] + [1.0, 1.0] + [0.0] * 4
+    )

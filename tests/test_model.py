@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from chainsim import load, run
-from chainsim.firms import Stage
-from chainsim.model import ChainModel
-from chainsim.records import F
+from chainsim.engine.firms import Stage
+from chainsim.engine.model import ChainModel
+from chainsim.engine.records import F
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["population.pool_size=40000", "calendar.burn_in_steps=60"]
@@ -49,8 +49,12 @@ def test_unrelated_lever_leaves_a_firms_next_decision_unchanged():
     compared = 0
     for _ in range(base.calendar.burn_in + 40):
         fa, fb = base.firms, other.firms
-        same = ((fa.stage == fb.stage) & (fa.contact_day == fb.contact_day) & (fa.leader_day == fb.leader_day)
-                & (fa.source == fb.source))
+        same = (
+            (fa.stage == fb.stage)
+            & (fa.contact_day == fb.contact_day)
+            & (fa.leader_day == fb.leader_day)
+            & (fa.source == fb.source)
+        )
         talking = np.flatnonzero(same & ((fa.stage == Stage.CONTACTED) | (fa.stage == Stage.NEGOTIATING)))
         # the negotiation decision also reads the segment's supplier access as the step will
         # compute it (chain_state is a pure function of the producing counts); keep firms
@@ -61,7 +65,10 @@ def test_unrelated_lever_leaves_a_firms_next_decision_unchanged():
         other.step()
         # the decision: signed this step (whatever the lever then does to the project), or
         # the stage it left the negotiation in (contacted, negotiating or lost)
-        decided = [np.where(f.signed_day[talking] == m.day, Stage.SIGNED, f.stage[talking]) for f, m in ((fa, base), (fb, other))]
+        decided = [
+            np.where(f.signed_day[talking] == m.day, Stage.SIGNED, f.stage[talking])
+            for f, m in ((fa, base), (fb, other))
+        ]
         assert np.array_equal(*decided)
         compared += len(talking)
     assert compared > 10_000
@@ -93,7 +100,9 @@ def test_counts_conserve_and_cumulative_flows_never_fall():
     # producing firms never leave: the producing count is the cumulative inflow
     assert np.array_equal(stages[:, Stage.PRODUCING], np.cumsum(flows[:, F["producing"]]).astype(int))
     # each signing has exactly one source
-    by_source = flows[:, F["signings_by_source.leader_trip"]:F["signings_by_source.organic"] + 1].sum(axis=1)
+    by_source = flows[:, F["signings_by_source.leader_trip"] : F["signings_by_source.organic"] + 1].sum(
+        axis=1
+    )
     assert np.array_equal(by_source, flows[:, F["signings"]])
 
 
@@ -102,7 +111,10 @@ def test_funds_never_exceed_the_realised_share_of_agreements():
     f = m.firms
     realised = f.value_yi * m.config.pipeline.realisation_share
     assert (f.funds_left_yi >= -1e-9).all() and (f.funds_left_yi <= realised + 1e-9).all()
-    paid = m.recorder.flows[:, F["funds_in_place_yi"]].sum() + m.recorder.flows[:, F["fdi_usd_yi"]].sum() * m.config.pipeline.fx_cny_per_usd
+    paid = (
+        m.recorder.flows[:, F["funds_in_place_yi"]].sum()
+        + m.recorder.flows[:, F["fdi_usd_yi"]].sum() * m.config.pipeline.fx_cny_per_usd
+    )
     registered_value = f.value_yi[f.signed_day > -1e8].sum() * m.config.pipeline.realisation_share
     assert paid <= registered_value * 1.5  # recycled firms may sign twice; never an order more
 
@@ -131,8 +143,10 @@ def test_waiting_for_land_lengthens_signing_to_land():
     roomy = ChainModel(small(), rng=6).run()
     # Land banks a fiftieth the size that refill at a thousandth of the pace: a queue forms at every park.
     base = small()
-    cfg = small(*[f"parks.{p}.land_added_ha_per_year={base.parks[p].land_added_ha_per_year / 1000}" for p in parks],
-                *[f"parks.{p}.land_ha={base.parks[p].land_ha / 50}" for p in parks])
+    cfg = small(
+        *[f"parks.{p}.land_added_ha_per_year={base.parks[p].land_added_ha_per_year / 1000}" for p in parks],
+        *[f"parks.{p}.land_ha={base.parks[p].land_ha / 50}" for p in parks],
+    )
     tight = ChainModel(cfg, rng=6).run()
     got_roomy = roomy.recorder.duration_samples("signing_to_land_days")[0]
     got_tight = tight.recorder.duration_samples("signing_to_land_days")[0]
@@ -169,7 +183,9 @@ def test_every_scenario_file_runs(path):
 def test_trip_schedule_reproduces_reported_counts():
     """F4: 15 city-leader trips in H1 2023 (12 in all of 2022, assumed); F5: 120 county
     trips in 2023 to August, 80 in the same months of 2022 — whatever the step grid."""
-    s = run(load(ROOT / "scenarios/kunming_2023.yaml", ["population.pool_size=20000"]), replications=1).summary()
+    s = run(
+        load(ROOT / "scenarios/kunming_2023.yaml", ["population.pool_size=20000"]), replications=1
+    ).summary()
     p = s["periods"]
     assert p["2023H1"]["city_leader_trips"]["mean"] == 15
     assert p["2022H1"]["city_leader_trips"]["mean"] + p["2022H2"]["city_leader_trips"]["mean"] == 12
@@ -190,5 +206,7 @@ def test_event_invitees_sign_at_the_ceremony_not_before():
     # events with targets (the HK and flower promotions; the Expo signs the whole ready pipeline)
     targeted = [e for e, ev in model.config.events.items() if ev.target_regions or ev.target_chains]
     prepared = sum(model.recorder.event_signings[e] for e in targeted)
-    cold = ChainModel(small(*(f"events.{e}.invitees_negotiate=false" for e in model.config.events)), rng=11).run()
+    cold = ChainModel(
+        small(*(f"events.{e}.invitees_negotiate=false" for e in model.config.events)), rng=11
+    ).run()
     assert prepared > 2 * max(sum(cold.recorder.event_signings[e] for e in targeted), 1)

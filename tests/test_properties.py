@@ -15,15 +15,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chainsim import load, run
-from chainsim.firms import Stage
-from chainsim.model import ChainModel
-from chainsim.outputs import resolved_yaml
-from chainsim.records import F
+from chainsim.engine.firms import Stage
+from chainsim.engine.model import ChainModel
+from chainsim.engine.records import F
+from chainsim.results.outputs import resolved_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "kunming_2023.yaml"
-EVENT_DATES = {"flower_fair_2023": dt.date(2023, 3, 16), "hk_promotion_2023": dt.date(2023, 4, 14),
-               "south_asia_expo_2023": dt.date(2023, 8, 16)}
+EVENT_DATES = {
+    "flower_fair_2023": dt.date(2023, 3, 16),
+    "hk_promotion_2023": dt.date(2023, 4, 14),
+    "south_asia_expo_2023": dt.date(2023, 8, 16),
+}
 
 
 @st.composite
@@ -34,8 +37,10 @@ def scenarios(draw):
         f"population.pool_size={draw(st.integers(2_000, 20_000))}",
         f"calendar.burn_in_steps={draw(st.integers(0, 20))}",
         f"calendar.end_date={end.isoformat()}",
-        (f"reporting.cohorts={{c: {{signed_from: 2022-01-01, signed_until: {min(end, dt.date(2022, 12, 31)).isoformat()}, "
-         f"as_of: {end.isoformat()}, min_value_yi: {draw(st.sampled_from([0, 1, 5]))}}}}}"),
+        (
+            f"reporting.cohorts={{c: {{signed_from: 2022-01-01, signed_until: {min(end, dt.date(2022, 12, 31)).isoformat()}, "
+            f"as_of: {end.isoformat()}, min_value_yi: {draw(st.sampled_from([0, 1, 5]))}}}}}"
+        ),
         f"reporting.periods={{all: {{start: 2022-01-01, end: {end.isoformat()}}}}}",
         f"seed={draw(st.integers(0, 2**40))}",
         f"organic.arrivals_per_step={draw(st.sampled_from([0, 2, 6]))}",
@@ -66,7 +71,9 @@ def test_counts_flows_money_and_land_stay_consistent(cfg):
     assert (rec.flows >= -1e-9).all()
     # stage flows add up: producing stock = cumulative production starts; sources sum to signings
     assert np.array_equal(rec.stages[:, Stage.PRODUCING], np.cumsum(rec.flows[:, F["producing"]]).astype(int))
-    by_source = rec.flows[:, F["signings_by_source.leader_trip"]:F["signings_by_source.organic"] + 1].sum(axis=1)
+    by_source = rec.flows[:, F["signings_by_source.leader_trip"] : F["signings_by_source.organic"] + 1].sum(
+        axis=1
+    )
     assert np.array_equal(by_source, rec.flows[:, F["signings"]])
     # a project never gets more money than the realisation share of its agreement
     realised = f.value_yi * cfg.pipeline.realisation_share
@@ -93,8 +100,17 @@ def test_same_seed_same_results_and_one_lever_keeps_other_draws(cfg):
     assert np.array_equal(a.recorder.flows, b.recorder.flows)
     assert np.array_equal(a.recorder.stages, b.recorder.stages)
     # flip one lever: the draws of unrelated decisions stay the same
-    flipped = cfg.model_copy(update={"strategies": cfg.strategies.model_copy(update={
-        "commissioners": cfg.strategies.commissioners.model_copy(update={"enabled": not cfg.strategies.commissioners.enabled})})})
+    flipped = cfg.model_copy(
+        update={
+            "strategies": cfg.strategies.model_copy(
+                update={
+                    "commissioners": cfg.strategies.commissioners.model_copy(
+                        update={"enabled": not cfg.strategies.commissioners.enabled}
+                    )
+                }
+            )
+        }
+    )
     c = ChainModel(flipped)
     assert np.array_equal(a._organic_region, c._organic_region)
     assert np.array_equal(a.group_plan.u, c.group_plan.u) if a.sector_groups else True
@@ -102,10 +118,14 @@ def test_same_seed_same_results_and_one_lever_keeps_other_draws(cfg):
         assert np.array_equal(getattr(a.firms, name), getattr(c.firms, name))
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(cfg=scenarios(), reps=st.integers(1, 3))
 def test_summary_timeseries_and_resolved_scenario_agree(tmp_path, cfg, reps):
-    from chainsim.outputs import write_outputs
+    from chainsim.results.outputs import write_outputs
 
     results = run(cfg, replications=reps)
     summary = results.summary()

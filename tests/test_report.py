@@ -32,8 +32,13 @@ from chainsim.sweep.seeds import model_seed, run_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 EXP = ROOT / "experiments"
-TINY = ["population.pool_size=5000", "calendar.burn_in_steps=10", "calendar.end_date=2024-06-30",
-        "reporting.cohorts.2023.as_of=2024-06-30", "reporting.cohorts.2023_ge_10yi.as_of=2024-06-30"]
+TINY = [
+    "population.pool_size=5000",
+    "calendar.burn_in_steps=10",
+    "calendar.end_date=2024-06-30",
+    "reporting.cohorts.2023.as_of=2024-06-30",
+    "reporting.cohorts.2023_ge_10yi.as_of=2024-06-30",
+]
 HISTORY = ["periods.2022H2.signings", "periods.2022H2.funds_in_place_yi"]  # before the levers change
 
 
@@ -54,11 +59,16 @@ def snap(tmp_path_factory) -> Path:
 
 def tiny_files(where: Path, snap: Path, draws: int = 2, replications: int = 2) -> Path:
     """The committed experiment set, shrunk, written into ``where``; returns the factorial file."""
-    docs = {n: yaml.safe_load((EXP / f"{n}.yaml").read_text(encoding="utf-8"))
-            for n in ("strategy_comparison", "strategy_dose_response", "strategy_tradeoff")}
+    docs = {
+        n: yaml.safe_load((EXP / f"{n}.yaml").read_text(encoding="utf-8"))
+        for n in ("strategy_comparison", "strategy_dose_response", "strategy_tradeoff")
+    }
     for d in docs.values():
-        d.update(base=str(snap / "experiments" / "strategy_comparison" / "base_2023_2025.yaml"), set=TINY,
-                 replications=replications)
+        d.update(
+            base=str(snap / "experiments" / "strategy_comparison" / "base_2023_2025.yaml"),
+            set=TINY,
+            replications=replications,
+        )
         d["posterior"]["draws"] = draws
         d["outcomes"] = [*d["outcomes"], *HISTORY]
     docs["strategy_comparison"]["experiment"]["together_with"] = ["tiny_dose.yaml", "tiny_tradeoff.yaml"]
@@ -68,10 +78,15 @@ def tiny_files(where: Path, snap: Path, draws: int = 2, replications: int = 2) -
     f["missing_docs"]["values"], f["full_agency"]["values"] = ["on"], ["on"]
     table = docs["strategy_tradeoff"]["design"]["table"]
     docs["strategy_tradeoff"]["design"]["table"] = [table[0], table[3], table[6]]
-    names = {"strategy_comparison": "tiny_factorial.yaml", "strategy_dose_response": "tiny_dose.yaml",
-             "strategy_tradeoff": "tiny_tradeoff.yaml"}
+    names = {
+        "strategy_comparison": "tiny_factorial.yaml",
+        "strategy_dose_response": "tiny_dose.yaml",
+        "strategy_tradeoff": "tiny_tradeoff.yaml",
+    }
     for n, d in docs.items():
-        (where / names[n]).write_text(yaml.safe_dump(d, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        (where / names[n]).write_text(
+            yaml.safe_dump(d, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
     return where / "tiny_factorial.yaml"
 
 
@@ -95,17 +110,36 @@ def test_experiment_end_to_end(experiment, snap):
     factorial, out = experiment
     rec = json.loads((out / "experiment.json").read_text(encoding="utf-8"))
     assert rec["status"] == "complete" and [s["name"] for s in rec["sweeps"]] == [
-        "strategy_comparison", "strategy_dose_response", "strategy_tradeoff"]
+        "strategy_comparison",
+        "strategy_dose_response",
+        "strategy_tradeoff",
+    ]
     post = snap / "calibration" / "kunming_2023.posterior.csv"
     sha = hashlib.sha256(post.read_bytes()).hexdigest()
     assert rec["calibration"]["posterior_sha256"] == sha  # the file on disk now, read at run time
     report = (out / "report" / "report.md").read_text(encoding="utf-8")
     from chainsim import __version__
 
-    for needle in (sha, f"chainsim {__version__}", str(factorial), "20230414", "Main effects 主效应",
-                   "Two-way interactions 两两交互", "parameter 95 %", "noise 95 %", "frontier.png", "funnels.png"):
+    for needle in (
+        sha,
+        f"chainsim {__version__}",
+        str(factorial),
+        "20230414",
+        "Main effects 主效应",
+        "Two-way interactions 两两交互",
+        "parameter 95 %",
+        "noise 95 %",
+        "frontier.png",
+        "funnels.png",
+    ):
         assert needle in report, needle
-    for png in ("main_effects", "interactions", "funnels", "frontier", "dose_periods_2023_2025_funds_in_place_yi"):
+    for png in (
+        "main_effects",
+        "interactions",
+        "funnels",
+        "frontier",
+        "dose_periods_2023_2025_funds_in_place_yi",
+    ):
         assert (out / "report" / f"{png}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     runs = arm_runs(out)
     assert len(runs) == 8 * 2 * 2 and set(runs["draw"]) == {0, 1}
@@ -139,7 +173,11 @@ def test_paired_interval_narrower_than_unpaired(experiment):
     on = {"leader_led": "on", "chain_based": "on", "commissioners": "on"}
     checked = 0
     for strategy in on:
-        for o in ("periods.2023_2025.funds_in_place_yi", "periods.2023_2025.signings", "periods.2023_2025.landed"):
+        for o in (
+            "periods.2023_2025.funds_in_place_yi",
+            "periods.2023_2025.signings",
+            "periods.2023_2025.landed",
+        ):
             y1, y0 = arr(on, o), arr({**on, strategy: "off"}, o)
             p, u = paired(y1, y0), unpaired(y1, y0)
             assert p.mean == pytest.approx(u.mean)
@@ -160,8 +198,13 @@ def test_report_is_reproducible(experiment, tmp_path):
     first = (out / "report" / "report.md").read_bytes()
     assert main(["report", str(out)]) == 0
     assert (out / "report" / "report.md").read_bytes() == first
-    assert main(["sweep", str(factorial), "--out", str(tmp_path / "again"), "--workers", "2", "--no-progress"]) == 0
-    cols = lambda t: t.drop(columns=["wall_time_s", "cpu_time_s"]).sort_values("run_id").reset_index(drop=True)  # noqa: E731
+    assert (
+        main(["sweep", str(factorial), "--out", str(tmp_path / "again"), "--workers", "2", "--no-progress"])
+        == 0
+    )
+    cols = lambda t: (  # noqa: E731
+        t.drop(columns=["wall_time_s", "cpu_time_s"]).sort_values("run_id").reset_index(drop=True)
+    )  # noqa: E731
     a, b = cols(arm_runs(out)), cols(read_results(tmp_path / "again").to_pandas())
     assert a.equals(b)
 
@@ -187,8 +230,9 @@ def test_posterior_draws_are_those_of_posterior_draws_option(snap, tmp_path):
     assert sweep.posterior is not None and sweep.posterior.k == 3
     table, weights, _ = read_posterior(sweep.posterior.posterior)
     assert sweep.posterior.picks == [int(i) for i in resample(weights, 3, sweep.seed)]
-    res = run_with_posterior(snap / "scenarios" / "kunming_2023.yaml", 3, 1, seed=sweep.seed,
-                             overrides=TINY[:2])
+    res = run_with_posterior(
+        snap / "scenarios" / "kunming_2023.yaml", 3, 1, seed=sweep.seed, overrides=TINY[:2]
+    )
     for name, values in res.parameters.items():
         assert [p[name] for p in sweep.posterior.parameters] == values
     points = design_points(sweep)
@@ -237,7 +281,9 @@ def test_bad_experiment_files_exit_2(snap, tmp_path, capsys):
         "together_with": lambda d: d["experiment"].update(together_with=["nope.yaml"]),
         "sets": lambda d: d["factors"]["leader_led"].update(key="strategies.leader_led.enabled"),
         "draws": lambda d: d["posterior"].update(draws=0),
-        "unknown": lambda d: d["factors"]["chain_based"]["sets"].update(off=["strategies.chain_based.active_untill=2022-12-31"]),
+        "unknown": lambda d: d["factors"]["chain_based"]["sets"].update(
+            off=["strategies.chain_based.active_untill=2022-12-31"]
+        ),
         "experiment": lambda d: d.pop("experiment"),
         "role": lambda d: d["experiment"].update(role="dose_response"),
         "calibration": lambda d: d["posterior"].update(calibration="nope.yaml"),
@@ -265,9 +311,27 @@ def test_dask_gives_the_same_results(experiment, tmp_path):
     doc["experiment"]["together_with"] = []
     alone = tmp_path / "factorial_alone.yaml"
     alone.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    assert main(["experiment", str(alone), "--out", str(tmp_path / "dask"), "--backend", "dask", "--workers", "2",
-                 "--no-progress"]) == 0
-    cols = lambda t: t.drop(columns=["wall_time_s", "cpu_time_s"]).sort_values("run_id").reset_index(drop=True)  # noqa: E731
-    assert cols(arm_runs(out)).equals(cols(read_results(tmp_path / "dask" / "strategy_comparison").to_pandas()))
+    assert (
+        main(
+            [
+                "experiment",
+                str(alone),
+                "--out",
+                str(tmp_path / "dask"),
+                "--backend",
+                "dask",
+                "--workers",
+                "2",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    cols = lambda t: (  # noqa: E731
+        t.drop(columns=["wall_time_s", "cpu_time_s"]).sort_values("run_id").reset_index(drop=True)
+    )  # noqa: E731
+    assert cols(arm_runs(out)).equals(
+        cols(read_results(tmp_path / "dask" / "strategy_comparison").to_pandas())
+    )
     design = pq.read_table(tmp_path / "dask" / "strategy_comparison" / "design.parquet").to_pandas()
     assert list(design.columns) == ["point", "leader_led", "chain_based", "commissioners", "draw"]

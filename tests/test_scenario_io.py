@@ -1,4 +1,4 @@
-"""Tests for chainsim.scenario_io: loading, extends/--set merging, and error messages.
+"""Tests for chainsim.config.loader: loading, extends/--set merging, and error messages.
 
 Uses a tiny schema defined here, so these tests do not depend on the real scenario schema.
 """
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chainsim.scenario_io import (
+from chainsim.config.loader import (
     Origin,
     ScenarioError,
     load_scenario,
@@ -130,13 +130,17 @@ def test_line_numbers_for_keys_and_list_items(tmp_path: Path) -> None:
 
 def test_extends_deep_merges_mappings_and_replaces_lists(tmp_path: Path) -> None:
     write(tmp_path, "base.yaml", BASE)
-    over = write(tmp_path, "sub/over.yaml", """\
+    over = write(
+        tmp_path,
+        "sub/over.yaml",
+        """\
         extends: ../base.yaml
         regions: [dali]
         parks:
           anning:
             land_ha: 800
-        """)
+        """,
+    )
     merged, source = resolve_scenario(over)
     assert "extends" not in merged
     assert merged["regions"] == ["dali"]  # the list is replaced wholesale
@@ -161,10 +165,16 @@ def test_extends_chain_of_three_files(tmp_path: Path) -> None:
 
 def test_set_overrides_reach_one_mapping_item(tmp_path: Path) -> None:
     path = write(tmp_path, "base.yaml", BASE + "flags: {fast: false}\n")
-    merged, source = resolve_scenario(path, [
-        "parks.anning.land_ha=900", "flags.fast=true", "regions=[a, b]", "parks.new={land_ha: 1}",
-        "flags.added=x y",
-    ])
+    merged, source = resolve_scenario(
+        path,
+        [
+            "parks.anning.land_ha=900",
+            "flags.fast=true",
+            "regions=[a, b]",
+            "parks.new={land_ha: 1}",
+            "flags.added=x y",
+        ],
+    )
     assert merged["parks"]["anning"] == {"land_ha": 900, "kind": "industrial"}
     assert isinstance(merged["parks"]["anning"]["land_ha"], int)
     assert merged["flags"] == {"fast": True, "added": "x y"}
@@ -183,7 +193,10 @@ def test_set_replacing_a_mapping_forgets_its_old_origins(tmp_path: Path) -> None
 
 
 def test_aliases_are_resolved_and_unshared(tmp_path: Path) -> None:
-    path = write(tmp_path, "a.yaml", """\
+    path = write(
+        tmp_path,
+        "a.yaml",
+        """\
         name: x
         start_date: 2022-01-01
         default_park: &p {land_ha: 5}
@@ -192,7 +205,8 @@ def test_aliases_are_resolved_and_unshared(tmp_path: Path) -> None:
           jinning:
             <<: *p
             kind: logistics
-        """)
+        """,
+    )
     merged, source = resolve_scenario(path, ["parks.anning.land_ha=7"])
     assert merged["parks"]["jinning"] == {"land_ha": 5, "kind": "logistics"}
     assert merged["default_park"] == {"land_ha": 5}  # not changed through the alias
@@ -200,14 +214,17 @@ def test_aliases_are_resolved_and_unshared(tmp_path: Path) -> None:
 
 
 # -------------------------------------------------------------------- file problems
-@pytest.mark.parametrize(("content", "expected"), [
-    ("", "is empty: expected a YAML mapping of scenario fields"),
-    ("  \n# only a comment\n", "is empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
-    (b"name: caf\xe9\n", "not UTF-8"),
-    ("- a\n- b\n", "top level must be a mapping"),
-    ("just a string\n", "top level must be a mapping"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("", "is empty: expected a YAML mapping of scenario fields"),
+        ("  \n# only a comment\n", "is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
+        (b"name: caf\xe9\n", "not UTF-8"),
+        ("- a\n- b\n", "top level must be a mapping"),
+        ("just a string\n", "top level must be a mapping"),
+    ],
+)
 def test_unusable_files(tmp_path: Path, content: str | bytes, expected: str) -> None:
     path = write(tmp_path, "bad.yaml", content)
     err = error_of(load_scenario, Scenario, path)
@@ -277,16 +294,19 @@ def test_extends_must_be_a_string(tmp_path: Path) -> None:
     assert "'extends' must be a scenario file path" in str(err) and "line 2" in str(err)
 
 
-@pytest.mark.parametrize(("override", "expected"), [
-    ("years", "expected dotted.key=value"),
-    ("=5", "expected dotted.key=value"),
-    ("parks..land_ha=5", "expected dotted.key=value"),
-    ("name.first=5", "name is 'base', not a mapping"),
-    ("regions.x=1", "regions is a list, not a mapping"),
-    ("parks.aning.land_ha=5", "did you mean 'anning'?"),
-    ("years=[1, 2", "not valid YAML"),
-    ("years=!!python/name:os.system", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("years", "expected dotted.key=value"),
+        ("=5", "expected dotted.key=value"),
+        ("parks..land_ha=5", "expected dotted.key=value"),
+        ("name.first=5", "name is 'base', not a mapping"),
+        ("regions.x=1", "regions is a list, not a mapping"),
+        ("parks.aning.land_ha=5", "did you mean 'anning'?"),
+        ("years=[1, 2", "not valid YAML"),
+        ("years=!!python/name:os.system", "not valid YAML"),
+    ],
+)
 def test_bad_set_names_the_override(tmp_path: Path, override: str, expected: str) -> None:
     err = error_of(resolve_scenario, write(tmp_path, "b.yaml", BASE), [override])
     assert f"bad --set {override!r}" in str(err) and expected in str(err)
@@ -305,19 +325,23 @@ def test_unknown_key_suggests_the_close_one(tmp_path: Path) -> None:
     assert err.field == "parks.anning.land_ha" and err.line == 5 and err.path == str(path)
 
 
-@pytest.mark.parametrize(("override", "field", "expected"), [
-    ("parks.anning.land_ha=-5", "parks.anning.land_ha", "must be >= 0.0, got -5"),
-    ("years=51", "years", "must be <= 50, got 51"),
-    ("market.price_yi=.nan", "market.price_yi", "must be a finite number"),
-    ("market.price_yi=.inf", "market.price_yi", "must be a finite number"),
-    ("parks.anning.kind=farm", "parks.anning.kind", "must be one of 'industrial' or 'logistics'"),
-    ("years=many", "years", "expected an integer, got 'many'"),
-    ("start_date=soon", "start_date", "expected a date (YYYY-MM-DD)"),
-    ("regions=kunming", "regions", "expected a list"),
-    ("market=3", "market", "expected a mapping"),
-])
-def test_validation_messages_show_what_is_allowed(tmp_path: Path, override: str, field: str,
-                                                  expected: str) -> None:
+@pytest.mark.parametrize(
+    ("override", "field", "expected"),
+    [
+        ("parks.anning.land_ha=-5", "parks.anning.land_ha", "must be >= 0.0, got -5"),
+        ("years=51", "years", "must be <= 50, got 51"),
+        ("market.price_yi=.nan", "market.price_yi", "must be a finite number"),
+        ("market.price_yi=.inf", "market.price_yi", "must be a finite number"),
+        ("parks.anning.kind=farm", "parks.anning.kind", "must be one of 'industrial' or 'logistics'"),
+        ("years=many", "years", "expected an integer, got 'many'"),
+        ("start_date=soon", "start_date", "expected a date (YYYY-MM-DD)"),
+        ("regions=kunming", "regions", "expected a list"),
+        ("market=3", "market", "expected a mapping"),
+    ],
+)
+def test_validation_messages_show_what_is_allowed(
+    tmp_path: Path, override: str, field: str, expected: str
+) -> None:
     err = error_of(load_scenario, Scenario, write(tmp_path, "b.yaml", BASE), [override])
     assert f"--set: {field}: {expected}" in str(err), str(err)
     assert err.field == field
@@ -365,17 +389,18 @@ def test_bad_mapping_key_and_custom_validator_messages(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------- properties
 _keys = st.text("abcdefghij_", min_size=1, max_size=6)
-_trees = st.recursive(st.integers() | st.booleans() | st.text("xyz ", max_size=5),
-                      lambda kids: st.lists(kids, max_size=3)
-                      | st.dictionaries(_keys, kids, max_size=3),
-                      max_leaves=12)
+_trees = st.recursive(
+    st.integers() | st.booleans() | st.text("xyz ", max_size=5),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(_keys, kids, max_size=3),
+    max_leaves=12,
+)
 
 
 @settings(max_examples=60, deadline=None)
-@given(base=st.dictionaries(_keys, _trees, max_size=4),
-       over=st.dictionaries(_keys, _trees, max_size=4))
-def test_extends_merge_round_trips_and_every_key_has_an_origin(tmp_path_factory, base: dict,
-                                                               over: dict) -> None:
+@given(base=st.dictionaries(_keys, _trees, max_size=4), over=st.dictionaries(_keys, _trees, max_size=4))
+def test_extends_merge_round_trips_and_every_key_has_an_origin(
+    tmp_path_factory, base: dict, over: dict
+) -> None:
     tmp = tmp_path_factory.mktemp("prop")
     (tmp / "base.yaml").write_text(yaml.safe_dump(base) if base else "{}\n", encoding="utf-8")
     overlay = yaml.safe_dump({"extends": "base.yaml", **over})
@@ -390,8 +415,9 @@ def test_extends_merge_round_trips_and_every_key_has_an_origin(tmp_path_factory,
     assert merged == expect(base, {k: v for k, v in over.items() if k != "extends"})
 
     def paths(value: object, prefix: tuple = ()):
-        items = value.items() if isinstance(value, dict) else enumerate(value) \
-            if isinstance(value, list) else ()
+        items = (
+            value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        )
         for k, v in items:
             yield prefix + (k,)
             yield from paths(v, prefix + (k,))

@@ -12,7 +12,7 @@ import pytest
 
 from chainsim import load
 from chainsim.api import replicate_seeds
-from chainsim.model import ChainModel
+from chainsim.engine.model import ChainModel
 
 SEEDS = replicate_seeds(7, 4)
 
@@ -28,7 +28,7 @@ def base() -> list[ChainModel]:
 
 
 def _period_sum(models: list[ChainModel], period: str, flow: str) -> float:
-    from chainsim.records import F
+    from chainsim.engine.records import F
 
     m0 = models[0]
     p = m0.config.reporting.periods[period]
@@ -47,7 +47,9 @@ def test_leader_led_off_gives_fewer_and_smaller_signings(base):
 
 def test_commissioners_off_lowers_landing_and_slows_production(base):
     off = _runs(["strategies.commissioners.enabled=false"])
-    landed_on = sum(m.recorder.cohort_landed[0] for m in base) / sum(m.recorder.cohort_signed[0] for m in base)
+    landed_on = sum(m.recorder.cohort_landed[0] for m in base) / sum(
+        m.recorder.cohort_signed[0] for m in base
+    )
     landed_off = sum(m.recorder.cohort_landed[0] for m in off) / sum(m.recorder.cohort_signed[0] for m in off)
     assert landed_off < landed_on - 0.01, (landed_on, landed_off)
 
@@ -76,8 +78,14 @@ def test_chain_promotion_off_cuts_signings_in_missing_segments(base):
 
 
 def test_no_promotion_and_no_organic_arrivals_means_no_signings():
-    models = _runs(["strategies.leader_led.enabled=false", "strategies.chain_based.enabled=false",
-                    "strategies.commissioners.enabled=false", "organic.arrivals_per_step=0"])
+    models = _runs(
+        [
+            "strategies.leader_led.enabled=false",
+            "strategies.chain_based.enabled=false",
+            "strategies.commissioners.enabled=false",
+            "organic.arrivals_per_step=0",
+        ]
+    )
     for m in models:
         assert m.recorder.flows[:, 1].sum() == 0  # signings
         assert m.recorder.stages[:, 1:].sum() == 0  # nobody ever left the pool

@@ -36,10 +36,19 @@ ROOT = Path(__file__).parents[1]
 BASE = ROOT / "scenarios" / "kunming_2023.yaml"
 SMALL = ["population.pool_size=20000", "calendar.burn_in_steps=20"]
 # ~30 ms a run: for the memory test's hundreds of runs (four months reported, no events)
-CHEAP = ["population.pool_size=2000", "calendar.burn_in_steps=2", "calendar.burn_in_settle_days=28",
-         "calendar.start_date=2023-05-01", "events={}"]
-OUTCOMES = ["periods.2023H1.funds_in_place_yi", "periods.2023H1.signings", "periods.*.fdi_usd_yi",
-            "cohorts.2022.landing_rate"]
+CHEAP = [
+    "population.pool_size=2000",
+    "calendar.burn_in_steps=2",
+    "calendar.burn_in_settle_days=28",
+    "calendar.start_date=2023-05-01",
+    "events={}",
+]
+OUTCOMES = [
+    "periods.2023H1.funds_in_place_yi",
+    "periods.2023H1.signings",
+    "periods.*.fdi_usd_yi",
+    "cohorts.2022.landing_rate",
+]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHONIOENCODING": "utf-8"}
 _base = {"path": BASE}
 
@@ -48,7 +57,7 @@ _base = {"path": BASE}
 def frozen_base(tmp_path_factory):
     """The default scenario, resolved once into a file of its own: the tests compare sweeps
     run minutes apart, and recalibration may rewrite the default in between."""
-    from chainsim.outputs import resolved_yaml
+    from chainsim.results.outputs import resolved_yaml
 
     path = tmp_path_factory.mktemp("base") / "kunming_2023.resolved.yaml"
     path.write_text(resolved_yaml(chainsim.load(BASE)), encoding="utf-8")
@@ -59,10 +68,18 @@ def frozen_base(tmp_path_factory):
 
 def sweep_doc(**over: object) -> dict:
     doc = {
-        "name": "test_sweep", "base": str(_base["path"]), "set": SMALL, "seed": 11, "replications": 2,
+        "name": "test_sweep",
+        "base": str(_base["path"]),
+        "set": SMALL,
+        "seed": 11,
+        "replications": 2,
         "factors": {
-            "city_trips": {"kind": "lever", "key": "strategies.leader_led.trips.city_2023h1.trips",
-                           "range": [5, 30], "integer": True},
+            "city_trips": {
+                "kind": "lever",
+                "key": "strategies.leader_led.trips.city_2023h1.trips",
+                "range": [5, 30],
+                "integer": True,
+            },
             "sign_prob": {"kind": "uncertainty", "key": "pipeline.sign_prob_per_step", "range": [0.01, 0.03]},
         },
         "design": {"method": "latin_hypercube", "samples": 4},
@@ -84,30 +101,54 @@ def table_of(out: Path):
 
 # --------------------------------------------------------------------------- bad sweep files
 BAD = [
-    ("unknown factor key",
-     {"factors": {"slots": {"kind": "lever", "key": "strategies.commissioners.slot", "values": [1, 2]}}},
-     ["factors.slots.key", "not a scenario field", "did you mean 'slots'"]),
-    ("unknown factor in a table",
-     {"design": {"method": "table", "table": [{"city_trips": 5, "sign_prob": 0.02, "slotz": 3}]}},
-     ["design.table.0", "unknown ['slotz']"]),
-    ("empty range",
-     {"factors": {"p": {"kind": "uncertainty", "key": "pipeline.sign_prob_per_step", "range": [0.02, 0.02]}}},
-     ["factors.p.range", "empty range"]),
-    ("sobol needs a power of two",
-     {"design": {"method": "sobol", "samples": 100}},
-     ["design", "power of two", "got 100", "try 64 or 128"]),
-    ("value outside the scenario's bounds",
-     {"factors": {"p": {"kind": "uncertainty", "key": "pipeline.sign_prob_per_step", "range": [0.5, 1.5]}}},
-     ["factors.p.range", "invalid scenario", "1.5"]),
-    ("unknown outcome",
-     {"outcomes": ["periods.2023H1.funds_in_place"]},
-     ["outcomes.0", "names no metric", "did you mean", "periods.2023H1.funds_in_place_yi"]),
-    ("a range on a switch",
-     {"factors": {"on": {"kind": "lever", "key": "strategies.leader_led.enabled", "range": [0, 1]}}},
-     ["factors.on.key", "not a number"]),
-    ("reserved factor name",
-     {"factors": {"seed": {"kind": "lever", "key": "strategies.commissioners.slots", "values": [1, 2]}}},
-     ["reserved"]),
+    (
+        "unknown factor key",
+        {"factors": {"slots": {"kind": "lever", "key": "strategies.commissioners.slot", "values": [1, 2]}}},
+        ["factors.slots.key", "not a scenario field", "did you mean 'slots'"],
+    ),
+    (
+        "unknown factor in a table",
+        {"design": {"method": "table", "table": [{"city_trips": 5, "sign_prob": 0.02, "slotz": 3}]}},
+        ["design.table.0", "unknown ['slotz']"],
+    ),
+    (
+        "empty range",
+        {
+            "factors": {
+                "p": {"kind": "uncertainty", "key": "pipeline.sign_prob_per_step", "range": [0.02, 0.02]}
+            }
+        },
+        ["factors.p.range", "empty range"],
+    ),
+    (
+        "sobol needs a power of two",
+        {"design": {"method": "sobol", "samples": 100}},
+        ["design", "power of two", "got 100", "try 64 or 128"],
+    ),
+    (
+        "value outside the scenario's bounds",
+        {
+            "factors": {
+                "p": {"kind": "uncertainty", "key": "pipeline.sign_prob_per_step", "range": [0.5, 1.5]}
+            }
+        },
+        ["factors.p.range", "invalid scenario", "1.5"],
+    ),
+    (
+        "unknown outcome",
+        {"outcomes": ["periods.2023H1.funds_in_place"]},
+        ["outcomes.0", "names no metric", "did you mean", "periods.2023H1.funds_in_place_yi"],
+    ),
+    (
+        "a range on a switch",
+        {"factors": {"on": {"kind": "lever", "key": "strategies.leader_led.enabled", "range": [0, 1]}}},
+        ["factors.on.key", "not a number"],
+    ),
+    (
+        "reserved factor name",
+        {"factors": {"seed": {"kind": "lever", "key": "strategies.commissioners.slots", "values": [1, 2]}}},
+        ["reserved"],
+    ),
 ]
 
 
@@ -126,7 +167,9 @@ def test_bad_sweep_file_exit_2_nothing_written(tmp_path, capsys, case, over, nee
 
 
 def test_bad_sweep_file_names_the_line(tmp_path, capsys):
-    text = yaml.safe_dump(sweep_doc(), sort_keys=False).replace("pipeline.sign_prob_per_step", "pipeline.sign_prob")
+    text = yaml.safe_dump(sweep_doc(), sort_keys=False).replace(
+        "pipeline.sign_prob_per_step", "pipeline.sign_prob"
+    )
     path = write(tmp_path / "bad.yaml", text)
     line = next(i for i, t in enumerate(text.splitlines(), 1) if "pipeline.sign_prob" in t)
     assert main(["sweep", str(path), "--out", str(tmp_path / "o")]) == 2
@@ -142,7 +185,9 @@ def test_unknown_top_level_key_and_unreachable_scheduler(tmp_path, capsys):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     out = tmp_path / "out"
-    code = main(["sweep", str(good), "--out", str(out), "--scheduler", f"tcp://127.0.0.1:{port}", "--timeout", "1"])
+    code = main(
+        ["sweep", str(good), "--out", str(out), "--scheduler", f"tcp://127.0.0.1:{port}", "--timeout", "1"]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "cannot reach the Dask scheduler" in err and "Traceback" not in err
     assert not out.exists()
@@ -150,21 +195,37 @@ def test_unknown_top_level_key_and_unreachable_scheduler(tmp_path, capsys):
 
 # --------------------------------------------------------------------------- designs and seeds
 def test_designs(tmp_path):
-    ff = load_sweep(write(tmp_path / "ff.yaml", sweep_doc(design={"method": "full_factorial", "levels": 3},
-                                                          factors={**sweep_doc()["factors"], "slots": {
-                                                              "kind": "lever", "key": "strategies.commissioners.slots",
-                                                              "values": [0, 21]}})))
+    ff = load_sweep(
+        write(
+            tmp_path / "ff.yaml",
+            sweep_doc(
+                design={"method": "full_factorial", "levels": 3},
+                factors={
+                    **sweep_doc()["factors"],
+                    "slots": {"kind": "lever", "key": "strategies.commissioners.slots", "values": [0, 21]},
+                },
+            ),
+        )
+    )
     pts = design_points(ff)
     assert len(pts) == 3 * 3 * 2 and len({json.dumps(p, sort_keys=True) for p in pts}) == 18
-    assert {p["city_trips"] for p in pts} == {5, 18, 30} and {p["sign_prob"] for p in pts} == {0.01, 0.02, 0.03}
+    assert {p["city_trips"] for p in pts} == {5, 18, 30} and {p["sign_prob"] for p in pts} == {
+        0.01,
+        0.02,
+        0.03,
+    }
 
-    lhs = load_sweep(write(tmp_path / "lhs.yaml", sweep_doc(design={"method": "latin_hypercube", "samples": 10})))
+    lhs = load_sweep(
+        write(tmp_path / "lhs.yaml", sweep_doc(design={"method": "latin_hypercube", "samples": 10}))
+    )
     pts = design_points(lhs)
     assert pts == design_points(lhs)  # the same file gives the same points
     bins = sorted(int((p["sign_prob"] - 0.01) / 0.002) for p in pts)
     assert bins == list(range(10))  # one point in each tenth of the range: a Latin hypercube
     assert all(isinstance(p["city_trips"], int) and 5 <= p["city_trips"] <= 30 for p in pts)
-    other = load_sweep(write(tmp_path / "lhs2.yaml", sweep_doc(seed=12, design={"method": "latin_hypercube", "samples": 10})))
+    other = load_sweep(
+        write(tmp_path / "lhs2.yaml", sweep_doc(seed=12, design={"method": "latin_hypercube", "samples": 10}))
+    )
     assert design_points(other) != pts
 
     sob = load_sweep(write(tmp_path / "sob.yaml", sweep_doc(design={"method": "sobol", "samples": 16})))
@@ -176,15 +237,20 @@ def test_designs(tmp_path):
     k = 2
     assert len(pts) == 8 * (k + 2)
     for i in range(8):  # A, AB_1, AB_2, B: AB_j is A with column j from B
-        a, ab1, ab2, b = pts[i * 4:(i + 1) * 4]
+        a, ab1, ab2, b = pts[i * 4 : (i + 1) * 4]
         assert ab1 == {"city_trips": b["city_trips"], "sign_prob": a["sign_prob"]}
         assert ab2 == {"city_trips": a["city_trips"], "sign_prob": b["sign_prob"]}
 
     with (tmp_path / "points.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerows([["city_trips", "sign_prob"], [10, 0.015], [20, 0.025]])
-    tab = load_sweep(write(tmp_path / "tab.yaml", sweep_doc(design={"method": "table", "table_file": "points.csv"})))
-    assert design_points(tab) == [{"city_trips": 10, "sign_prob": 0.015}, {"city_trips": 20, "sign_prob": 0.025}]
+    tab = load_sweep(
+        write(tmp_path / "tab.yaml", sweep_doc(design={"method": "table", "table_file": "points.csv"}))
+    )
+    assert design_points(tab) == [
+        {"city_trips": 10, "sign_prob": 0.015},
+        {"city_trips": 20, "sign_prob": 0.025},
+    ]
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "experiments").glob("*.yaml")), ids=lambda p: p.name)
@@ -227,10 +293,23 @@ def test_local_sweep_end_to_end(tmp_path, capsys):
 
     t = read_results(out)
     sweep = load_sweep(path)
-    assert t.column_names == ["run_id", "point", "replicate", "seed", "city_trips", "sign_prob",
-                              "periods.2023H1.funds_in_place_yi", "periods.2023H1.signings",
-                              "periods.2022H1.fdi_usd_yi", "periods.2022H2.fdi_usd_yi", "periods.2023H1.fdi_usd_yi",
-                              "periods.2023_to_aug.fdi_usd_yi", "cohorts.2022.landing_rate", "wall_time_s", "cpu_time_s"]
+    assert t.column_names == [
+        "run_id",
+        "point",
+        "replicate",
+        "seed",
+        "city_trips",
+        "sign_prob",
+        "periods.2023H1.funds_in_place_yi",
+        "periods.2023H1.signings",
+        "periods.2022H1.fdi_usd_yi",
+        "periods.2022H2.fdi_usd_yi",
+        "periods.2023H1.fdi_usd_yi",
+        "periods.2023_to_aug.fdi_usd_yi",
+        "cohorts.2022.landing_rate",
+        "wall_time_s",
+        "cpu_time_s",
+    ]
     assert t["run_id"].to_pylist() == list(range(8))
     rows = t.to_pylist()
     # common random numbers: the seed depends on the replicate only
@@ -241,7 +320,10 @@ def test_local_sweep_end_to_end(tmp_path, capsys):
     row = rows[5]
     cfg = point_config(sweep.base_data, {n: f.key for n, f in sweep.spec.factors.items()}, pts[row["point"]])
     direct = chainsim.run(cfg, seed=11, replications=2)
-    assert row["periods.2023H1.funds_in_place_yi"] == direct.period_values("2023H1", "funds_in_place_yi")[row["replicate"]]
+    assert (
+        row["periods.2023H1.funds_in_place_yi"]
+        == direct.period_values("2023H1", "funds_in_place_yi")[row["replicate"]]
+    )
     assert cfg.strategies.leader_led.trips["city_2023h1"].trips == row["city_trips"]
 
     m = json.loads((out / "manifest.json").read_text())
@@ -269,7 +351,10 @@ def test_local_sweep_end_to_end(tmp_path, capsys):
     assert "holds results of a different sweep" in capsys.readouterr().err
     assert sorted(p.name for p in (out / "runs").iterdir()) == before
     assert main(["sweep", str(other), "--out", str(out), "--workers", "1", "--force", "--no-progress"]) == 0
-    assert read_results(out).num_rows == 8 and json.loads((out / "manifest.json").read_text())["sweep"]["seed"] == 12
+    assert (
+        read_results(out).num_rows == 8
+        and json.loads((out / "manifest.json").read_text())["sweep"]["seed"] == 12
+    )
 
 
 def test_resume_after_losing_files(tmp_path):
@@ -290,19 +375,52 @@ def test_resume_after_losing_files(tmp_path):
 
 
 def test_cluster_dry_run_prints_job_script(tmp_path, capsys):
-    doc = sweep_doc(cluster={"kind": "slurm", "queue": "normal", "account": "proj42", "cores": 8,
-                             "memory": "16GB", "walltime": "02:00:00", "jobs": 3,
-                             "job_script_prologue": ["module load python/3.12"]})
+    doc = sweep_doc(
+        cluster={
+            "kind": "slurm",
+            "queue": "normal",
+            "account": "proj42",
+            "cores": 8,
+            "memory": "16GB",
+            "walltime": "02:00:00",
+            "jobs": 3,
+            "job_script_prologue": ["module load python/3.12"],
+        }
+    )
     path = write(tmp_path / "s.yaml", doc)
     assert main(["sweep", str(path), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "4 points × 2 replicates = 8 runs" in out
-    for needle in ("#SBATCH -p normal", "#SBATCH -A proj42", "#SBATCH --cpus-per-task=8", "#SBATCH -t 02:00:00",
-                   "module load python/3.12", "--nworkers 8", "--nthreads 1", "--lifetime 6600s",
-                   "DASK_INTERNAL_INHERIT_CONFIG=", "3 job(s)"):
+    for needle in (
+        "#SBATCH -p normal",
+        "#SBATCH -A proj42",
+        "#SBATCH --cpus-per-task=8",
+        "#SBATCH -t 02:00:00",
+        "module load python/3.12",
+        "--nworkers 8",
+        "--nthreads 1",
+        "--lifetime 6600s",
+        "DASK_INTERNAL_INHERIT_CONFIG=",
+        "3 job(s)",
+    ):
         assert needle in out, needle
     # flags override the file; PBS works too; nothing is written
-    assert main(["sweep", str(path), "--cluster", "pbs", "--queue", "short", "--walltime", "00:30:00", "--dry-run"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                str(path),
+                "--cluster",
+                "pbs",
+                "--queue",
+                "short",
+                "--walltime",
+                "00:30:00",
+                "--dry-run",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "#PBS -q short" in out and "#PBS -l walltime=00:30:00" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
@@ -351,8 +469,10 @@ def test_dask_housekeeping_off_during_sweeps():
         assert state == {"profiler": False, "tick_ms": 500.0, "trim": None}
     finally:
         own.close()
-    with dask.config.set({"distributed.worker.profile.enabled": True}), \
-            LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with (
+        dask.config.set({"distributed.worker.profile.enabled": True}),
+        LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+    ):
         with Client(cluster) as watcher:
             [before] = watcher.run(_worker_state).values()
             assert before["profiler"] and before["tick_ms"] == 20.0
@@ -374,7 +494,11 @@ def _wait_for(cond, timeout: float, what: str) -> None:
 
 
 def _rows_written(out: Path) -> int:
-    return sum(pq.read_metadata(p).num_rows for p in (out / "runs").glob("part-*.parquet")) if (out / "runs").exists() else 0
+    return (
+        sum(pq.read_metadata(p).num_rows for p in (out / "runs").glob("part-*.parquet"))
+        if (out / "runs").exists()
+        else 0
+    )
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -393,29 +517,89 @@ def test_dask_worker_killed_mid_sweep(shared, tmp_path):
     import dask
 
     # the workers get the trim fix the way the cluster job scripts pass it
-    env = {**ENV, "DASK_INTERNAL_INHERIT_CONFIG": dask.config.serialize(
-        {"distributed": {"nanny": {"pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": None}}}})}
+    env = {
+        **ENV,
+        "DASK_INTERNAL_INHERIT_CONFIG": dask.config.serialize(
+            {"distributed": {"nanny": {"pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": None}}}}
+        ),
+    }
     py = sys.executable
     procs: list[subprocess.Popen] = []
     try:
-        procs.append(subprocess.Popen([py, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
-                                       "--no-dashboard", "--scheduler-file", str(sched_file)],
-                                      env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [
+                    py,
+                    "-m",
+                    "distributed.cli.dask_scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--no-dashboard",
+                    "--scheduler-file",
+                    str(sched_file),
+                ],
+                env=env,
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         _wait_for(sched_file.exists, 60, "the scheduler file")
         for _ in range(2):
-            procs.append(subprocess.Popen([py, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(sched_file),
-                                           "--host", "127.0.0.1", "--nworkers", "1", "--nthreads", "1",
-                                           "--no-dashboard", "--memory-limit", "2GiB"],
-                                          env=env, start_new_session=True, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        py,
+                        "-m",
+                        "distributed.cli.dask_worker",
+                        "--scheduler-file",
+                        str(sched_file),
+                        "--host",
+                        "127.0.0.1",
+                        "--nworkers",
+                        "1",
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                        "--memory-limit",
+                        "2GiB",
+                    ],
+                    env=env,
+                    start_new_session=True,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         from distributed import Client
 
         with Client(scheduler_file=str(sched_file), timeout=30) as client:
             client.wait_for_workers(2, timeout=60)
-        sweep = subprocess.Popen([py, "-m", "chainsim.cli", "sweep", str(path), "--out", str(out), "--scheduler-file",
-                                  str(sched_file), "--batch-rows", "2", "--chunk", "1", "--no-progress"],
-                                 env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
+        sweep = subprocess.Popen(
+            [
+                py,
+                "-m",
+                "chainsim.cli",
+                "sweep",
+                str(path),
+                "--out",
+                str(out),
+                "--scheduler-file",
+                str(sched_file),
+                "--batch-rows",
+                "2",
+                "--chunk",
+                "1",
+                "--no-progress",
+            ],
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         procs.append(sweep)
         _wait_for(lambda: _rows_written(out) >= 4 or sweep.poll() is not None, 120, "the first results")
         assert sweep.poll() is None, sweep.communicate()
@@ -437,10 +621,25 @@ def test_dask_worker_killed_mid_sweep(shared, tmp_path):
 def test_sweep_sigkilled_then_resumed(shared, tmp_path):
     path, serial = shared
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "chainsim.cli", "sweep", str(path), "--out", str(out), "--workers", "2",
-           "--batch-rows", "3", "--chunk", "1", "--no-progress"]
-    proc = subprocess.Popen(cmd, env=ENV, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    cmd = [
+        sys.executable,
+        "-m",
+        "chainsim.cli",
+        "sweep",
+        str(path),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--batch-rows",
+        "3",
+        "--chunk",
+        "1",
+        "--no-progress",
+    ]
+    proc = subprocess.Popen(
+        cmd, env=ENV, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         _wait_for(lambda: _rows_written(out) >= 6 or proc.poll() is not None, 120, "the first results")
         os.kill(proc.pid, signal.SIGKILL)  # the driver only: its pool workers must notice and exit
@@ -478,11 +677,17 @@ def test_memory_flat(tmp_path):
     same 10 design points (so the design itself is the same size)."""
 
     def peak(replications: int) -> tuple[int, int]:
-        path = write(tmp_path / f"m{replications}.yaml", sweep_doc(set=CHEAP, replications=replications,
-                                                                   design={"method": "latin_hypercube", "samples": 10}))
+        path = write(
+            tmp_path / f"m{replications}.yaml",
+            sweep_doc(
+                set=CHEAP, replications=replications, design={"method": "latin_hypercube", "samples": 10}
+            ),
+        )
         tracemalloc.start()
         try:
-            report = run_sweep(path, tmp_path / f"out{replications}", workers=2, batch_rows=25, progress=False)
+            report = run_sweep(
+                path, tmp_path / f"out{replications}", workers=2, batch_rows=25, progress=False
+            )
             _, top = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
@@ -498,8 +703,10 @@ def test_memory_flat(tmp_path):
     row_cost, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     del held
-    print(f"driver peak: {small / 1024:.0f} KiB for 80 runs, {large / 1024:.0f} KiB for 400 runs; "
-          f"holding 320 rows would take {row_cost / 1024:.0f} KiB")
+    print(
+        f"driver peak: {small / 1024:.0f} KiB for 80 runs, {large / 1024:.0f} KiB for 400 runs; "
+        f"holding 320 rows would take {row_cost / 1024:.0f} KiB"
+    )
     assert large - small < row_cost / 4
 
 
@@ -518,8 +725,11 @@ def test_local_pool_worker_killed_mid_sweep(shared, tmp_path):
     try:
         backend.start()
         victim = next(iter(backend._pool._processes))  # a worker process of the pool
-        thread = threading.Thread(target=lambda: reports.append(
-            run_sweep(path, out, backend=backend, batch_rows=2, chunk=1, progress=False)))
+        thread = threading.Thread(
+            target=lambda: reports.append(
+                run_sweep(path, out, backend=backend, batch_rows=2, chunk=1, progress=False)
+            )
+        )
         thread.start()
         _wait_for(lambda: _rows_written(out) >= 4 or not thread.is_alive(), 120, "the first results")
         assert thread.is_alive()

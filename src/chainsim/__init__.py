@@ -9,10 +9,10 @@ __all__ = ["__version__", "load", "run"]
 
 
 def __getattr__(name: str):
-    # Lazy, so that importing a part (e.g. chainsim.reference, chainsim.schema) does not
+    # Lazy, so that importing a part (e.g. chainsim.reference, chainsim.config.schema) does not
     # import the vectorised engine.
     if name in ("load", "run"):
-        from . import api
+        from chainsim import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'chainsim' has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """``python -m chainsim`` = the ``chainsim`` command."""
 
-from .cli import main
+from chainsim.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

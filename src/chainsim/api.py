@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import ChainModel
-from .results import Replicate, Results
-from .scenario_io import ScenarioError, load_scenario
-from .schema import Scenario
+from chainsim.config.loader import ScenarioError, load_scenario
+from chainsim.config.schema import Scenario
+from chainsim.engine.model import ChainModel
+from chainsim.results.summary import Replicate, Results
 
 
 def load(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
@@ -33,7 +33,7 @@ def run_replicate(cfg: Scenario, seed: int, engine: str = "vectorised") -> Repli
     if engine == "vectorised":
         model = ChainModel(cfg, rng=seed).run()
     elif engine == "reference":
-        from .reference import ReferenceModel
+        from chainsim.reference import ReferenceModel
 
         model = ReferenceModel(cfg, rng=seed).run()
     else:
@@ -41,8 +41,13 @@ def run_replicate(cfg: Scenario, seed: int, engine: str = "vectorised") -> Repli
     return Replicate(seed=seed, recorder=model.recorder)
 
 
-def run(config: Scenario | str | Path, seed: int | None = None, replications: int = 1,
-        progress: Callable[[int, int], None] | None = None, engine: str = "vectorised") -> Results:
+def run(
+    config: Scenario | str | Path,
+    seed: int | None = None,
+    replications: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+    engine: str = "vectorised",
+) -> Results:
     """Run ``replications`` replicates of a scenario; return the results object.
 
     ``seed`` defaults to the scenario's seed. Replicate ``i`` always gets the same seed
@@ -61,7 +66,7 @@ def run(config: Scenario | str | Path, seed: int | None = None, replications: in
         results.replicates.append(rep)
         if progress:
             progress(i + 1, replications)
-    from .calendar import Calendar
+    from chainsim.engine.calendar import Calendar
 
     cal = Calendar(cfg.calendar)
     results.date_end, results.burn_in = cal.date_end, cal.burn_in

@@ -15,28 +15,54 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .outputs import print_summary, write_outputs
-from .scenario_io import ScenarioError
+from chainsim.config.loader import ScenarioError
+from chainsim.results.outputs import print_summary, write_outputs
 
 EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="chainsim", description="Agent-based model of industry-chain investment promotion (产业链招商).")
+    p = argparse.ArgumentParser(
+        prog="chainsim", description="Agent-based model of industry-chain investment promotion (产业链招商)."
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a scenario and print a summary")
     run.add_argument("scenario", help="scenario YAML file, e.g. scenarios/kunming_2023.yaml")
     run.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
     run.add_argument("--replications", "-r", type=positive_int, default=1, help="replicates (default 1)")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                     help="override one field, e.g. --set parks.anning.land_ha=900 (repeatable)")
-    run.add_argument("--out", type=Path, default=None, help="write summary.json, timeseries.parquet, scenario.resolved.yaml here")
-    run.add_argument("--posterior-draws", type=positive_int, default=None, metavar="K",
-                     help="run K calibration posterior draws × --replications (parameter and stochastic uncertainty)")
-    run.add_argument("--engine", choices=("vectorised", "reference"), default="vectorised",
-                     help="vectorised (fast, default) or reference (one Mesa agent per firm, for reading and checking)")
-    run.add_argument("--force", action="store_true", help="write into a non-empty --out directory (replacing our files there)")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one field, e.g. --set parks.anning.land_ha=900 (repeatable)",
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="write summary.json, timeseries.parquet, scenario.resolved.yaml here",
+    )
+    run.add_argument(
+        "--posterior-draws",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help="run K calibration posterior draws × --replications (parameter and stochastic uncertainty)",
+    )
+    run.add_argument(
+        "--engine",
+        choices=("vectorised", "reference"),
+        default="vectorised",
+        help="vectorised (fast, default) or reference (one Mesa agent per firm, for reading and checking)",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty --out directory (replacing our files there)",
+    )
     run.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the table")
 
     val = sub.add_parser("validate", help="check a scenario file")
@@ -84,14 +110,16 @@ class _Progress:
         width = 30
         fill = int(width * done / total)
         elapsed = time.perf_counter() - self.t0
-        sys.stderr.write(f"\r{self.label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total}  {elapsed:5.1f}s")
+        sys.stderr.write(
+            f"\r{self.label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total}  {elapsed:5.1f}s"
+        )
         if done == total:
             sys.stderr.write("\n")
         sys.stderr.flush()
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .api import load, run
+    from chainsim.api import load, run
 
     cfg = load(args.scenario, args.overrides)
     if args.seed is not None and not 0 <= args.seed < 2**63:
@@ -99,12 +127,24 @@ def _run(args: argparse.Namespace) -> int:
     if args.out is not None:
         _check_out(args.out, args.force)
     if args.posterior_draws:
-        from .calibration.posterior import run_with_posterior
+        from chainsim.calibration.posterior import run_with_posterior
 
-        results = run_with_posterior(args.scenario, args.posterior_draws, args.replications, seed=args.seed,
-                                     overrides=args.overrides, progress=_Progress("draws × replicates"))
+        results = run_with_posterior(
+            args.scenario,
+            args.posterior_draws,
+            args.replications,
+            seed=args.seed,
+            overrides=args.overrides,
+            progress=_Progress("draws × replicates"),
+        )
     else:
-        results = run(cfg, seed=args.seed, replications=args.replications, progress=_Progress("replicates"), engine=args.engine)
+        results = run(
+            cfg,
+            seed=args.seed,
+            replications=args.replications,
+            progress=_Progress("replicates"),
+            engine=args.engine,
+        )
     summary = results.summary()
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -116,7 +156,10 @@ def _run(args: argparse.Namespace) -> int:
             write_outputs(args.out, results, summary, written)
         except KeyboardInterrupt:
             saved = ", ".join(p.name for p in written) or "nothing"
-            print(f"\nchainsim: interrupted while writing; complete files saved: {saved} (no partial files).", file=sys.stderr)
+            print(
+                f"\nchainsim: interrupted while writing; complete files saved: {saved} (no partial files).",
+                file=sys.stderr,
+            )
             return 130
         print(f"\nwrote {', '.join(p.name for p in written)} to {args.out}/")
     return 0
@@ -126,7 +169,9 @@ def _check_out(out: Path, force: bool = False) -> None:
     """Refuse an --out that cannot become a directory, or that holds files already
     (unless --force), before any work is done."""
     if out.is_dir() and not force and any(out.iterdir()):
-        raise ScenarioError(f"--out {out}: the directory is not empty; choose another, or add --force to overwrite")
+        raise ScenarioError(
+            f"--out {out}: the directory is not empty; choose another, or add --force to overwrite"
+        )
     for parent in (out, *out.parents):
         if parent.exists():
             if not parent.is_dir():
@@ -138,26 +183,34 @@ def _check_out(out: Path, force: bool = False) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .api import load
+    from chainsim.api import load
 
     cfg = load(args.scenario, args.overrides)
-    print(f"{args.scenario}: valid scenario '{cfg.name}' ({len(cfg.chains)} chains, {len(cfg.parks)} parks, "
-          f"{len(cfg.events)} events, pool of {cfg.population.pool_size:,} firms)")
+    print(
+        f"{args.scenario}: valid scenario '{cfg.name}' ({len(cfg.chains)} chains, {len(cfg.parks)} parks, "
+        f"{len(cfg.events)} events, pool of {cfg.population.pool_size:,} firms)"
+    )
     return 0
 
 
 def _schema(_: argparse.Namespace) -> int:
-    from .schema import Scenario
+    from chainsim.config.schema import Scenario
 
     schema = Scenario.model_json_schema()
-    schema["properties"]["extends"] = {"type": "string", "description": "Path of a scenario file this one overrides (relative to this file)."}
+    schema["properties"]["extends"] = {
+        "type": "string",
+        "description": "Path of a scenario file this one overrides (relative to this file).",
+    }
     print(json.dumps(schema, indent=2, ensure_ascii=False))
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = getattr(args, "handler", None) or {"run": _run, "validate": _validate, "schema": _schema}[args.command]
+    handler = (
+        getattr(args, "handler", None)
+        or {"run": _run, "validate": _validate, "schema": _schema}[args.command]
+    )
     try:
         return handler(args)
     except ScenarioError as err:

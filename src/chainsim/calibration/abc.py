@@ -31,12 +31,12 @@ from typing import Any
 import pyabc
 from pyabc.model import ModelResult
 
-from ..outputs import atomic_write
-from ..scenario_io import ScenarioError
-from .config import Calibration, Target
-from .params import ParameterSpace
-from .simulate import Simulator
-from .targets import distance, observed
+from chainsim.calibration.config import Calibration, Target
+from chainsim.calibration.params import ParameterSpace
+from chainsim.calibration.simulate import Simulator
+from chainsim.calibration.targets import distance, observed
+from chainsim.config.loader import ScenarioError
+from chainsim.results.outputs import atomic_write
 
 
 class ChainsimModel(pyabc.Model):
@@ -128,8 +128,10 @@ class _ProgressLog(logging.Handler):
             acc, n, ess = int(m.group(1)), int(m.group(2)), float(m.group(3))
             done = self.gen + 1
             elapsed = time.perf_counter() - self.t0
-            self._write(f"generation {done}/{self.total} done: accepted {acc}/{n} ({acc / n:.1%}), ESS {ess:.0f}, "
-                        f"ε = {self.eps:.4g}, {elapsed / 60:.1f} min so far")
+            self._write(
+                f"generation {done}/{self.total} done: accepted {acc}/{n} ({acc / n:.1%}), ESS {ess:.0f}, "
+                f"ε = {self.eps:.4g}, {elapsed / 60:.1f} min so far"
+            )
         elif msg.startswith("Calibration sample"):
             self._write("sampling the prior to set the first tolerance …")
         elif msg.startswith("Stopping"):
@@ -154,7 +156,9 @@ def make_sampler(backend: str, workers: int, scheduler: str | None) -> Iterator[
     dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
         client = Client(cluster)
     elif Path(scheduler).is_file():
         client = Client(scheduler_file=scheduler)
@@ -191,14 +195,22 @@ def check_resumable(cal: Calibration, paths: Paths, fresh: bool) -> bool:
         return False
     meta = json.loads(paths.meta.read_text()) if paths.meta.exists() else {}
     if meta.get("fingerprint") != cal.fingerprint():
-        raise ScenarioError(f"{paths.db} was made from a different calibration config, targets, priors or base scenario "
-                            f"(fingerprint {meta.get('fingerprint')} ≠ {cal.fingerprint()}); "
-                            "rerun with --fresh to start over, or use another --out")
+        raise ScenarioError(
+            f"{paths.db} was made from a different calibration config, targets, priors or base scenario "
+            f"(fingerprint {meta.get('fingerprint')} ≠ {cal.fingerprint()}); "
+            "rerun with --fresh to start over, or use another --out"
+        )
     return True
 
 
-def run_abc(cal: Calibration, paths: Paths, backend: str = "local", scheduler: str | None = None,
-            fresh: bool = False, stream: Any = None) -> pyabc.History:
+def run_abc(
+    cal: Calibration,
+    paths: Paths,
+    backend: str = "local",
+    scheduler: str | None = None,
+    fresh: bool = False,
+    stream: Any = None,
+) -> pyabc.History:
     """Sample until the history holds ``generations`` populations (or a stop rule fires)."""
     cfg = cal.config
     stream = sys.stderr if stream is None else stream  # looked up now: tests replace sys.stderr
@@ -210,16 +222,27 @@ def run_abc(cal: Calibration, paths: Paths, backend: str = "local", scheduler: s
     space = ParameterSpace(cal.priors, cal.base_data)
     simulator = Simulator(space, cal.targets.targets, cfg.seed, cfg.replicates_per_particle)
     with make_sampler(backend, cfg.workers, scheduler) as sampler:
-        transition = DefensiveTransition() if cfg.proposal == "defensive" else pyabc.MultivariateNormalTransition()
-        abc = pyabc.ABCSMC(ChainsimModel(simulator), space.pyabc_prior(), StandardisedDistance(cal.targets.targets),
-                           population_size=cfg.particles, sampler=sampler, transitions=transition,
-                           eps=pyabc.QuantileEpsilon(alpha=cfg.epsilon_quantile))
+        transition = (
+            DefensiveTransition() if cfg.proposal == "defensive" else pyabc.MultivariateNormalTransition()
+        )
+        abc = pyabc.ABCSMC(
+            ChainsimModel(simulator),
+            space.pyabc_prior(),
+            StandardisedDistance(cal.targets.targets),
+            population_size=cfg.particles,
+            sampler=sampler,
+            transitions=transition,
+            eps=pyabc.QuantileEpsilon(alpha=cfg.epsilon_quantile),
+        )
         if resume:
             history = abc.load(history_url(paths.db), 1)
         else:
             history = abc.new(history_url(paths.db), observed(cal.targets.targets))
-            meta = {"fingerprint": cal.fingerprint(), "targets_sha256": cal.targets_sha256,
-                    "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+            meta = {
+                "fingerprint": cal.fingerprint(),
+                "targets_sha256": cal.targets_sha256,
+                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            }
             atomic_write(paths.meta, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
         done = generations_done(history)
         remaining = cfg.generations - done
@@ -233,11 +256,16 @@ def run_abc(cal: Calibration, paths: Paths, backend: str = "local", scheduler: s
         logger.setLevel(logging.INFO)
         try:
             if remaining > 0:
-                handler._write(f"{'resuming after' if done else 'starting'} generation {done}/{cfg.generations} "
-                               f"({cfg.particles} particles, {len(space.names)} parameters, {len(cal.targets.targets)} targets, "
-                               f"backend {backend})")
-                abc.run(max_nr_populations=remaining, min_acceptance_rate=cfg.min_acceptance_rate,
-                        max_walltime=dt.timedelta(minutes=cfg.max_walltime_minutes))
+                handler._write(
+                    f"{'resuming after' if done else 'starting'} generation {done}/{cfg.generations} "
+                    f"({cfg.particles} particles, {len(space.names)} parameters, {len(cal.targets.targets)} targets, "
+                    f"backend {backend})"
+                )
+                abc.run(
+                    max_nr_populations=remaining,
+                    min_acceptance_rate=cfg.min_acceptance_rate,
+                    max_walltime=dt.timedelta(minutes=cfg.max_walltime_minutes),
+                )
             else:
                 handler._write(f"the history already holds {done} generations: writing the outputs only")
         finally:

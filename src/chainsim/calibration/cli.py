@@ -14,28 +14,51 @@ from pathlib import Path
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "calibrate", help="ABC-SMC calibration on the reported figures (pyabc); resumes if killed",
+        "calibrate",
+        help="ABC-SMC calibration on the reported figures (pyabc); resumes if killed",
         description="Likelihood-free Bayesian calibration (pyabc ABC-SMC) of a scenario on reported "
-                    "figures. Rerunning the same command continues an interrupted run from its history "
-                    "database; when the history is complete it only rewrites the outputs.")
+        "figures. Rerunning the same command continues an interrupted run from its history "
+        "database; when the history is complete it only rewrites the outputs.",
+    )
     p.add_argument("config", type=Path, help="calibration config, e.g. calibration/kunming_2023.yaml")
-    p.add_argument("--out", type=Path, default=None, help="output directory (default: the config's directory)")
-    p.add_argument("--backend", choices=("local", "dask"), default="local",
-                   help="local: pyabc multicore sampler; dask: DaskDistributedSampler (default local)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS|FILE",
-                   help="with --backend dask: a scheduler address or scheduler file (default: a LocalCluster)")
-    p.add_argument("--workers", type=int, default=None, help="processes / LocalCluster workers (default: the config's)")
+    p.add_argument(
+        "--out", type=Path, default=None, help="output directory (default: the config's directory)"
+    )
+    p.add_argument(
+        "--backend",
+        choices=("local", "dask"),
+        default="local",
+        help="local: pyabc multicore sampler; dask: DaskDistributedSampler (default local)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS|FILE",
+        help="with --backend dask: a scheduler address or scheduler file (default: a LocalCluster)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=None, help="processes / LocalCluster workers (default: the config's)"
+    )
     p.add_argument("--fresh", action="store_true", help="discard an existing history and start over")
-    p.add_argument("--report-only", action="store_true",
-                   help="sample nothing: write posterior, central scenario and report from the history as it stands")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a field of the calibration config, e.g. --set particles=50 (repeatable)")
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="sample nothing: write posterior, central scenario and report from the history as it stands",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a field of the calibration config, e.g. --set particles=50 (repeatable)",
+    )
     p.set_defaults(handler=_calibrate)
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from ..scenario_io import ScenarioError
-    from .config import load_calibration
+    from chainsim.calibration.config import load_calibration
+    from chainsim.config.loader import ScenarioError
 
     overrides = list(args.overrides)
     if args.workers is not None:
@@ -51,8 +74,8 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     if args.report_only and args.fresh:
         raise ScenarioError("--report-only and --fresh contradict each other")
-    from .abc import Paths, check_resumable, open_history, run_abc
-    from .report import finalise
+    from chainsim.calibration.abc import Paths, check_resumable, open_history, run_abc
+    from chainsim.calibration.report import finalise
 
     paths = Paths(out, cal.config.name)
     resumable = check_resumable(cal, paths, args.fresh)  # refuse a foreign history before writing anything
@@ -63,8 +86,10 @@ def _calibrate(args: argparse.Namespace) -> int:
     else:
         history = run_abc(cal, paths, backend=args.backend, scheduler=args.scheduler, fresh=args.fresh)
     info = finalise(cal, history, paths, stream=sys.stderr)
-    print(f"generations {info['generations']}, particles {info['particles']}, simulations {info['simulations']}, "
-          f"sampling wall time {info['wall_time_min']:.1f} min")
+    print(
+        f"generations {info['generations']}, particles {info['particles']}, simulations {info['simulations']}, "
+        f"sampling wall time {info['wall_time_min']:.1f} min"
+    )
     print(f"final tolerance ε = {info['epsilon']:.4g}, effective sample size {info['ess']:.0f}")
     print("wrote " + ", ".join(str(p) for p in info["written"]))
     return 0

@@ -1,6 +1,6 @@
 """The calibration files, validated: the run config, the targets and the priors.
 
-Three YAML files, each read through :func:`chainsim.scenario_io.load_scenario`, so a
+Three YAML files, each read through :func:`chainsim.config.loader.load_scenario`, so a
 mistake gets the same one-line message (file, line, field, what is allowed) and exit
 status 2 as a bad scenario:
 
@@ -27,7 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
-FactsId = Annotated[str, Field(pattern=r"^F\d+[a-z]?$", description="FACTS ID, e.g. F2a (../shared/reference/FACTS.md).")]
+FactsId = Annotated[
+    str, Field(pattern=r"^F\d+[a-z]?$", description="FACTS ID, e.g. F2a (../shared/reference/FACTS.md).")
+]
 
 
 class _Strict(BaseModel):
@@ -41,15 +43,35 @@ class Target(_Strict):
     facts: FactsId
     label_en: Text
     label_zh: Text = Field(description="Chinese term of the indicator (中文).")
-    metric: str | None = Field(None, min_length=1, description="summary.json path whose mean is compared, e.g. periods.2023H1.funds_in_place_yi.")
-    ratio_of: tuple[str, str] | None = Field(None, description="[numerator, denominator] summary.json paths: year-on-year growth as the ratio of period means.")
-    value: float = Field(description="The reported value (a ratio for ratio_of targets: 1.1937 for +19.37 %).")
+    metric: str | None = Field(
+        None,
+        min_length=1,
+        description="summary.json path whose mean is compared, e.g. periods.2023H1.funds_in_place_yi.",
+    )
+    ratio_of: tuple[str, str] | None = Field(
+        None,
+        description="[numerator, denominator] summary.json paths: year-on-year growth as the ratio of period means.",
+    )
+    value: float = Field(
+        description="The reported value (a ratio for ratio_of targets: 1.1937 for +19.37 %)."
+    )
     unit: Text = Field(description="Unit of value, e.g. 亿元, 亿美元, projects, share, days, ratio.")
-    rounding: float = Field(ge=0, description="Half the last reported digit: the rounding error of the figure.")
-    discrepancy: float = Field(gt=0, description="Model-discrepancy allowance in the unit: how far a good model may sit from the figure.")
+    rounding: float = Field(
+        ge=0, description="Half the last reported digit: the rounding error of the figure."
+    )
+    discrepancy: float = Field(
+        gt=0,
+        description="Model-discrepancy allowance in the unit: how far a good model may sit from the figure.",
+    )
     discrepancy_reason: Text
-    band: tuple[float, float] | None = Field(None, description="Acceptable band: no penalty inside it, (distance to the band)/sigma outside (for single cases such as F1).")
-    tolerance: float = Field(gt=0, description="Acceptance tolerance (absolute, in the unit) used by the fit report's within-tolerance column.")
+    band: tuple[float, float] | None = Field(
+        None,
+        description="Acceptable band: no penalty inside it, (distance to the band)/sigma outside (for single cases such as F1).",
+    )
+    tolerance: float = Field(
+        gt=0,
+        description="Acceptance tolerance (absolute, in the unit) used by the fit report's within-tolerance column.",
+    )
     weight: float = Field(1.0, gt=0, le=100, description="Weight of z² in the distance (1 unless stated).")
 
     @model_validator(mode="after")
@@ -79,8 +101,12 @@ class TargetsFile(_Strict):
 class Prior(_Strict):
     """A uniform prior over one estimated parameter (log-uniform when scale: log)."""
 
-    path: str | list[str] | None = Field(None, description="Scenario field(s) set to the value (dotted, as for --set).")
-    multiply: str | list[str] | None = Field(None, description="Scenario field(s) multiplied by the value ('*' matches any key at one level).")
+    path: str | list[str] | None = Field(
+        None, description="Scenario field(s) set to the value (dotted, as for --set)."
+    )
+    multiply: str | list[str] | None = Field(
+        None, description="Scenario field(s) multiplied by the value ('*' matches any key at one level)."
+    )
     low: float
     high: float
     scale: Literal["linear", "log"] = "linear"
@@ -110,29 +136,86 @@ class PriorsFile(_Strict):
 # --------------------------------------------------------------------------- run config
 class CalibrationConfig(_Strict):
     name: Name = Field(description="Stem of every output file: <name>.history.db, <name>.posterior.csv, …")
-    base_scenario: Text = Field(description="Scenario the parameters are applied to (relative to this file). Must not extend the calibrated YAML.")
+    base_scenario: Text = Field(
+        description="Scenario the parameters are applied to (relative to this file). Must not extend the calibrated YAML."
+    )
     targets: Text = Field(description="Targets file (relative to this file).")
     priors: Text = Field(description="Priors file (relative to this file).")
-    fixed: list[str] = Field(default_factory=list, description="Extra --set overrides applied to the base during calibration only (e.g. a smaller pool in tests).")
+    fixed: list[str] = Field(
+        default_factory=list,
+        description="Extra --set overrides applied to the base during calibration only (e.g. a smaller pool in tests).",
+    )
     particles: int = Field(300, ge=2, le=100_000, description="Population size of every ABC-SMC generation.")
-    generations: int = Field(6, ge=1, le=100, description="Generations (populations) the history must hold when the run is done.")
-    seed: int = Field(2023, ge=0, lt=2**32, description="Root seed: prior draws and the per-generation simulation seed (common random numbers).")
-    replicates_per_particle: int = Field(1, ge=1, le=100, description="Replicates averaged per particle (1: ABC's own sampling absorbs the noise).")
-    epsilon_quantile: float = Field(0.5, gt=0, lt=1, description="Next tolerance = this weighted quantile of the last generation's distances.")
-    proposal: Literal["defensive", "weighted"] = Field("defensive", description="Perturbation kernel: 'weighted' = pyabc's default (particles mixed by weight); 'defensive' = every particle equally (robust effective sample size; see abc.DefensiveTransition).")
-    min_acceptance_rate: float = Field(0.005, ge=0, lt=1, description="Stop early if a generation accepts fewer than this share.")
-    max_walltime_minutes: float = Field(42, gt=0, le=100_000, description="Stop starting new generations after this long (the 45-minute budget).")
-    workers: int = Field(2, ge=1, le=1024, description="Local processes (backend local) or LocalCluster workers (backend dask).")
-    predictive_draws: int = Field(60, ge=2, le=10_000, description="Posterior draws × 1 replicate for the posterior predictive in the report.")
-    check_replications: int = Field(20, ge=1, le=1000, description="Replicates of the central-parameter scenario in the report's fit table.")
-    central_name: Name = Field("kunming_2023", description="'name:' written into the central-parameter scenario.")
-    central: Literal["best_fit", "median"] = Field("best_fit", description=(
-        "How the central parameter set is chosen. best_fit: of the last generation's `central_candidates` "
-        "particles closest to the data, the one whose mean over `central_replicates` replicates fits best "
-        "(an accepted draw, so its parameters are mutually consistent); median: the weighted median of each "
-        "parameter separately (can fall outside the accepted region when parameters are correlated)."))
-    central_candidates: int = Field(24, ge=1, le=10_000, description="Particles re-simulated to choose a best_fit centre.")
-    central_replicates: int = Field(8, ge=1, le=1000, description="Replicates per candidate when choosing a best_fit centre.")
+    generations: int = Field(
+        6, ge=1, le=100, description="Generations (populations) the history must hold when the run is done."
+    )
+    seed: int = Field(
+        2023,
+        ge=0,
+        lt=2**32,
+        description="Root seed: prior draws and the per-generation simulation seed (common random numbers).",
+    )
+    replicates_per_particle: int = Field(
+        1,
+        ge=1,
+        le=100,
+        description="Replicates averaged per particle (1: ABC's own sampling absorbs the noise).",
+    )
+    epsilon_quantile: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="Next tolerance = this weighted quantile of the last generation's distances.",
+    )
+    proposal: Literal["defensive", "weighted"] = Field(
+        "defensive",
+        description="Perturbation kernel: 'weighted' = pyabc's default (particles mixed by weight); 'defensive' = every particle equally (robust effective sample size; see abc.DefensiveTransition).",
+    )
+    min_acceptance_rate: float = Field(
+        0.005, ge=0, lt=1, description="Stop early if a generation accepts fewer than this share."
+    )
+    max_walltime_minutes: float = Field(
+        42,
+        gt=0,
+        le=100_000,
+        description="Stop starting new generations after this long (the 45-minute budget).",
+    )
+    workers: int = Field(
+        2,
+        ge=1,
+        le=1024,
+        description="Local processes (backend local) or LocalCluster workers (backend dask).",
+    )
+    predictive_draws: int = Field(
+        60,
+        ge=2,
+        le=10_000,
+        description="Posterior draws × 1 replicate for the posterior predictive in the report.",
+    )
+    check_replications: int = Field(
+        20,
+        ge=1,
+        le=1000,
+        description="Replicates of the central-parameter scenario in the report's fit table.",
+    )
+    central_name: Name = Field(
+        "kunming_2023", description="'name:' written into the central-parameter scenario."
+    )
+    central: Literal["best_fit", "median"] = Field(
+        "best_fit",
+        description=(
+            "How the central parameter set is chosen. best_fit: of the last generation's `central_candidates` "
+            "particles closest to the data, the one whose mean over `central_replicates` replicates fits best "
+            "(an accepted draw, so its parameters are mutually consistent); median: the weighted median of each "
+            "parameter separately (can fall outside the accepted region when parameters are correlated)."
+        ),
+    )
+    central_candidates: int = Field(
+        24, ge=1, le=10_000, description="Particles re-simulated to choose a best_fit centre."
+    )
+    central_replicates: int = Field(
+        8, ge=1, le=1000, description="Replicates per candidate when choosing a best_fit centre."
+    )
 
 
 @dataclass(frozen=True)
@@ -146,7 +229,7 @@ class Calibration:
     priors_path: Path
     targets: TargetsFile
     priors: PriorsFile
-    base_data: dict            # the base scenario, resolved (extends + fixed) and validated, defaults included
+    base_data: dict  # the base scenario, resolved (extends + fixed) and validated, defaults included
     targets_sha256: str
 
     def fingerprint(self) -> str:
@@ -155,10 +238,19 @@ class Calibration:
         workers, time limit or report settings."""
         import json
 
-        sampling = self.config.model_dump(mode="json", include={"fixed", "particles", "seed", "replicates_per_particle",
-                                                                "epsilon_quantile"})
-        blob = json.dumps([sampling, self.targets.model_dump(mode="json"), self.priors.model_dump(mode="json"),
-                           self.base_data], sort_keys=True, default=str)
+        sampling = self.config.model_dump(
+            mode="json", include={"fixed", "particles", "seed", "replicates_per_particle", "epsilon_quantile"}
+        )
+        blob = json.dumps(
+            [
+                sampling,
+                self.targets.model_dump(mode="json"),
+                self.priors.model_dump(mode="json"),
+                self.base_data,
+            ],
+            sort_keys=True,
+            default=str,
+        )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -168,10 +260,10 @@ def file_sha256(path: Path) -> str:
 
 def load_calibration(path: str | Path, overrides: list[str] | None = None) -> Calibration:
     """Read and cross-check a calibration config; raise ScenarioError on any mistake."""
-    from ..scenario_io import ScenarioError, load_scenario, resolve_scenario, validate
-    from ..schema import Scenario
-    from .params import check_priors
-    from .targets import check_targets
+    from chainsim.calibration.params import check_priors
+    from chainsim.calibration.targets import check_targets
+    from chainsim.config.loader import ScenarioError, load_scenario, resolve_scenario, validate
+    from chainsim.config.schema import Scenario
 
     path = Path(path)
     cfg, _ = load_scenario(CalibrationConfig, path, overrides or [])
@@ -183,18 +275,26 @@ def load_calibration(path: str | Path, overrides: list[str] | None = None) -> Ca
             raise ScenarioError(f"{path}: {field}: file {p} does not exist", path, field)
         return p
 
-    base_path, targets_path, priors_path = named(cfg.base_scenario, "base_scenario"), named(cfg.targets, "targets"), named(cfg.priors, "priors")
+    base_path, targets_path, priors_path = (
+        named(cfg.base_scenario, "base_scenario"),
+        named(cfg.targets, "targets"),
+        named(cfg.priors, "priors"),
+    )
     targets, _ = load_scenario(TargetsFile, targets_path)
     priors, _ = load_scenario(PriorsFile, priors_path)
     try:
         data, source = resolve_scenario(base_path, cfg.fixed)
         scenario = validate(Scenario, data, source)
     except ScenarioError as err:  # name the calibration config first: its `fixed:` (or its base) is at fault
-        raise ScenarioError(f"{path}: fixed: the base scenario {cfg.base_scenario} with these fixed: overrides is invalid:\n{err}",
-                            path, "fixed") from None
+        raise ScenarioError(
+            f"{path}: fixed: the base scenario {cfg.base_scenario} with these fixed: overrides is invalid:\n{err}",
+            path,
+            "fixed",
+        ) from None
     check_targets(targets, scenario, targets_path)
     # Every field with its default filled in, so that priors can name schema defaults too.
     full = scenario.model_dump()
     check_priors(priors, full, priors_path)
-    return Calibration(path, cfg, base_path, targets_path, priors_path, targets, priors, full,
-                       file_sha256(targets_path))
+    return Calibration(
+        path, cfg, base_path, targets_path, priors_path, targets, priors, full, file_sha256(targets_path)
+    )

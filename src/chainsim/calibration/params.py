@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .config import Prior, PriorsFile
+from chainsim.calibration.config import Prior, PriorsFile
 
 
 def _walk(data: Any, parts: list[str], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -64,7 +64,9 @@ class ParameterSpace:
         self.priors: dict[str, Prior] = dict(priors.parameters)
         self.base = base_data
         self.names = list(self.priors)
-        self._paths = {n: [p for pat in pr.patterns for p in expand(pat, base_data)] for n, pr in self.priors.items()}
+        self._paths = {
+            n: [p for pat in pr.patterns for p in expand(pat, base_data)] for n, pr in self.priors.items()
+        }
 
     # ---------------------------------------------------------------- scales
     def internal_bounds(self, name: str) -> tuple[float, float]:
@@ -72,10 +74,16 @@ class ParameterSpace:
         return (math.log10(p.low), math.log10(p.high)) if p.scale == "log" else (p.low, p.high)
 
     def to_natural(self, internal: Mapping[str, float]) -> dict[str, float]:
-        return {n: (10 ** float(internal[n]) if self.priors[n].scale == "log" else float(internal[n])) for n in self.names}
+        return {
+            n: (10 ** float(internal[n]) if self.priors[n].scale == "log" else float(internal[n]))
+            for n in self.names
+        }
 
     def to_internal(self, natural: Mapping[str, float]) -> dict[str, float]:
-        return {n: (math.log10(natural[n]) if self.priors[n].scale == "log" else float(natural[n])) for n in self.names}
+        return {
+            n: (math.log10(natural[n]) if self.priors[n].scale == "log" else float(natural[n]))
+            for n in self.names
+        }
 
     def prior_sd(self, name: str, natural: bool = False) -> float:
         """Standard deviation of the uniform prior (internal scale unless natural)."""
@@ -84,16 +92,21 @@ class ParameterSpace:
             a, b = math.log10(p.low), math.log10(p.high)
             k = math.log(10)
             m1 = (p.high - p.low) / (k * (b - a))
-            m2 = (p.high ** 2 - p.low ** 2) / (2 * k * (b - a))
-            return math.sqrt(max(m2 - m1 ** 2, 0.0))
+            m2 = (p.high**2 - p.low**2) / (2 * k * (b - a))
+            return math.sqrt(max(m2 - m1**2, 0.0))
         a, b = self.internal_bounds(name) if not natural else (p.low, p.high)
         return (b - a) / math.sqrt(12)
 
     def pyabc_prior(self) -> Any:
         import pyabc
 
-        return pyabc.Distribution(**{n: pyabc.RV("uniform", lo, hi - lo)
-                                     for n in self.names for lo, hi in [self.internal_bounds(n)]})
+        return pyabc.Distribution(
+            **{
+                n: pyabc.RV("uniform", lo, hi - lo)
+                for n in self.names
+                for lo, hi in [self.internal_bounds(n)]
+            }
+        )
 
     # ---------------------------------------------------------------- overrides
     def assignments(self, natural: Mapping[str, float]) -> dict[str, Any]:
@@ -119,23 +132,32 @@ class ParameterSpace:
 
 def check_priors(priors: PriorsFile, base_data: Mapping[str, Any], file: Path) -> None:
     """Each prior must reach a numeric scenario field, and both ends must be valid values."""
-    from ..scenario_io import ScenarioError, SourceMap, validate
-    from ..schema import Scenario
+    from chainsim.config.loader import ScenarioError, SourceMap, validate
+    from chainsim.config.schema import Scenario
 
     space = ParameterSpace(priors, base_data)
     for name, prior in priors.parameters.items():
         kind = "path" if prior.path is not None else "multiply"
         for pattern in prior.patterns:
             if not expand(pattern, base_data):
-                raise ScenarioError(f"{file}: parameters.{name}.{kind}: {pattern!r} names no numeric field of the base "
-                                    "scenario (dotted path as for --set; see `chainsim schema`)", file, f"parameters.{name}.{kind}")
+                raise ScenarioError(
+                    f"{file}: parameters.{name}.{kind}: {pattern!r} names no numeric field of the base "
+                    "scenario (dotted path as for --set; see `chainsim schema`)",
+                    file,
+                    f"parameters.{name}.{kind}",
+                )
         for end in ("low", "high"):
-            natural = {n: math.sqrt(p.low * p.high) if p.scale == "log" else (p.low + p.high) / 2
-                       for n, p in priors.parameters.items()}
+            natural = {
+                n: math.sqrt(p.low * p.high) if p.scale == "log" else (p.low + p.high) / 2
+                for n, p in priors.parameters.items()
+            }
             natural[name] = getattr(prior, end)
             try:
                 validate(Scenario, space.scenario_data(natural), SourceMap(str(file)))
             except ScenarioError as err:
                 why = str(err).splitlines()[-1].strip()
-                raise ScenarioError(f"{file}: parameters.{name}.{end} = {getattr(prior, end)} gives an invalid scenario: {why}",
-                                    file, f"parameters.{name}.{end}") from None
+                raise ScenarioError(
+                    f"{file}: parameters.{name}.{end} = {getattr(prior, end)} gives an invalid scenario: {why}",
+                    file,
+                    f"parameters.{name}.{end}",
+                ) from None

@@ -23,17 +23,20 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ..outputs import atomic_write
-from ..results import Results, stat
-from ..scenario_io import ScenarioError, nest_dotted
-from .params import ParameterSpace
+from chainsim.calibration.params import ParameterSpace
+from chainsim.config.loader import ScenarioError, nest_dotted
+from chainsim.results.outputs import atomic_write
+from chainsim.results.summary import Results, stat
 
 
 def stamp(targets_sha256: str) -> dict[str, str]:
-    from .. import __version__
+    from chainsim import __version__
 
-    return {"chainsim_version": __version__, "targets_sha256": targets_sha256,
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    return {
+        "chainsim_version": __version__,
+        "targets_sha256": targets_sha256,
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float | Sequence[float]) -> np.ndarray:
@@ -59,8 +62,9 @@ def resample(weights: np.ndarray, k: int, seed: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- files
-def write_posterior_csv(path: Path, draws: Mapping[str, np.ndarray], weights: np.ndarray,
-                        info: Mapping[str, Any]) -> None:
+def write_posterior_csv(
+    path: Path, draws: Mapping[str, np.ndarray], weights: np.ndarray, info: Mapping[str, Any]
+) -> None:
     names = list(draws)
     lines = [f"# {k}: {v}" for k, v in info.items()]
     lines.append(",".join(["draw", "weight", *names]))
@@ -96,9 +100,17 @@ def _significant(x: Any) -> Any:
     return float(f"{x:.4g}") if isinstance(x, float) else x
 
 
-def write_central_yaml(path: Path, space: ParameterSpace, central: Mapping[str, float], base_path: Path,
-                       config_path: Path, posterior_path: Path, name: str, info: Mapping[str, Any],
-                       fixed: Sequence[str] = ()) -> None:
+def write_central_yaml(
+    path: Path,
+    space: ParameterSpace,
+    central: Mapping[str, float],
+    base_path: Path,
+    config_path: Path,
+    posterior_path: Path,
+    name: str,
+    info: Mapping[str, Any],
+    fixed: Sequence[str] = (),
+) -> None:
     """The central parameter set as a scenario overlay on the base (4 significant digits),
     with the calibration's own ``fixed`` overrides, so it is the setting that was fitted."""
     assign = {}
@@ -123,7 +135,7 @@ def write_central_yaml(path: Path, space: ParameterSpace, central: Mapping[str, 
 # --------------------------------------------------------------------------- --posterior-draws
 def find_calibrated(scenario: Path) -> Path:
     """The ``*.calibrated.yaml`` on the scenario's ``extends:`` chain."""
-    from ..scenario_io import load_yaml_mapping
+    from chainsim.config.loader import load_yaml_mapping
 
     seen, path = set(), Path(scenario)
     while path.resolve() not in seen:
@@ -135,8 +147,11 @@ def find_calibrated(scenario: Path) -> Path:
         if not isinstance(parent, str):
             break
         path = path.parent / parent
-    raise ScenarioError(f"{scenario}: --posterior-draws needs a scenario built (through 'extends:') on a calibrated "
-                        "YAML written by `chainsim calibrate` (e.g. scenarios/kunming_2023.yaml)", scenario)
+    raise ScenarioError(
+        f"{scenario}: --posterior-draws needs a scenario built (through 'extends:') on a calibrated "
+        "YAML written by `chainsim calibrate` (e.g. scenarios/kunming_2023.yaml)",
+        scenario,
+    )
 
 
 def _header(path: Path) -> dict[str, str]:
@@ -161,16 +176,24 @@ class PosteriorResults(Results):
     def summary(self) -> dict[str, Any]:
         out = super().summary()
         out["posterior"] = {
-            "draws": self.draws, "replications_per_draw": len(self.replicates) // max(self.draws, 1),
-            "file": self.posterior_file, **self.posterior_info,
+            "draws": self.draws,
+            "replications_per_draw": len(self.replicates) // max(self.draws, 1),
+            "file": self.posterior_file,
+            **self.posterior_info,
             "parameters": {n: stat(v) for n, v in self.parameters.items()},
             "note": "mean and ci95 are over all draws × replicates: parameter and stochastic uncertainty together",
         }
         return out
 
 
-def run_with_posterior(scenario: str | Path, draws: int, replications: int = 1, seed: int | None = None,
-                       overrides: Sequence[str] = (), progress: Callable[[int, int], None] | None = None) -> PosteriorResults:
+def run_with_posterior(
+    scenario: str | Path,
+    draws: int,
+    replications: int = 1,
+    seed: int | None = None,
+    overrides: Sequence[str] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> PosteriorResults:
     """Run ``draws`` weighted posterior draws × ``replications`` replicates of ``scenario``.
 
     Each draw's parameters are applied as ``--set`` overrides on the scenario (the user's
@@ -178,9 +201,9 @@ def run_with_posterior(scenario: str | Path, draws: int, replications: int = 1, 
     ``SeedSequence(seed).spawn(draws × replications)`` and the draws from a systematic
     resample of the posterior weights seeded by ``seed``.
     """
-    from ..api import load, replicate_seeds, run_replicate
-    from ..calendar import Calendar
-    from .config import load_calibration
+    from chainsim.api import load, replicate_seeds, run_replicate
+    from chainsim.calibration.config import load_calibration
+    from chainsim.engine.calendar import Calendar
 
     if draws < 1 or replications < 1:
         raise ValueError("draws and replications must be at least 1")
@@ -188,7 +211,9 @@ def run_with_posterior(scenario: str | Path, draws: int, replications: int = 1, 
     calibrated = find_calibrated(scenario)
     head = _header(calibrated)
     if "calibration" not in head or "posterior" not in head:
-        raise ScenarioError(f"{calibrated}: no '# calibration:' / '# posterior:' header; regenerate it with chainsim calibrate")
+        raise ScenarioError(
+            f"{calibrated}: no '# calibration:' / '# posterior:' header; regenerate it with chainsim calibrate"
+        )
     cal = load_calibration(calibrated.parent / head["calibration"])
     post_path = calibrated.parent / head["posterior"]
     if not post_path.is_file():
@@ -202,9 +227,14 @@ def run_with_posterior(scenario: str | Path, draws: int, replications: int = 1, 
     root = central.seed if seed is None else int(seed)
     picks = resample(weights, draws, root)
     seeds = replicate_seeds(root, draws * replications)
-    results = PosteriorResults(config=central.model_copy(update={"seed": root}), seed=root, draws=draws,
-                               posterior_file=str(post_path), posterior_info=info,
-                               parameters={n: [] for n in space.names})
+    results = PosteriorResults(
+        config=central.model_copy(update={"seed": root}),
+        seed=root,
+        draws=draws,
+        posterior_file=str(post_path),
+        posterior_info=info,
+        parameters={n: [] for n in space.names},
+    )
     for k, i in enumerate(picks):
         natural = {n: float(table[n][i]) for n in space.names}
         sets = [f"{p}={v!r}" for p, v in space.assignments(natural).items()]

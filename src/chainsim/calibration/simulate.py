@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from .config import Target
-from .params import ParameterSpace
-from .targets import statistics
+from chainsim.calibration.config import Target
+from chainsim.calibration.params import ParameterSpace
+from chainsim.calibration.targets import statistics
 
 
 def generation_seed(root: int, t: int) -> int:
@@ -33,18 +33,22 @@ def generation_seed(root: int, t: int) -> int:
 class Simulator:
     """Picklable callable: internal-scale parameters, generation → target statistics."""
 
-    def __init__(self, space: ParameterSpace, targets: Mapping[str, Target], seed: int, replicates: int = 1) -> None:
+    def __init__(
+        self, space: ParameterSpace, targets: Mapping[str, Target], seed: int, replicates: int = 1
+    ) -> None:
         self.space, self.targets, self.seed, self.replicates = space, dict(targets), seed, replicates
 
     def summary(self, natural: Mapping[str, float], seed: int, replicates: int) -> dict[str, Any]:
         """summary.json of the base scenario with ``natural`` applied."""
-        from ..api import run
-        from ..schema import Scenario
+        from chainsim.api import run
+        from chainsim.config.schema import Scenario
 
         cfg = Scenario.model_validate(self.space.scenario_data(natural))
         return run(cfg, seed=seed, replications=replicates).summary()
 
-    def stats(self, natural: Mapping[str, float], seed: int, replicates: int | None = None) -> dict[str, float]:
+    def stats(
+        self, natural: Mapping[str, float], seed: int, replicates: int | None = None
+    ) -> dict[str, float]:
         return statistics(self.summary(natural, seed, replicates or self.replicates), self.targets)
 
     def __call__(self, internal: Mapping[str, float], t: int) -> dict[str, float]:

@@ -19,15 +19,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .config import Target, TargetsFile
+from chainsim.calibration.config import Target, TargetsFile
 
 MISSING_Z = 10.0  # z of a metric the simulation could not produce: far outside any tolerance
 
 
 def summary_paths(scenario: Any) -> set[str]:
     """Every numeric ``summary.json`` path a scenario produces (docs/outputs.md)."""
-    from ..firms import SOURCE_NAMES
-    from ..results import PERIOD_METRICS
+    from chainsim.engine.firms import SOURCE_NAMES
+    from chainsim.results.summary import PERIOD_METRICS
 
     paths = set()
     for p in scenario.reporting.periods:
@@ -38,8 +38,10 @@ def summary_paths(scenario: Any) -> set[str]:
     for e in scenario.events:
         paths |= {f"events.{e}.signings", f"events.{e}.signing_value_yi"}
     for g in ("commissioned", "other"):
-        paths |= {f"durations.{g}.{m}" for m in ("signing_to_land_days", "signing_to_production_days",
-                                                  "construction_to_production_days")}
+        paths |= {
+            f"durations.{g}.{m}"
+            for m in ("signing_to_land_days", "signing_to_production_days", "construction_to_production_days")
+        }
     return paths
 
 
@@ -47,7 +49,7 @@ def check_targets(targets: TargetsFile, scenario: Any, file: Path) -> None:
     """Every target's metric must be a path the base scenario's summary has."""
     import difflib
 
-    from ..scenario_io import ScenarioError
+    from chainsim.config.loader import ScenarioError
 
     known = summary_paths(scenario)
     for tid, t in targets.targets.items():
@@ -55,7 +57,11 @@ def check_targets(targets: TargetsFile, scenario: Any, file: Path) -> None:
             if p not in known:
                 field = f"targets.{tid}.{'metric' if t.metric else f'ratio_of.{i}'}"
                 near = difflib.get_close_matches(p, sorted(known), n=3)
-                hint = f"; did you mean {', '.join(near)}?" if near else "; see docs/outputs.md for the summary.json paths"
+                hint = (
+                    f"; did you mean {', '.join(near)}?"
+                    if near
+                    else "; see docs/outputs.md for the summary.json paths"
+                )
                 raise ScenarioError(f"{file}: {field}: unknown metric {p!r}{hint}", file, field)
 
 

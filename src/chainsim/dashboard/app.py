@@ -6,7 +6,7 @@ directly, for two reasons: every word on the page switches between English and C
 (SolaraViz's own controls are English-only), and the views sit in a fixed grid
 (SolaraViz's draggable grid fails under Vue 3 / ipyvuetify 3 with ``GlobalVue.use is
 not a function``, leaving the charts empty). The model is the real
-:class:`chainsim.model.ChainModel` (see :mod:`chainsim.dashboard.classroom`).
+:class:`chainsim.engine.model.ChainModel` (see :mod:`chainsim.dashboard.classroom`).
 
 Each browser tab gets its own model. The step number and date are shown on the page;
 so is the model in use, read back from the model's configuration after each Reset.
@@ -28,13 +28,13 @@ from html import escape
 
 import solara
 
-from ..records import F
-from ..scenario_io import ScenarioError
-from . import controls as C
-from . import views as V
-from .classroom import Built, build
-from .labels import Lang, name, t
-from .vega import chart, spec_json
+from chainsim.config.loader import ScenarioError
+from chainsim.dashboard import controls as C
+from chainsim.dashboard import views as V
+from chainsim.dashboard.classroom import Built, build
+from chainsim.dashboard.labels import Lang, name, t
+from chainsim.dashboard.vega import chart, spec_json
+from chainsim.engine.records import F
 
 SCENARIO = os.environ.get("CHAINSIM_DASHBOARD_SCENARIO", "scenarios/kunming_2023.yaml")
 CSS = """
@@ -75,11 +75,11 @@ def Page():
     lang = solara.use_reactive("en")
     first = solara.use_memo(lambda: C.defaults(SCENARIO), [])
     session = solara.use_memo(lambda: Session(build(first)), [])
-    levers = solara.use_reactive(first)        # what the controls show (applied on Reset)
+    levers = solara.use_reactive(first)  # what the controls show (applied on Reset)
     # tick: bumped after every step. Only Main reads it, so a step re-renders the views and
     # nothing else (re-rendering Page would re-render the sidebar and app bar too).
     tick = solara.use_reactive(0)
-    generation = solara.use_reactive(0)        # bumped by Reset: everything re-renders
+    generation = solara.use_reactive(0)  # bumped by Reset: everything re-renders
     playing = solara.use_reactive(False)
     running = solara.use_reactive(True)
     speed = solara.use_reactive(4)
@@ -136,9 +136,15 @@ def RunPanel(L: Lang, playing, running: bool, speed, advance, do_reset):
     with solara.Card(t("run", L)):
         with solara.Row():
             solara.Button(label=t("reset", L), color="primary", on_click=do_reset)
-            solara.Button(label="❚❚" if playing.value else "▶", color="primary",
-                          on_click=lambda: playing.set(not playing.value), disabled=not running)
-            solara.Button(label=t("step", L), color="primary", on_click=advance, disabled=playing.value or not running)
+            solara.Button(
+                label="❚❚" if playing.value else "▶",
+                color="primary",
+                on_click=lambda: playing.set(not playing.value),
+                disabled=not running,
+            )
+            solara.Button(
+                label=t("step", L), color="primary", on_click=advance, disabled=playing.value or not running
+            )
         solara.SliderInt(t("speed", L), value=speed, min=1, max=20)
         if not running:
             solara.Info(t("finished", L), dense=True)
@@ -157,9 +163,11 @@ def Main(session: Session, L: Lang, tick, generation: int, chain_id):
 @solara.component
 def Status(session: Session, L: Lang, tick: int, generation: int):
     m = session.built.model
-    html = (f'<span class="chainsim-step" data-week="{m.week}" data-total="{m.n_weeks}">{escape(t("step_of", L, n=m.week, total=m.n_weeks))}</span> '
-            f'<span class="chainsim-date">· {escape(t("week_ending", L, date=m.date().isoformat()))}</span>'
-            f'<div class="chainsim-note">{escape(t("burn_in_note", L, n=m.calendar.burn_in))}</div>')
+    html = (
+        f'<span class="chainsim-step" data-week="{m.week}" data-total="{m.n_weeks}">{escape(t("step_of", L, n=m.week, total=m.n_weeks))}</span> '
+        f'<span class="chainsim-date">· {escape(t("week_ending", L, date=m.date().isoformat()))}</span>'
+        f'<div class="chainsim-note">{escape(t("burn_in_note", L, n=m.calendar.burn_in))}</div>'
+    )
     solara.HTML(tag="div", unsafe_innerHTML=html, classes=["chainsim-status"])
 
 
@@ -186,23 +194,60 @@ def LeverPanel(levers, L: Lang, error):
 
     with solara.Card(t("levers", L)):
         solara.Text(t("levers_hint", L), classes=["chainsim-note"])
-        solara.Select(t("scenario", L), values=C.scenario_choices(SCENARIO), value=lv.scenario, on_value=set_scenario)
+        solara.Select(
+            t("scenario", L), values=C.scenario_choices(SCENARIO), value=lv.scenario, on_value=set_scenario
+        )
         solara.InputText(t("seed", L), value=str(lv.seed), on_value=set_seed, continuous_update=False)
         solara.Switch(label=t("leader_led", L), value=lv.leader_on, on_value=lambda v: set_(leader_on=v))
-        solara.SliderFloat(t("leader_trips", L, v=lv.leader_trips), value=lv.leader_trips, min=0.0, max=3.0, step=0.25,
-                           on_value=lambda v: set_(leader_trips=v), disabled=not lv.leader_on)
+        solara.SliderFloat(
+            t("leader_trips", L, v=lv.leader_trips),
+            value=lv.leader_trips,
+            min=0.0,
+            max=3.0,
+            step=0.25,
+            on_value=lambda v: set_(leader_trips=v),
+            disabled=not lv.leader_on,
+        )
         solara.Switch(label=t("chain_based", L), value=lv.chain_on, on_value=lambda v: set_(chain_on=v))
-        solara.SliderFloat(t("precision", L, v=lv.precision), value=lv.precision, min=0.0, max=1.0, step=0.05,
-                           on_value=lambda v: set_(precision=v), disabled=not lv.chain_on)
-        solara.SliderFloat(t("effort", L, v=lv.effort), value=lv.effort, min=0.0, max=3.0, step=0.25,
-                           on_value=lambda v: set_(effort=v), disabled=not lv.chain_on)
+        solara.SliderFloat(
+            t("precision", L, v=lv.precision),
+            value=lv.precision,
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            on_value=lambda v: set_(precision=v),
+            disabled=not lv.chain_on,
+        )
+        solara.SliderFloat(
+            t("effort", L, v=lv.effort),
+            value=lv.effort,
+            min=0.0,
+            max=3.0,
+            step=0.25,
+            on_value=lambda v: set_(effort=v),
+            disabled=not lv.chain_on,
+        )
         solara.Text(t("precision_note", L), classes=["chainsim-note"])
-        solara.Switch(label=t("commissioners", L), value=lv.commissioners_on, on_value=lambda v: set_(commissioners_on=v))
-        solara.SliderInt(t("slots", L, v=lv.slots), value=lv.slots, min=0, max=100, on_value=lambda v: set_(slots=v),
-                         disabled=not lv.commissioners_on)
+        solara.Switch(
+            label=t("commissioners", L),
+            value=lv.commissioners_on,
+            on_value=lambda v: set_(commissioners_on=v),
+        )
+        solara.SliderInt(
+            t("slots", L, v=lv.slots),
+            value=lv.slots,
+            min=0,
+            max=100,
+            on_value=lambda v: set_(slots=v),
+            disabled=not lv.commissioners_on,
+        )
         for reform in C.REFORMS:
-            solara.Switch(label=t(reform, L), value=getattr(lv, reform), disabled=not lv.commissioners_on,
-                          on_value=lambda v, r=reform: set_(**{r: v}))
+            solara.Switch(
+                label=t(reform, L),
+                value=getattr(lv, reform),
+                disabled=not lv.commissioners_on,
+                on_value=lambda v, r=reform: set_(**{r: v}),
+            )
         if error.value:
             solara.Error(error.value, dense=True)
 
@@ -217,19 +262,34 @@ def InUse(session: Session, L: Lang, generation: int):
     for w in s.leader_led.trips.values():
         trips[w.level] += w.trips
     off = t("strategy_off", L)
-    lines = [t("in_use_scenario", L, name=cfg.name, seed=b.levers.seed, pool=cfg.population.pool_size),
-             t("in_use_trips", L, **trips) if s.leader_led.enabled else f"{t('leader_led', L)}: {off}",
-             (t("in_use_chain", L, contacts=sum(g.contacts_per_step for g in s.chain_based.groups.values()),
-                precision=s.chain_based.targeting_precision) if s.chain_based.enabled else f"{t('chain_based', L)}: {off}")]
+    lines = [
+        t("in_use_scenario", L, name=cfg.name, seed=b.levers.seed, pool=cfg.population.pool_size),
+        t("in_use_trips", L, **trips) if s.leader_led.enabled else f"{t('leader_led', L)}: {off}",
+        (
+            t(
+                "in_use_chain",
+                L,
+                contacts=sum(g.contacts_per_step for g in s.chain_based.groups.values()),
+                precision=s.chain_based.targeting_precision,
+            )
+            if s.chain_based.enabled
+            else f"{t('chain_based', L)}: {off}"
+        ),
+    ]
     if s.commissioners.enabled:
         on = [t(r, L) for r in C.REFORMS if getattr(s.commissioners.reforms, r).enabled]
-        lines += [t("in_use_comm", L, slots=s.commissioners.slots), t("in_use_reforms", L, reforms=", ".join(on) or t("none", L))]
+        lines += [
+            t("in_use_comm", L, slots=s.commissioners.slots),
+            t("in_use_reforms", L, reforms=", ".join(on) or t("none", L)),
+        ]
     else:
         lines.append(f"{t('commissioners', L)}: {off}")
     with solara.Card(t("in_use", L)):
         for line in lines:
             solara.Text(line, classes=["chainsim-in-use"], style={"display": "block"})
-        solara.Text(t("command", L), classes=["chainsim-note"], style={"display": "block", "margin-top": "6px"})
+        solara.Text(
+            t("command", L), classes=["chainsim-note"], style={"display": "block", "margin-top": "6px"}
+        )
         solara.Text(C.command(b.levers, b.base), classes=["chainsim-command"])
 
 
@@ -263,8 +323,11 @@ def Indicators(session: Session, L: Lang, tick: int, generation: int):
             ("kpi_missing", f"{int(m.missing.sum())}"),
         ]
     # one HTML block, not a card per figure: fewer widgets to reconcile on every step
-    cells = "".join(f'<div class="chainsim-kpi-box" data-kpi="{key}"><div class="chainsim-kpi">{escape(value)}</div>'
-                    f'<div class="chainsim-kpi-label">{escape(t(key, L))}</div></div>' for key, value in items)
+    cells = "".join(
+        f'<div class="chainsim-kpi-box" data-kpi="{key}"><div class="chainsim-kpi">{escape(value)}</div>'
+        f'<div class="chainsim-kpi-label">{escape(t(key, L))}</div></div>'
+        for key, value in items
+    )
     solara.HTML(tag="div", unsafe_innerHTML=cells, classes=["chainsim-kpis"])
 
 
@@ -273,25 +336,47 @@ def view_card(key: str, title: str, note: str | None, *children) -> None:
     head = f'<div class="chainsim-card-title">{escape(title)}</div>'
     if note:
         head += f'<div class="chainsim-note">{escape(note)}</div>'
-    solara.Div(classes=["chainsim-card", f"chainsim-card-{key}"], children=[solara.HTML(tag="div", unsafe_innerHTML=head), *children])
+    solara.Div(
+        classes=["chainsim-card", f"chainsim-card-{key}"],
+        children=[solara.HTML(tag="div", unsafe_innerHTML=head), *children],
+    )
 
 
 @solara.component
 def Views(session: Session, L: Lang, tick: int, generation: int, chain_id):
     span = V.time_span(session.built.model)
-    specs = solara.use_memo(lambda: {k: spec_json(v) for k, v in {
-        "funnel": V.funnel_spec(L), "signings": V.signings_spec(L, False, span), "value": V.signings_spec(L, True, span),
-        "funds": V.funds_spec(L, False, span), "fdi": V.funds_spec(L, True, span), "cohort": V.cohort_spec(L, session.built.model.quarters),
-        "chain": V.chain_spec(L), "land": V.land_spec(L),
-        "park_firms": V.park_firms_spec(L, [name(c, L) for c in session.built.model.config.chains.values()]),
-    }.items()}, [L, generation])
+    specs = solara.use_memo(
+        lambda: {
+            k: spec_json(v)
+            for k, v in {
+                "funnel": V.funnel_spec(L),
+                "signings": V.signings_spec(L, False, span),
+                "value": V.signings_spec(L, True, span),
+                "funds": V.funds_spec(L, False, span),
+                "fdi": V.funds_spec(L, True, span),
+                "cohort": V.cohort_spec(L, session.built.model.quarters),
+                "chain": V.chain_spec(L),
+                "land": V.land_spec(L),
+                "park_firms": V.park_firms_spec(
+                    L, [name(c, L) for c in session.built.model.config.chains.values()]
+                ),
+            }.items()
+        },
+        [L, generation],
+    )
     with session.lock:
         m = session.built.model
         cid = chain_id.value if chain_id.value in m.index.chain_ids else m.index.chain_ids[0]
         data = {
-            "funnel": V.funnel_data(m, L), "signings": V.signings_data(m, L, False), "value": V.signings_data(m, L, True),
-            "funds": V.funds_data(m, False), "fdi": V.funds_data(m, True), "cohort": V.cohort_data(m, L),
-            "chain": V.chain_data(m, cid, L), "land": V.land_data(m, L), "park_firms": V.park_firms_data(m, L),
+            "funnel": V.funnel_data(m, L),
+            "signings": V.signings_data(m, L, False),
+            "value": V.signings_data(m, L, True),
+            "funds": V.funds_data(m, False),
+            "fdi": V.funds_data(m, True),
+            "cohort": V.cohort_data(m, L),
+            "chain": V.chain_data(m, cid, L),
+            "land": V.land_data(m, L),
+            "park_firms": V.park_firms_data(m, L),
         }
         stamp, chains, major = m.week, {name(m.config.chains[c], L): c for c in m.index.chain_ids}, m.major_yi
 
@@ -308,7 +393,9 @@ def Views(session: Session, L: Lang, tick: int, generation: int, chain_id):
         view_card("cohort", t("v_cohort", L), t("v_cohort_note", L, major=major), view("cohort"))
     with solara.Columns([3, 2]):
         label = next(k for k, v in chains.items() if v == cid)
-        picker = solara.Select(t("v_chain_pick", L), values=list(chains), value=label, on_value=lambda k: chain_id.set(chains[k]))
+        picker = solara.Select(
+            t("v_chain_pick", L), values=list(chains), value=label, on_value=lambda k: chain_id.set(chains[k])
+        )
         view_card("chain", t("v_chain", L), t("v_chain_note", L), picker, view("chain"))
         with solara.Column():
             view_card("land", t("v_land", L), None, view("land"))

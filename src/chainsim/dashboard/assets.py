@@ -32,8 +32,8 @@ ENV_DIR = "CHAINSIM_ASSETS_DIR"
 
 @dataclass(frozen=True)
 class Package:
-    name: str      # npm name
-    spec: str      # the version exactly as Solara writes it in its URLs ("5" for vega@5)
+    name: str  # npm name
+    spec: str  # the version exactly as Solara writes it in its URLs ("5" for vega@5)
     required: str  # what needs it, for messages
 
     @property
@@ -101,16 +101,25 @@ def ensure_assets(cache_dir: Path | None = None, *, log=print) -> Path:
             "the dashboard's front-end assets are not set up and 'npm' is not on the PATH.\n"
             "  Install Node.js/npm once (Debian/Ubuntu: apt-get install -y npm), then run\n"
             "  'chainsim dashboard' again (or: python -m chainsim.dashboard.assets).\n"
-            f"  Missing in {root}: {', '.join(p.key for p in todo)}")
+            f"  Missing in {root}: {', '.join(p.key for p in todo)}"
+        )
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise AssetError(f"cannot create the asset cache {root}: {err}; set {ENV_DIR} to a writable directory") from None
-    log(f"[dashboard] fetching front-end assets from the npm registry into {root}: {', '.join(p.key for p in todo)}")
+        raise AssetError(
+            f"cannot create the asset cache {root}: {err}; set {ENV_DIR} to a writable directory"
+        ) from None
+    log(
+        f"[dashboard] fetching front-end assets from the npm registry into {root}: {', '.join(p.key for p in todo)}"
+    )
     with tempfile.TemporaryDirectory(prefix=".npm-pack-", dir=root) as tmp:
         tarballs = _npm_pack(npm, [p.key for p in todo], Path(tmp))
         for pkg, (tarball, version) in zip(todo, tarballs, strict=True):
-            _unpack(Path(tmp) / tarball, root / pkg.key, {"package": pkg.name, "requested": pkg.spec, "version": version})
+            _unpack(
+                Path(tmp) / tarball,
+                root / pkg.key,
+                {"package": pkg.name, "requested": pkg.spec, "version": version},
+            )
     total = sum(_size(root / p.key) for p in packages())
     log(f"[dashboard] assets ready: {len(packages())} packages, {total / 2**20:.0f} MiB in {root}")
     return root
@@ -125,7 +134,9 @@ def _npm_pack(npm: str, specs: list[str], dest: Path) -> list[tuple[str, str]]:
         raise AssetError("npm pack timed out after 10 minutes (is the npm registry reachable?)") from None
     if done.returncode != 0:
         tail = "\n    ".join((done.stderr or done.stdout).strip().splitlines()[-8:])
-        raise AssetError(f"npm pack failed (exit {done.returncode}); is the npm registry reachable?\n    {tail}")
+        raise AssetError(
+            f"npm pack failed (exit {done.returncode}); is the npm registry reachable?\n    {tail}"
+        )
     try:
         info = json.loads(done.stdout)
         return [(item["filename"], item["version"]) for item in info]
@@ -157,9 +168,16 @@ def _size(path: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m chainsim.dashboard.assets",
-                                 description="Fetch the dashboard's front-end assets once from npm (for offline use).")
-    ap.add_argument("--cache-dir", type=Path, default=None, help=f"asset cache (default: ${ENV_DIR} or <venv>/share/solara/cdn)")
+    ap = argparse.ArgumentParser(
+        prog="python -m chainsim.dashboard.assets",
+        description="Fetch the dashboard's front-end assets once from npm (for offline use).",
+    )
+    ap.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help=f"asset cache (default: ${ENV_DIR} or <venv>/share/solara/cdn)",
+    )
     args = ap.parse_args(argv)
     try:
         root = ensure_assets(args.cache_dir)

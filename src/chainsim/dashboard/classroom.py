@@ -19,12 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ..api import replicate_seeds
-from ..firms import SOURCE_NAMES, Stage
-from ..model import ChainModel
-from ..scenario_io import resolve_scenario, validate
-from ..schema import Scenario
-from .controls import Levers, load_base, overrides
+from chainsim.api import replicate_seeds
+from chainsim.config.loader import resolve_scenario, validate
+from chainsim.config.schema import Scenario
+from chainsim.dashboard.controls import Levers, load_base, overrides
+from chainsim.engine.firms import SOURCE_NAMES, Stage
+from chainsim.engine.model import ChainModel
 
 DEFAULT_MAJOR_YI = 5.0  # "major project" size when the scenario has no reporting cohort (F16 gives none)
 
@@ -39,7 +39,7 @@ class ClassroomModel(ChainModel):
         self.value_by_source = np.zeros((n, k))  # 亿元 signed per step and source
         self._signed: list[tuple[NDArray[np.int64], float, int]] = []  # (slots, day, quarter) per step
         # signing quarters of the reported period, all known from the start (a fixed axis)
-        labels = [f"{d.year}Q{(d.month - 1) // 3 + 1}" for d in cal.date_end[cal.burn_in:].astype(dt.date)]
+        labels = [f"{d.year}Q{(d.month - 1) // 3 + 1}" for d in cal.date_end[cal.burn_in :].astype(dt.date)]
         self.quarters: list[str] = list(dict.fromkeys(labels))
         self._quarter_of_step = np.array([-1] * cal.burn_in + [self.quarters.index(q) for q in labels])
         cohorts = list(config.reporting.cohorts.values())
@@ -57,7 +57,9 @@ class ClassroomModel(ChainModel):
         if len(slots) == 0 or step < self.calendar.burn_in:
             return
         f = self.firms
-        self.value_by_source[step] += np.bincount(f.source[slots], weights=f.value_yi[slots], minlength=len(SOURCE_NAMES))
+        self.value_by_source[step] += np.bincount(
+            f.source[slots], weights=f.value_yi[slots], minlength=len(SOURCE_NAMES)
+        )
         self._signed.append((slots.copy(), self.day, int(self._quarter_of_step[step])))
 
     # ------------------------------------------------------------------ what the page reads
@@ -101,8 +103,15 @@ class ClassroomModel(ChainModel):
             return np.bincount(q[mask], minlength=nq)
 
         signed = np.bincount(q, minlength=nq)
-        return Cohorts(list(self.quarters), signed, count(landed), count(pending),
-                       signed - count(landed) - count(pending), count(major), count(landed & major))
+        return Cohorts(
+            list(self.quarters),
+            signed,
+            count(landed),
+            count(pending),
+            signed - count(landed) - count(pending),
+            count(major),
+            count(landed & major),
+        )
 
     def in_service(self) -> int:
         """Projects holding a commissioner slot now."""
@@ -115,8 +124,8 @@ class Cohorts:
 
     quarters: list[str]
     signed: NDArray[np.int64]
-    landed: NDArray[np.int64]      # broke ground (落地 = 开工)
-    pending: NDArray[np.int64]     # signed, registered or holding land
+    landed: NDArray[np.int64]  # broke ground (落地 = 开工)
+    pending: NDArray[np.int64]  # signed, registered or holding land
     dropped: NDArray[np.int64]
     major_signed: NDArray[np.int64]
     major_landed: NDArray[np.int64]
@@ -136,7 +145,7 @@ class Built:
 def build(levers: Levers) -> Built:
     """Load the scenario with the levers' overrides and build the model (burn-in included).
 
-    Raises :class:`chainsim.scenario_io.ScenarioError` for a bad file or value.
+    Raises :class:`chainsim.config.loader.ScenarioError` for a bad file or value.
     """
     base, calibrated = load_base(levers.scenario)
     sets = overrides(levers, base)

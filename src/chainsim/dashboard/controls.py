@@ -13,8 +13,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..scenario_io import ScenarioError, resolve_scenario, validate
-from ..schema import Scenario
+from chainsim.config.loader import ScenarioError, resolve_scenario, validate
+from chainsim.config.schema import Scenario
 
 REFORMS = ("land_and_build", "missing_docs", "full_agency")
 
@@ -26,10 +26,10 @@ class Levers:
     scenario: str
     seed: int
     leader_on: bool = True
-    leader_trips: float = 1.0       # × every trip window's number of trips
+    leader_trips: float = 1.0  # × every trip window's number of trips
     chain_on: bool = True
-    precision: float = 0.6          # share of sector-group contacts aimed at missing links
-    effort: float = 1.0             # × every sector group's contacts per step
+    precision: float = 0.6  # share of sector-group contacts aimed at missing links
+    effort: float = 1.0  # × every sector group's contacts per step
     commissioners_on: bool = True
     slots: int = 21
     land_and_build: bool = True
@@ -57,11 +57,18 @@ def defaults(path: str | Path, seed: int | None = None) -> Levers:
     cfg, _ = load_base(path)
     s = cfg.strategies
     rf = s.commissioners.reforms
-    return Levers(scenario=str(path), seed=cfg.seed if seed is None else seed,
-                  leader_on=s.leader_led.enabled, chain_on=s.chain_based.enabled,
-                  precision=float(s.chain_based.targeting_precision), commissioners_on=s.commissioners.enabled,
-                  slots=s.commissioners.slots, land_and_build=rf.land_and_build.enabled,
-                  missing_docs=rf.missing_docs.enabled, full_agency=rf.full_agency.enabled)
+    return Levers(
+        scenario=str(path),
+        seed=cfg.seed if seed is None else seed,
+        leader_on=s.leader_led.enabled,
+        chain_on=s.chain_based.enabled,
+        precision=float(s.chain_based.targeting_precision),
+        commissioners_on=s.commissioners.enabled,
+        slots=s.commissioners.slots,
+        land_and_build=rf.land_and_build.enabled,
+        missing_docs=rf.missing_docs.enabled,
+        full_agency=rf.full_agency.enabled,
+    )
 
 
 def overrides(levers: Levers, base: Scenario) -> list[str]:
@@ -81,18 +88,30 @@ def overrides(levers: Levers, base: Scenario) -> list[str]:
     put("chain_based.targeting_precision", round(levers.precision, 4), s.chain_based.targeting_precision)
     if levers.effort != 1.0:
         for gid, g in s.chain_based.groups.items():
-            put(f"chain_based.groups.{gid}.contacts_per_step", round(g.contacts_per_step * levers.effort, 6), g.contacts_per_step)
+            put(
+                f"chain_based.groups.{gid}.contacts_per_step",
+                round(g.contacts_per_step * levers.effort, 6),
+                g.contacts_per_step,
+            )
     put("commissioners.enabled", levers.commissioners_on, s.commissioners.enabled)
     put("commissioners.slots", int(levers.slots), s.commissioners.slots)
     for r in REFORMS:
-        put(f"commissioners.reforms.{r}.enabled", getattr(levers, r), getattr(s.commissioners.reforms, r).enabled)
+        put(
+            f"commissioners.reforms.{r}.enabled",
+            getattr(levers, r),
+            getattr(s.commissioners.reforms, r).enabled,
+        )
     return out
 
 
 def scenario_choices(start: str | Path) -> list[str]:
     """The scenario files next to ``start`` (fragments, ``_*.yaml``, left out), ``start`` first."""
     start = Path(start)
-    here = sorted(str(p) for p in start.parent.glob("*.yaml") if not p.name.startswith("_") and p.resolve() != start.resolve())
+    here = sorted(
+        str(p)
+        for p in start.parent.glob("*.yaml")
+        if not p.name.startswith("_") and p.resolve() != start.resolve()
+    )
     return [str(start), *here]
 
 

@@ -1,10 +1,10 @@
 """The reference engine: docs/model.md written for reading, one Mesa agent per firm.
 
 ``ReferenceModel(cfg, rng=seed).run().recorder`` gives the same records as the
-vectorised :class:`chainsim.model.ChainModel`, equal in distribution (not draw for draw);
+vectorised :class:`chainsim.engine.model.ChainModel`, equal in distribution (not draw for draw);
 ``tests/test_reference.py`` checks that statistically.
 """
 
-from .model import ReferenceModel
+from chainsim.reference.model import ReferenceModel
 
 __all__ = ["ReferenceModel"]

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from chainsim.stages import SOURCE_NAMES, Stage
+from chainsim.vocabulary import SOURCE_NAMES, Stage
 
 if TYPE_CHECKING:
-    from .model import ReferenceModel
+    from chainsim.reference.model import ReferenceModel
 
 
 # The stage and source vocabulary is shared with the outputs (it is not engine code).
@@ -46,8 +46,15 @@ def competing(a: float, b: float, s: float) -> tuple[float, float]:
 class Park(mesa.Agent):
     """An industrial park: free land and grid, specialisations, producers by chain."""
 
-    def __init__(self, model: ReferenceModel, pid: str, land_ha: float, grid_mw: float, added_ha_per_year: float,
-                 specialised_chains: set[int]) -> None:
+    def __init__(
+        self,
+        model: ReferenceModel,
+        pid: str,
+        land_ha: float,
+        grid_mw: float,
+        added_ha_per_year: float,
+        specialised_chains: set[int],
+    ) -> None:
         super().__init__(model)
         self.pid = pid
         self.land_total, self.grid_total = land_ha, grid_mw
@@ -67,10 +74,12 @@ class Park(mesa.Agent):
     def utility(self, chain: int) -> float:
         """Logit utility of this park for a firm of ``chain`` (docs/model.md, phase 6)."""
         w = self.model.cfg.location
-        return (w.specialisation * (chain in self.specialised)
-                + w.agglomeration * math.log1p(self.producers.get(chain, 0))
-                + w.free_land * self.land_free / max(self.land_total, 1e-9)
-                + w.infrastructure * self.grid_free / max(self.grid_total, 1e-9))
+        return (
+            w.specialisation * (chain in self.specialised)
+            + w.agglomeration * math.log1p(self.producers.get(chain, 0))
+            + w.free_land * self.land_free / max(self.land_total, 1e-9)
+            + w.infrastructure * self.grid_free / max(self.grid_total, 1e-9)
+        )
 
     def admit(self, need_ha: float, need_mw: float) -> bool:
         """First come, first served: grant the land if it fits and no earlier request
@@ -90,23 +99,34 @@ class FirmAgent(mesa.Agent):
     # Pipeline state of a firm still in the pool (class defaults: a firm gets its own
     # values when it first moves, which keeps creating 10⁵ agents cheap).
     stage: Stage = Stage.POOL
-    source: str | None = None    # what brought it: one of SOURCES
+    source: str | None = None  # what brought it: one of SOURCES
     contact_day: float | None = None
     leader_day: float | None = None  # a leader contacted it (signing boost)
-    hold_day: float | None = None    # an event invitee: signs no earlier than this day
+    hold_day: float | None = None  # an event invitee: signs no earlier than this day
     signed_day: float | None = None
     land_day: float | None = None
     construction_day: float | None = None
-    due_day: float = 0.0          # day the current scheduled stage ends
-    park: int = 0                 # index of the chosen park
-    served: bool = False          # this project has (had) a commissioner
-    serving: bool = False         # holds a commissioner slot now
-    funds_left_yi: float = 0.0    # realised value still to arrive
+    due_day: float = 0.0  # day the current scheduled stage ends
+    park: int = 0  # index of the chosen park
+    served: bool = False  # this project has (had) a commissioner
+    serving: bool = False  # holds a commissioner slot now
+    funds_left_yi: float = 0.0  # realised value still to arrive
     rate_yi_per_day: float = 0.0  # construction instalment
-    cohorts: list[int] = []       # reporting cohorts of this signing (replaced, never mutated)
+    cohorts: list[int] = []  # reporting cohorts of this signing (replaced, never mutated)
 
-    def __init__(self, model: ReferenceModel, chain: int, segment: int, region: int, foreign: bool, anchor: bool,
-                 industrial: bool, value_yi: float, land_need_ha: float, mw_need: float) -> None:
+    def __init__(
+        self,
+        model: ReferenceModel,
+        chain: int,
+        segment: int,
+        region: int,
+        foreign: bool,
+        anchor: bool,
+        industrial: bool,
+        value_yi: float,
+        land_need_ha: float,
+        mw_need: float,
+    ) -> None:
         super().__init__(model)
         self.chain, self.segment, self.region = chain, segment, region
         self.foreign, self.anchor, self.industrial = foreign, anchor, industrial
@@ -142,7 +162,9 @@ class FirmAgent(mesa.Agent):
             boost = 1.0
             if self.leader_day is not None:
                 boost += p.leader_boost * math.exp(-(m.day - self.leader_day) / p.leader_boost_decay_days)
-            a = min(1.0, p.sign_prob_per_step * math.exp(p.supplier_access_beta * m.access[self.segment]) * boost)
+            a = min(
+                1.0, p.sign_prob_per_step * math.exp(p.supplier_access_beta * m.access[self.segment]) * boost
+            )
             if self.hold_day is not None and m.day < self.hold_day:
                 a = 0.0  # an event invitee signs at the ceremony, not before
             b = p.drop_negotiating_per_step
@@ -196,7 +218,9 @@ class FirmAgent(mesa.Agent):
         self.stage, self.land_day = Stage.LAND, day
         m.note_duration("signing_to_land_days", day - self.signed_day, self, day)
         land_and_build = m.reform_on("land_and_build")
-        self.due_day = day if land_and_build else day + self.duration(m.cfg.pipeline.land_to_construction_days)
+        self.due_day = (
+            day if land_and_build else day + self.duration(m.cfg.pipeline.land_to_construction_days)
+        )
 
     def wait_or_divert(self) -> None:
         """Refused: with probability divert_prob_per_step re-choose among parks with room."""

@@ -1,10 +1,10 @@
 """ReferenceModel: the model of docs/model.md written for reading, one Mesa agent per firm.
 
-It is the teaching version of :class:`chainsim.model.ChainModel` ("this is what the fast
+It is the teaching version of :class:`chainsim.engine.model.ChainModel` ("this is what the fast
 code computes") and its yardstick, written from the specification alone: it imports
-only the configuration (``chainsim.schema``), the step calendar (``chainsim.calendar``)
-the stage and source vocabulary (``chainsim.stages``) and the recorder
-(``chainsim.records``), so that its output plugs into
+only the configuration (``chainsim.config.schema``), the step calendar (``chainsim.engine.calendar``)
+the stage and source vocabulary (``chainsim.vocabulary``) and the recorder
+(``chainsim.engine.records``), so that its output plugs into
 ``Results.summary()``. All randomness comes from ``self.rng``; the two engines agree in
 distribution, not draw for draw. :meth:`ReferenceModel.step` runs the ten phases of a
 step in the spec's order; each firm's own rules are in :mod:`.agents`.
@@ -21,11 +21,10 @@ import mesa
 import networkx as nx
 import numpy as np
 
-from chainsim.calendar import Calendar, spread_by_length
-from chainsim.records import FLOWS, Recorder
-from chainsim.schema import Scenario
-
-from .agents import SOURCES, FirmAgent, Group, Park, Stage, per_step, pick
+from chainsim.config.schema import Scenario
+from chainsim.engine.calendar import Calendar, spread_by_length
+from chainsim.engine.records import FLOWS, Recorder
+from chainsim.reference.agents import SOURCES, FirmAgent, Group, Park, Stage, per_step, pick
 
 TALKING = (Stage.CONTACTED, Stage.NEGOTIATING)
 DURATIONS = ("signing_to_land_days", "signing_to_production_days", "construction_to_production_days")
@@ -56,21 +55,35 @@ class ReferenceModel(mesa.Model):
         self.t, self.day, self.step_len, self.s = 0, 0.0, 0.0, 1.0
         self._chain_maps()
         self._make_firms()
-        self.parks = [Park(self, pid, p.land_ha, p.infrastructure_mw, p.land_added_ha_per_year,
-                           {self.chain_ids.index(c) for c in p.specialisations}) for pid, p in cfg.parks.items()]
+        self.parks = [
+            Park(
+                self,
+                pid,
+                p.land_ha,
+                p.infrastructure_mw,
+                p.land_added_ha_per_year,
+                {self.chain_ids.index(c) for c in p.specialisations},
+            )
+            for pid, p in cfg.parks.items()
+        ]
         self._levers()
         self._schedules()
         # the pipeline, as two short lists: only these firms step
-        self.talks: list[FirmAgent] = []      # contacted or negotiating
-        self.projects: list[FirmAgent] = []   # signed … construction
+        self.talks: list[FirmAgent] = []  # contacted or negotiating
+        self.projects: list[FirmAgent] = []  # signed … construction
         self.returns: dict[int, list[FirmAgent]] = {}  # step → lost firms coming back
         self.n_producing = self.n_lost = 0
         self.new_signings: list[FirmAgent] = []
         self.refused: list[FirmAgent] = []
         self.flow: defaultdict[str, float] = defaultdict(float)
         rep = cfg.reporting
-        self.rec = self.recorder = Recorder(cal.n_steps, self.n_segments, list(cfg.events), list(rep.cohorts),
-                                            float(cal.day_of(cfg.calendar.start_date) - 1))
+        self.rec = self.recorder = Recorder(
+            cal.n_steps,
+            self.n_segments,
+            list(cfg.events),
+            list(rep.cohorts),
+            float(cal.day_of(cfg.calendar.start_date) - 1),
+        )
         self.cohorts = list(rep.cohorts.values())
         self.as_of_day = [cal.day_of(c.as_of) for c in self.cohorts]
         self._durations: dict[str, list[tuple[float, bool, float, float]]] = {k: [] for k in DURATIONS}
@@ -92,7 +105,9 @@ class ReferenceModel(mesa.Model):
             graph.add_edges_from((index[cid, a], index[cid, b]) for a, b in chain.edges)
         self.n_segments = n = len(self.seg_chain)
         self.neighbours = [sorted(graph.neighbors(i)) for i in range(n)]
-        self.segments_of = {c: [i for i in range(n) if self.seg_chain[i] == c] for c in range(len(self.chain_ids))}
+        self.segments_of = {
+            c: [i for i in range(n) if self.seg_chain[i] == c] for c in range(len(self.chain_ids))
+        }
         self.producing_by_segment = [0] * n
         self.producing_anchors = [0] * n
         self.missing = [False] * n
@@ -121,8 +136,20 @@ class ReferenceModel(mesa.Model):
         industrial = np.array([c.industrial for c in chains])[chain]
         land = value * np.where(industrial, loc.land_ha_per_yi_industrial, loc.land_ha_per_yi_other)
         mw = np.where(industrial, value * loc.mw_per_yi_industrial, 0.0)
-        self.firms = [FirmAgent(self, *a) for a in zip(chain.tolist(), segment.tolist(), region.tolist(), foreign.tolist(),
-                                                      anchor.tolist(), industrial.tolist(), value.tolist(), land.tolist(), mw.tolist())]
+        self.firms = [
+            FirmAgent(self, *a)
+            for a in zip(
+                chain.tolist(),
+                segment.tolist(),
+                region.tolist(),
+                foreign.tolist(),
+                anchor.tolist(),
+                industrial.tolist(),
+                value.tolist(),
+                land.tolist(),
+                mw.tolist(),
+            )
+        ]
         in_region: list[list[FirmAgent]] = [[] for _ in regions]
         in_segment: list[list[FirmAgent]] = [[] for _ in range(self.n_segments)]
         for f in self.firms:
@@ -136,11 +163,19 @@ class ReferenceModel(mesa.Model):
     def _levers(self) -> None:
         """Per step: which strategies and reforms act (by lever date)."""
         cal, s = self.calendar, self.cfg.strategies
+
         def on(w) -> np.ndarray:
             return cal.lever_mask(w.active_from, w.active_until) & w.enabled
-        self.leader_on, self.chain_on, self.service_on = on(s.leader_led), on(s.chain_based), on(s.commissioners)
+
+        self.leader_on, self.chain_on, self.service_on = (
+            on(s.leader_led),
+            on(s.chain_based),
+            on(s.commissioners),
+        )
         rf = s.commissioners.reforms  # the reforms belong to the service strategy
-        self.reforms = {k: on(getattr(rf, k)) & self.service_on for k in ("land_and_build", "missing_docs", "full_agency")}
+        self.reforms = {
+            k: on(getattr(rf, k)) & self.service_on for k in ("land_and_build", "missing_docs", "full_agency")
+        }
 
     def _schedules(self) -> None:
         """Leader trips per step (per window) and event invitations per step."""
@@ -161,15 +196,27 @@ class ReferenceModel(mesa.Model):
         for eid, e in cfg.events.items():
             step = cal.step_of(e.date)
             lever = getattr(cfg.strategies, e.lever)
-            held = e.enabled and 0 <= step < n and bool((cal.lever_mask(lever.active_from, lever.active_until) & lever.enabled)[step])
+            held = (
+                e.enabled
+                and 0 <= step < n
+                and bool((cal.lever_mask(lever.active_from, lever.active_until) & lever.enabled)[step])
+            )
             invites = np.zeros(n, dtype=np.int64)
             first = max(cal.step_of(e.date - dt.timedelta(days=e.outreach_days)), 0)
             if held and step > first:
                 invites[first:step] = spread_by_length(e.outreach_contacts, cal.step_len[first:step])
             regions = {self.region_ids.index(r) for r in e.target_regions} or None
             chains = {self.chain_ids.index(c) for c in e.target_chains} or None
-            invited = Group([f for f in self.firms if (regions is None or f.region in regions)
-                             and (chains is None or f.chain in chains)] if held else [], e.size_bias)
+            invited = Group(
+                [
+                    f
+                    for f in self.firms
+                    if (regions is None or f.region in regions) and (chains is None or f.chain in chains)
+                ]
+                if held
+                else [],
+                e.size_bias,
+            )
             self.events.append(EventPlan(eid, step if held else -1, invites, regions, chains, invited))
 
     # ------------------------------------------------------------------ one step
@@ -178,22 +225,22 @@ class ReferenceModel(mesa.Model):
         self.day, self.step_len, self.s = float(cal.day_end[t]), float(cal.step_len[t]), float(cal.scale[t])
         self.new_signings, self.refused = [], []
         self.flow = defaultdict(float)  # this step's flows by FLOWS name, recorded in phase 10
-        self.recycle()                                  # 1
-        self.chain_state()                              # 2
-        self.contact()                                  # 3
-        self.hold_events()                              # 4
-        for firm in self.talks:                         # 5 negotiate
+        self.recycle()  # 1
+        self.chain_state()  # 2
+        self.contact()  # 3
+        self.hold_events()  # 4
+        for firm in self.talks:  # 5 negotiate
             firm.step()
         self.talks = [f for f in self.talks if f.stage in TALKING]
-        for firm in self.new_signings:                  # 6 sign
+        for firm in self.new_signings:  # 6 sign
             firm.sign()
         self.projects.extend(self.new_signings)
-        self.serve()                                    # 7
-        self.build()                                    # 8
-        for firm in self.projects:                      # 9 funds
+        self.serve()  # 7
+        self.build()  # 8
+        for firm in self.projects:  # 9 funds
             if firm.stage == Stage.CONSTRUCTION:
                 firm.build_instalment()
-        self.record()                                   # 10
+        self.record()  # 10
         self.t += 1
         if self.t >= cal.n_steps:
             self.running = False
@@ -236,7 +283,7 @@ class ReferenceModel(mesa.Model):
     def contact(self) -> None:
         t, rng, s, cb = self.t, self.rng, self.s, self.cfg.strategies.chain_based
         ll = self.cfg.strategies.leader_led
-        for level, windows in self.trips.items():       # leader trips
+        for level, windows in self.trips.items():  # leader trips
             per_trip = ll.firms_per_city_trip if level == "city" else ll.firms_per_county_trip
             for trips, dest in windows:
                 self.flow[f"{level}_leader_trips"] += int(trips[t])
@@ -245,19 +292,25 @@ class ReferenceModel(mesa.Model):
                     for _ in range(per_trip):
                         self.reach(self.region_group(region, ll.size_bias), "leader_trip", leader=True)
         if self.chain_on[t]:
-            for g in cb.groups.values():                # sector groups
+            for g in cb.groups.values():  # sector groups
                 segs = [i for c in g.chains for i in self.segments_of[self.chain_ids.index(c)]]
                 gaps = [i for i in segs if self.missing[i]]
                 for _ in range(rng.poisson(g.contacts_per_step * s)):
                     aim = gaps if gaps and rng.random() < cb.targeting_precision else segs
-                    self.reach(self.by_segment[aim[min(int(rng.random() * len(aim)), len(aim) - 1)]], "chain_group")
+                    self.reach(
+                        self.by_segment[aim[min(int(rng.random() * len(aim)), len(aim) - 1)]], "chain_group"
+                    )
             p = per_step(cb.anchor_referral_prob_per_step, s)
-            for i, nb in enumerate(self.neighbours):    # anchor referrals
+            for i, nb in enumerate(self.neighbours):  # anchor referrals
                 anchors = self.anchor_incumbents[i] + self.producing_anchors[i]
                 for _ in range(rng.poisson(anchors * p) if anchors and nb else 0):
-                    self.reach(self.by_segment[nb[min(int(rng.random() * len(nb)), len(nb) - 1)]], "anchor_referral")
-        for ev in self.events:                          # event invitations
-            hold = float(self.calendar.day_end[ev.step]) if self.cfg.events[ev.eid].invitees_negotiate else None
+                    self.reach(
+                        self.by_segment[nb[min(int(rng.random() * len(nb)), len(nb) - 1)]], "anchor_referral"
+                    )
+        for ev in self.events:  # event invitations
+            hold = (
+                float(self.calendar.day_end[ev.step]) if self.cfg.events[ev.eid].invitees_negotiate else None
+            )
             for _ in range(int(ev.invites[t])):
                 self.reach(ev.invited, "event", hold_until=hold)
         for _ in range(rng.poisson(self.cfg.organic.arrivals_per_step * s)):  # organic arrivals
@@ -276,9 +329,12 @@ class ReferenceModel(mesa.Model):
             if ev.step != self.t:
                 continue
             for firm in self.talks:
-                if (firm.stage == Stage.NEGOTIATING and (ev.regions is None or firm.region in ev.regions)
-                        and (ev.chains is None or firm.chain in ev.chains)
-                        and self.rng.random() < self.cfg.pipeline.event_close_prob):
+                if (
+                    firm.stage == Stage.NEGOTIATING
+                    and (ev.regions is None or firm.region in ev.regions)
+                    and (ev.chains is None or firm.chain in ev.chains)
+                    and self.rng.random() < self.cfg.pipeline.event_close_prob
+                ):
                     firm.stage, firm.source = Stage.SIGNED, "event"
                     self.new_signings.append(firm)
                     self.rec.event_signings[ev.eid] += 1
@@ -293,8 +349,10 @@ class ReferenceModel(mesa.Model):
         free = cm.slots - sum(f.serving for f in self.projects)
         if free <= 0:
             return
-        wanting = sorted((f for f in self.projects if not f.served and f.value_yi >= cm.min_value_yi),
-                         key=lambda f: -f.value_yi)
+        wanting = sorted(
+            (f for f in self.projects if not f.served and f.value_yi >= cm.min_value_yi),
+            key=lambda f: -f.value_yi,
+        )
         for firm in wanting[:free]:
             firm.served = firm.serving = True
             firm.due_day = self.day + max(firm.due_day - self.day, 0.0) * cm.duration_factor
@@ -345,16 +403,28 @@ class ReferenceModel(mesa.Model):
         return bool(self.reforms[name][self.t])
 
     def reform_factor(self, name: str) -> float:
-        return getattr(self.cfg.strategies.commissioners.reforms, name + "_factor") if self.reform_on(name) else 1.0
+        return (
+            getattr(self.cfg.strategies.commissioners.reforms, name + "_factor")
+            if self.reform_on(name)
+            else 1.0
+        )
 
     def register_mean_days(self) -> float:
-        return self.cfg.pipeline.register_days * self.reform_factor("missing_docs") * self.reform_factor("full_agency")
+        return (
+            self.cfg.pipeline.register_days
+            * self.reform_factor("missing_docs")
+            * self.reform_factor("full_agency")
+        )
 
     def cohorts_of(self, firm: FirmAgent) -> list[int]:
         date = self.calendar.date(self.t)
-        return [c for c, co in enumerate(self.cohorts)
-                if co.signed_from <= date <= co.signed_until and firm.value_yi >= co.min_value_yi
-                and (firm.industrial or not co.industrial_only)]
+        return [
+            c
+            for c, co in enumerate(self.cohorts)
+            if co.signed_from <= date <= co.signed_until
+            and firm.value_yi >= co.min_value_yi
+            and (firm.industrial or not co.industrial_only)
+        ]
 
     def note_signing(self, firm: FirmAgent) -> None:
         t, v, flow = self.t, firm.value_yi, self.flow

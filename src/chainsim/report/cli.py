@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import positive_int
+from chainsim.cli import positive_int
 
 EPILOG = """\
 examples:
@@ -23,41 +23,77 @@ Rerun the same command after an interruption: only the missing runs run. docs/ex
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "experiment", help="run an experiment set (a sweep file and its together_with sweeps), then its report",
+        "experiment",
+        help="run an experiment set (a sweep file and its together_with sweeps), then its report",
         description="Run every sweep of an experiment set into DIR/<sweep name>/ (resumable), record DIR/experiment.json, "
-                    "then write DIR/report/report.md and figures.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("experiment", help="sweep file with an experiment: section, e.g. experiments/strategy_comparison.yaml")
+        "then write DIR/report/report.md and figures.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "experiment", help="sweep file with an experiment: section, e.g. experiments/strategy_comparison.yaml"
+    )
     p.add_argument("--out", type=Path, required=True, help="results directory (created; rerun to resume)")
-    p.add_argument("--backend", choices=("local", "dask"), default="local", help="local process pool (default) or a Dask LocalCluster / --scheduler")
+    p.add_argument(
+        "--backend",
+        choices=("local", "dask"),
+        default="local",
+        help="local process pool (default) or a Dask LocalCluster / --scheduler",
+    )
     p.add_argument("--workers", type=positive_int, default=None, help="worker processes (default: all cores)")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", default=None, metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786")
-    where.add_argument("--scheduler-file", default=None, metavar="FILE", help="JSON file of 'dask scheduler --scheduler-file'")
-    p.add_argument("--force", action="store_true", help="write into a non-empty --out, discarding other results there")
-    p.add_argument("--no-report", action="store_true", help="run the sweeps only (write the report later with chainsim report)")
+    where.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786"
+    )
+    where.add_argument(
+        "--scheduler-file",
+        default=None,
+        metavar="FILE",
+        help="JSON file of 'dask scheduler --scheduler-file'",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="write into a non-empty --out, discarding other results there"
+    )
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="run the sweeps only (write the report later with chainsim report)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=handle_experiment)
-    r = subparsers.add_parser("report", help="report.md and figures of a finished `chainsim experiment`",
-                              description="Write DIR/report/report.md and PNG figures: paired effects under common random "
-                                          "numbers with parameter and noise intervals, dose-response, funnels, frontier.")
+    r = subparsers.add_parser(
+        "report",
+        help="report.md and figures of a finished `chainsim experiment`",
+        description="Write DIR/report/report.md and PNG figures: paired effects under common random "
+        "numbers with parameter and noise intervals, dose-response, funnels, frontier.",
+    )
     r.add_argument("dir", type=Path, help="the --out directory of a finished `chainsim experiment`")
     r.set_defaults(handler=handle_report)
 
 
 def handle_experiment(args: argparse.Namespace) -> int:
-    from .experiment import command_line, run_experiment
+    from chainsim.report.experiment import command_line, run_experiment
 
     backend = "dask" if (args.scheduler or args.scheduler_file) else args.backend
-    status, record = run_experiment(args.experiment, args.out, backend=backend, workers=args.workers,
-                                    scheduler=args.scheduler, scheduler_file=args.scheduler_file, force=args.force,
-                                    progress=not args.no_progress, command=command_line())
+    status, record = run_experiment(
+        args.experiment,
+        args.out,
+        backend=backend,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        scheduler_file=args.scheduler_file,
+        force=args.force,
+        progress=not args.no_progress,
+        command=command_line(),
+    )
     total = sum(t["seconds"] for t in record["timings"].values())
-    print(f"experiment {status}: {len(record['timings'])}/{len(record['sweeps'])} sweeps in {args.out}/ ({total:.0f} s)")
+    print(
+        f"experiment {status}: {len(record['timings'])}/{len(record['sweeps'])} sweeps in {args.out}/ ({total:.0f} s)"
+    )
     if status != "complete":
         return 130 if status == "interrupted" else 1
     if not args.no_report:
-        from .write import write_report
+        from chainsim.report.write import write_report
 
         dest = write_report(args.out)
         print(f"report written to {dest}/report.md")
@@ -65,7 +101,7 @@ def handle_experiment(args: argparse.Namespace) -> int:
 
 
 def handle_report(args: argparse.Namespace) -> int:
-    from .write import write_report
+    from chainsim.report.write import write_report
 
     dest = write_report(args.dir)
     print(f"report written to {dest}/report.md", file=sys.stdout)

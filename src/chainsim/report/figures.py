@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..outputs import atomic_write
-from .stats import Effect
+from chainsim.report.stats import Effect
+from chainsim.results.outputs import atomic_write
 
 PARAM = "parameter uncertainty 95 % · 参数不确定性"
 TOTAL = "parameter + noise 95 % · 参数+随机"
@@ -45,7 +45,7 @@ def forest(panels: Sequence[tuple[str, Sequence[tuple[str, Effect]]]], title: st
     thin = total 95 %), a zero line."""
     fig, axes = _grid(len(panels), height=1.2 + 0.9 * max(len(rows) for _, rows in panels))
     for ax, (label, rows) in zip(axes, panels, strict=False):
-        for i, (name, e) in enumerate(rows):
+        for i, (_name, e) in enumerate(rows):
             y = len(rows) - 1 - i
             if math.isnan(e.mean):
                 ax.text(0, y, "n/a", ha="center", va="center")
@@ -63,8 +63,14 @@ def forest(panels: Sequence[tuple[str, Sequence[tuple[str, Effect]]]], title: st
     fig.suptitle(title, fontsize=20)
     from matplotlib.lines import Line2D
 
-    fig.legend([Line2D([], [], color=DARK, lw=8), Line2D([], [], color=BLUE, lw=2)], [PARAM, TOTAL],
-               loc="lower center", ncol=2, bbox_to_anchor=(0.5, -0.02), frameon=False)
+    fig.legend(
+        [Line2D([], [], color=DARK, lw=8), Line2D([], [], color=BLUE, lw=2)],
+        [PARAM, TOTAL],
+        loc="lower center",
+        ncol=2,
+        bbox_to_anchor=(0.5, -0.02),
+        frameon=False,
+    )
     fig.tight_layout(rect=(0, 0.05, 1, 0.95))
     _save(fig, path)
 
@@ -89,10 +95,22 @@ def dose(panels: Sequence[dict[str, Any]], title: str, ylabel: str, path: Path) 
             ax.set_xlim(-0.6, len(es) - 0.4)
         else:
             x = p["x"]
-            ax.fill_between(x, [e.interval("total")[0] for e in es], [e.interval("total")[1] for e in es],
-                            color=BLUE, alpha=0.18, lw=0)
-            ax.fill_between(x, [e.interval("param")[0] for e in es], [e.interval("param")[1] for e in es],
-                            color=DARK, alpha=0.35, lw=0)
+            ax.fill_between(
+                x,
+                [e.interval("total")[0] for e in es],
+                [e.interval("total")[1] for e in es],
+                color=BLUE,
+                alpha=0.18,
+                lw=0,
+            )
+            ax.fill_between(
+                x,
+                [e.interval("param")[0] for e in es],
+                [e.interval("param")[1] for e in es],
+                color=DARK,
+                alpha=0.35,
+                lw=0,
+            )
             ax.plot(x, mean, "o-", color=DARK, lw=2.5, ms=8)
             ax.axvline(p["reference"], color="tab:red", lw=1.2, ls=":")
         ax.axhline(0, color="grey", lw=1.2, ls="--")
@@ -102,13 +120,21 @@ def dose(panels: Sequence[dict[str, Any]], title: str, ylabel: str, path: Path) 
     fig.suptitle(title, fontsize=19)
     from matplotlib.patches import Patch
 
-    fig.legend([Patch(color=DARK, alpha=0.5), Patch(color=BLUE, alpha=0.25)], [PARAM, TOTAL], loc="lower center",
-               ncol=2, bbox_to_anchor=(0.5, -0.02), frameon=False)
+    fig.legend(
+        [Patch(color=DARK, alpha=0.5), Patch(color=BLUE, alpha=0.25)],
+        [PARAM, TOTAL],
+        loc="lower center",
+        ncol=2,
+        bbox_to_anchor=(0.5, -0.02),
+        frameon=False,
+    )
     fig.tight_layout(rect=(0, 0.05, 1, 0.94))
     _save(fig, path)
 
 
-def funnels(arms: Sequence[tuple[str, dict[str, float]]], stages: Sequence[str], title: str, path: Path) -> None:
+def funnels(
+    arms: Sequence[tuple[str, dict[str, float]]], stages: Sequence[str], title: str, path: Path
+) -> None:
     """The pipeline funnel of each arm: mean count of each stage's flow (log scale), labelled."""
     fig, axes = _grid(len(arms), width=5.0, height=3.9)
     top = max(max(v for v in counts.values() if v == v) for _, counts in arms)
@@ -128,8 +154,14 @@ def funnels(arms: Sequence[tuple[str, dict[str, float]]], stages: Sequence[str],
     _save(fig, path)
 
 
-def frontier(points: Sequence[tuple[str, Effect, Effect]], xlabel: str, ylabel: str, title: str, path: Path,
-             zero: bool = False) -> None:
+def frontier(
+    points: Sequence[tuple[str, Effect, Effect]],
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    path: Path,
+    zero: bool = False,
+) -> None:
     """Each mix at (mean x, mean y) with parameter 95 % bars; the Pareto-efficient mixes
     (no other mix better in both) joined by a line. x and y may be levels or paired
     differences from a baseline mix (then the baseline sits at 0, 0)."""
@@ -137,9 +169,18 @@ def frontier(points: Sequence[tuple[str, Effect, Effect]], xlabel: str, ylabel: 
 
     fig, ax = plt.subplots(figsize=(11, 7.5))
     for label, ex, ey in points:
-        ax.errorbar(ex.mean, ey.mean, xerr=[[ex.mean - ex.interval("param")[0]], [ex.interval("param")[1] - ex.mean]],
-                    yerr=[[ey.mean - ey.interval("param")[0]], [ey.interval("param")[1] - ey.mean]],
-                    fmt="o", ms=11, color=DARK, ecolor=BLUE, elinewidth=2, capsize=4)
+        ax.errorbar(
+            ex.mean,
+            ey.mean,
+            xerr=[[ex.mean - ex.interval("param")[0]], [ex.interval("param")[1] - ex.mean]],
+            yerr=[[ey.mean - ey.interval("param")[0]], [ey.interval("param")[1] - ey.mean]],
+            fmt="o",
+            ms=11,
+            color=DARK,
+            ecolor=BLUE,
+            elinewidth=2,
+            capsize=4,
+        )
         ax.annotate(label, (ex.mean, ey.mean), textcoords="offset points", xytext=(8, 8), fontsize=13)
     eff = pareto([(ex.mean, ey.mean) for _, ex, ey in points])
     front = sorted((points[i][1].mean, points[i][2].mean) for i in eff)

@@ -30,17 +30,32 @@ METRICS: dict[str, tuple[str, str, str]] = {  # name → (English, 中文, unit)
     "signing_to_land_days": ("signing→land, median", "签约→拿地中位天数", "days"),
     "construction_to_production_days": ("construction→production, median", "开工→投产中位天数", "days"),
 }
-SOURCES = {"leader_trip": ("leader trips", "领导外出招商"), "event": ("events", "推介活动"),
-           "chain_group": ("sector groups", "产业链招商组"), "anchor_referral": ("anchor referrals", "以商招商"),
-           "organic": ("unprompted", "自发")}
-GROUPS = {"commissioned": ("served by a commissioner", "专员服务项目"), "other": ("other projects", "其他项目")}
-STRATEGIES = {"leader_led": ("leader-led", "“一把手”招商", "L"), "chain_based": ("chain-based", "产业链招商", "C"),
-              "commissioners": ("commissioners", "首席服务专员", "S")}
+SOURCES = {
+    "leader_trip": ("leader trips", "领导外出招商"),
+    "event": ("events", "推介活动"),
+    "chain_group": ("sector groups", "产业链招商组"),
+    "anchor_referral": ("anchor referrals", "以商招商"),
+    "organic": ("unprompted", "自发"),
+}
+GROUPS = {
+    "commissioned": ("served by a commissioner", "专员服务项目"),
+    "other": ("other projects", "其他项目"),
+}
+STRATEGIES = {
+    "leader_led": ("leader-led", "“一把手”招商", "L"),
+    "chain_based": ("chain-based", "产业链招商", "C"),
+    "commissioners": ("commissioners", "首席服务专员", "S"),
+}
 #: the outcomes the report leads with, in this order (those the sweep kept)
 HEADLINE = [
-    "periods.2023_2025.signings", "periods.2023_2025.signing_value_yi", "periods.2023_2025.signings_ge_10yi",
-    "cohorts.2023.landing_rate", "durations.commissioned.signing_to_production_days",
-    "durations.other.signing_to_production_days", "periods.2023_2025.funds_in_place_yi", "periods.2023_2025.fdi_usd_yi",
+    "periods.2023_2025.signings",
+    "periods.2023_2025.signing_value_yi",
+    "periods.2023_2025.signings_ge_10yi",
+    "cohorts.2023.landing_rate",
+    "durations.commissioned.signing_to_production_days",
+    "durations.other.signing_to_production_days",
+    "periods.2023_2025.funds_in_place_yi",
+    "periods.2023_2025.fdi_usd_yi",
 ]
 FUNNEL = ["contacts", "signings", "registered", "landed", "producing"]
 
@@ -76,7 +91,9 @@ def outcome_label(path: str, zh: bool = True, unit: bool = True) -> str:
 
 def arm_label(arm: dict[str, str], zh: bool = True) -> str:
     """e.g. "L✓ C✓ S✗" (+ 领导✓ 链✓ 专员✗)."""
-    marks = " ".join(f"{STRATEGIES.get(n, (n, n, n[:1].upper()))[2]}{'✓' if v == 'on' else '✗'}" for n, v in arm.items())
+    marks = " ".join(
+        f"{STRATEGIES.get(n, (n, n, n[:1].upper()))[2]}{'✓' if v == 'on' else '✗'}" for n, v in arm.items()
+    )
     return marks
 
 
@@ -87,10 +104,21 @@ def setup_fonts() -> str | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..sweep.analyze import _cjk_fonts
+    from chainsim.sweep.analyze import _cjk_fonts
 
     cjk = _cjk_fonts()
-    plt.rcParams.update({"font.family": ["DejaVu Sans", *cjk], "font.size": 15, "axes.titlesize": 17,
-                         "axes.labelsize": 15, "xtick.labelsize": 13, "ytick.labelsize": 13, "legend.fontsize": 13,
-                         "figure.dpi": 100, "savefig.dpi": 110, "axes.unicode_minus": False})
+    plt.rcParams.update(
+        {
+            "font.family": ["DejaVu Sans", *cjk],
+            "font.size": 15,
+            "axes.titlesize": 17,
+            "axes.labelsize": 15,
+            "xtick.labelsize": 13,
+            "ytick.labelsize": 13,
+            "legend.fontsize": 13,
+            "figure.dpi": 100,
+            "savefig.dpi": 110,
+            "axes.unicode_minus": False,
+        }
+    )
     return cjk[0] if cjk else None

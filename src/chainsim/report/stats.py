@@ -40,8 +40,8 @@ class Effect:
     param_sd: float
     noise_sd: float
     mc_se: float
-    k: int          # draws with a value
-    r: int          # replicates per draw
+    k: int  # draws with a value
+    r: int  # replicates per draw
 
     @property
     def total_sd(self) -> float:
@@ -49,7 +49,9 @@ class Effect:
 
     def interval(self, kind: str) -> tuple[float, float]:
         """95 % interval: ``param``, ``noise``, ``total`` or ``mean`` (Monte Carlo)."""
-        sd = {"param": self.param_sd, "noise": self.noise_sd, "total": self.total_sd, "mean": self.mc_se}[kind]
+        sd = {"param": self.param_sd, "noise": self.noise_sd, "total": self.total_sd, "mean": self.mc_se}[
+            kind
+        ]
         return self.mean - Z95 * sd, self.mean + Z95 * sd
 
 
@@ -69,7 +71,7 @@ def _parts(y: NDArray[np.float64]) -> tuple[NDArray[np.float64], float, int, int
     means = np.where(ok, y, 0.0).sum(axis=1) / n
     dev = np.where(ok, y - means[:, None], 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        var = (dev ** 2).sum(axis=1) / (n - 1)
+        var = (dev**2).sum(axis=1) / (n - 1)
     within = float(np.nanmean(var)) if np.isfinite(var).any() else math.nan
     return means, within, len(means), int(round(n.mean()))
 
@@ -84,8 +86,14 @@ def decompose(d: NDArray[np.float64]) -> Effect:
     between = float(means.var(ddof=1)) if k > 1 else 0.0
     noise = 0.0 if math.isnan(within) else within
     param = math.sqrt(max(between - noise / max(r, 1), 0.0))
-    return Effect(float(means.mean()), param, math.sqrt(within) if not math.isnan(within) else math.nan,
-                  math.sqrt(between / k), k, r)
+    return Effect(
+        float(means.mean()),
+        param,
+        math.sqrt(within) if not math.isnan(within) else math.nan,
+        math.sqrt(between / k),
+        k,
+        r,
+    )
 
 
 def paired(y1: NDArray[np.float64], y0: NDArray[np.float64]) -> Effect:
@@ -106,7 +114,9 @@ def unpaired(y1: NDArray[np.float64], y0: NDArray[np.float64]) -> Effect:
     n0 = 0.0 if math.isnan(w0) else w0
     param = math.sqrt(max(v1 - n1 / max(r1, 1), 0.0) + max(v0 - n0 / max(r0, 1), 0.0))
     noise = math.sqrt(w1 + w0) if not (math.isnan(w1) or math.isnan(w0)) else math.nan
-    return Effect(float(m1.mean() - m0.mean()), param, noise, math.sqrt(v1 / k1 + v0 / k0), min(k1, k0), min(r1, r0))
+    return Effect(
+        float(m1.mean() - m0.mean()), param, noise, math.sqrt(v1 / k1 + v0 / k0), min(k1, k0), min(r1, r0)
+    )
 
 
 def contrast(arrays: list[NDArray[np.float64]], weights: list[float]) -> NDArray[np.float64]:

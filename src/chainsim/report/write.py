@@ -20,28 +20,43 @@ from typing import Any
 
 import numpy as np
 
-from ..outputs import atomic_write
-from ..scenario_io import ScenarioError
-from . import figures as fig
-from .experiment import read_record
-from .labels import FUNNEL, HEADLINE, STRATEGIES, arm_label, outcome_label, outcome_parts, setup_fonts
-from .stats import Effect, contrast, decompose, paired, unpaired
+from chainsim.config.loader import ScenarioError
+from chainsim.report import figures as fig
+from chainsim.report.experiment import read_record
+from chainsim.report.labels import (
+    FUNNEL,
+    HEADLINE,
+    STRATEGIES,
+    arm_label,
+    outcome_label,
+    outcome_parts,
+    setup_fonts,
+)
+from chainsim.report.stats import Effect, contrast, decompose, paired, unpaired
+from chainsim.results.outputs import atomic_write
 
-DOSE_OUTCOMES = ["periods.2023_2025.funds_in_place_yi", "cohorts.2023.landing_rate",
-                 "periods.2023_2025.signings_ge_10yi", "periods.2023_2025.signings"]
+DOSE_OUTCOMES = [
+    "periods.2023_2025.funds_in_place_yi",
+    "cohorts.2023.landing_rate",
+    "periods.2023_2025.signings_ge_10yi",
+    "periods.2023_2025.signings",
+]
 
 
 class SweepData:
     """One finished sweep of the experiment: its record and its runs."""
 
     def __init__(self, rec: dict[str, Any], out: Path) -> None:
-        from ..sweep.analyze import load_finished
+        from chainsim.sweep.analyze import load_finished
 
         self.rec, self.dir = rec, out / rec["name"]
         manifest, self.runs, _ = load_finished(self.dir)
         if manifest["sweep"]["hash"] != rec["hash"]:
-            raise ScenarioError(f"{self.dir}: holds results of sweep hash {manifest['sweep']['hash'][:12]}, but "
-                                f"experiment.json recorded {rec['hash'][:12]}; rerun `chainsim experiment`", self.dir)
+            raise ScenarioError(
+                f"{self.dir}: holds results of sweep hash {manifest['sweep']['hash'][:12]}, but "
+                f"experiment.json recorded {rec['hash'][:12]}; rerun `chainsim experiment`",
+                self.dir,
+            )
         if "draw" not in self.runs:
             self.runs["draw"] = 0
         self.factors: dict[str, dict] = rec["factors"]
@@ -82,13 +97,21 @@ def ci(e: Effect, kind: str, outcome: str = "") -> str:
 
 
 def effect_row(name: str, e: Effect, outcome: str, u: Effect | None = None) -> str:
-    gain = f"{u.noise_sd / e.noise_sd:.1f}×" if u is not None and e.noise_sd > 0 and not math.isnan(u.noise_sd) else "–"
-    return (f"| {name} | **{num(e.mean, outcome)}** | {ci(e, 'param', outcome)} | {ci(e, 'noise', outcome)} | "
-            f"{ci(e, 'total', outcome)} | ±{num(1.96 * e.mc_se, outcome)} | {gain} |")
+    gain = (
+        f"{u.noise_sd / e.noise_sd:.1f}×"
+        if u is not None and e.noise_sd > 0 and not math.isnan(u.noise_sd)
+        else "–"
+    )
+    return (
+        f"| {name} | **{num(e.mean, outcome)}** | {ci(e, 'param', outcome)} | {ci(e, 'noise', outcome)} | "
+        f"{ci(e, 'total', outcome)} | ±{num(1.96 * e.mc_se, outcome)} | {gain} |"
+    )
 
 
-EFFECT_HEAD = ["| effect 效应 | mean 均值 | parameter 95 % 参数 | noise 95 % 随机 | total 95 % 合计 | ± MC 95 % | CRN gain |",
-               "|---|---:|---|---|---|---:|---:|"]
+EFFECT_HEAD = [
+    "| effect 效应 | mean 均值 | parameter 95 % 参数 | noise 95 % 随机 | total 95 % 合计 | ± MC 95 % | CRN gain |",
+    "|---|---:|---|---|---|---:|---:|",
+]
 
 
 # --------------------------------------------------------------------------- sections
@@ -99,26 +122,42 @@ def factorial(d: SweepData, dest: Path, zh: bool) -> list[str]:
         raise ScenarioError(f"{d.dir}: a factorial experiment needs factors with values [off, on]", d.dir)
     arms = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*levels)]
     n = len(names)
-    lines = [f"## {d.rec['experiment']['title']} · {d.rec['experiment']['title_zh']}", "",
-             f"Sweep `{d.rec['name']}`: {len(arms)} arms (every combination of {', '.join(d.label(x, zh) for x in names)} "
-             f"off / on) × {d.rec['draws'] or 1} posterior draws × {d.rec['replications']} replicates "
-             f"= {len(d.runs)} runs.", "", "### Arm means 各组均值", "",
-             "| arm 组 | " + " | ".join(outcome_label(o, zh) for o in d.outcomes) + " |",
-             "|---|" + "---:|" * len(d.outcomes)]
+    lines = [
+        f"## {d.rec['experiment']['title']} · {d.rec['experiment']['title_zh']}",
+        "",
+        f"Sweep `{d.rec['name']}`: {len(arms)} arms (every combination of {', '.join(d.label(x, zh) for x in names)} "
+        f"off / on) × {d.rec['draws'] or 1} posterior draws × {d.rec['replications']} replicates "
+        f"= {len(d.runs)} runs.",
+        "",
+        "### Arm means 各组均值",
+        "",
+        "| arm 组 | " + " | ".join(outcome_label(o, zh) for o in d.outcomes) + " |",
+        "|---|" + "---:|" * len(d.outcomes),
+    ]
     data = {o: [d.array(a, o) for a in arms] for o in d.outcomes}
     for i, a in enumerate(arms):
-        lines.append(f"| {arm_label(a)} | " + " | ".join(num(decompose(data[o][i]).mean, o) for o in d.outcomes) + " |")
-    lines += ["", "L = leader-led 一把手招商, C = chain-based 产业链招商, S = service commissioners 首席服务专员; "
-              "✓ on at the 2023 intensity, ✗ off from 1 January 2023.", ""]
+        lines.append(
+            f"| {arm_label(a)} | " + " | ".join(num(decompose(data[o][i]).mean, o) for o in d.outcomes) + " |"
+        )
+    lines += [
+        "",
+        "L = leader-led 一把手招商, C = chain-based 产业链招商, S = service commissioners 首席服务专员; "
+        "✓ on at the 2023 intensity, ✗ off from 1 January 2023.",
+        "",
+    ]
 
     def sign(a: dict, j: str) -> int:
         return 1 if a[j] == "on" else -1
 
     main: dict[str, list[tuple[str, Effect]]] = {}
     inter: dict[str, list[tuple[str, Effect]]] = {}
-    lines += ["### Main effects 主效应", "",
-              "The effect of switching a strategy on (on − off), averaged over the other strategies' settings, "
-              "computed run by run on paired runs (same draw, same random numbers).", ""]
+    lines += [
+        "### Main effects 主效应",
+        "",
+        "The effect of switching a strategy on (on − off), averaged over the other strategies' settings, "
+        "computed run by run on paired runs (same draw, same random numbers).",
+        "",
+    ]
     for o in d.outcomes:
         lines += [f"**{outcome_label(o, zh)}**", "", *EFFECT_HEAD]
         main[o] = []
@@ -130,9 +169,13 @@ def factorial(d: SweepData, dest: Path, zh: bool) -> list[str]:
             main[o].append((d.label(j, zh).replace(" · ", "\n"), e))
             lines.append(effect_row(d.label(j, zh), e, o, unpaired(on, off)))
         lines.append("")
-    lines += ["### Two-way interactions 两两交互", "",
-              "(effect of the first strategy with the second on) − (… with the second off), averaged over the third: "
-              "positive = the two reinforce each other.", ""]
+    lines += [
+        "### Two-way interactions 两两交互",
+        "",
+        "(effect of the first strategy with the second on) − (… with the second off), averaged over the third: "
+        "positive = the two reinforce each other.",
+        "",
+    ]
     for o in d.outcomes:
         lines += [f"**{outcome_label(o, zh)}**", "", *EFFECT_HEAD]
         inter[o] = []
@@ -141,14 +184,27 @@ def factorial(d: SweepData, dest: Path, zh: bool) -> list[str]:
             inter[o].append((f"{STRATEGIES.get(j, (j, j, j))[2]}×{STRATEGIES.get(l, (l, l, l))[2]}", e))
             lines.append(effect_row(f"{d.label(j, zh)} × {d.label(l, zh)}", e, o))
         lines.append("")
-    fig.forest([(outcome_label(o, zh), main[o]) for o in d.outcomes], "Main effects of the strategies (on − off)"
-               + (" · 策略主效应" if zh else ""), dest / "main_effects.png")
-    fig.forest([(outcome_label(o, zh), inter[o]) for o in d.outcomes], "Two-way interactions" + (" · 两两交互" if zh else ""),
-               dest / "interactions.png")
-    lines[lines.index("### Two-way interactions 两两交互"):lines.index("### Two-way interactions 两两交互")] = [
-        "![main effects](main_effects.png)", ""]
-    lines += ["![interactions](interactions.png)", "", "### What switching one strategy off costs 单项策略停止的代价", "",
-              "All three strategies on (2023) minus the same with one strategy off from 2023 (paired).", ""]
+    fig.forest(
+        [(outcome_label(o, zh), main[o]) for o in d.outcomes],
+        "Main effects of the strategies (on − off)" + (" · 策略主效应" if zh else ""),
+        dest / "main_effects.png",
+    )
+    fig.forest(
+        [(outcome_label(o, zh), inter[o]) for o in d.outcomes],
+        "Two-way interactions" + (" · 两两交互" if zh else ""),
+        dest / "interactions.png",
+    )
+    lines[
+        lines.index("### Two-way interactions 两两交互") : lines.index("### Two-way interactions 两两交互")
+    ] = ["![main effects](main_effects.png)", ""]
+    lines += [
+        "![interactions](interactions.png)",
+        "",
+        "### What switching one strategy off costs 单项策略停止的代价",
+        "",
+        "All three strategies on (2023) minus the same with one strategy off from 2023 (paired).",
+        "",
+    ]
     on_all = {x: "on" for x in names}
     for o in d.outcomes:
         lines += [f"**{outcome_label(o, zh)}**", "", *EFFECT_HEAD]
@@ -165,30 +221,65 @@ def funnel_section(d: SweepData, arms: list[dict], dest: Path, zh: bool) -> list
     if not stages:
         return []
     means = [{s: decompose(d.array(a, f"periods.2023_2025.{s}")).mean for s in stages} for a in arms]
-    names = [outcome_parts(f"periods.x.{s}")[0].replace(" x", "") + (f" {outcome_parts(f'periods.x.{s}')[1]}" if zh else "")
-             for s in stages]
-    fig.funnels([(arm_label(a), dict(zip(names, [m[s] for s in stages], strict=True))) for a, m in zip(arms, means, strict=True)],
-                names, "Pipeline funnel per arm, 2023–2025" + (" · 各组招商漏斗" if zh else ""), dest / "funnels.png")
-    lines = ["### Pipeline funnel per arm 各组招商漏斗 (2023–2025, mean flows)", "", "![funnels](funnels.png)", "",
-             "| arm 组 | " + " | ".join(names) + " |", "|---|" + "---:|" * len(stages)]
-    lines += [f"| {arm_label(a)} | " + " | ".join(num(m[s]) for s in stages) + " |" for a, m in zip(arms, means, strict=True)]
+    names = [
+        outcome_parts(f"periods.x.{s}")[0].replace(" x", "")
+        + (f" {outcome_parts(f'periods.x.{s}')[1]}" if zh else "")
+        for s in stages
+    ]
+    fig.funnels(
+        [
+            (arm_label(a), dict(zip(names, [m[s] for s in stages], strict=True)))
+            for a, m in zip(arms, means, strict=True)
+        ],
+        names,
+        "Pipeline funnel per arm, 2023–2025" + (" · 各组招商漏斗" if zh else ""),
+        dest / "funnels.png",
+    )
+    lines = [
+        "### Pipeline funnel per arm 各组招商漏斗 (2023–2025, mean flows)",
+        "",
+        "![funnels](funnels.png)",
+        "",
+        "| arm 组 | " + " | ".join(names) + " |",
+        "|---|" + "---:|" * len(stages),
+    ]
+    lines += [
+        f"| {arm_label(a)} | " + " | ".join(num(m[s]) for s in stages) + " |"
+        for a, m in zip(arms, means, strict=True)
+    ]
     src = [o for o in d.rec["outcomes"] if o.startswith("periods.2023_2025.signings_by_source.")]
     if src:
-        lines += ["", "Signings by what brought them, 2023–2025 签约来源", "",
-                  "| arm 组 | " + " | ".join(outcome_label(o, zh, unit=False) for o in src) + " |", "|---|" + "---:|" * len(src)]
-        lines += [f"| {arm_label(a)} | " + " | ".join(num(decompose(d.array(a, o)).mean) for o in src) + " |" for a in arms]
+        lines += [
+            "",
+            "Signings by what brought them, 2023–2025 签约来源",
+            "",
+            "| arm 组 | " + " | ".join(outcome_label(o, zh, unit=False) for o in src) + " |",
+            "|---|" + "---:|" * len(src),
+        ]
+        lines += [
+            f"| {arm_label(a)} | " + " | ".join(num(decompose(d.array(a, o)).mean) for o in src) + " |"
+            for a in arms
+        ]
     return [*lines, ""]
 
 
 def dose_response(d: SweepData, dest: Path, zh: bool) -> list[str]:
     ref = d.rec["reference"]
     varied = [f for f in d.factors if len(d.factors[f]["values"]) > 1]
-    numeric = [f for f in varied if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in d.factors[f]["values"])]
+    numeric = [
+        f
+        for f in varied
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in d.factors[f]["values"])
+    ]
     categorical = [f for f in varied if f not in numeric]
-    lines = [f"## {d.rec['experiment']['title']} · {d.rec['experiment']['title_zh']}", "",
-             f"Sweep `{d.rec['name']}`: one lever at a time around the reference (2023) point "
-             f"{', '.join(f'{k} = {v}' for k, v in ref.items())}; {d.rec['draws'] or 1} posterior draws × "
-             f"{d.rec['replications']} replicates per point. Curves show the change from the reference, paired run by run.", ""]
+    lines = [
+        f"## {d.rec['experiment']['title']} · {d.rec['experiment']['title_zh']}",
+        "",
+        f"Sweep `{d.rec['name']}`: one lever at a time around the reference (2023) point "
+        f"{', '.join(f'{k} = {v}' for k, v in ref.items())}; {d.rec['draws'] or 1} posterior draws × "
+        f"{d.rec['replications']} replicates per point. Curves show the change from the reference, paired run by run.",
+        "",
+    ]
     outcomes = [o for o in DOSE_OUTCOMES if o in d.rec["outcomes"]]
     table: list[str] = []
     for o in outcomes:
@@ -196,23 +287,49 @@ def dose_response(d: SweepData, dest: Path, zh: bool) -> list[str]:
         panels = []
         for f in numeric:
             xs = d.factors[f]["values"]
-            panels.append({"title": d.label(f, zh), "x": xs, "reference": ref[f],
-                           "effects": [paired(d.array({**ref, f: v}, o), y_ref) for v in xs],
-                           "unpaired": [unpaired(d.array({**ref, f: v}, o), y_ref) for v in xs]})
+            panels.append(
+                {
+                    "title": d.label(f, zh),
+                    "x": xs,
+                    "reference": ref[f],
+                    "effects": [paired(d.array({**ref, f: v}, o), y_ref) for v in xs],
+                    "unpaired": [unpaired(d.array({**ref, f: v}, o), y_ref) for v in xs],
+                }
+            )
         if categorical:
             alt = {f: next(v for v in d.factors[f]["values"] if v != ref[f]) for f in categorical}
-            panels.append({"title": "switched " + "/".join(sorted(set(alt.values()))) + (" · 单项改变" if zh else ""),
-                           "x": [d.label(f, zh).replace(" · ", "\n") for f in categorical], "categorical": True,
-                           "effects": [paired(d.array({**ref, f: alt[f]}, o), y_ref) for f in categorical],
-                           "unpaired": [unpaired(d.array({**ref, f: alt[f]}, o), y_ref) for f in categorical]})
+            panels.append(
+                {
+                    "title": "switched "
+                    + "/".join(sorted(set(alt.values())))
+                    + (" · 单项改变" if zh else ""),
+                    "x": [d.label(f, zh).replace(" · ", "\n") for f in categorical],
+                    "categorical": True,
+                    "effects": [paired(d.array({**ref, f: alt[f]}, o), y_ref) for f in categorical],
+                    "unpaired": [unpaired(d.array({**ref, f: alt[f]}, o), y_ref) for f in categorical],
+                }
+            )
         png = f"dose_{o.replace('.', '_')}.png"
-        fig.dose(panels, f"{outcome_label(o, zh)}: change from the 2023 level" + (" · 相对2023年水平的变化" if zh else ""),
-                 "change · 变化" if zh else "change", dest / png)
-        table += [f"**{outcome_label(o, zh)}** (reference level {num(decompose(y_ref).mean, o)})", "", f"![{o}]({png})", "",
-                  *EFFECT_HEAD]
+        fig.dose(
+            panels,
+            f"{outcome_label(o, zh)}: change from the 2023 level" + (" · 相对2023年水平的变化" if zh else ""),
+            "change · 变化" if zh else "change",
+            dest / png,
+        )
+        table += [
+            f"**{outcome_label(o, zh)}** (reference level {num(decompose(y_ref).mean, o)})",
+            "",
+            f"![{o}]({png})",
+            "",
+            *EFFECT_HEAD,
+        ]
         for p in panels:
             for x, e, u in zip(p["x"], p["effects"], p["unpaired"], strict=True):
-                label = f"{p['title']} = {x}" if not p.get("categorical") else f"{str(x).replace(chr(10), ' ')} {p['title']}"
+                label = (
+                    f"{p['title']} = {x}"
+                    if not p.get("categorical")
+                    else f"{str(x).replace(chr(10), ' ')} {p['title']}"
+                )
                 if not p.get("categorical") and x == p["reference"]:
                     continue
                 table.append(effect_row(label, e, o, u))
@@ -228,36 +345,65 @@ def tradeoff(d: SweepData, dest: Path, zh: bool) -> list[str]:
     base = exp.get("baseline")
 
     def label(p: dict) -> str:  # "trips 1.25, slots 16": a factor's last word and its value
-        return ", ".join(f"{k.rsplit('_', 1)[-1]} {v:g}" if isinstance(v, (int, float)) else f"{k.rsplit('_', 1)[-1]} {v}"
-                         for k, v in p.items())
+        return ", ".join(
+            f"{k.rsplit('_', 1)[-1]} {v:g}" if isinstance(v, (int, float)) else f"{k.rsplit('_', 1)[-1]} {v}"
+            for k, v in p.items()
+        )
 
     rows = [(label(p), decompose(d.array(p, x_o)), decompose(d.array(p, y_o))) for p in points]
     if base:  # the frontier of paired differences from the baseline: the shared parameter spread cancels
-        drows = [(label(p), paired(d.array(p, x_o), d.array(base, x_o)), paired(d.array(p, y_o), d.array(base, y_o)))
-                 for p in points]
-        fig.frontier(drows, f"change in {outcome_label(x_o, zh)}", f"change in {outcome_label(y_o, zh)}",
-                     exp["title"] + (f" · {exp['title_zh']}" if zh else "") + f" (vs {label(base)})", dest / "frontier.png",
-                     zero=True)
+        drows = [
+            (
+                label(p),
+                paired(d.array(p, x_o), d.array(base, x_o)),
+                paired(d.array(p, y_o), d.array(base, y_o)),
+            )
+            for p in points
+        ]
+        fig.frontier(
+            drows,
+            f"change in {outcome_label(x_o, zh)}",
+            f"change in {outcome_label(y_o, zh)}",
+            exp["title"] + (f" · {exp['title_zh']}" if zh else "") + f" (vs {label(base)})",
+            dest / "frontier.png",
+            zero=True,
+        )
     else:
-        fig.frontier(rows, outcome_label(x_o, zh), outcome_label(y_o, zh), exp["title"] + (f" · {exp['title_zh']}" if zh else ""),
-                     dest / "frontier.png")
+        fig.frontier(
+            rows,
+            outcome_label(x_o, zh),
+            outcome_label(y_o, zh),
+            exp["title"] + (f" · {exp['title_zh']}" if zh else ""),
+            dest / "frontier.png",
+        )
     eff = set(fig.pareto([(ex.mean, ey.mean) for _, ex, ey in rows]))
-    lines = [f"## {exp['title']} · {exp['title_zh']}", "",
-             f"Sweep `{d.rec['name']}`: {len(points)} mixes × {d.rec['draws'] or 1} posterior draws × "
-             f"{d.rec['replications']} replicates. Figure: paired change from the baseline mix, bars = parameter "
-             "uncertainty 95 %; table: levels.", "", "![frontier](frontier.png)", "",
-             f"| mix 组合 | {outcome_label(x_o, zh)} | parameter 95 % | {outcome_label(y_o, zh)} | parameter 95 % | on the frontier 有效 |",
-             "|---|---:|---|---:|---|:-:|"]
+    lines = [
+        f"## {exp['title']} · {exp['title_zh']}",
+        "",
+        f"Sweep `{d.rec['name']}`: {len(points)} mixes × {d.rec['draws'] or 1} posterior draws × "
+        f"{d.rec['replications']} replicates. Figure: paired change from the baseline mix, bars = parameter "
+        "uncertainty 95 %; table: levels.",
+        "",
+        "![frontier](frontier.png)",
+        "",
+        f"| mix 组合 | {outcome_label(x_o, zh)} | parameter 95 % | {outcome_label(y_o, zh)} | parameter 95 % | on the frontier 有效 |",
+        "|---|---:|---|---:|---|:-:|",
+    ]
     for i, (lab, ex, ey) in enumerate(rows):
-        lines.append(f"| {lab} | {num(ex.mean, x_o)} | {ci(ex, 'param', x_o)} | {num(ey.mean, y_o)} | {ci(ey, 'param', y_o)} | "
-                     f"{'✓' if i in eff else ''} |")
+        lines.append(
+            f"| {lab} | {num(ex.mean, x_o)} | {ci(ex, 'param', x_o)} | {num(ey.mean, y_o)} | {ci(ey, 'param', y_o)} | "
+            f"{'✓' if i in eff else ''} |"
+        )
     if base:
         lines += ["", f"Paired differences from the baseline mix ({label(base)}) 相对基准组合的配对差异:", ""]
         for o in (x_o, y_o):
             lines += [f"**{outcome_label(o, zh)}**", "", *EFFECT_HEAD]
             y0 = d.array(base, o)
-            lines += [effect_row(label(p), paired(d.array(p, o), y0), o, unpaired(d.array(p, o), y0))
-                      for p in points if p != base]
+            lines += [
+                effect_row(label(p), paired(d.array(p, o), y0), o, unpaired(d.array(p, o), y0))
+                for p in points
+                if p != base
+            ]
             lines.append("")
     return [*lines, ""]
 
@@ -268,8 +414,11 @@ def write_report(out: str | Path) -> Path:
     out = Path(out)
     rec = read_record(out)
     if rec.get("status") != "complete":
-        raise ScenarioError(f"{out}: the experiment is {rec.get('status')}; rerun `{rec.get('command') or 'chainsim experiment'}` "
-                            "to finish it first", out / "experiment.json")
+        raise ScenarioError(
+            f"{out}: the experiment is {rec.get('status')}; rerun `{rec.get('command') or 'chainsim experiment'}` "
+            "to finish it first",
+            out / "experiment.json",
+        )
     sweeps = [SweepData(s, out) for s in rec["sweeps"]]
     font = setup_fonts()
     zh = font is not None
@@ -278,7 +427,9 @@ def write_report(out: str | Path) -> Path:
     body: list[str] = []
     for d in sweeps:
         role = d.rec["experiment"]["role"]
-        body += {"factorial": factorial, "dose_response": dose_response, "tradeoff": tradeoff}[role](d, dest, zh)
+        body += {"factorial": factorial, "dose_response": dose_response, "tradeoff": tradeoff}[role](
+            d, dest, zh
+        )
     text = "\n".join([*header(rec, sweeps, font), *body, *assumptions(rec)]) + "\n"
     atomic_write(dest / "report.md", lambda p: p.write_text(text, encoding="utf-8"))
     return dest
@@ -287,38 +438,58 @@ def write_report(out: str | Path) -> Path:
 def header(rec: dict[str, Any], sweeps: list[SweepData], font: str | None) -> list[str]:
     cal = rec.get("calibration") or {}
     git = rec.get("git") or {}
-    lines = [f"# {rec['name']}: strategy-comparison report · 招商策略比较报告", "",
-             "## Provenance 来源", "",
-             f"- chainsim {rec['chainsim_version']}, git {git.get('commit', '–')}{' (with local changes)' if git.get('dirty') else ''}, "
-             f"Python {rec.get('python')}; backend {rec.get('backend')}; run {rec.get('started')} → {rec.get('ended')}",
-             f"- experiment file `{rec['file']}` (SHA-256 `{rec['file_sha256'][:16]}…`); command `{rec.get('command') or '–'}`"]
+    lines = [
+        f"# {rec['name']}: strategy-comparison report · 招商策略比较报告",
+        "",
+        "## Provenance 来源",
+        "",
+        f"- chainsim {rec['chainsim_version']}, git {git.get('commit', '–')}{' (with local changes)' if git.get('dirty') else ''}, "
+        f"Python {rec.get('python')}; backend {rec.get('backend')}; run {rec.get('started')} → {rec.get('ended')}",
+        f"- experiment file `{rec['file']}` (SHA-256 `{rec['file_sha256'][:16]}…`); command `{rec.get('command') or '–'}`",
+    ]
     if cal:
         stamp = cal.get("stamp", {})
-        lines += [f"- calibration posterior `{cal['posterior']}` **SHA-256 `{cal['posterior_sha256']}`** "
-                  f"(calibrated {stamp.get('date', '?')}, generation {stamp.get('generation', '?')}, chainsim "
-                  f"{stamp.get('chainsim_version', '?')}); calibration config `{cal['calibration']}` (SHA-256 "
-                  f"`{cal['calibration_sha256'][:16]}…`)"]
-    lines += ["", "| sweep | file | role | seed | draws K | replicates R | runs | sweep hash | time |",
-              "|---|---|---|---:|---:|---:|---:|---|---:|"]
+        lines += [
+            f"- calibration posterior `{cal['posterior']}` **SHA-256 `{cal['posterior_sha256']}`** "
+            f"(calibrated {stamp.get('date', '?')}, generation {stamp.get('generation', '?')}, chainsim "
+            f"{stamp.get('chainsim_version', '?')}); calibration config `{cal['calibration']}` (SHA-256 "
+            f"`{cal['calibration_sha256'][:16]}…`)"
+        ]
+    lines += [
+        "",
+        "| sweep | file | role | seed | draws K | replicates R | runs | sweep hash | time |",
+        "|---|---|---|---:|---:|---:|---:|---|---:|",
+    ]
     for d in sweeps:
         s, t = d.rec, rec.get("timings", {}).get(d.rec["name"], {})
-        lines.append(f"| {s['name']} | `{s['file']}` | {s['experiment']['role']} | {s['seed']} | {s['draws'] or '–'} | "
-                     f"{s['replications']} | {len(d.runs)} | `{s['hash'][:12]}` | {t.get('seconds', '–')} s |")
-    lines += ["", "Seeds: run (draw k, replicate r) uses `SeedSequence(S_r, spawn_key=(k,))`, S_r = replicate r's seed of "
-              "`chainsim run --seed SEED`; the same in every arm (common random numbers). Draws: systematic resample of the "
-              "posterior weights seeded by the sweep seed, as `chainsim run --posterior-draws K`.", "",
-              "## How to read the numbers 如何阅读", "",
-              "Every effect is a **paired difference**: the arms ran the same posterior draws with the same random numbers, "
-              "so a difference is computed run by run and the shared noise cancels. For each effect: **mean**; "
-              "**parameter 95 %** = mean ± 1.96 σ_θ, how much the effect differs across the calibration's plausible "
-              "parameter values (between-draw spread with the noise removed: what the data do not pin down); "
-              "**noise 95 %** = mean ± 1.96 σ_w, the chance variation of the effect in one realised history with the "
-              "parameters known (within-draw spread); **total 95 %** combines both; **± MC** is the Monte Carlo 95 % "
-              "half-width of the mean itself (s_b/√K); **CRN gain** = noise sd had the arms run on independent random "
-              "numbers ÷ the paired noise sd (same runs).", ""]
+        lines.append(
+            f"| {s['name']} | `{s['file']}` | {s['experiment']['role']} | {s['seed']} | {s['draws'] or '–'} | "
+            f"{s['replications']} | {len(d.runs)} | `{s['hash'][:12]}` | {t.get('seconds', '–')} s |"
+        )
+    lines += [
+        "",
+        "Seeds: run (draw k, replicate r) uses `SeedSequence(S_r, spawn_key=(k,))`, S_r = replicate r's seed of "
+        "`chainsim run --seed SEED`; the same in every arm (common random numbers). Draws: systematic resample of the "
+        "posterior weights seeded by the sweep seed, as `chainsim run --posterior-draws K`.",
+        "",
+        "## How to read the numbers 如何阅读",
+        "",
+        "Every effect is a **paired difference**: the arms ran the same posterior draws with the same random numbers, "
+        "so a difference is computed run by run and the shared noise cancels. For each effect: **mean**; "
+        "**parameter 95 %** = mean ± 1.96 σ_θ, how much the effect differs across the calibration's plausible "
+        "parameter values (between-draw spread with the noise removed: what the data do not pin down); "
+        "**noise 95 %** = mean ± 1.96 σ_w, the chance variation of the effect in one realised history with the "
+        "parameters known (within-draw spread); **total 95 %** combines both; **± MC** is the Monte Carlo 95 % "
+        "half-width of the mean itself (s_b/√K); **CRN gain** = noise sd had the arms run on independent random "
+        "numbers ÷ the paired noise sd (same runs).",
+        "",
+    ]
     if font is None:
-        lines += ["> **No CJK font found** (`fc-list :lang=zh` is empty): figure labels are in English only. Install one "
-                  "from Debian (`apt-get install fonts-noto-cjk` or `fonts-wqy-microhei`) and rerun `chainsim report`.", ""]
+        lines += [
+            "> **No CJK font found** (`fc-list :lang=zh` is empty): figure labels are in English only. Install one "
+            "from Debian (`apt-get install fonts-noto-cjk` or `fonts-wqy-microhei`) and rerun `chainsim report`.",
+            "",
+        ]
     else:
         lines += [f"Figures: matplotlib, Chinese glyphs from {font}.", ""]
     return lines
@@ -328,6 +499,8 @@ def assumptions(rec: dict[str, Any]) -> list[str]:
     lines = ["## Assumptions of these experiments 实验假设", ""]
     for s in rec["sweeps"]:
         lines += [f"- *{s['name']}*: {a}" for a in s["experiment"].get("assumptions", [])]
-    lines += ["- Parameters the calibration leaves undetermined (see calibration/report/) spread into the parameter "
-              "intervals; structural assumptions of the model (docs/model.md) are not in any interval."]
+    lines += [
+        "- Parameters the calibration leaves undetermined (see calibration/report/) spread into the parameter "
+        "intervals; structural assumptions of the model (docs/model.md) are not in any interval."
+    ]
     return lines

@@ -17,8 +17,13 @@ From Python::
 from typing import Any
 
 __all__ = ["Sweep", "SweepReport", "load_sweep", "read_results", "run_sweep"]
-_WHERE = {"Sweep": "config", "load_sweep": "config", "SweepReport": "runner", "run_sweep": "runner",
-          "read_results": "store"}
+_WHERE = {
+    "Sweep": "config",
+    "load_sweep": "config",
+    "SweepReport": "runner",
+    "run_sweep": "runner",
+    "read_results": "store",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from ..outputs import atomic_write
-from ..scenario_io import ScenarioError
+from chainsim.config.loader import ScenarioError
+from chainsim.results.outputs import atomic_write
 
 FORMAT = "chainsim-sweep/1"
 RESAMPLES = 1000
@@ -39,8 +39,8 @@ class OutcomeAnalysis:
     """What the report says about one outcome."""
 
     name: str
-    point_means: np.ndarray                      # one value per design point (replicates averaged)
-    noise_share: float | None                    # within-point variance / total variance
+    point_means: np.ndarray  # one value per design point (replicates averaged)
+    noise_share: float | None  # within-point variance / total variance
     indices: dict[str, dict[str, float]] = field(default_factory=dict)  # factor → S1, S1_conf, ST, ST_conf
     note: str = ""
 
@@ -49,7 +49,7 @@ def load_finished(out: Path) -> tuple[dict[str, Any], Any, Any]:
     """(manifest, runs DataFrame, design DataFrame) of a complete sweep, or ScenarioError."""
     import pyarrow.parquet as pq
 
-    from .store import read_results
+    from chainsim.sweep.store import read_results
 
     if not out.is_dir():
         raise ScenarioError(f"{out}: no such directory (give the --out directory of a chainsim sweep)", out)
@@ -59,8 +59,11 @@ def load_finished(out: Path) -> tuple[dict[str, Any], Any, Any]:
     except (OSError, ValueError):
         ok = False
     if not ok:
-        raise ScenarioError(f"{out}: not a sweep result (no readable manifest.json of format {FORMAT}); "
-                            "give the --out directory of 'chainsim sweep'", out / "manifest.json")
+        raise ScenarioError(
+            f"{out}: not a sweep result (no readable manifest.json of format {FORMAT}); "
+            "give the --out directory of 'chainsim sweep'",
+            out / "manifest.json",
+        )
     try:
         runs = read_results(out).to_pandas()
         design = pq.read_table(out / "design.parquet").to_pandas()
@@ -69,11 +72,16 @@ def load_finished(out: Path) -> tuple[dict[str, Any], Any, Any]:
     total = int(manifest.get("runs_total") or manifest["sweep"].get("runs", 0))
     done = int(runs["run_id"].nunique())
     if done < total or total == 0:
-        raise ScenarioError(f"{out}: incomplete sweep, {done}/{total} runs done; rerun the same 'chainsim sweep' "
-                            f"command ({manifest['sweep'].get('file')} --out {out}) to finish it first", out)
+        raise ScenarioError(
+            f"{out}: incomplete sweep, {done}/{total} runs done; rerun the same 'chainsim sweep' "
+            f"command ({manifest['sweep'].get('file')} --out {out}) to finish it first",
+            out,
+        )
     runs = runs.drop_duplicates("run_id")
     if len(design) != int(manifest["sweep"]["points"]):
-        raise ScenarioError(f"{out}: design.parquet does not match manifest.json (points)", out / "design.parquet")
+        raise ScenarioError(
+            f"{out}: design.parquet does not match manifest.json (points)", out / "design.parquet"
+        )
     return manifest, runs, design
 
 
@@ -95,9 +103,18 @@ def sobol_indices(y: np.ndarray, factors: list[str], seed: int) -> dict[str, dic
     from SALib.analyze import sobol
 
     problem = {"num_vars": len(factors), "names": factors, "bounds": [[0.0, 1.0]] * len(factors)}
-    res = sobol.analyze(problem, y, calc_second_order=False, num_resamples=RESAMPLES, conf_level=0.95,
-                        seed=seed, print_to_console=False)
-    return {f: {k: float(res[k][j]) for k in ("S1", "S1_conf", "ST", "ST_conf")} for j, f in enumerate(factors)}
+    res = sobol.analyze(
+        problem,
+        y,
+        calc_second_order=False,
+        num_resamples=RESAMPLES,
+        conf_level=0.95,
+        seed=seed,
+        print_to_console=False,
+    )
+    return {
+        f: {k: float(res[k][j]) for k in ("S1", "S1_conf", "ST", "ST_conf")} for j, f in enumerate(factors)
+    }
 
 
 def analyze(out: Path) -> tuple[dict[str, Any], Any, Any, list[OutcomeAnalysis]]:
@@ -108,7 +125,9 @@ def analyze(out: Path) -> tuple[dict[str, Any], Any, Any, list[OutcomeAnalysis]]
     results = []
     for name in sw["outcomes"]:
         if runs[name].isna().any():
-            raise ScenarioError(f"{out}: outcome {name} has missing values in some runs; cannot analyse it", out)
+            raise ScenarioError(
+                f"{out}: outcome {name} has missing values in some runs; cannot analyse it", out
+            )
         means = runs.groupby("point")[name].mean().sort_index().to_numpy(float)
         oa = OutcomeAnalysis(name, means, noise_share(runs, name))
         if sw["design"] != "saltelli":
@@ -143,7 +162,10 @@ def _cjk_fonts() -> list[str]:
 
     names = []  # .ttc collections (WenQuanYi, Noto CJK) are not in the ttf list
     for path in {*fm.findSystemFonts(fontext="ttf"), *fm.findSystemFonts(fontext="ttc")}:
-        if any(k in Path(path).name.lower() for k in ("wqy", "notosanscjk", "notoserifcjk", "simhei", "msyh", "pingfang")):
+        if any(
+            k in Path(path).name.lower()
+            for k in ("wqy", "notosanscjk", "notoserifcjk", "simhei", "msyh", "pingfang")
+        ):
             try:
                 fm.fontManager.addfont(path)
                 names.append(fm.FontProperties(fname=path).get_name())
@@ -182,30 +204,45 @@ def plot(oa: OutcomeAnalysis, runs: Any, design: Any, factors: dict[str, dict], 
 
 def report_md(manifest: dict[str, Any], results: list[OutcomeAnalysis], pngs: dict[str, str]) -> str:
     sw, factors = manifest["sweep"], manifest["sweep"]["factors"]
-    lines = [f"# Sweep analysis 扫描分析: {sw['name']}", "",
-             f"Sweep file `{sw['file']}` (hash {sw['hash'][:12]}), {sw['design']} design, {sw['points']} design "
-             f"points × {sw['replications']} replicates = {sw['runs']} runs, seed {sw['seed']}.", "",
-             "Replicates are averaged per design point before the indices are computed. "
-             "*Replicate-noise share* 重复噪声占比 = mean within-point variance / total variance of all runs.",
-             "Sobol indices 索博尔指数 (SALib, `calc_second_order=False`): S1 first-order 一阶, ST total 总效应, "
-             f"with 95 % bootstrap intervals (S ± 1.96 × bootstrap sd, {RESAMPLES} resamples). No Morris design exists in chainsim.sweep, "
-             "so no Morris indices.", "",
-             "Factors 因素: " + ", ".join(f"`{n}` ({f.get('kind')}{', ' + f['name_zh'] if f.get('name_zh') else ''})"
-                                         for n, f in factors.items()), ""]
+    lines = [
+        f"# Sweep analysis 扫描分析: {sw['name']}",
+        "",
+        f"Sweep file `{sw['file']}` (hash {sw['hash'][:12]}), {sw['design']} design, {sw['points']} design "
+        f"points × {sw['replications']} replicates = {sw['runs']} runs, seed {sw['seed']}.",
+        "",
+        "Replicates are averaged per design point before the indices are computed. "
+        "*Replicate-noise share* 重复噪声占比 = mean within-point variance / total variance of all runs.",
+        "Sobol indices 索博尔指数 (SALib, `calc_second_order=False`): S1 first-order 一阶, ST total 总效应, "
+        f"with 95 % bootstrap intervals (S ± 1.96 × bootstrap sd, {RESAMPLES} resamples). No Morris design exists in chainsim.sweep, "
+        "so no Morris indices.",
+        "",
+        "Factors 因素: "
+        + ", ".join(
+            f"`{n}` ({f.get('kind')}{', ' + f['name_zh'] if f.get('name_zh') else ''})"
+            for n, f in factors.items()
+        ),
+        "",
+    ]
     for oa in results:
         m = oa.point_means
-        lines += [f"## {oa.name}", "",
-                  "| design points | mean | sd | min | median | max | replicate-noise share |",
-                  "|---:|---:|---:|---:|---:|---:|---:|",
-                  f"| {len(m)} | {_fmt(m.mean())} | {_fmt(m.std(ddof=1) if len(m) > 1 else None)} | {_fmt(m.min())} | "
-                  f"{_fmt(float(np.median(m)))} | {_fmt(m.max())} | "
-                  f"{'– (one replicate)' if oa.noise_share is None else f'{oa.noise_share:.1%}'} |", ""]
+        lines += [
+            f"## {oa.name}",
+            "",
+            "| design points | mean | sd | min | median | max | replicate-noise share |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+            f"| {len(m)} | {_fmt(m.mean())} | {_fmt(m.std(ddof=1) if len(m) > 1 else None)} | {_fmt(m.min())} | "
+            f"{_fmt(float(np.median(m)))} | {_fmt(m.max())} | "
+            f"{'– (one replicate)' if oa.noise_share is None else f'{oa.noise_share:.1%}'} |",
+            "",
+        ]
         if oa.indices:
             lines += ["| factor 因素 | S1 | S1 95 % | ST | ST 95 % |", "|---|---:|---|---:|---|"]
             for f, i in sorted(oa.indices.items(), key=lambda kv: -kv[1]["ST"]):
                 zh = factors[f].get("name_zh") or ""
-                lines.append(f"| `{f}` {zh} | {i['S1']:.3f} | [{i['S1'] - i['S1_conf']:.3f}, {i['S1'] + i['S1_conf']:.3f}] "
-                             f"| {i['ST']:.3f} | [{i['ST'] - i['ST_conf']:.3f}, {i['ST'] + i['ST_conf']:.3f}] |")
+                lines.append(
+                    f"| `{f}` {zh} | {i['S1']:.3f} | [{i['S1'] - i['S1_conf']:.3f}, {i['S1'] + i['S1_conf']:.3f}] "
+                    f"| {i['ST']:.3f} | [{i['ST'] - i['ST_conf']:.3f}, {i['ST'] + i['ST_conf']:.3f}] |"
+                )
             lines.append("")
         if oa.note:
             lines += [f"Note: {oa.note}.", ""]
@@ -216,14 +253,26 @@ def report_md(manifest: dict[str, Any], results: list[OutcomeAnalysis], pngs: di
 def indices_csv(manifest: dict[str, Any], results: list[OutcomeAnalysis]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["outcome", "factor", "name_zh", "S1", "S1_low", "S1_high", "ST", "ST_low", "ST_high", "noise_share"])
+    w.writerow(
+        ["outcome", "factor", "name_zh", "S1", "S1_low", "S1_high", "ST", "ST_low", "ST_high", "noise_share"]
+    )
     factors = manifest["sweep"]["factors"]
     for oa in results:
         noise = "" if oa.noise_share is None else f"{oa.noise_share:.6g}"
         for f in factors:
             i = oa.indices.get(f)
-            vals = ([i["S1"], i["S1"] - i["S1_conf"], i["S1"] + i["S1_conf"], i["ST"], i["ST"] - i["ST_conf"],
-                     i["ST"] + i["ST_conf"]] if i else [math.nan] * 6)
+            vals = (
+                [
+                    i["S1"],
+                    i["S1"] - i["S1_conf"],
+                    i["S1"] + i["S1_conf"],
+                    i["ST"],
+                    i["ST"] - i["ST_conf"],
+                    i["ST"] + i["ST_conf"],
+                ]
+                if i
+                else [math.nan] * 6
+            )
             w.writerow([oa.name, f, factors[f].get("name_zh", ""), *(f"{v:.6g}" for v in vals), noise])
     return buf.getvalue()
 

@@ -33,7 +33,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from .worker import Run, RunSpec, run_chunk
+from chainsim.sweep.worker import Run, RunSpec, run_chunk
 
 Chunk = list[Run]
 Result = tuple[Chunk, list[dict[str, Any]], list[dict[str, Any]]]
@@ -45,8 +45,10 @@ class NoWorkers(RuntimeError):
 
 
 def chunk_failures(chunk: Chunk, error: str) -> list[dict[str, Any]]:
-    return [{"run_id": r.run_id, "point": r.point, "replicate": r.replicate, "seed": r.seed, "error": error}
-            for r in chunk]
+    return [
+        {"run_id": r.run_id, "point": r.point, "replicate": r.replicate, "seed": r.seed, "error": error}
+        for r in chunk
+    ]
 
 
 class SerialBackend:
@@ -91,10 +93,11 @@ class LocalBackend:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
-        from .worker import warm_up
+        from chainsim.sweep.worker import warm_up
 
-        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=mp_context(), initializer=warm_up,
-                                      initargs=(os.getpid(),))
+        return cf.ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=mp_context(), initializer=warm_up, initargs=(os.getpid(),)
+        )
 
     def start(self, warn: Any = None) -> None:
         """Start the workers now (they import chainsim), so that start-up is not counted as
@@ -102,8 +105,10 @@ class LocalBackend:
         try:
             list(self._pool.map(_pid, range(self.workers)))
         except cf.process.BrokenProcessPool:
-            raise RuntimeError("the local worker processes failed to start (see the errors above); a script that "
-                               "calls run_sweep needs an `if __name__ == \"__main__\":` guard") from None
+            raise RuntimeError(
+                "the local worker processes failed to start (see the errors above); a script that "
+                'calls run_sweep needs an `if __name__ == "__main__":` guard'
+            ) from None
 
     def stream(self, spec: RunSpec, chunks: Iterator[Chunk]) -> Iterator[Result]:
         window = 2 * self.workers
@@ -151,8 +156,15 @@ class LocalBackend:
         if attempt < MAX_ATTEMPTS:
             retry.append((chunk, attempt + 1))
         else:
-            yield chunk, [], chunk_failures(chunk, f"a worker process died {attempt} times while this chunk "
-                                                   "was running (out of memory? killed?)")
+            yield (
+                chunk,
+                [],
+                chunk_failures(
+                    chunk,
+                    f"a worker process died {attempt} times while this chunk "
+                    "was running (out of memory? killed?)",
+                ),
+            )
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -184,7 +196,11 @@ def _probe() -> dict[str, Any]:
     import chainsim.sweep.worker  # noqa: F401  (the import cost is paid here, once)
     from chainsim import __version__
 
-    return {"chainsim": __version__, "trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"), "python": sys.version.split()[0]}
+    return {
+        "chainsim": __version__,
+        "trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+        "python": sys.version.split()[0],
+    }
 
 
 def quiet_plugin() -> Any:
@@ -197,8 +213,11 @@ def quiet_plugin() -> Any:
         name = QUIET_PLUGIN
 
         def setup(self, worker: Any) -> None:
-            self.stopped = [n for n in ("profile", "profile-cycle")
-                            if (pc := worker.periodic_callbacks.get(n)) is not None and pc.is_running()]
+            self.stopped = [
+                n
+                for n in ("profile", "profile-cycle")
+                if (pc := worker.periodic_callbacks.get(n)) is not None and pc.is_running()
+            ]
             for n in self.stopped:
                 worker.periodic_callbacks[n].stop()
             tick = worker.periodic_callbacks.get("tick")
@@ -223,15 +242,19 @@ def _worker_state(dask_worker: Any) -> dict[str, Any]:
     """The settings of a Dask worker that cost a sweep time (``client.run(_worker_state)``
     passes the worker; used by the tests and the benchmark)."""
     pcs = dask_worker.periodic_callbacks
-    return {"profiler": any(n in pcs and pcs[n].is_running() for n in ("profile", "profile-cycle")),
-            "tick_ms": pcs["tick"].callback_time if "tick" in pcs else None,
-            "trim": os.environ.get("MALLOC_TRIM_THRESHOLD_")}
+    return {
+        "profiler": any(n in pcs and pcs[n].is_running() for n in ("profile", "profile-cycle")),
+        "tick_ms": pcs["tick"].callback_time if "tick" in pcs else None,
+        "trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+    }
 
 
 class DaskBackend:
     name = "dask"
 
-    def __init__(self, client: Any, cluster: Any = None, no_worker_timeout: float = 600.0, quiet: bool = True) -> None:
+    def __init__(
+        self, client: Any, cluster: Any = None, no_worker_timeout: float = 600.0, quiet: bool = True
+    ) -> None:
         self.client, self.cluster = client, cluster
         self.no_worker_timeout, self.quiet = no_worker_timeout, quiet
         self._threads, self._asked = 0, -1e9
@@ -247,12 +270,14 @@ class DaskBackend:
     def start(self, warn: Any) -> dict[str, Any]:
         """Probe the workers (they import chainsim now); warn when the trim fix is missing
         or their chainsim differs from the driver's."""
-        from .. import __version__
+        from chainsim import __version__
 
         info = self.client.run(_probe) if self.client.nthreads() else {}
         bad = sorted(w for w, i in info.items() if i["chainsim"] != __version__)
         if bad:
-            warn(f"workers {', '.join(bad)} run chainsim {info[bad[0]]['chainsim']}, this driver {__version__}")
+            warn(
+                f"workers {', '.join(bad)} run chainsim {info[bad[0]]['chainsim']}, this driver {__version__}"
+            )
         if info and self.quiet and not self._quieted:
             try:  # also reaches workers that join later (batch jobs replacing retired ones)
                 self.client.register_plugin(quiet_plugin(), name=QUIET_PLUGIN)
@@ -261,9 +286,11 @@ class DaskBackend:
                 warn(f"could not turn off the Dask profiler on the workers ({type(exc).__name__}: {exc})")
         trimmed = sorted(w for w, i in info.items() if i["trim"] is not None)
         if trimmed:
-            warn(f"{len(trimmed)} Dask worker(s) run with MALLOC_TRIM_THRESHOLD_={info[trimmed[0]]['trim']} (set by the "
-                 "nanny), which makes chainsim runs several times slower; start them with the Dask config "
-                 "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null (docs/clusters.md)")
+            warn(
+                f"{len(trimmed)} Dask worker(s) run with MALLOC_TRIM_THRESHOLD_={info[trimmed[0]]['trim']} (set by the "
+                "nanny), which makes chainsim runs several times slower; start them with the Dask config "
+                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null (docs/clusters.md)"
+            )
         return info
 
     def stream(self, spec: RunSpec, chunks: Iterator[Chunk]) -> Iterator[Result]:
@@ -326,30 +353,39 @@ class DaskBackend:
             self.client.close()
 
 
-def connect_dask(scheduler: str | None, scheduler_file: str | None, workers: int | None,
-                 timeout: float = 10.0) -> DaskBackend:
+def connect_dask(
+    scheduler: str | None, scheduler_file: str | None, workers: int | None, timeout: float = 10.0
+) -> DaskBackend:
     """A client for a running scheduler, or a new LocalCluster with the trim fix applied.
     An unreachable scheduler raises ScenarioError (exit 2) before anything is written."""
     import dask
     from distributed import Client, LocalCluster
 
-    from ..scenario_io import ScenarioError
+    from chainsim.config.loader import ScenarioError
 
     if scheduler or scheduler_file:
         what = f"--scheduler {scheduler}" if scheduler else f"--scheduler-file {scheduler_file}"
         if scheduler_file and not os.path.isfile(scheduler_file):
-            raise ScenarioError(f"{what}: file not found (start the scheduler with --scheduler-file {scheduler_file})")
+            raise ScenarioError(
+                f"{what}: file not found (start the scheduler with --scheduler-file {scheduler_file})"
+            )
         try:
             if scheduler:
                 client = Client(scheduler, timeout=timeout)
             else:
                 client = Client(scheduler_file=scheduler_file, timeout=timeout)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise ScenarioError(f"{what}: cannot reach the Dask scheduler within {timeout:.0f} s "
-                                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
-                                "is it running, and is the address tcp://HOST:PORT?") from None
+            raise ScenarioError(
+                f"{what}: cannot reach the Dask scheduler within {timeout:.0f} s "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                "is it running, and is the address tcp://HOST:PORT?"
+            ) from None
         return DaskBackend(client)
     with dask.config.set(DASK_CONFIG):  # read by the scheduler, each nanny and the worker it spawns
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
     return DaskBackend(Client(cluster), cluster)

@@ -13,7 +13,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from ..cli import positive_int
+from chainsim.cli import positive_int
 
 EPILOG = """\
 examples:
@@ -28,44 +28,93 @@ See docs/clusters.md for SLURM step by step."""
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "sweep", help="run a parameter sweep (resumable; local processes, Dask or a SLURM/PBS cluster)",
+        "sweep",
+        help="run a parameter sweep (resumable; local processes, Dask or a SLURM/PBS cluster)",
         description="Run every design point × replicate of a sweep file and write one Parquet row per run to --out.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("sweep", help="sweep YAML file, e.g. experiments/small_example.yaml")
     p.add_argument("--out", type=Path, default=None, help="results directory (created; rerun to resume)")
-    p.add_argument("--backend", choices=("local", "dask"), default="local",
-                   help="local: a process pool on this machine (default); dask: a Dask LocalCluster or --scheduler")
-    p.add_argument("--workers", type=positive_int, default=None, help="worker processes (default: all cores; 1 runs in this process)")
+    p.add_argument(
+        "--backend",
+        choices=("local", "dask"),
+        default="local",
+        help="local: a process pool on this machine (default); dask: a Dask LocalCluster or --scheduler",
+    )
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="worker processes (default: all cores; 1 runs in this process)",
+    )
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", default=None, metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786")
-    where.add_argument("--scheduler-file", default=None, metavar="FILE", help="the JSON file written by 'dask scheduler --scheduler-file'")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="wait this long for --scheduler (default 10)")
-    where.add_argument("--cluster", choices=("slurm", "pbs"), default=None, help="start workers as batch jobs (dask-jobqueue)")
+    where.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786"
+    )
+    where.add_argument(
+        "--scheduler-file",
+        default=None,
+        metavar="FILE",
+        help="the JSON file written by 'dask scheduler --scheduler-file'",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="wait this long for --scheduler (default 10)",
+    )
+    where.add_argument(
+        "--cluster",
+        choices=("slurm", "pbs"),
+        default=None,
+        help="start workers as batch jobs (dask-jobqueue)",
+    )
     c = p.add_argument_group("batch cluster (--cluster; defaults from the sweep file's cluster: section)")
     c.add_argument("--queue", default=None, help="partition / queue")
     c.add_argument("--account", default=None, help="account / project to charge")
     c.add_argument("--cores", type=positive_int, default=None, help="cores per job")
-    c.add_argument("--processes", type=positive_int, default=None, help="worker processes per job (default: cores)")
+    c.add_argument(
+        "--processes", type=positive_int, default=None, help="worker processes per job (default: cores)"
+    )
     c.add_argument("--memory", default=None, help="memory per job, e.g. 8GB")
     c.add_argument("--walltime", default=None, help="walltime per job, HH:MM:SS")
     c.add_argument("--jobs", type=positive_int, default=None, help="jobs kept running")
-    c.add_argument("--dry-run", action="store_true", help="check the sweep and print the plan (and the job script); run nothing")
+    c.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the sweep and print the plan (and the job script); run nothing",
+    )
     o = p.add_argument_group("output")
-    o.add_argument("--force", action="store_true", help="write into a non-empty --out, discarding another sweep's results")
-    o.add_argument("--batch-rows", type=positive_int, default=100, help="rows per Parquet file (default 100; also written every 10 s)")
-    o.add_argument("--chunk", type=positive_int, default=None, help="runs per task (default: adaptive, ~1 s of work)")
+    o.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty --out, discarding another sweep's results",
+    )
+    o.add_argument(
+        "--batch-rows",
+        type=positive_int,
+        default=100,
+        help="rows per Parquet file (default 100; also written every 10 s)",
+    )
+    o.add_argument(
+        "--chunk", type=positive_int, default=None, help="runs per task (default: adaptive, ~1 s of work)"
+    )
     o.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=handle)
     a = subparsers.add_parser(
-        "analyze", help="tables, plots and Sobol sensitivity indices of a finished sweep",
+        "analyze",
+        help="tables, plots and Sobol sensitivity indices of a finished sweep",
         description="Write DIR/analysis/report.md, indices.csv and one plot per outcome for a finished sweep "
-                    "(replicates averaged per design point; Sobol indices for a saltelli design).")
+        "(replicates averaged per design point; Sobol indices for a saltelli design).",
+    )
     a.add_argument("dir", type=Path, help="the --out directory of a finished 'chainsim sweep'")
     a.set_defaults(handler=handle_analyze)
 
 
 def handle_analyze(args: argparse.Namespace) -> int:
-    from .analyze import write_analysis
+    from chainsim.sweep.analyze import write_analysis
 
     dest = write_analysis(args.dir)
     print(f"analysis written to {dest}/ (report.md, indices.csv, plots)")
@@ -73,14 +122,18 @@ def handle_analyze(args: argparse.Namespace) -> int:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from ..scenario_io import ScenarioError
-    from . import cluster as cl
-    from .config import load_sweep
-    from .runner import run_sweep
+    from chainsim.config.loader import ScenarioError
+    from chainsim.sweep import cluster as cl
+    from chainsim.sweep.config import load_sweep
+    from chainsim.sweep.runner import run_sweep
 
-    flags = {k: getattr(args, k) for k in ("queue", "account", "cores", "processes", "memory", "walltime", "jobs")}
+    flags = {
+        k: getattr(args, k) for k in ("queue", "account", "cores", "processes", "memory", "walltime", "jobs")
+    }
     if args.cluster is None and any(v is not None for v in flags.values()):
-        raise ScenarioError("--queue, --account, --cores, --processes, --memory, --walltime and --jobs need --cluster slurm|pbs")
+        raise ScenarioError(
+            "--queue, --account, --cores, --processes, --memory, --walltime and --jobs need --cluster slurm|pbs"
+        )
     if args.dry_run:
         return _dry_run(args, flags)
     if args.out is None:
@@ -92,30 +145,45 @@ def handle(args: argparse.Namespace) -> int:
         sweep = load_sweep(args.sweep)  # errors before any job is submitted
         settings = cl.settings(sweep.spec.cluster, flags)
         cluster = cl.make_cluster(args.cluster, settings)
-    report = run_sweep(args.sweep, args.out, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
-                       scheduler_file=args.scheduler_file, cluster=cluster, force=args.force,
-                       batch_rows=args.batch_rows, chunk=args.chunk, progress=not args.no_progress,
-                       command=shlex.join(["chainsim", *sys.argv[1:]]), timeout=args.timeout)
+    report = run_sweep(
+        args.sweep,
+        args.out,
+        backend=args.backend,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        scheduler_file=args.scheduler_file,
+        cluster=cluster,
+        force=args.force,
+        batch_rows=args.batch_rows,
+        chunk=args.chunk,
+        progress=not args.no_progress,
+        command=shlex.join(["chainsim", *sys.argv[1:]]),
+        timeout=args.timeout,
+    )
     rate = report.runs_this_session / report.seconds if report.seconds > 0 else 0.0
-    print(f"sweep {report.status}: {report.runs_done}/{report.runs_total} runs in {report.out}/ "
-          f"({report.runs_this_session} this time, {report.seconds:.1f} s + {report.startup_seconds:.1f} s start-up, "
-          f"{rate:.2f} runs/s, {report.backend} × {report.workers})")
+    print(
+        f"sweep {report.status}: {report.runs_done}/{report.runs_total} runs in {report.out}/ "
+        f"({report.runs_this_session} this time, {report.seconds:.1f} s + {report.startup_seconds:.1f} s start-up, "
+        f"{rate:.2f} runs/s, {report.backend} × {report.workers})"
+    )
     if report.message:
         print(f"chainsim: {report.message}", file=sys.stderr)
     return {"complete": 0, "interrupted": 130}.get(report.status, 1)
 
 
 def _dry_run(args: argparse.Namespace, flags: dict) -> int:
-    from . import cluster as cl
-    from .config import load_sweep
-    from .design import design_points
+    from chainsim.sweep import cluster as cl
+    from chainsim.sweep.config import load_sweep
+    from chainsim.sweep.design import design_points
 
     sweep = load_sweep(args.sweep)
     points = design_points(sweep)
     s = sweep.spec
-    print(f"sweep '{s.name}' ({args.sweep}, hash {sweep.hash[:12]}): {s.design.method} design, {len(points)} points "
-          f"× {s.replications} replicates = {len(points) * s.replications} runs, seed {sweep.seed}, "
-          f"common random numbers {'on' if s.common_random_numbers else 'off'}")
+    print(
+        f"sweep '{s.name}' ({args.sweep}, hash {sweep.hash[:12]}): {s.design.method} design, {len(points)} points "
+        f"× {s.replications} replicates = {len(points) * s.replications} runs, seed {sweep.seed}, "
+        f"common random numbers {'on' if s.common_random_numbers else 'off'}"
+    )
     for name, f in s.factors.items():
         what = f"range {list(f.range)}" if f.range else f"values {f.values}" if f.values else "from the table"
         print(f"  {f.kind:<11} {name:<20} {f.key}  {what}{'  ' + f.name_zh if f.name_zh else ''}")

@@ -21,8 +21,8 @@ import re
 import sys
 from typing import Any
 
-from ..scenario_io import ScenarioError, nest_dotted
-from .config import ClusterSpec
+from chainsim.config.loader import ScenarioError, nest_dotted
+from chainsim.sweep.config import ClusterSpec
 
 KINDS = ("slurm", "pbs")
 
@@ -56,18 +56,31 @@ def job_kwargs(kind: str, c: ClusterSpec) -> dict[str, Any]:
 
     wall = walltime_seconds(c.walltime)
     margin = max(min(600, wall // 10), 60) if wall > 180 else 0
-    lifetime_args = ["--lifetime", f"{wall - margin}s", "--lifetime-stagger", f"{margin // 2}s"] if margin else []
-    from .backends import DASK_CONFIG
+    lifetime_args = (
+        ["--lifetime", f"{wall - margin}s", "--lifetime-stagger", f"{margin // 2}s"] if margin else []
+    )
+    from chainsim.sweep.backends import DASK_CONFIG
 
-    prologue = ["# Dask config: distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null (chainsim runs ~3x slower",
-                "# without it), worker profiler off, slower event-loop ticks (chainsim.sweep.backends.DASK_CONFIG)",
-                f"export DASK_INTERNAL_INHERIT_CONFIG={dask.config.serialize(nest_dotted(DASK_CONFIG))}",
-                *c.job_script_prologue]
+    prologue = [
+        "# Dask config: distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null (chainsim runs ~3x slower",
+        "# without it), worker profiler off, slower event-loop ticks (chainsim.sweep.backends.DASK_CONFIG)",
+        f"export DASK_INTERNAL_INHERIT_CONFIG={dask.config.serialize(nest_dotted(DASK_CONFIG))}",
+        *c.job_script_prologue,
+    ]
     kw: dict[str, Any] = {
-        "queue": c.queue, "account": c.account, "cores": c.cores, "processes": c.processes or c.cores,
-        "memory": c.memory, "walltime": c.walltime if kind == "slurm" else _hms(wall), "interface": c.interface, "local_directory": c.local_directory,
-        "python": c.python or sys.executable, "job_extra_directives": list(c.job_extra_directives),
-        "job_script_prologue": prologue, "worker_extra_args": lifetime_args, "job_name": "chainsim-sweep",
+        "queue": c.queue,
+        "account": c.account,
+        "cores": c.cores,
+        "processes": c.processes or c.cores,
+        "memory": c.memory,
+        "walltime": c.walltime if kind == "slurm" else _hms(wall),
+        "interface": c.interface,
+        "local_directory": c.local_directory,
+        "python": c.python or sys.executable,
+        "job_extra_directives": list(c.job_extra_directives),
+        "job_script_prologue": prologue,
+        "worker_extra_args": lifetime_args,
+        "job_name": "chainsim-sweep",
     }
     return kw
 
@@ -76,14 +89,16 @@ def job_script(kind: str, c: ClusterSpec) -> str:
     """The job script one worker job runs (no scheduler is started, no SLURM needed)."""
     job_cls = _classes(kind)[1]
     kw = job_kwargs(kind, c)
-    return job_cls("tcp://<scheduler address, filled in at run time>:8786", name="chainsim-worker", **kw).job_script()
+    return job_cls(
+        "tcp://<scheduler address, filled in at run time>:8786", name="chainsim-worker", **kw
+    ).job_script()
 
 
 def make_cluster(kind: str, c: ClusterSpec) -> Any:
     """Start the scheduler here and keep ``jobs`` worker jobs queued (adaptive)."""
     import dask
 
-    from .backends import DASK_CONFIG
+    from chainsim.sweep.backends import DASK_CONFIG
 
     cluster_cls = _classes(kind)[0]
     with dask.config.set(DASK_CONFIG):  # the scheduler runs here: it ticks slowly too

@@ -41,11 +41,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..scenario_io import ScenarioError, SourceMap, resolve_scenario, validate
-from ..schema import Scenario
-from .outcomes import expand_outcomes, summary_skeleton
-from .posterior import DRAW, PosteriorDraws
-from .settings import SETTINGS, Settings, apply, check_key, factor_settings, parse_setting, point_config  # noqa: F401 (re-exported)
+from chainsim.config.loader import ScenarioError, SourceMap, resolve_scenario, validate
+from chainsim.config.schema import Scenario
+from chainsim.sweep.outcomes import expand_outcomes, summary_skeleton
+from chainsim.sweep.posterior import DRAW, PosteriorDraws
+from chainsim.sweep.settings import (  # noqa: F401 (re-exported)
+    SETTINGS,
+    Settings,
+    apply,
+    check_key,
+    factor_settings,
+    parse_setting,
+    point_config,
+)
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Scalar = bool | int | float | str
@@ -61,15 +69,42 @@ class _Frozen(BaseModel):
 class FactorSpec(_Frozen):
     """One input to vary: a lever (策略杠杆) or an uncertainty (不确定参数)."""
 
-    kind: Literal["lever", "uncertainty"] = Field(description="lever: a choice of the city; uncertainty: a model parameter nobody chooses.")
-    key: str | None = Field(None, min_length=1, max_length=300, description="Dotted scenario key set to the value, e.g. strategies.commissioners.slots.")
-    multiply: str | None = Field(None, min_length=1, max_length=300, description="Dotted pattern ('*' = any key) of numeric fields the value multiplies, e.g. strategies.chain_based.groups.*.contacts_per_step (integers rounded).")
-    sets: dict[str, list[str]] | None = Field(None, min_length=1, description="Named levels, each a list of dotted.key=value overrides; the values are the level names (YAML reads bare on/off as booleans: they name levels 'on'/'off').")
-    range: tuple[float, float] | None = Field(None, description="[low, high] of a continuous (or integer) factor.")
-    values: list[Scalar] | None = Field(None, min_length=1, max_length=10_000, description="The values of a discrete factor.")
-    integer: bool = Field(False, description="Round a range factor to whole numbers (uniform over the integers low…high).")
+    kind: Literal["lever", "uncertainty"] = Field(
+        description="lever: a choice of the city; uncertainty: a model parameter nobody chooses."
+    )
+    key: str | None = Field(
+        None,
+        min_length=1,
+        max_length=300,
+        description="Dotted scenario key set to the value, e.g. strategies.commissioners.slots.",
+    )
+    multiply: str | None = Field(
+        None,
+        min_length=1,
+        max_length=300,
+        description="Dotted pattern ('*' = any key) of numeric fields the value multiplies, e.g. strategies.chain_based.groups.*.contacts_per_step (integers rounded).",
+    )
+    sets: dict[str, list[str]] | None = Field(
+        None,
+        min_length=1,
+        description="Named levels, each a list of dotted.key=value overrides; the values are the level names (YAML reads bare on/off as booleans: they name levels 'on'/'off').",
+    )
+    range: tuple[float, float] | None = Field(
+        None, description="[low, high] of a continuous (or integer) factor."
+    )
+    values: list[Scalar] | None = Field(
+        None, min_length=1, max_length=10_000, description="The values of a discrete factor."
+    )
+    integer: bool = Field(
+        False, description="Round a range factor to whole numbers (uniform over the integers low…high)."
+    )
     log: bool = Field(False, description="Sample a range on a log scale (low must be > 0).")
-    levels: int | None = Field(None, ge=2, le=1000, description="Levels of a range in a full-factorial design (default: design.levels).")
+    levels: int | None = Field(
+        None,
+        ge=2,
+        le=1000,
+        description="Levels of a range in a full-factorial design (default: design.levels).",
+    )
     name_zh: str = Field("", max_length=40, description="Chinese label (中文名).")
     description: str = Field("", max_length=1000)
 
@@ -94,8 +129,10 @@ class FactorSpec(_Frozen):
     def _check(self) -> FactorSpec:
         modes = [m for m in ("key", "multiply", "sets") if getattr(self, m) is not None]
         if len(modes) != 1:
-            raise ValueError("give exactly one of key (set a field), multiply (scale fields) or sets (named levels)"
-                             + (f", not {' and '.join(modes)}" if modes else ""))
+            raise ValueError(
+                "give exactly one of key (set a field), multiply (scale fields) or sets (named levels)"
+                + (f", not {' and '.join(modes)}" if modes else "")
+            )
         if self.sets is not None:
             if self.range is not None:
                 raise ValueError("a sets factor's values are its level names, not a range")
@@ -120,16 +157,33 @@ class FactorSpec(_Frozen):
 class DesignSpec(_Frozen):
     """How factors become design points."""
 
-    method: Literal["full_factorial", "latin_hypercube", "sobol", "saltelli", "table", "one_at_a_time"] = Field(
-        description="full_factorial: every combination; latin_hypercube / sobol: `samples` points "
-                    "(scipy.stats.qmc); saltelli: N·(k+2) points for Sobol sensitivity indices; table: explicit points; "
-                    "one_at_a_time: the reference point, then each factor's values with the others at the reference.")
-    samples: int | None = Field(None, ge=1, le=10_000_000, description="Points of a latin_hypercube or sobol design; base size N of a saltelli design.")
-    levels: int = Field(3, ge=2, le=1000, description="Levels of each range factor in a full-factorial design.")
+    method: Literal["full_factorial", "latin_hypercube", "sobol", "saltelli", "table", "one_at_a_time"] = (
+        Field(
+            description="full_factorial: every combination; latin_hypercube / sobol: `samples` points "
+            "(scipy.stats.qmc); saltelli: N·(k+2) points for Sobol sensitivity indices; table: explicit points; "
+            "one_at_a_time: the reference point, then each factor's values with the others at the reference."
+        )
+    )
+    samples: int | None = Field(
+        None,
+        ge=1,
+        le=10_000_000,
+        description="Points of a latin_hypercube or sobol design; base size N of a saltelli design.",
+    )
+    levels: int = Field(
+        3, ge=2, le=1000, description="Levels of each range factor in a full-factorial design."
+    )
     scramble: bool = Field(True, description="Scramble the Sobol sequence (seeded from the sweep seed).")
-    table: list[dict[str, Scalar]] | None = Field(None, min_length=1, description="Explicit design points: factor name → value.")
-    table_file: str | None = Field(None, description="CSV file of design points (header = factor names), relative to the sweep file.")
-    reference: dict[str, Scalar] | None = Field(None, description="one_at_a_time: the reference point (factor → value); each factor then takes each of its values with the others at the reference.")
+    table: list[dict[str, Scalar]] | None = Field(
+        None, min_length=1, description="Explicit design points: factor name → value."
+    )
+    table_file: str | None = Field(
+        None, description="CSV file of design points (header = factor names), relative to the sweep file."
+    )
+    reference: dict[str, Scalar] | None = Field(
+        None,
+        description="one_at_a_time: the reference point (factor → value); each factor then takes each of its values with the others at the reference.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> DesignSpec:
@@ -140,11 +194,15 @@ class DesignSpec(_Frozen):
             raise ValueError(f"samples does not apply to a {self.method} design")
         if self.method in ("sobol", "saltelli") and self.samples & (self.samples - 1):
             lo = 1 << (self.samples.bit_length() - 1)
-            raise ValueError(f"a {self.method} design needs a power of two for samples (its balance "
-                             f"properties need it), got {self.samples}; try {lo} or {2 * lo}")
+            raise ValueError(
+                f"a {self.method} design needs a power of two for samples (its balance "
+                f"properties need it), got {self.samples}; try {lo} or {2 * lo}"
+            )
         if self.method == "table":
             if (self.table is None) == (self.table_file is None):
-                raise ValueError("a table design needs exactly one of table (a list of points) or table_file (CSV)")
+                raise ValueError(
+                    "a table design needs exactly one of table (a list of points) or table_file (CSV)"
+                )
         elif self.table is not None or self.table_file is not None:
             raise ValueError(f"table and table_file apply to method: table, not {self.method}")
         if (self.method == "one_at_a_time") != (self.reference is not None):
@@ -155,20 +213,40 @@ class DesignSpec(_Frozen):
 class PosteriorSpec(_Frozen):
     """Cross every design point with K calibration posterior draws (parameter uncertainty)."""
 
-    draws: int = Field(ge=1, le=10_000, description="K weighted posterior draws, chosen from the sweep seed as `chainsim run --posterior-draws K` does.")
-    calibration: str | None = Field(None, max_length=500, description="The calibration config (relative to the sweep file); checked against the calibrated YAML the base scenario extends (default: that one).")
+    draws: int = Field(
+        ge=1,
+        le=10_000,
+        description="K weighted posterior draws, chosen from the sweep seed as `chainsim run --posterior-draws K` does.",
+    )
+    calibration: str | None = Field(
+        None,
+        max_length=500,
+        description="The calibration config (relative to the sweep file); checked against the calibrated YAML the base scenario extends (default: that one).",
+    )
 
 
 class ExperimentSpec(_Frozen):
     """How `chainsim experiment` and `chainsim report` read this sweep (does not change the runs)."""
 
-    role: Literal["factorial", "dose_response", "tradeoff"] = Field(description="factorial: on/off levels of strategies (main effects, interactions, funnels); dose_response: one_at_a_time curves; tradeoff: a frontier of two outcomes.")
+    role: Literal["factorial", "dose_response", "tradeoff"] = Field(
+        description="factorial: on/off levels of strategies (main effects, interactions, funnels); dose_response: one_at_a_time curves; tradeoff: a frontier of two outcomes."
+    )
     title: str = Field("", max_length=200)
     title_zh: str = Field("", max_length=100)
-    together_with: list[str] = Field(default_factory=list, description="Other sweep files run and reported with this one (relative to this file).")
-    frontier: tuple[str, str] | None = Field(None, description="tradeoff: the two outcomes of the frontier (x, y), both maximised.")
-    baseline: dict[str, Scalar] | None = Field(None, description="tradeoff: the design point (factor → value) the other points are compared with, run by run.")
-    assumptions: list[str] = Field(default_factory=list, description="Assumptions the report states with this experiment.")
+    together_with: list[str] = Field(
+        default_factory=list,
+        description="Other sweep files run and reported with this one (relative to this file).",
+    )
+    frontier: tuple[str, str] | None = Field(
+        None, description="tradeoff: the two outcomes of the frontier (x, y), both maximised."
+    )
+    baseline: dict[str, Scalar] | None = Field(
+        None,
+        description="tradeoff: the design point (factor → value) the other points are compared with, run by run.",
+    )
+    assumptions: list[str] = Field(
+        default_factory=list, description="Assumptions the report states with this experiment."
+    )
 
 
 class ClusterSpec(_Frozen):
@@ -178,15 +256,27 @@ class ClusterSpec(_Frozen):
     queue: str | None = Field(None, max_length=200, description="Partition (SLURM) or queue (PBS).")
     account: str | None = Field(None, max_length=200, description="Account / project to charge.")
     cores: int = Field(1, ge=1, le=1024, description="Cores per job.")
-    processes: int | None = Field(None, ge=1, le=1024, description="Worker processes per job (default: cores; one thread each).")
+    processes: int | None = Field(
+        None, ge=1, le=1024, description="Worker processes per job (default: cores; one thread each)."
+    )
     memory: str = Field("4GB", max_length=40, description="Memory per job, e.g. 8GB.")
-    walltime: str = Field("01:00:00", pattern=r"^(\d+-)?\d{1,3}:\d{2}:\d{2}$", description="Walltime per job, HH:MM:SS (or D-HH:MM:SS).")
-    jobs: int = Field(1, ge=1, le=10_000, description="Jobs kept running; a job ended by its walltime is replaced.")
-    interface: str | None = Field(None, max_length=40, description="Network interface of the workers, e.g. ib0.")
+    walltime: str = Field(
+        "01:00:00",
+        pattern=r"^(\d+-)?\d{1,3}:\d{2}:\d{2}$",
+        description="Walltime per job, HH:MM:SS (or D-HH:MM:SS).",
+    )
+    jobs: int = Field(
+        1, ge=1, le=10_000, description="Jobs kept running; a job ended by its walltime is replaced."
+    )
+    interface: str | None = Field(
+        None, max_length=40, description="Network interface of the workers, e.g. ib0."
+    )
     local_directory: str | None = Field(None, max_length=500, description="Scratch directory on the nodes.")
     python: str | None = Field(None, max_length=500, description="Python on the nodes (default: this one).")
     job_extra_directives: list[str] = Field(default_factory=list, description="Extra #SBATCH / #PBS lines.")
-    job_script_prologue: list[str] = Field(default_factory=list, description="Shell lines before the worker starts (module load …).")
+    job_script_prologue: list[str] = Field(
+        default_factory=list, description="Shell lines before the worker starts (module load …)."
+    )
 
 
 class SweepFile(_Frozen):
@@ -195,24 +285,44 @@ class SweepFile(_Frozen):
     name: str = Field("sweep", max_length=120)
     description: str = Field("", max_length=4000)
     base: str = Field(min_length=1, description="Base scenario file, relative to the sweep file.")
-    set: list[str] = Field(default_factory=list, description="Fixed dotted.key=value overrides of the base scenario.")
-    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Sweep seed (default: the base scenario's).")
+    set: list[str] = Field(
+        default_factory=list, description="Fixed dotted.key=value overrides of the base scenario."
+    )
+    seed: int | None = Field(
+        None, ge=0, le=2**63 - 1, description="Sweep seed (default: the base scenario's)."
+    )
     replications: int = Field(1, ge=1, le=100_000, description="Replicates of every design point.")
-    common_random_numbers: bool = Field(True, description="Replicate r of every design point uses the same model seed, so differences between points are not noise.")
-    factors: dict[Id, FactorSpec] = Field(min_length=1, description="The factors to vary, keyed by a column name.")
+    common_random_numbers: bool = Field(
+        True,
+        description="Replicate r of every design point uses the same model seed, so differences between points are not noise.",
+    )
+    factors: dict[Id, FactorSpec] = Field(
+        min_length=1, description="The factors to vary, keyed by a column name."
+    )
     design: DesignSpec
-    outcomes: list[str] = Field(min_length=1, description="summary.json paths to keep, e.g. periods.2023H1.funds_in_place_yi; * matches any key.")
-    posterior: PosteriorSpec | None = Field(None, description="Cross every design point with K calibration posterior draws.")
-    experiment: ExperimentSpec | None = Field(None, description="Report settings for `chainsim experiment` / `chainsim report`.")
+    outcomes: list[str] = Field(
+        min_length=1,
+        description="summary.json paths to keep, e.g. periods.2023H1.funds_in_place_yi; * matches any key.",
+    )
+    posterior: PosteriorSpec | None = Field(
+        None, description="Cross every design point with K calibration posterior draws."
+    )
+    experiment: ExperimentSpec | None = Field(
+        None, description="Report settings for `chainsim experiment` / `chainsim report`."
+    )
     cluster: ClusterSpec = ClusterSpec()
 
     @model_validator(mode="after")
     def _check(self) -> SweepFile:
         for name, f in self.factors.items():
             if name in RESERVED:
-                raise ValueError(f"factor name {name!r} is reserved for a results column ({', '.join(RESERVED)})")
+                raise ValueError(
+                    f"factor name {name!r} is reserved for a results column ({', '.join(RESERVED)})"
+                )
             if self.design.method != "table" and f.range is None and f.values is None:
-                raise ValueError(f"factor {name!r} needs a range or values (only a table design gives values itself)")
+                raise ValueError(
+                    f"factor {name!r} needs a range or values (only a table design gives values itself)"
+                )
         if self.design.reference is not None:
             if set(self.design.reference) != set(self.factors):
                 raise ValueError(f"design.reference must give exactly the factors {sorted(self.factors)}")
@@ -220,11 +330,19 @@ class SweepFile(_Frozen):
                 if self.factors[name].values is None:
                     raise ValueError(f"one_at_a_time needs values (not a range) for factor {name!r}")
                 if v not in self.factors[name].values:
-                    raise ValueError(f"design.reference: {name}={v!r} is not one of its values {self.factors[name].values}")
+                    raise ValueError(
+                        f"design.reference: {name}={v!r} is not one of its values {self.factors[name].values}"
+                    )
         if self.posterior is not None and self.design.method == "saltelli":
-            raise ValueError("posterior draws cannot be crossed with a saltelli design (Sobol indices need one value "
-                             "per design point); use uncertainty factors for the parameters instead")
-        if self.experiment is not None and self.experiment.role == "dose_response" and self.design.method != "one_at_a_time":
+            raise ValueError(
+                "posterior draws cannot be crossed with a saltelli design (Sobol indices need one value "
+                "per design point); use uncertainty factors for the parameters instead"
+            )
+        if (
+            self.experiment is not None
+            and self.experiment.role == "dose_response"
+            and self.design.method != "one_at_a_time"
+        ):
             raise ValueError("experiment.role dose_response needs design.method one_at_a_time")
         return self
 
@@ -236,13 +354,13 @@ class Sweep:
     path: Path
     spec: SweepFile
     base: Scenario
-    base_data: dict[str, Any]                  # base.model_dump(mode="json"): every field explicit
+    base_data: dict[str, Any]  # base.model_dump(mode="json"): every field explicit
     seed: int
-    outcomes: list[str]                        # expanded summary.json paths (the outcome columns)
+    outcomes: list[str]  # expanded summary.json paths (the outcome columns)
     table: list[dict[str, Scalar]] | None = None
-    posterior: PosteriorDraws | None = None    # with a posterior: section (spec.factors then ends with "draw")
+    posterior: PosteriorDraws | None = None  # with a posterior: section (spec.factors then ends with "draw")
     file_sha256: str = ""
-    hash: str = ""                             # what determines the results (see sweep_hash)
+    hash: str = ""  # what determines the results (see sweep_hash)
     source: SourceMap | None = field(default=None, repr=False)
 
     @property
@@ -262,14 +380,22 @@ def load_sweep(path: str | Path) -> Sweep:
     try:
         spec: SweepFile = validate(SweepFile, data, source)  # type: ignore[assignment]
     except ScenarioError as err:  # the shared validator speaks of scenarios
-        raise ScenarioError(str(err).replace(": invalid scenario (", ": invalid sweep file (", 1), err.path,
-                            err.field, err.line) from None
+        raise ScenarioError(
+            str(err).replace(": invalid scenario (", ": invalid sweep file (", 1),
+            err.path,
+            err.field,
+            err.line,
+        ) from None
 
     def fail(loc: tuple, why: str) -> ScenarioError:
         origin = source.locate(loc)
         where = f"{origin.file}, line {origin.line}" if origin and origin.line else str(path)
-        return ScenarioError(f"{where}: {'.'.join(map(str, loc))}: {why}", path, ".".join(map(str, loc)),
-                             origin.line if origin else None)
+        return ScenarioError(
+            f"{where}: {'.'.join(map(str, loc))}: {why}",
+            path,
+            ".".join(map(str, loc)),
+            origin.line if origin else None,
+        )
 
     base_path = path.parent / spec.base
     if not base_path.is_file():
@@ -278,7 +404,9 @@ def load_sweep(path: str | Path) -> Sweep:
         base_raw, base_src = resolve_scenario(base_path, spec.set)
         base = validate(Scenario, base_raw, base_src)
     except ScenarioError as err:
-        raise ScenarioError(f"{path}: base scenario {spec.base} (with set:) is invalid:\n{err}", path, "base") from None
+        raise ScenarioError(
+            f"{path}: base scenario {spec.base} (with set:) is invalid:\n{err}", path, "base"
+        ) from None
     base_data = base.model_dump(mode="json")
     for name, f in spec.factors.items():
         _check_factor_fields(name, f, base_data, fail)
@@ -288,16 +416,28 @@ def load_sweep(path: str | Path) -> Sweep:
     seed = base.seed if spec.seed is None else spec.seed
     draws = None
     if spec.posterior is not None:
-        from .posterior import load_draws
+        from chainsim.sweep.posterior import load_draws
 
-        draws = load_draws(base_path, spec.posterior.calibration, spec.posterior.draws, seed, path.parent, base_data, fail)
+        draws = load_draws(
+            base_path, spec.posterior.calibration, spec.posterior.draws, seed, path.parent, base_data, fail
+        )
         _check_draws(draws, base_data, fail)
         # the draw is a column of the results (and of design.parquet) like a factor
         spec = spec.model_copy(update={"factors": {**spec.factors, DRAW: draw_factor(draws.k)}})
         if table is not None:  # the store reads column types from the table's rows too
             table = [{**row, DRAW: 0} for row in table]
-    sweep = Sweep(path=path, spec=spec, base=base, base_data=base_data, seed=seed, outcomes=outcomes,
-                  table=table, posterior=draws, file_sha256=hashlib.sha256(path.read_bytes()).hexdigest(), source=source)
+    sweep = Sweep(
+        path=path,
+        spec=spec,
+        base=base,
+        base_data=base_data,
+        seed=seed,
+        outcomes=outcomes,
+        table=table,
+        posterior=draws,
+        file_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        source=source,
+    )
     sweep.hash = sweep_hash(sweep)
     return sweep
 
@@ -305,8 +445,12 @@ def load_sweep(path: str | Path) -> Sweep:
 def draw_factor(k: int) -> FactorSpec:
     """The pseudo-factor of the posterior draw (no field of its own: the draw's settings are
     carried by each design point)."""
-    return FactorSpec.model_construct(kind="uncertainty", values=list(range(k)), name_zh="后验抽样",
-                                      description="calibration posterior draw (parameter uncertainty)")
+    return FactorSpec.model_construct(
+        kind="uncertainty",
+        values=list(range(k)),
+        name_zh="后验抽样",
+        description="calibration posterior draw (parameter uncertainty)",
+    )
 
 
 def _check_factor_fields(name: str, f: FactorSpec, base_data: dict, fail: Any) -> None:
@@ -316,11 +460,14 @@ def _check_factor_fields(name: str, f: FactorSpec, base_data: dict, fail: Any) -
         except KeyError as err:
             raise fail(("factors", name, "key"), err.args[0]) from None
     elif f.multiply is not None:
-        from ..calibration.params import expand
+        from chainsim.calibration.params import expand
 
         if not expand(f.multiply, base_data):
-            raise fail(("factors", name, "multiply"), f"{f.multiply!r} matches no numeric field of the base scenario "
-                                                      "(a dotted path as for --set, '*' for any key)")
+            raise fail(
+                ("factors", name, "multiply"),
+                f"{f.multiply!r} matches no numeric field of the base scenario "
+                "(a dotted path as for --set, '*' for any key)",
+            )
         if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in f.values or []):
             raise fail(("factors", name, "values"), "a multiply factor's values must be numbers")
     else:
@@ -339,15 +486,20 @@ def _check_draws(draws: PosteriorDraws, base_data: dict, fail: Any) -> None:
             Scenario.model_validate(apply(base_data, settings))
         except Exception as exc:  # pydantic ValidationError: its first lines
             text = "; ".join(line.strip() for line in str(exc).splitlines()[1:3])
-            raise fail(("posterior",), f"posterior draw {k} (row {draws.picks[k]} of {draws.posterior}) gives an "
-                                       f"invalid scenario: {text}") from None
+            raise fail(
+                ("posterior",),
+                f"posterior draw {k} (row {draws.picks[k]} of {draws.posterior}) gives an "
+                f"invalid scenario: {text}",
+            ) from None
 
 
 def sweep_hash(sweep: Sweep) -> str:
     """SHA-256 of everything that determines the results: the resolved base scenario, the
     factors, design (and its table), replications, seeds and outcomes. Names, comments and
     cluster settings do not count, so editing them does not invalidate earlier results."""
-    spec = sweep.spec.model_dump(mode="json", exclude={"name", "description", "cluster", "base", "set", "experiment"})
+    spec = sweep.spec.model_dump(
+        mode="json", exclude={"name", "description", "cluster", "base", "set", "experiment"}
+    )
     # fields added after results existed count only when used, so older sweeps keep their hash
     for f in spec["factors"].values():
         for k in ("key", "multiply", "sets"):
@@ -357,7 +509,13 @@ def sweep_hash(sweep: Sweep) -> str:
         spec["design"].pop("reference", None)
     if spec.get("posterior") is None:
         spec.pop("posterior", None)
-    blob = {"base": sweep.base_data, "spec": spec, "seed": sweep.seed, "outcomes": sweep.outcomes, "table": sweep.table}
+    blob = {
+        "base": sweep.base_data,
+        "spec": spec,
+        "seed": sweep.seed,
+        "outcomes": sweep.outcomes,
+        "table": sweep.table,
+    }
     if sweep.posterior is not None:
         blob["posterior"] = sweep.posterior.fingerprint()
     return hashlib.sha256(json.dumps(blob, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
@@ -366,6 +524,7 @@ def sweep_hash(sweep: Sweep) -> str:
 def _check_values(spec: SweepFile, base_data: dict, table: list[dict] | None, fail: Any) -> None:
     """Every factor's extreme values (and every table point) must give a valid scenario,
     so that a value out of the scenario's bounds is a sweep-file error, not 1,000 failed runs."""
+
     def check(loc: tuple, settings: dict[str, Scalar]) -> None:
         try:
             point_config(base_data, {}, {SETTINGS: factor_settings(spec.factors, base_data, settings)})
@@ -402,8 +561,12 @@ def _read_table(path: Path, spec: SweepFile, fail: Any) -> list[dict[str, Scalar
         loc = ("design", "table_file") if design.table_file else ("design", "table", i)
         if set(row) != names:
             missing, extra = sorted(names - set(row)), sorted(set(row) - names)
-            raise fail(loc, f"point {i} must give exactly the factors {sorted(names)}"
-                            + (f"; missing {missing}" if missing else "") + (f"; unknown {extra}" if extra else ""))
+            raise fail(
+                loc,
+                f"point {i} must give exactly the factors {sorted(names)}"
+                + (f"; missing {missing}" if missing else "")
+                + (f"; unknown {extra}" if extra else ""),
+            )
         for name, v in row.items():
             f = spec.factors[name]
             if f.values is not None and v not in f.values:

@@ -31,9 +31,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import qmc
 
-from .config import SETTINGS, FactorSpec, Scalar, Settings, Sweep, apply, factor_settings
-from .posterior import DRAW
-from .seeds import design_seed
+from chainsim.sweep.config import SETTINGS, FactorSpec, Scalar, Settings, Sweep, apply, factor_settings
+from chainsim.sweep.posterior import DRAW
+from chainsim.sweep.seeds import design_seed
 
 Point = dict[str, Scalar]
 

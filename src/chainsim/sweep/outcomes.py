@@ -13,19 +13,24 @@ import difflib
 import warnings
 from typing import Any
 
-from ..schema import Scenario
+from chainsim.config.schema import Scenario
 
 
 def summary_skeleton(cfg: Scenario) -> dict[str, Any]:
     """The summary.json structure of ``cfg`` without running it (a run with no flows)."""
-    from ..calendar import Calendar
-    from ..chainmap import ChainIndex
-    from ..records import Recorder
-    from ..results import Replicate, Results
+    from chainsim.engine.calendar import Calendar
+    from chainsim.engine.chains import ChainIndex
+    from chainsim.engine.records import Recorder
+    from chainsim.results.summary import Replicate, Results
 
     cal = Calendar(cfg.calendar)
-    rec = Recorder(cal.n_steps, ChainIndex(cfg.chains).n_segments, list(cfg.events), list(cfg.reporting.cohorts),
-                   float(cal.day_of(cfg.calendar.start_date) - 1))
+    rec = Recorder(
+        cal.n_steps,
+        ChainIndex(cfg.chains).n_segments,
+        list(cfg.events),
+        list(cfg.reporting.cohorts),
+        float(cal.day_of(cfg.calendar.start_date) - 1),
+    )
     res = Results(config=cfg, seed=0, replicates=[Replicate(seed=0, recorder=rec)])
     res.date_end, res.burn_in = cal.date_end, cal.burn_in
     with warnings.catch_warnings():
@@ -52,8 +57,11 @@ def expand_outcomes(patterns: list[str], skeleton: dict[str, Any], fail: Any) ->
         if not hits:
             close = difflib.get_close_matches(pattern, leaves, n=3, cutoff=0.5)
             hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-            raise fail(("outcomes", i), f"{pattern!r} names no metric of summary.json (docs/outputs.md; "
-                                        f"e.g. periods.2023H1.funds_in_place_yi, cohorts.2022.landing_rate){hint}")
+            raise fail(
+                ("outcomes", i),
+                f"{pattern!r} names no metric of summary.json (docs/outputs.md; "
+                f"e.g. periods.2023H1.funds_in_place_yi, cohorts.2022.landing_rate){hint}",
+            )
         out += [h for h in hits if h not in out]
     return out
 

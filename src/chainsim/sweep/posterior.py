@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..scenario_io import ScenarioError
+from chainsim.config.loader import ScenarioError
 
 #: name of the results column (and pseudo-factor) holding the draw index 0 … K-1
 DRAW = "draw"
@@ -34,13 +34,13 @@ DRAW = "draw"
 class PosteriorDraws:
     """The K draws of one sweep, with where they came from."""
 
-    calibrated: Path                       # the *.calibrated.yaml on the base's extends: chain
-    calibration: Path                      # the calibration config it names
-    posterior: Path                        # the posterior CSV
-    sha256: str                            # of the posterior CSV
-    info: dict[str, str]                   # the CSV's stamp (# header lines)
-    picks: list[int]                       # posterior row (particle) of each draw
-    parameters: list[dict[str, float]]     # natural-scale parameters of each draw
+    calibrated: Path  # the *.calibrated.yaml on the base's extends: chain
+    calibration: Path  # the calibration config it names
+    posterior: Path  # the posterior CSV
+    sha256: str  # of the posterior CSV
+    info: dict[str, str]  # the CSV's stamp (# header lines)
+    picks: list[int]  # posterior row (particle) of each draw
+    parameters: list[dict[str, float]]  # natural-scale parameters of each draw
     settings: list[dict[str, Any]] = field(default_factory=list)  # dotted key → value of each draw
 
     @property
@@ -53,49 +53,80 @@ class PosteriorDraws:
 
     def describe(self) -> dict[str, Any]:
         """A JSON-able record for manifests and reports."""
-        return {"draws": self.k, "calibrated": str(self.calibrated), "calibration": str(self.calibration),
-                "posterior": str(self.posterior), "posterior_sha256": self.sha256, "posterior_info": self.info,
-                "picks": self.picks, "parameters": self.parameters}
+        return {
+            "draws": self.k,
+            "calibrated": str(self.calibrated),
+            "calibration": str(self.calibration),
+            "posterior": str(self.posterior),
+            "posterior_sha256": self.sha256,
+            "posterior_info": self.info,
+            "picks": self.picks,
+            "parameters": self.parameters,
+        }
 
 
-def load_draws(base_path: Path, calibration: str | None, draws: int, seed: int, sweep_dir: Path,
-               base_data: dict[str, Any], fail: Any) -> PosteriorDraws:
+def load_draws(
+    base_path: Path,
+    calibration: str | None,
+    draws: int,
+    seed: int,
+    sweep_dir: Path,
+    base_data: dict[str, Any],
+    fail: Any,
+) -> PosteriorDraws:
     """The ``draws`` posterior draws for a sweep on ``base_path``; ScenarioError (via ``fail``) on
     any mismatch, naming the sweep file's ``posterior`` field."""
     import numpy as np
 
-    from ..calibration.config import load_calibration
-    from ..calibration.posterior import _header, find_calibrated, read_posterior, resample
-    from ..calibration.params import ParameterSpace
-    from .config import check_key
+    from chainsim.calibration.config import load_calibration
+    from chainsim.calibration.params import ParameterSpace
+    from chainsim.calibration.posterior import _header, find_calibrated, read_posterior, resample
+    from chainsim.sweep.config import check_key
 
     try:
         calibrated = find_calibrated(base_path)
     except ScenarioError:
-        raise fail(("posterior",), f"the base scenario {base_path} is not built (through 'extends:') on a calibrated "
-                                   "YAML written by `chainsim calibrate` (e.g. scenarios/kunming_2023.yaml), so there "
-                                   "is no posterior to draw from") from None
+        raise fail(
+            ("posterior",),
+            f"the base scenario {base_path} is not built (through 'extends:') on a calibrated "
+            "YAML written by `chainsim calibrate` (e.g. scenarios/kunming_2023.yaml), so there "
+            "is no posterior to draw from",
+        ) from None
     head = _header(calibrated)
     if "calibration" not in head or "posterior" not in head:
-        raise fail(("posterior",), f"{calibrated} has no '# calibration:' / '# posterior:' header; regenerate it with "
-                                   "chainsim calibrate")
+        raise fail(
+            ("posterior",),
+            f"{calibrated} has no '# calibration:' / '# posterior:' header; regenerate it with "
+            "chainsim calibrate",
+        )
     calibrated = Path(os.path.normpath(calibrated))  # a/b/../c → a/c, for the records
     cal_path = Path(os.path.normpath(calibrated.parent / head["calibration"]))
     if calibration is not None and not _same(sweep_dir / calibration, cal_path):
-        raise fail(("posterior", "calibration"), f"{calibration!r} is not the calibration of the base scenario: its "
-                                                 f"calibrated YAML {calibrated} comes from {cal_path}")
+        raise fail(
+            ("posterior", "calibration"),
+            f"{calibration!r} is not the calibration of the base scenario: its "
+            f"calibrated YAML {calibrated} comes from {cal_path}",
+        )
     post_path = Path(os.path.normpath(calibrated.parent / head["posterior"]))
     if not post_path.is_file():
-        raise fail(("posterior",), f"posterior file {post_path} (named by {calibrated}) does not exist; run "
-                                   f"chainsim calibrate {cal_path}")
+        raise fail(
+            ("posterior",),
+            f"posterior file {post_path} (named by {calibrated}) does not exist; run "
+            f"chainsim calibrate {cal_path}",
+        )
     cal = load_calibration(cal_path)
     table, weights, info = read_posterior(post_path)
     space = ParameterSpace(cal.priors, cal.base_data)
     missing = set(space.names) - set(table)
     if missing:
-        raise fail(("posterior",), f"{post_path} has no column for parameter(s) {', '.join(sorted(missing))} of "
-                                   f"{cal.priors_path}: the posterior is older than the priors; recalibrate")
-    picks = [int(i) for i in resample(weights, draws, seed)]  # as `chainsim run --posterior-draws K --seed SEED`
+        raise fail(
+            ("posterior",),
+            f"{post_path} has no column for parameter(s) {', '.join(sorted(missing))} of "
+            f"{cal.priors_path}: the posterior is older than the priors; recalibrate",
+        )
+    picks = [
+        int(i) for i in resample(weights, draws, seed)
+    ]  # as `chainsim run --posterior-draws K --seed SEED`
     parameters, settings = [], []
     for i in picks:
         natural = {n: float(table[n][i]) for n in space.names}
@@ -104,12 +135,21 @@ def load_draws(base_path: Path, calibration: str | None, draws: int, seed: int, 
             try:
                 check_key(base_data, key, numeric=True)
             except KeyError as err:
-                raise fail(("posterior",), f"posterior parameter field {err.args[0]} (the base scenario lacks it)") from None
+                raise fail(
+                    ("posterior",), f"posterior parameter field {err.args[0]} (the base scenario lacks it)"
+                ) from None
         parameters.append(natural)
         settings.append({k: (v.item() if isinstance(v, np.generic) else v) for k, v in assign.items()})
-    return PosteriorDraws(calibrated=calibrated, calibration=cal_path, posterior=post_path,
-                          sha256=hashlib.sha256(post_path.read_bytes()).hexdigest(), info=info, picks=picks,
-                          parameters=parameters, settings=settings)
+    return PosteriorDraws(
+        calibrated=calibrated,
+        calibration=cal_path,
+        posterior=post_path,
+        sha256=hashlib.sha256(post_path.read_bytes()).hexdigest(),
+        info=info,
+        picks=picks,
+        parameters=parameters,
+        settings=settings,
+    )
 
 
 def _same(a: Path, b: Path) -> bool:

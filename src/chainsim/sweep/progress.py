@@ -15,8 +15,14 @@ def _clock(seconds: float) -> str:
 
 
 class Progress:
-    def __init__(self, total: int, done: int = 0, label: str = "runs", stream: TextIO | None = None,
-                 enabled: bool = True) -> None:
+    def __init__(
+        self,
+        total: int,
+        done: int = 0,
+        label: str = "runs",
+        stream: TextIO | None = None,
+        enabled: bool = True,
+    ) -> None:
         self.total, self.start_done, self.done, self.failed = total, done, done, 0
         self.label, self.stream, self.enabled = label, stream or sys.stderr, enabled
         self.tty = self.enabled and getattr(self.stream, "isatty", lambda: False)()
@@ -39,8 +45,10 @@ class Progress:
         width = 28
         bar = "#" * int(width * frac) + "." * (width - int(width * frac))
         fail = f", {self.failed} failed" if self.failed else ""
-        return (f"{self.label} [{bar}] {self.done}/{self.total}{fail}  {100 * frac:5.1f} %  "
-                f"{rate:5.2f} runs/s  elapsed {_clock(elapsed)}  eta {eta}")
+        return (
+            f"{self.label} [{bar}] {self.done}/{self.total}{fail}  {100 * frac:5.1f} %  "
+            f"{rate:5.2f} runs/s  elapsed {_clock(elapsed)}  eta {eta}"
+        )
 
     def draw(self, final: bool = False) -> None:
         if not self.enabled:

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .backends import Chunk, DaskBackend, LocalBackend, NoWorkers, SerialBackend
-from .config import Sweep, load_sweep
-from .design import design_points
-from .progress import Progress
-from .seeds import model_seed
-from .store import Store, StoreError, inspect_out
-from .worker import Run, RunSpec
+from chainsim.sweep.backends import Chunk, DaskBackend, LocalBackend, NoWorkers, SerialBackend
+from chainsim.sweep.config import Sweep, load_sweep
+from chainsim.sweep.design import design_points
+from chainsim.sweep.progress import Progress
+from chainsim.sweep.seeds import model_seed
+from chainsim.sweep.store import Store, StoreError, inspect_out
+from chainsim.sweep.worker import Run, RunSpec
 
 TARGET_CHUNK_SECONDS = 1.0
 MAX_CHUNK = 64
@@ -35,28 +35,36 @@ MAX_CHUNK = 64
 @dataclass
 class SweepReport:
     out: Path
-    status: str            # complete | incomplete (failures) | interrupted | stopped | error
+    status: str  # complete | incomplete (failures) | interrupted | stopped | error
     runs_total: int
     runs_done: int
     runs_this_session: int
     runs_missing: int
-    seconds: float         # from the first run sent to the last result (start-up excluded)
+    seconds: float  # from the first run sent to the last result (start-up excluded)
     startup_seconds: float  # worker processes started and chainsim imported in them
     backend: str
     workers: int
     message: str = ""
 
 
-def make_backend(kind: str, workers: int | None, scheduler: str | None = None, scheduler_file: str | None = None,
-                 cluster: Any = None, timeout: float = 10.0) -> Any:
+def make_backend(
+    kind: str,
+    workers: int | None,
+    scheduler: str | None = None,
+    scheduler_file: str | None = None,
+    cluster: Any = None,
+    timeout: float = 10.0,
+) -> Any:
     """The backend for the CLI's choices (raises ScenarioError for an unreachable scheduler)."""
     if kind == "dask" or scheduler or scheduler_file or cluster is not None:
-        from .backends import connect_dask
+        from chainsim.sweep.backends import connect_dask
 
         if cluster is not None:
             from distributed import Client
 
-            return DaskBackend(Client(cluster), cluster, no_worker_timeout=float("inf"))  # jobs may wait in the queue
+            return DaskBackend(
+                Client(cluster), cluster, no_worker_timeout=float("inf")
+            )  # jobs may wait in the queue
         return connect_dask(scheduler, scheduler_file, workers, timeout)
     n = workers or os.cpu_count() or 1
     return SerialBackend() if n == 1 else LocalBackend(n)
@@ -68,8 +76,14 @@ class _Chunker:
     TARGET_CHUNK_SECONDS of work from the mean run time measured so far, and is capped so
     every worker still gets several chunks of what is left."""
 
-    def __init__(self, sweep: Sweep, points: list[dict[str, Any]], missing: Any, workers: Callable[[], int],
-                 fixed: int | None) -> None:
+    def __init__(
+        self,
+        sweep: Sweep,
+        points: list[dict[str, Any]],
+        missing: Any,
+        workers: Callable[[], int],
+        fixed: int | None,
+    ) -> None:
         self.sweep, self.points, self.missing = sweep, points, missing
         self.workers, self.fixed = workers, fixed
         self.run_seconds: float | None = None
@@ -79,7 +93,11 @@ class _Chunker:
         for row in rows:
             t = row["wall_time_s"]
             self._n += 1
-            self.run_seconds = t if self.run_seconds is None else self.run_seconds + (t - self.run_seconds) / min(self._n, 50)
+            self.run_seconds = (
+                t
+                if self.run_seconds is None
+                else self.run_seconds + (t - self.run_seconds) / min(self._n, 50)
+            )
 
     def size(self, left: int) -> int:
         if self.fixed:
@@ -96,25 +114,48 @@ class _Chunker:
         while i < n:
             k = self.size(n - i)
             chunk = []
-            for rid in self.missing[i:i + k]:
+            for rid in self.missing[i : i + k]:
                 rid = int(rid)
                 p, r = divmod(rid, reps)
-                chunk.append(Run(run_id=rid, point=p, replicate=r, seed=model_seed(seed, p, r, crn),
-                                 values=self.points[p]))
+                chunk.append(
+                    Run(
+                        run_id=rid,
+                        point=p,
+                        replicate=r,
+                        seed=model_seed(seed, p, r, crn),
+                        values=self.points[p],
+                    )
+                )
             i += k
             yield chunk
 
 
 def run_spec(sweep: Sweep) -> RunSpec:
-    return RunSpec(hash=sweep.hash, base_data=sweep.base_data,
-                   keys={n: f.key for n, f in sweep.spec.factors.items()}, outcomes=tuple(sweep.outcomes))
+    return RunSpec(
+        hash=sweep.hash,
+        base_data=sweep.base_data,
+        keys={n: f.key for n, f in sweep.spec.factors.items()},
+        outcomes=tuple(sweep.outcomes),
+    )
 
 
-def run_sweep(sweep_path: str | Path, out: str | Path, backend: Any = "local", workers: int | None = None,
-              scheduler: str | None = None, scheduler_file: str | None = None, cluster: Any = None,
-              force: bool = False, batch_rows: int = 100, flush_seconds: float = 10.0, chunk: int | None = None,
-              progress: bool = True, say: Callable[[str], None] | None = None, command: str = "",
-              timeout: float = 10.0) -> SweepReport:
+def run_sweep(
+    sweep_path: str | Path,
+    out: str | Path,
+    backend: Any = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    scheduler_file: str | None = None,
+    cluster: Any = None,
+    force: bool = False,
+    batch_rows: int = 100,
+    flush_seconds: float = 10.0,
+    chunk: int | None = None,
+    progress: bool = True,
+    say: Callable[[str], None] | None = None,
+    command: str = "",
+    timeout: float = 10.0,
+) -> SweepReport:
     """Run (or resume) a sweep into ``out``; see the module docstring. ``backend`` is
     "local" or "dask", or a backend object (then it is started but not closed here)."""
     _refuse_in_worker_bootstrap()
@@ -140,12 +181,16 @@ def run_sweep(sweep_path: str | Path, out: str | Path, backend: Any = "local", w
     startup = t0 - t_start
     before = store.n_done
     if store.duplicates:
-        say(f"warning: {store.duplicates} duplicate rows found in {out}/runs (read_results keeps them; report this)")
+        say(
+            f"warning: {store.duplicates} duplicate rows found in {out}/runs (read_results keeps them; report this)"
+        )
     if mode == "resume":
         say(f"resuming {out}: {before} of {n_runs} runs already done, {len(missing)} to run")
     # "error" until the loop ends normally: an unexpected exception leaves it in the manifest
     status, message, n_workers = "error", "", engine.workers
-    store.begin_session({"backend": engine.name, "workers": n_workers, "command": command, "pid": os.getpid()})
+    store.begin_session(
+        {"backend": engine.name, "workers": n_workers, "command": command, "pid": os.getpid()}
+    )
     bar = Progress(n_runs, before, label=f"sweep {sweep.spec.name}", enabled=progress and len(missing) > 0)
     chunker = _Chunker(sweep, points, missing, lambda: engine.workers, chunk)
     restore = _sigterm_as_interrupt()
@@ -154,14 +199,18 @@ def run_sweep(sweep_path: str | Path, out: str | Path, backend: Any = "local", w
             chunker.observe(rows)
             store.add(rows, failures)
             for f in failures:
-                say(f"run {f['run_id']} (point {f['point']}, replicate {f['replicate']}) failed: {f['error'].splitlines()[-1]}")
+                say(
+                    f"run {f['run_id']} (point {f['point']}, replicate {f['replicate']}) failed: {f['error'].splitlines()[-1]}"
+                )
             bar.update(len(rows), len(failures))
         store.flush()
         status = "complete"
         if store.n_done < n_runs:
             status = "incomplete"
-            message = (f"{n_runs - store.n_done} runs failed (errors in {out}/manifest.json); fix the cause and "
-                       "rerun the same command to run only those")
+            message = (
+                f"{n_runs - store.n_done} runs failed (errors in {out}/manifest.json); fix the cause and "
+                "rerun the same command to run only those"
+            )
     except KeyboardInterrupt:
         status, message = "interrupted", "interrupted"
     except NoWorkers as exc:
@@ -184,10 +233,19 @@ def run_sweep(sweep_path: str | Path, out: str | Path, backend: Any = "local", w
             engine.close()
     if status in ("interrupted", "stopped"):
         message += f"; {store.n_done} of {n_runs} runs are saved in {out}, rerun the same command to resume"
-    return SweepReport(out=out, status=status, runs_total=n_runs, runs_done=store.n_done,
-                       runs_this_session=store.n_done - before, runs_missing=n_runs - store.n_done,
-                       seconds=time.monotonic() - t0, startup_seconds=startup, backend=engine.name, workers=n_workers,
-                       message=message)
+    return SweepReport(
+        out=out,
+        status=status,
+        runs_total=n_runs,
+        runs_done=store.n_done,
+        runs_this_session=store.n_done - before,
+        runs_missing=n_runs - store.n_done,
+        seconds=time.monotonic() - t0,
+        startup_seconds=startup,
+        backend=engine.name,
+        workers=n_workers,
+        message=message,
+    )
 
 
 def _refuse_in_worker_bootstrap() -> None:
@@ -200,8 +258,10 @@ def _refuse_in_worker_bootstrap() -> None:
         frame = frame.f_back
     else:
         return
-    raise RuntimeError("run_sweep() was called while a worker process imported your script: put the call "
-                       "under `if __name__ == \"__main__\":` (worker processes import the main script)")
+    raise RuntimeError(
+        "run_sweep() was called while a worker process imported your script: put the call "
+        'under `if __name__ == "__main__":` (worker processes import the main script)'
+    )
 
 
 def _sigterm_as_interrupt() -> Callable[[], None]:

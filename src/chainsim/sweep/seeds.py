@@ -3,7 +3,7 @@
 * **Model seed of a run** — with common random numbers (the default), replicate ``r`` of
   *every* design point gets the same seed, ``SeedSequence(sweep_seed).spawn(R)[r]``: the
   seed ``chainsim run --seed SWEEP_SEED -r R`` gives its replicate ``r``. Since the model
-  draws its random numbers by (seed, stream, step, firm) (``chainsim.rng``), two points
+  draws its random numbers by (seed, stream, step, firm) (``chainsim.engine.rng``), two points
   that share a seed share every random number the change of factor values does not
   touch, and their difference is the factors' effect, not noise. The design point enters
   only through its parameter values. Without common random numbers, the seed is
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .posterior import DRAW
+from chainsim.sweep.posterior import DRAW
 
 _DESIGN_TAG = 0x5EED_DE51  # separates the design's stream from the runs' streams
 
@@ -54,7 +54,9 @@ def run_seed(seed: int, values: Mapping[str, Any]) -> int:
     return _to_int(np.random.SeedSequence(seed, spawn_key=(int(k),)))
 
 
-def replicate_seeds(sweep_seed: int, replications: int, point: int = 0, common_random_numbers: bool = True) -> list[int]:
+def replicate_seeds(
+    sweep_seed: int, replications: int, point: int = 0, common_random_numbers: bool = True
+) -> list[int]:
     return [model_seed(sweep_seed, point, r, common_random_numbers) for r in range(replications)]
 
 

@@ -8,10 +8,10 @@ import copy
 import difflib
 from typing import TYPE_CHECKING, Any
 
-from ..schema import Scenario
+from chainsim.config.schema import Scenario
 
 if TYPE_CHECKING:
-    from .config import FactorSpec, Scalar
+    from chainsim.sweep.config import FactorSpec, Scalar
 
 #: key of a design point's resolved ``dotted.key → value`` settings (multiply/sets factors, posterior draws)
 SETTINGS = "_set"
@@ -45,12 +45,16 @@ def check_key(data: dict, key: str, numeric: bool) -> None:
         if k is None:
             close = difflib.get_close_matches(part, [str(x) for x in node], n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise KeyError(f"{key!r} is not a scenario field: {here} has no key {part!r} "
-                           f"(it has: {', '.join(map(str, node))}){hint}")
+            raise KeyError(
+                f"{key!r} is not a scenario field: {here} has no key {part!r} "
+                f"(it has: {', '.join(map(str, node))}){hint}"
+            )
         node = node[k]
     if isinstance(node, (dict, list)):
-        raise KeyError(f"{key!r} is a {'mapping' if isinstance(node, dict) else 'list'}, not a single "
-                       "value; name one field inside it")
+        raise KeyError(
+            f"{key!r} is a {'mapping' if isinstance(node, dict) else 'list'}, not a single "
+            "value; name one field inside it"
+        )
     if numeric and (isinstance(node, bool) or not isinstance(node, (int, float))):
         raise KeyError(f"{key!r} holds {node!r}, not a number, so it cannot take a range; use values")
 
@@ -83,18 +87,22 @@ def parse_setting(text: str) -> tuple[str, Any]:
 
     key, sep, raw = (x.strip() for x in text.partition("="))
     if not sep or not key:
-        raise KeyError(f"{text!r}: expected dotted.key=value, e.g. strategies.leader_led.active_until=2022-12-31")
+        raise KeyError(
+            f"{text!r}: expected dotted.key=value, e.g. strategies.leader_led.active_until=2022-12-31"
+        )
     try:
         value = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
-        raise KeyError(f"{text!r}: the value is not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        raise KeyError(
+            f"{text!r}: the value is not valid YAML ({getattr(exc, 'problem', None) or exc})"
+        ) from None
     return key, value.isoformat() if isinstance(value, dt.date) else value
 
 
 def factor_settings(factors: dict[str, FactorSpec], data: dict, point: dict[str, Any]) -> dict[str, Any]:
     """``dotted.key → value`` that realise a point's factor values on ``data`` (the base
     scenario after any posterior draw: a multiply factor scales the value found there)."""
-    from ..calibration.params import expand
+    from chainsim.calibration.params import expand
 
     out: dict[str, Any] = {}
     for name, f in factors.items():

@@ -37,14 +37,24 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..outputs import atomic_write, resolved_yaml
-from ..scenario_io import ScenarioError
-from .config import Sweep
+from chainsim.config.loader import ScenarioError
+from chainsim.results.outputs import atomic_write, resolved_yaml
+from chainsim.sweep.config import Sweep
 
 FORMAT = "chainsim-sweep/1"
 OURS = ("runs", "manifest.json", "sweep.yaml", "design.parquet", "base_scenario.yaml", ".lock")
 MAX_FAILURES_KEPT = 1000
-PACKAGES = ("numpy", "scipy", "pyarrow", "pydantic", "mesa", "networkx", "dask", "distributed", "dask_jobqueue")
+PACKAGES = (
+    "numpy",
+    "scipy",
+    "pyarrow",
+    "pydantic",
+    "mesa",
+    "networkx",
+    "dask",
+    "distributed",
+    "dask_jobqueue",
+)
 
 
 def now() -> str:
@@ -58,12 +68,24 @@ class StoreError(OSError):
 def arrow_schema(sweep: Sweep) -> pa.Schema:
     """Column types of the results rows: ids, seed, factor values, outcomes, wall and CPU time
     (the only columns that differ between two runs of the same sweep)."""
-    fields = [pa.field("run_id", pa.int64()), pa.field("point", pa.int64()), pa.field("replicate", pa.int32()),
-              pa.field("seed", pa.int64())]
+    fields = [
+        pa.field("run_id", pa.int64()),
+        pa.field("point", pa.int64()),
+        pa.field("replicate", pa.int32()),
+        pa.field("seed", pa.int64()),
+    ]
     for name, f in sweep.spec.factors.items():
-        fields.append(pa.field(name, factor_type(f.range is not None and not f.integer, f.integer,
-                                                 f.values if f.range is None else None,
-                                                 [r[name] for r in sweep.table or []])))
+        fields.append(
+            pa.field(
+                name,
+                factor_type(
+                    f.range is not None and not f.integer,
+                    f.integer,
+                    f.values if f.range is None else None,
+                    [r[name] for r in sweep.table or []],
+                ),
+            )
+        )
     fields += [pa.field(o, pa.float64()) for o in sweep.outcomes]
     fields += [pa.field("wall_time_s", pa.float64()), pa.field("cpu_time_s", pa.float64())]
     return pa.schema(fields)
@@ -105,21 +127,37 @@ def inspect_out(out: Path, sweep: Sweep, force: bool) -> str:
     if force:
         return "force"
     runs = out / "runs"
-    if old is None and {p.name for p in out.iterdir()} <= set(OURS) and not (runs.is_dir() and any(runs.iterdir())):
+    if (
+        old is None
+        and {p.name for p in out.iterdir()} <= set(OURS)
+        and not (runs.is_dir() and any(runs.iterdir()))
+    ):
         return "force"  # a start killed before its manifest was written: only our empty shell is there
     if old is None:
-        raise ScenarioError(f"--out {out}: the directory is not empty and holds no sweep manifest; choose an "
-                            "empty or new directory (or --force to write into it anyway)")
-    raise ScenarioError(f"--out {out}: holds results of a different sweep ({old['sweep'].get('file')}, "
-                        f"hash {old_hash[:12]}…, this one {sweep.hash[:12]}…); choose another directory, or "
-                        "--force to discard those results")
+        raise ScenarioError(
+            f"--out {out}: the directory is not empty and holds no sweep manifest; choose an "
+            "empty or new directory (or --force to write into it anyway)"
+        )
+    raise ScenarioError(
+        f"--out {out}: holds results of a different sweep ({old['sweep'].get('file')}, "
+        f"hash {old_hash[:12]}…, this one {sweep.hash[:12]}…); choose another directory, or "
+        "--force to discard those results"
+    )
 
 
 class Store:
     """An open results directory: lock held, done runs known, rows buffered and flushed."""
 
-    def __init__(self, out: Path, sweep: Sweep, mode: str, n_runs: int, points: list[dict[str, Any]],
-                 batch_rows: int = 100, flush_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        out: Path,
+        sweep: Sweep,
+        mode: str,
+        n_runs: int,
+        points: list[dict[str, Any]],
+        batch_rows: int = 100,
+        flush_seconds: float = 10.0,
+    ) -> None:
         self.out, self.sweep, self.n_runs = out, sweep, n_runs
         self.batch_rows, self.flush_seconds = batch_rows, flush_seconds
         self.schema = arrow_schema(sweep)
@@ -181,8 +219,10 @@ class Store:
         table = pa.Table.from_pylist(rows, schema=self.schema)
         self._seq += 1
         try:
-            atomic_write(self.runs_dir / f"part-{self.session:04d}-{self._seq:06d}.parquet",
-                         lambda p: pq.write_table(table, p, compression="zstd"))
+            atomic_write(
+                self.runs_dir / f"part-{self.session:04d}-{self._seq:06d}.parquet",
+                lambda p: pq.write_table(table, p, compression="zstd"),
+            )
         except OSError as exc:
             for row in rows:  # not saved: they will run again next time
                 self.done[row["run_id"]] = False
@@ -203,38 +243,65 @@ class Store:
         s = self.sweep
         return {
             "format": FORMAT,
-            "sweep": {"name": s.spec.name, "file": str(s.path), "file_sha256": s.file_sha256, "hash": s.hash,
-                      "base": s.spec.base, "set": s.spec.set, "seed": s.seed, "replications": s.spec.replications,
-                      "common_random_numbers": s.spec.common_random_numbers, "design": s.spec.design.method,
-                      "points": self.n_runs // s.spec.replications, "runs": self.n_runs,
-                      "factors": {n: f.model_dump(mode="json", exclude_defaults=True) for n, f in s.spec.factors.items()},
-                      "outcomes": s.outcomes},
+            "sweep": {
+                "name": s.spec.name,
+                "file": str(s.path),
+                "file_sha256": s.file_sha256,
+                "hash": s.hash,
+                "base": s.spec.base,
+                "set": s.spec.set,
+                "seed": s.seed,
+                "replications": s.spec.replications,
+                "common_random_numbers": s.spec.common_random_numbers,
+                "design": s.spec.design.method,
+                "points": self.n_runs // s.spec.replications,
+                "runs": self.n_runs,
+                "factors": {
+                    n: f.model_dump(mode="json", exclude_defaults=True) for n, f in s.spec.factors.items()
+                },
+                "outcomes": s.outcomes,
+            },
             "environment": environment(),
-            "started": now(), "ended": None, "status": "new",
-            "runs_total": self.n_runs, "runs_done": self.n_done, "runs_failed": 0, "failures": [],
+            "started": now(),
+            "ended": None,
+            "status": "new",
+            "runs_total": self.n_runs,
+            "runs_done": self.n_done,
+            "runs_failed": 0,
+            "failures": [],
             "sessions": [],
         }
 
     def begin_session(self, info: dict[str, Any]) -> None:
-        self.manifest["sessions"].append({"started": now(), "ended": None, **info, "runs_done_before": self.n_done})
+        self.manifest["sessions"].append(
+            {"started": now(), "ended": None, **info, "runs_done_before": self.n_done}
+        )
         self.manifest["environment"] = environment()
         self.write_manifest("running")
 
     def write_manifest(self, status: str) -> None:
         m = self.manifest
-        m.update(status=status, runs_done=self.n_done, runs_failed=self.n_failed,
-                 failures=sorted(self.failures.values(), key=lambda f: f["run_id"]))
+        m.update(
+            status=status,
+            runs_done=self.n_done,
+            runs_failed=self.n_failed,
+            failures=sorted(self.failures.values(), key=lambda f: f["run_id"]),
+        )
         if status != "running":
             m["ended"] = now()
             if m["sessions"]:
                 m["sessions"][-1].update(ended=m["ended"], status=status, runs_done_after=self.n_done)
-        atomic_write(self.out / "manifest.json",
-                     lambda p: p.write_text(json.dumps(m, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"))
+        atomic_write(
+            self.out / "manifest.json",
+            lambda p: p.write_text(json.dumps(m, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"),
+        )
 
     def _write_inputs(self, points: list[dict[str, Any]]) -> None:
         s = self.sweep
         atomic_write(self.out / "sweep.yaml", lambda p: p.write_bytes(s.path.read_bytes()))
-        atomic_write(self.out / "base_scenario.yaml", lambda p: p.write_text(resolved_yaml(s.base), encoding="utf-8"))
+        atomic_write(
+            self.out / "base_scenario.yaml", lambda p: p.write_text(resolved_yaml(s.base), encoding="utf-8")
+        )
         fields = [self.schema.field("point"), *(self.schema.field(n) for n in s.spec.factors)]
         cols = {"point": list(range(len(points)))} | {n: [pt[n] for pt in points] for n in s.spec.factors}
         table = pa.table(cols, schema=pa.schema(fields))
@@ -264,8 +331,10 @@ def _lock(out: Path) -> Any:
         pass
     except OSError:
         fh.close()
-        raise ScenarioError(f"--out {out}: another chainsim sweep is writing into this directory; wait for it "
-                            "or choose another directory") from None
+        raise ScenarioError(
+            f"--out {out}: another chainsim sweep is writing into this directory; wait for it "
+            "or choose another directory"
+        ) from None
     return fh
 
 
@@ -273,7 +342,7 @@ def environment() -> dict[str, Any]:
     """chainsim and package versions, Python, host and the git commit of the code (if any)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from .. import __version__
+    from chainsim import __version__
 
     pkgs = {}
     for name in PACKAGES:
@@ -281,23 +350,39 @@ def environment() -> dict[str, Any]:
             pkgs[name] = version(name.replace("_", "-"))
         except PackageNotFoundError:
             pkgs[name] = None
-    return {"chainsim_version": __version__, "git": git_info(), "python": sys.version.split()[0],
-            "implementation": platform.python_implementation(), "platform": platform.platform(),
-            "host": socket.gethostname(), "packages": pkgs}
+    return {
+        "chainsim_version": __version__,
+        "git": git_info(),
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "host": socket.gethostname(),
+        "packages": pkgs,
+    }
 
 
 def git_info() -> dict[str, Any] | None:
     """The commit of the chainsim source tree, and whether it has local changes (None without git)."""
     where = Path(__file__).resolve().parents[1]
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10)
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10
+        )
         if commit.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=where,
-                               capture_output=True, text=True, timeout=20)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
-    return {"commit": commit.stdout.strip(), "dirty": bool(dirty.stdout.strip()) if dirty.returncode == 0 else None}
+    return {
+        "commit": commit.stdout.strip(),
+        "dirty": bool(dirty.stdout.strip()) if dirty.returncode == 0 else None,
+    }
 
 
 def read_results(out: str | Path) -> pa.Table:

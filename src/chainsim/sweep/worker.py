@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from ..calendar import Calendar
-from ..model import ChainModel
-from ..results import Replicate, Results
-from ..schema import Scenario
-from .config import Scalar, point_config
-from .outcomes import outcome_value
-from .seeds import run_seed
+from chainsim.config.schema import Scenario
+from chainsim.engine.calendar import Calendar
+from chainsim.engine.model import ChainModel
+from chainsim.results.summary import Replicate, Results
+from chainsim.sweep.config import Scalar, point_config
+from chainsim.sweep.outcomes import outcome_value
+from chainsim.sweep.seeds import run_seed
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class RunSpec:
 
     hash: str
     base_data: dict[str, Any]
-    keys: dict[str, str]            # factor name → dotted scenario key
+    keys: dict[str, str]  # factor name → dotted scenario key
     outcomes: tuple[str, ...]
 
 
@@ -89,8 +89,16 @@ def run_chunk(spec: RunSpec, runs: list[Run]) -> tuple[list[dict[str, Any]], lis
         except Exception as exc:  # a model error in one run must not lose the others
             text = "".join(traceback.format_exception_only(exc)).strip()
             tb = traceback.format_exc(limit=-4)
-            failures.append({"run_id": run.run_id, "point": run.point, "replicate": run.replicate,
-                             "seed": run_seed(run.seed, run.values), "error": text[-2000:], "traceback": tb[-4000:]})
+            failures.append(
+                {
+                    "run_id": run.run_id,
+                    "point": run.point,
+                    "replicate": run.replicate,
+                    "seed": run_seed(run.seed, run.values),
+                    "error": text[-2000:],
+                    "traceback": tb[-4000:],
+                }
+            )
     return rows, failures
 
 

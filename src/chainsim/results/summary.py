@@ -16,15 +16,27 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .stages import SOURCE_NAMES, STAGE_NAMES
-from .records import BASE_FLOWS, F, FLOWS, Recorder
-from .schema import Scenario
+from chainsim.config.schema import Scenario
+from chainsim.engine.records import BASE_FLOWS, FLOWS, F, Recorder
+from chainsim.vocabulary import SOURCE_NAMES, STAGE_NAMES
 
 PERIOD_METRICS = [
-    "signings", "signing_value_yi", "signings_ge_10yi", "industrial_signings_ge_1yi",
-    "industrial_signing_value_yi", "industrial_signings_ge_10yi", "funds_in_place_yi",
-    "industrial_funds_in_place_yi", "fdi_usd_yi", "landed", "producing",
-    "city_leader_trips", "county_leader_trips", "contacts", "registered", "lost",
+    "signings",
+    "signing_value_yi",
+    "signings_ge_10yi",
+    "industrial_signings_ge_1yi",
+    "industrial_signing_value_yi",
+    "industrial_signings_ge_10yi",
+    "funds_in_place_yi",
+    "industrial_funds_in_place_yi",
+    "fdi_usd_yi",
+    "landed",
+    "producing",
+    "city_leader_trips",
+    "county_leader_trips",
+    "contacts",
+    "registered",
+    "lost",
 ]
 assert set(PERIOD_METRICS) <= set(BASE_FLOWS)
 
@@ -69,13 +81,15 @@ class Results:
 
     # ----------------------------------------------------------------- summary
     def summary(self) -> dict[str, Any]:
-        from . import __version__
+        from chainsim import __version__
 
         cfg = self.config
         periods = {}
         for name in cfg.reporting.periods:
             block = {m: stat(self.period_values(name, m)) for m in PERIOD_METRICS}
-            block["signings_by_source"] = {s: stat(self.period_values(name, f"signings_by_source.{s}")) for s in SOURCE_NAMES}
+            block["signings_by_source"] = {
+                s: stat(self.period_values(name, f"signings_by_source.{s}")) for s in SOURCE_NAMES
+            }
             periods[name] = block
         cohorts = {}
         for c, (name, co) in enumerate(cfg.reporting.cohorts.items()):
@@ -84,24 +98,41 @@ class Results:
             producing = np.array([r.recorder.cohort_producing[c] for r in self.replicates], dtype=float)
             with np.errstate(invalid="ignore", divide="ignore"):
                 cohorts[name] = {
-                    "signed": stat(signed), "landed": stat(landed),
+                    "signed": stat(signed),
+                    "landed": stat(landed),
                     "landing_rate": stat(np.where(signed > 0, landed / signed, np.nan)),
                     "producing_rate": stat(np.where(signed > 0, producing / signed, np.nan)),
                     "as_of": co.as_of.isoformat(),
-                    "filter": {"signed_from": co.signed_from.isoformat(), "signed_until": co.signed_until.isoformat(),
-                               "min_value_yi": co.min_value_yi, "industrial_only": co.industrial_only,
-                               "landed_means": "entered construction on or before as_of, even if lost later"},
+                    "filter": {
+                        "signed_from": co.signed_from.isoformat(),
+                        "signed_until": co.signed_until.isoformat(),
+                        "min_value_yi": co.min_value_yi,
+                        "industrial_only": co.industrial_only,
+                        "landed_means": "entered construction on or before as_of, even if lost later",
+                    },
                 }
-        events = {eid: {"date": e.date.isoformat(),
-                        "signings": stat([r.recorder.event_signings[eid] for r in self.replicates]),
-                        "signing_value_yi": stat([r.recorder.event_value_yi[eid] for r in self.replicates])}
-                  for eid, e in cfg.events.items()}
+        events = {
+            eid: {
+                "date": e.date.isoformat(),
+                "signings": stat([r.recorder.event_signings[eid] for r in self.replicates]),
+                "signing_value_yi": stat([r.recorder.event_value_yi[eid] for r in self.replicates]),
+            }
+            for eid, e in cfg.events.items()
+        }
         meds = [r.recorder.median_durations() for r in self.replicates]
-        durations = {g: {k: stat([m[g][k] for m in meds]) for k in meds[0][g]} for g in ("commissioned", "other")}
+        durations = {
+            g: {k: stat([m[g][k] for m in meds]) for k in meds[0][g]} for g in ("commissioned", "other")
+        }
         return {
-            "scenario": cfg.name, "config_hash": config_hash(cfg), "chainsim_version": __version__,
-            "seed": self.seed, "replications": len(self.replicates),
-            "periods": periods, "cohorts": cohorts, "events": events, "durations": durations,
+            "scenario": cfg.name,
+            "config_hash": config_hash(cfg),
+            "chainsim_version": __version__,
+            "seed": self.seed,
+            "replications": len(self.replicates),
+            "periods": periods,
+            "cohorts": cohorts,
+            "events": events,
+            "durations": durations,
         }
 
     # ----------------------------------------------------------------- time series

@@ -13,12 +13,11 @@ levers in force at ``start_date``: their *lever date* is ``start_date``.
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .schema import Calendar as CalendarConfig
+from chainsim.config.schema import Calendar as CalendarConfig
 
 
 class Calendar:

@@ -12,8 +12,9 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from .kernels import allocate_capacity, gumbel_choice
-from .schema import Location, Park as ParkConfig
+from chainsim.config.schema import Location
+from chainsim.config.schema import Park as ParkConfig
+from chainsim.engine.kernels import allocate_capacity, gumbel_choice
 
 
 class Park(mesa.Agent):
@@ -37,7 +38,9 @@ class Park(mesa.Agent):
 class ParkSystem:
     """All parks' capacities and occupants as arrays, plus their Park agents."""
 
-    def __init__(self, model: mesa.Model, parks: dict[str, ParkConfig], chain_ids: list[str], weights: Location) -> None:
+    def __init__(
+        self, model: mesa.Model, parks: dict[str, ParkConfig], chain_ids: list[str], weights: Location
+    ) -> None:
         cfgs = list(parks.values())
         self.w = weights
         self.land_total = np.array([p.land_ha for p in cfgs])
@@ -46,27 +49,36 @@ class ParkSystem:
         self.land_free = self.land_total.copy()
         self.land_used = np.zeros(len(cfgs))
         self.grid_free = self.grid_total.copy()
-        self.spec = np.array([np.isin(chain_ids, p.specialisations) for p in cfgs], dtype=np.float64).T  # chains × parks
+        self.spec = np.array(
+            [np.isin(chain_ids, p.specialisations) for p in cfgs], dtype=np.float64
+        ).T  # chains × parks
         self.producing = np.zeros((len(chain_ids), len(cfgs)), dtype=np.int64)  # chains × parks
         self.parks = [Park(model, self, i, pid, p) for i, (pid, p) in enumerate(parks.items())]
 
     def refill(self, days: float) -> None:
         """Newly serviced land refills each park's land bank up to its size."""
-        self.land_free = np.maximum(np.minimum(self.land_free + self.land_added_per_day * days, self.land_total), self.land_free)
+        self.land_free = np.maximum(
+            np.minimum(self.land_free + self.land_added_per_day * days, self.land_total), self.land_free
+        )
 
     def utilities(self, chain: NDArray[np.int32], land_need: NDArray[np.float64]) -> NDArray[np.float64]:
         """Logit utility of each park for each firm; −inf where the land does not fit."""
         w = self.w
-        base = (w.free_land * (self.land_free / np.maximum(self.land_total, 1e-9))
-                + w.infrastructure * (self.grid_free / np.maximum(self.grid_total, 1e-9)))
+        base = w.free_land * (self.land_free / np.maximum(self.land_total, 1e-9)) + w.infrastructure * (
+            self.grid_free / np.maximum(self.grid_total, 1e-9)
+        )
         u = w.specialisation * self.spec[chain] + w.agglomeration * np.log1p(self.producing[chain]) + base
         return np.where(land_need[:, None] <= self.land_free[None, :] + 1e-12, u, -np.inf)
 
-    def choose(self, chain: NDArray[np.int32], land_need: NDArray[np.float64], u: NDArray[np.float64]) -> NDArray[np.int64]:
+    def choose(
+        self, chain: NDArray[np.int32], land_need: NDArray[np.float64], u: NDArray[np.float64]
+    ) -> NDArray[np.int64]:
         """Gumbel-max choice among parks with room; −1 where none has room."""
         return gumbel_choice(self.utilities(chain, land_need), u)
 
-    def acquire(self, park: NDArray[np.int64], land_need: NDArray[np.float64], mw_need: NDArray[np.float64]) -> NDArray[np.bool_]:
+    def acquire(
+        self, park: NDArray[np.int64], land_need: NDArray[np.float64], mw_need: NDArray[np.float64]
+    ) -> NDArray[np.bool_]:
         """Grant land in request order; update the parks; return who got it."""
         granted = allocate_capacity(park, land_need, self.land_free)
         land = np.bincount(park[granted], weights=land_need[granted], minlength=len(self.land_free))

@@ -95,8 +95,18 @@ class Streams:
     """The model's named streams, created once from the root seed."""
 
     NAMES = (
-        "contact_sampling", "target_choice", "trip_destination", "poisson_counts", "engage",
-        "negotiate", "after_signing", "event_close", "duration", "park_choice", "divert", "referral_target",
+        "contact_sampling",
+        "target_choice",
+        "trip_destination",
+        "poisson_counts",
+        "engage",
+        "negotiate",
+        "after_signing",
+        "event_close",
+        "duration",
+        "park_choice",
+        "divert",
+        "referral_target",
     )
 
     def __init__(self, seed: int) -> None:

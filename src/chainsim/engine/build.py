@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from . import kernels as K
-from .calendar import per_step
-from .firms import Stage
+from chainsim.engine.calendar import per_step
+from chainsim.engine.firms import Stage
 
 if TYPE_CHECKING:
-    from .model import ChainModel
+    from chainsim.engine.model import ChainModel
 
 
 def advance(m: ChainModel, step: int) -> None:
@@ -51,7 +50,11 @@ def register(m: ChainModel, step: int, slots: NDArray[np.int64]) -> None:
     realised = f.value_yi[slots] * p.realisation_share
     f.funds_left_yi[slots] = realised
     m.pay(step, slots, realised * p.funds_at_registration_share)
-    factor = m.config.strategies.commissioners.reforms.missing_docs_factor if m.reform_active["missing_docs"][step] else 1.0
+    factor = (
+        m.config.strategies.commissioners.reforms.missing_docs_factor
+        if m.reform_active["missing_docs"][step]
+        else 1.0
+    )
     f.due_day[slots] = entered + m._duration(step, slots, p.land_days * factor)
     m.recorder.add(step, "registered", len(slots))
 
@@ -67,7 +70,9 @@ def acquire_land(m: ChainModel, step: int, slots: NDArray[np.int64]) -> None:
         divert_p = per_step(m.config.location.divert_prob_per_step, float(m.calendar.scale[step]))
         divert = waiting[m.streams.divert.uniform(step, waiting) < divert_p]
         if len(divert):
-            u = m.streams.park_choice.uniform(step, (divert[:, None] * 64 + 32 + np.arange(len(parks.parks))).ravel())
+            u = m.streams.park_choice.uniform(
+                step, (divert[:, None] * 64 + 32 + np.arange(len(parks.parks))).ravel()
+            )
             choice = parks.choose(f.chain[divert], f.land_need_ha[divert], u.reshape(len(divert), -1))
             f.park[divert[choice >= 0]] = choice[choice >= 0]
     if len(ok) == 0:

@@ -11,7 +11,7 @@ import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
-from .schema import Chain
+from chainsim.config.schema import Chain
 
 
 class ChainIndex:
@@ -48,7 +48,8 @@ class ChainIndex:
         # chain c's segments occupy (c, c + 1] of this cumulative scale: one searchsorted
         # of (chain + u) finds a firm's segment
         self.segment_cum: NDArray[np.float64] = self.segment_chain + np.concatenate(
-            [np.cumsum(within[self.segment_chain == c]) for c in range(len(self.chain_ids))])
+            [np.cumsum(within[self.segment_chain == c]) for c in range(len(self.chain_ids))]
+        )
         # Symmetric neighbour matrix: a segment's suppliers and buyers.
         adj = np.zeros((n, n))
         for cid, chain in chains.items():

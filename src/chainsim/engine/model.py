@@ -6,17 +6,20 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from . import build
-from . import kernels as K
-from .calendar import Calendar
-from .chainmap import ChainIndex
-from .firms import NEVER, Firms, Source, Stage
-from .parks import ParkSystem
-from .records import Recorder
-from .rng import Streams
-from .schema import Scenario
-from .teams import (AnchorLiaison, CommissionerOffice, ContactOrder, EventTeam, LeaderTeam, SectorGroup,
-                    SectorGroupPlan, team_key)
+from chainsim.config.schema import Scenario
+from chainsim.engine import build
+from chainsim.engine import kernels as K
+from chainsim.engine.calendar import Calendar
+from chainsim.engine.chains import ChainIndex
+from chainsim.engine.firms import NEVER, Firms, Source, Stage
+from chainsim.engine.parks import ParkSystem
+from chainsim.engine.records import Recorder
+from chainsim.engine.rng import Streams
+from chainsim.engine.strategies.base import ContactOrder, team_key
+from chainsim.engine.strategies.chain_based import AnchorLiaison, SectorGroup, SectorGroupPlan
+from chainsim.engine.strategies.commissioners import CommissionerOffice
+from chainsim.engine.strategies.events import EventTeam
+from chainsim.engine.strategies.leader_led import LeaderTeam
 
 ROUNDS = 4  # sampling rounds per contact order (each of kernels.ATTEMPTS candidate draws)
 
@@ -84,24 +87,42 @@ class ChainModel(mesa.Model):
         # Agents: parks and promotion teams.
         self.parks = ParkSystem(self, cfg.parks, idx.chain_ids, cfg.location)
         s = cfg.strategies
-        self.leader_teams = [LeaderTeam(self, lvl, s.leader_led, cal, self.region_ids) for lvl in ("city", "county")]
+        self.leader_teams = [
+            LeaderTeam(self, lvl, s.leader_led, cal, self.region_ids) for lvl in ("city", "county")
+        ]
         cb = s.chain_based
         self.chain_active = cal.lever_mask(cb.active_from, cb.active_until) & cb.enabled
-        self.sector_groups = [SectorGroup(self, gid, g, idx.segments_of_chains(g.chains), idx.n_segments)
-                              for gid, g in cb.groups.items()]
+        self.sector_groups = [
+            SectorGroup(self, gid, g, idx.segments_of_chains(g.chains), idx.n_segments)
+            for gid, g in cb.groups.items()
+        ]
         self.group_plan = SectorGroupPlan(self.sector_groups, cal.scale)
         self.anchor_liaison = AnchorLiaison(self, idx.neighbours, cb.anchor_referral_prob_per_step)
         self.event_teams = []
         for eid, e in cfg.events.items():
             lever = getattr(s, e.lever)
-            on = e.enabled and lever.enabled and bool(cal.lever_mask(lever.active_from, lever.active_until)[min(cal.step_of(e.date), cal.n_steps - 1)])
+            on = (
+                e.enabled
+                and lever.enabled
+                and bool(
+                    cal.lever_mask(lever.active_from, lever.active_until)[
+                        min(cal.step_of(e.date), cal.n_steps - 1)
+                    ]
+                )
+            )
             self.event_teams.append(EventTeam(self, eid, e, cal, on))
         cm = s.commissioners
         service_on = cal.lever_mask(cm.active_from, cm.active_until) & cm.enabled
         self.office = CommissionerOffice(self, cm.slots, cm.min_value_yi, service_on)
         rf = cm.reforms  # the reforms belong to the service strategy: off when it is off
-        self.reform_active = {name: cal.lever_mask(r.active_from, r.active_until) & r.enabled & service_on
-                              for name, r in (("land_and_build", rf.land_and_build), ("missing_docs", rf.missing_docs), ("full_agency", rf.full_agency))}
+        self.reform_active = {
+            name: cal.lever_mask(r.active_from, r.active_until) & r.enabled & service_on
+            for name, r in (
+                ("land_and_build", rf.land_and_build),
+                ("missing_docs", rf.missing_docs),
+                ("full_agency", rf.full_agency),
+            )
+        }
         # Sampling tables are built now, not on first use, so that a step's cost follows the
         # active pipeline and never the size of the pool.
         if any(t.trips_per_step.any() for t in self.leader_teams):
@@ -115,10 +136,18 @@ class ChainModel(mesa.Model):
         self._draw_organic_arrivals()
 
         rep = cfg.reporting
-        self.recorder = Recorder(cal.n_steps, idx.n_segments, list(cfg.events), list(rep.cohorts), float(cal.day_of(cfg.calendar.start_date) - 1))
+        self.recorder = Recorder(
+            cal.n_steps,
+            idx.n_segments,
+            list(cfg.events),
+            list(rep.cohorts),
+            float(cal.day_of(cfg.calendar.start_date) - 1),
+        )
         self._cohorts = list(rep.cohorts.values())
         self._cohort_as_of = np.array([cal.day_of(c.as_of) for c in self._cohorts], dtype=np.float64)
-        self._cohort_open = np.array([cal.steps_between(c.signed_from, c.signed_until) for c in self._cohorts]).reshape(len(self._cohorts), cal.n_steps)
+        self._cohort_open = np.array(
+            [cal.steps_between(c.signed_from, c.signed_until) for c in self._cohorts]
+        ).reshape(len(self._cohorts), cal.n_steps)
 
     # ------------------------------------------------------------------ stepping
     def step(self) -> None:
@@ -185,14 +214,18 @@ class ChainModel(mesa.Model):
         """The whole run's organic arrivals (counts and origins), drawn once at start-up."""
         n, key = self.calendar.n_steps, self.organic_key
         steps = np.arange(n)
-        counts = K.poisson_from_uniform(self.config.organic.arrivals_per_step * self.calendar.scale,
-                                        self.streams.poisson_counts.uniform_at(steps, np.full(n, key, dtype=np.uint64)))
+        counts = K.poisson_from_uniform(
+            self.config.organic.arrivals_per_step * self.calendar.scale,
+            self.streams.poisson_counts.uniform_at(steps, np.full(n, key, dtype=np.uint64)),
+        )
         self._organic_offsets = np.concatenate(([0], np.cumsum(counts)))
         arrival_step = np.repeat(steps, counts)
         nth = np.arange(len(arrival_step)) - self._organic_offsets[arrival_step]
         self._organic_keys = np.uint64(key << 24) + nth.astype(np.uint64)
         u = self.streams.target_choice.uniform_at(arrival_step, self._organic_keys)
-        self._organic_region = np.searchsorted(self._region_cum, u, side="right").clip(0, len(self._region_cum) - 1)
+        self._organic_region = np.searchsorted(self._region_cum, u, side="right").clip(
+            0, len(self._region_cum) - 1
+        )
 
     def _execute(self, step: int, orders: list[ContactOrder]) -> None:
         """Draw each order's firms from the pool; the first order to draw a firm gets it.
@@ -239,7 +272,9 @@ class ChainModel(mesa.Model):
         self.talks = np.concatenate([self.talks, chosen])
         self.recorder.add(step, "contacts", len(chosen))
 
-    def _candidates(self, by: str, size_bias: float, groups: NDArray[np.int64], u: NDArray[np.float64]) -> NDArray[np.int64]:
+    def _candidates(
+        self, by: str, size_bias: float, groups: NDArray[np.int64], u: NDArray[np.float64]
+    ) -> NDArray[np.int64]:
         """A (wanted, attempts) table of candidate slots, one row per wanted firm."""
         g = groups[:, None]
         if by == "segment":
@@ -253,12 +288,14 @@ class ChainModel(mesa.Model):
         sorted_slots, cumw = self._event_set(by.split(":", 1)[1])
         if len(sorted_slots) == 0:  # an event with no candidates: every draw misses
             return np.zeros(u.shape, dtype=np.int64) - 1
-        return sorted_slots[K.positions_weighted(u, cumw, np.zeros(1, np.int64), np.array([len(sorted_slots)]), g)]
+        return sorted_slots[
+            K.positions_weighted(u, cumw, np.zeros(1, np.int64), np.array([len(sorted_slots)]), g)
+        ]
 
     def _region_cumw(self, bias: float) -> NDArray[np.float64]:
         if bias not in self._cumw:
             value = self.firms.value_yi[self._by_region[0]]
-            self._cumw[bias] = np.cumsum(value if bias == 1.0 else value ** bias)
+            self._cumw[bias] = np.cumsum(value if bias == 1.0 else value**bias)
         return self._cumw[bias]
 
     def _event_set(self, eid: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
@@ -281,10 +318,16 @@ class ChainModel(mesa.Model):
             f, cfg = self.firms, e.cfg
             ready = self.talks[f.stage[self.talks] == Stage.NEGOTIATING]
             if cfg.target_regions:
-                ready = ready[np.isin(f.region[ready], [self.region_ids.index(r) for r in cfg.target_regions])]
+                ready = ready[
+                    np.isin(f.region[ready], [self.region_ids.index(r) for r in cfg.target_regions])
+                ]
             if cfg.target_chains:
-                ready = ready[np.isin(f.chain[ready], [self.index.chain_ids.index(c) for c in cfg.target_chains])]
-            ready = ready[self.streams.event_close.uniform(step, ready) < self.config.pipeline.event_close_prob]
+                ready = ready[
+                    np.isin(f.chain[ready], [self.index.chain_ids.index(c) for c in cfg.target_chains])
+                ]
+            ready = ready[
+                self.streams.event_close.uniform(step, ready) < self.config.pipeline.event_close_prob
+            ]
             f.source[ready] = Source.EVENT
             f.stage[ready] = Stage.SIGNED  # so that the negotiation phase and later events skip them
             self.recorder.event(e.eid, f, ready)
@@ -303,7 +346,10 @@ class ChainModel(mesa.Model):
         lost_c = ~engage & (u < engage_p + drop_p)
         f.stage[contacted[engage]] = Stage.NEGOTIATING
         boost = 1.0 + p.leader_boost * np.exp((f.leader_day[talking] - self.day) / p.leader_boost_decay_days)
-        hazard = np.minimum(p.sign_prob_per_step * np.exp(p.supplier_access_beta * self.access[f.segment[talking]]) * boost, 1.0)
+        hazard = np.minimum(
+            p.sign_prob_per_step * np.exp(p.supplier_access_beta * self.access[f.segment[talking]]) * boost,
+            1.0,
+        )
         hazard[f.hold_day[talking] > self.day] = 0.0  # prepared for a ceremony: signs there, not before
         sign_p, drop_p = K.competing(hazard, p.drop_negotiating_per_step, scale)
         u = s.negotiate.uniform(step, talking)
@@ -316,12 +362,14 @@ class ChainModel(mesa.Model):
     def sign(self, step: int, slots: NDArray[np.int64]) -> None:
         if len(slots) == 0:
             return
-        f, p, s = self.firms, self.config.pipeline, self.streams
+        f, s = self.firms, self.streams
         f.stage[slots] = Stage.SIGNED
         f.signed_day[slots] = self.day
         f.served[slots] = f.serving[slots] = False  # a recycled firm starts a new project
         u = s.park_choice.uniform(step, (slots[:, None] * 64 + np.arange(len(self.parks.parks))).ravel())
-        f.park[slots] = self.parks.choose(f.chain[slots], f.land_need_ha[slots], u.reshape(len(slots), -1)).clip(0)
+        f.park[slots] = self.parks.choose(
+            f.chain[slots], f.land_need_ha[slots], u.reshape(len(slots), -1)
+        ).clip(0)
         f.due_day[slots] = self.day + self._register_days(step, slots)
         bits = np.zeros(len(slots), dtype=np.uint16)
         for c, co in enumerate(self._cohorts):
@@ -329,10 +377,12 @@ class ChainModel(mesa.Model):
                 ok = f.value_yi[slots] >= co.min_value_yi
                 if co.industrial_only:
                     ok &= f.industrial[slots]
-                bits |= (ok.astype(np.uint16) << c)
+                bits |= ok.astype(np.uint16) << c
         f.cohorts[slots] = bits
         if bits.any():
-            self.recorder.cohort_signed += [np.count_nonzero((bits >> c) & 1) for c in range(len(self._cohorts))]
+            self.recorder.cohort_signed += [
+                np.count_nonzero((bits >> c) & 1) for c in range(len(self._cohorts))
+            ]
         self.recorder.signings(step, f, slots)
         self.projects = np.concatenate([self.projects, slots])
 
@@ -347,8 +397,12 @@ class ChainModel(mesa.Model):
 
     def _duration(self, step: int, slots: NDArray[np.int64], mean_days: float) -> NDArray[np.float64]:
         """A stage duration drawn on entry; commissioners shorten it for served firms."""
-        d = K.lognormal_days(mean_days, self.config.pipeline.duration_sigma_log, self.streams.duration.uniform(step, slots))
-        return np.where(self.firms.serving[slots], d * self.config.strategies.commissioners.duration_factor, d)
+        d = K.lognormal_days(
+            mean_days, self.config.pipeline.duration_sigma_log, self.streams.duration.uniform(step, slots)
+        )
+        return np.where(
+            self.firms.serving[slots], d * self.config.strategies.commissioners.duration_factor, d
+        )
 
     def serve(self, step: int) -> None:
         f = self.firms
@@ -367,7 +421,11 @@ class ChainModel(mesa.Model):
         f = self.firms
         building = self.projects[f.stage[self.projects] == Stage.CONSTRUCTION]
         days = self.day - np.maximum(f.construction_day[building], self.day - self.calendar.step_len[step])
-        self.pay(step, building, K.pay_instalments(f.funds_left_yi[building], f.funds_rate_yi_per_day[building], days))
+        self.pay(
+            step,
+            building,
+            K.pay_instalments(f.funds_left_yi[building], f.funds_rate_yi_per_day[building], days),
+        )
 
     def pay(self, step: int, slots: NDArray[np.int64], amount_yi: NDArray[np.float64]) -> None:
         f = self.firms
@@ -380,7 +438,9 @@ class ChainModel(mesa.Model):
 
     def record(self, step: int) -> None:
         f = self.firms
-        counts = np.bincount(f.stage[self.talks], minlength=len(Stage)) + np.bincount(f.stage[self.projects], minlength=len(Stage))
+        counts = np.bincount(f.stage[self.talks], minlength=len(Stage)) + np.bincount(
+            f.stage[self.projects], minlength=len(Stage)
+        )
         counts[Stage.PRODUCING] = self.n_producing
         counts[Stage.LOST] = self.n_lost
         counts[Stage.POOL] = f.n - counts.sum()

@@ -14,13 +14,11 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtri
 
-from .chainmap import ChainIndex
-from .schema import Scenario
+from chainsim.config.schema import Scenario
+from chainsim.engine.chains import ChainIndex
+from chainsim.vocabulary import SOURCE_NAMES, SOURCE_ZH, STAGE_NAMES, STAGE_ZH, Source, Stage  # noqa: F401  (re-exported)
 
 NEVER = np.float64(-1e9)  # "no such day" for day-valued arrays
-
-
-from .stages import SOURCE_NAMES, SOURCE_ZH, STAGE_NAMES, STAGE_ZH, Source, Stage  # noqa: F401  (re-exported)
 
 
 def categorical(u: NDArray[np.float64], shares: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -58,6 +56,7 @@ class Firms:
     def __init__(self, cfg: Scenario, index: ChainIndex, seed: int) -> None:
         n = cfg.population.pool_size
         self.n = n
+
         def draw(name: str) -> NDArray[np.float64]:
             return _attribute_uniforms(seed, "population/" + name, n)
 
@@ -76,7 +75,9 @@ class Firms:
         self.value_yi = np.minimum(value, size.max_yi)
         self.industrial = index.segment_industrial[self.segment]
         loc = cfg.location
-        self.land_need_ha = self.value_yi * np.where(self.industrial, loc.land_ha_per_yi_industrial, loc.land_ha_per_yi_other)
+        self.land_need_ha = self.value_yi * np.where(
+            self.industrial, loc.land_ha_per_yi_industrial, loc.land_ha_per_yi_other
+        )
         self.mw_need = np.where(self.industrial, self.value_yi * loc.mw_per_yi_industrial, 0.0)
 
         # --- dynamic state ------------------------------------------------------
@@ -84,22 +85,24 @@ class Firms:
         # first write, so a run would pay page faults in proportion to the pool size.
         self.stage = np.full(n, 0, dtype=np.int8)
         self.source = np.full(n, Source.NONE, dtype=np.int8)
-        self.due_day = np.full(n, 0.0)                 # day the current scheduled stage ends
+        self.due_day = np.full(n, 0.0)  # day the current scheduled stage ends
         self.contact_day = np.full(n, NEVER)
-        self.leader_day = np.full(n, NEVER)        # last leader contact
-        self.hold_day = np.full(n, NEVER)          # an event invitee does not sign before its event's day
+        self.leader_day = np.full(n, NEVER)  # last leader contact
+        self.hold_day = np.full(n, NEVER)  # an event invitee does not sign before its event's day
         self.signed_day = np.full(n, NEVER)
         self.land_day = np.full(n, NEVER)
         self.construction_day = np.full(n, NEVER)
         self.park = np.full(n, -1, dtype=np.int16)
-        self.served = np.full(n, False)      # has (had) a chief service commissioner
-        self.serving = np.full(n, False)     # holds a commissioner slot now
-        self.funds_left_yi = np.full(n, 0.0)           # realised value still to arrive
-        self.funds_rate_yi_per_day = np.full(n, 0.0)   # construction instalment
+        self.served = np.full(n, False)  # has (had) a chief service commissioner
+        self.serving = np.full(n, False)  # holds a commissioner slot now
+        self.funds_left_yi = np.full(n, 0.0)  # realised value still to arrive
+        self.funds_rate_yi_per_day = np.full(n, 0.0)  # construction instalment
         self.cohorts = np.full(n, 0, dtype=np.uint16)  # bit c: member of reporting cohort c
 
     # Sorted views for sampling from the pool without scanning it.
-    def sorted_by(self, key: NDArray[np.integer], n_groups: int) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    def sorted_by(
+        self, key: NDArray[np.integer], n_groups: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """Slots sorted by ``key``, with each group's first position and size."""
         order = np.argsort(key, kind="stable")  # stable: the same order on every machine
         counts = np.bincount(key, minlength=n_groups)

@@ -13,9 +13,9 @@ from typing import Any
 import pyarrow.parquet as pq
 import yaml
 
-from .stages import SOURCE_NAMES, SOURCE_ZH
-from .results import Results
-from .schema import Scenario
+from chainsim.config.schema import Scenario
+from chainsim.results.summary import Results
+from chainsim.vocabulary import SOURCE_NAMES, SOURCE_ZH
 
 INDICATORS = [  # (metric, English, Chinese)
     ("signings", "Signings", "签约项目"),
@@ -48,13 +48,17 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-def write_outputs(out: Path, results: Results, summary: dict[str, Any], written: list[Path] | None = None) -> list[Path]:
+def write_outputs(
+    out: Path, results: Results, summary: dict[str, Any], written: list[Path] | None = None
+) -> list[Path]:
     """Write the three output files, each atomically; ``written`` collects those done
     (so an interrupted caller can say what was saved)."""
     written = [] if written is None else written
     out.mkdir(parents=True, exist_ok=True)
     files = {
-        "summary.json": lambda p: p.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"),
+        "summary.json": lambda p: p.write_text(
+            json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        ),
         "timeseries.parquet": lambda p: pq.write_table(results.timeseries(), p),
         "scenario.resolved.yaml": lambda p: p.write_text(resolved_yaml(results.config), encoding="utf-8"),
     }
@@ -65,8 +69,12 @@ def write_outputs(out: Path, results: Results, summary: dict[str, Any], written:
 
 
 def resolved_yaml(cfg: Scenario) -> str:
-    header = "# The full configuration after extends: and --set (chainsim run). Runs as a scenario on its own.\n"
-    return header + yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=120)
+    header = (
+        "# The full configuration after extends: and --set (chainsim run). Runs as a scenario on its own.\n"
+    )
+    return header + yaml.safe_dump(
+        cfg.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=120
+    )
 
 
 def _width(text: str) -> int:
@@ -99,9 +107,16 @@ def _cell(stat: dict[str, Any]) -> str:
 def print_summary(s: dict[str, Any], cfg: Scenario, show: Callable[[str], None] = print) -> None:
     periods = list(s["periods"])
     r = s["replications"]
-    show(f"chainsim {s['chainsim_version']} · scenario '{s['scenario']}' · seed {s['seed']} · {r} replicate{'s' if r > 1 else ''}"
-         f" · config {s['config_hash']}")
-    show("Mean over replicates" + (" [95 % interval]" if r > 1 else "") + ". 指标均值" + ("[95%区间]" if r > 1 else ""))
+    show(
+        f"chainsim {s['chainsim_version']} · scenario '{s['scenario']}' · seed {s['seed']} · {r} replicate{'s' if r > 1 else ''}"
+        f" · config {s['config_hash']}"
+    )
+    show(
+        "Mean over replicates"
+        + (" [95 % interval]" if r > 1 else "")
+        + ". 指标均值"
+        + ("[95%区间]" if r > 1 else "")
+    )
     label_w = 56
     col_w = max(22 if r > 1 else 10, *(len(p) for p in periods))
     show("")
@@ -111,21 +126,30 @@ def print_summary(s: dict[str, Any], cfg: Scenario, show: Callable[[str], None] 
         show(row + "".join(_cell(s["periods"][p][metric]).rjust(col_w + 2) for p in periods))
     show("Signings by source 签约来源:")
     for src, zh in zip(SOURCE_NAMES, SOURCE_ZH):
-        show(_ljust(f"  {src} {zh}", label_w) + "".join(_cell(s["periods"][p]["signings_by_source"][src]).rjust(col_w + 2) for p in periods))
+        show(
+            _ljust(f"  {src} {zh}", label_w)
+            + "".join(_cell(s["periods"][p]["signings_by_source"][src]).rjust(col_w + 2) for p in periods)
+        )
     _growth_lines(s, show)
     for name, c in s["cohorts"].items():
-        show(f"\nCohort {name} 签约批次 (≥ {c['filter']['min_value_yi']} 亿, as of {c['as_of']}): "
-             f"signed {_cell(c['signed'])}, landed {_cell(c['landed'])}, landing rate 落地率 {_pct(c['landing_rate'])}")
+        show(
+            f"\nCohort {name} 签约批次 (≥ {c['filter']['min_value_yi']} 亿, as of {c['as_of']}): "
+            f"signed {_cell(c['signed'])}, landed {_cell(c['landed'])}, landing rate 落地率 {_pct(c['landing_rate'])}"
+        )
     if s["events"]:
         show("\nEvents 招商活动:")
         for eid, e in s["events"].items():
             ev = cfg.events[eid]
-            show(f"  {e['date']} {ev.name_en} {ev.name_zh}: {_cell(e['signings'])} signings, {_cell(e['signing_value_yi'])} 亿元")
+            show(
+                f"  {e['date']} {ev.name_en} {ev.name_zh}: {_cell(e['signings'])} signings, {_cell(e['signing_value_yi'])} 亿元"
+            )
     show("\nMedian stage durations, days 阶段耗时中位数(天):")
     for group, zh in (("commissioned", "有首席服务专员"), ("other", "其他项目")):
         d = s["durations"][group]
-        show(f"  {group} {zh}: signing→land {_cell(d['signing_to_land_days'])}, signing→production "
-             f"{_cell(d['signing_to_production_days'])}, construction→production {_cell(d['construction_to_production_days'])}")
+        show(
+            f"  {group} {zh}: signing→land {_cell(d['signing_to_land_days'])}, signing→production "
+            f"{_cell(d['signing_to_production_days'])}, construction→production {_cell(d['construction_to_production_days'])}"
+        )
 
 
 def _pct(stat: dict[str, Any]) -> str:
@@ -137,10 +161,18 @@ def _pct(stat: dict[str, Any]) -> str:
 
 def _growth_lines(s: dict[str, Any], show: Callable[[str], None]) -> None:
     p = s["periods"]
-    pairs = [(a, b) for a in p for b in p if a[:4].isdigit() and b[:4].isdigit() and a[4:] == b[4:] and int(a[:4]) == int(b[:4]) + 1]
+    pairs = [
+        (a, b)
+        for a in p
+        for b in p
+        if a[:4].isdigit() and b[:4].isdigit() and a[4:] == b[4:] and int(a[:4]) == int(b[:4]) + 1
+    ]
     for now, before in pairs:
         parts = []
-        for metric, label in (("funds_in_place_yi", "funds in place 到位资金"), ("fdi_usd_yi", "foreign capital 外资")):
+        for metric, label in (
+            ("funds_in_place_yi", "funds in place 到位资金"),
+            ("fdi_usd_yi", "foreign capital 外资"),
+        ):
             b = p[before][metric]["mean"]
             if b:
                 parts.append(f"{label} {100 * (p[now][metric]['mean'] / b - 1):+.1f} %")

@@ -30,8 +30,9 @@ class ScenarioError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, path: str | Path | None = None, field: str | None = None,
-                 line: int | None = None) -> None:
+    def __init__(
+        self, message: str, path: str | Path | None = None, field: str | None = None, line: int | None = None
+    ) -> None:
         super().__init__(message)
         self.path, self.field, self.line = (None if path is None else str(path)), field, line
 
@@ -57,7 +58,7 @@ class SourceMap(dict[KeyPath, Origin]):
 
     def drop(self, path: KeyPath) -> None:
         """Forget ``path`` and everything under it (its value was replaced)."""
-        for p in [p for p in self if p[:len(path)] == path]:
+        for p in [p for p in self if p[: len(path)] == path]:
             del self[p]
 
 
@@ -69,11 +70,11 @@ class _SafeLineLoader(yaml.SafeLoader):
             return self.construct_yaml_timestamp(node)
         except (ValueError, OverflowError) as exc:
             raise yaml.constructor.ConstructorError(
-                None, None, f"invalid date {node.value!r} ({exc})", node.start_mark) from None
+                None, None, f"invalid date {node.value!r} ({exc})", node.start_mark
+            ) from None
 
     # A copy: registering through SafeLoader's own table would change it for everyone.
-    yaml_constructors = {**yaml.SafeLoader.yaml_constructors,
-                         "tag:yaml.org,2002:timestamp": _timestamp}
+    yaml_constructors = {**yaml.SafeLoader.yaml_constructors, "tag:yaml.org,2002:timestamp": _timestamp}
 
 
 def _parse(text: str, name: str) -> tuple[Any, dict[KeyPath, int]]:
@@ -101,8 +102,11 @@ def _parse(text: str, name: str) -> tuple[Any, dict[KeyPath, int]]:
                     continue
                 key = loader.construct_object(key_node, deep=True)
                 if key in seen:
-                    fail(key_node, f"duplicate key {key!r} (already on line {seen[key]}); "
-                                   "YAML would silently keep only the last one")
+                    fail(
+                        key_node,
+                        f"duplicate key {key!r} (already on line {seen[key]}); "
+                        "YAML would silently keep only the last one",
+                    )
                 seen[key] = lines[path + (key,)] = key_node.start_mark.line + 1
                 walk(value_node, path + (key,))
 
@@ -136,15 +140,22 @@ def load_yaml_mapping(path: str | Path, named_by: str = "") -> tuple[dict, dict[
     try:
         data, lines = _parse(raw.decode("utf-8-sig"), str(path))
     except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{shown} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
-                            f"offset {exc.start}); save it as UTF-8", path) from None
+        raise ScenarioError(
+            f"{shown} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
+            f"offset {exc.start}); save it as UTF-8",
+            path,
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark  # 0-based
         at = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        hint = ("; custom YAML tags such as !!python/... are refused: scenario files are read "
-                "with a safe loader" if "constructor for the tag" in str(exc.problem) else "")
-        raise ScenarioError(f"{path}{at}: invalid YAML: {exc.problem or exc.context}{hint}",
-                            path, line=mark and mark.line + 1) from None
+        hint = (
+            "; custom YAML tags such as !!python/... are refused: scenario files are read with a safe loader"
+            if "constructor for the tag" in str(exc.problem)
+            else ""
+        )
+        raise ScenarioError(
+            f"{path}{at}: invalid YAML: {exc.problem or exc.context}{hint}", path, line=mark and mark.line + 1
+        ) from None
     except yaml.YAMLError as exc:
         first_line = str(exc).splitlines()[0]  # the rest is a multi-line location dump
         raise ScenarioError(f"{path}: unreadable YAML ({first_line})", path) from None
@@ -153,13 +164,16 @@ def load_yaml_mapping(path: str | Path, named_by: str = "") -> tuple[dict, dict[
     if data is None:
         raise ScenarioError(f"{shown} is empty: expected a YAML mapping of scenario fields", path)
     if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: the top level must be a mapping of scenario fields "
-                            f"(key: value lines), not {_show(data)}", path, line=1)
+        raise ScenarioError(
+            f"{path}: the top level must be a mapping of scenario fields "
+            f"(key: value lines), not {_show(data)}",
+            path,
+            line=1,
+        )
     return data, lines
 
 
-def _merge(base: dict, over: dict, base_src: SourceMap, over_src: SourceMap,
-           prefix: KeyPath = ()) -> dict:
+def _merge(base: dict, over: dict, base_src: SourceMap, over_src: SourceMap, prefix: KeyPath = ()) -> dict:
     """Deep-merge ``over`` into ``base`` in place, keeping the source map in step."""
     for key, value in over.items():
         path = prefix + (key,)
@@ -169,7 +183,7 @@ def _merge(base: dict, over: dict, base_src: SourceMap, over_src: SourceMap,
         else:  # lists too replace wholesale, and so must their origins
             base[key] = value
             base_src.drop(path)
-            base_src.update({p: o for p, o in over_src.items() if p[:len(path)] == path})
+            base_src.update({p: o for p, o in over_src.items() if p[: len(path)] == path})
     return base
 
 
@@ -177,8 +191,10 @@ def _resolve_file(path: Path, chain: list[tuple[Path, str]], via: str) -> tuple[
     name, real = str(path), path.resolve()
     if any(real == seen for seen, _ in chain):
         names = " -> ".join([shown for _, shown in chain] + [name])
-        raise ScenarioError(f"'extends:' cycle: {names}; a scenario cannot extend itself, "
-                            "directly or through other files", path)
+        raise ScenarioError(
+            f"'extends:' cycle: {names}; a scenario cannot extend itself, directly or through other files",
+            path,
+        )
     data, lines = load_yaml_mapping(path, via)
     entries = SourceMap(name, {p: Origin(name, line) for p, line in lines.items()})
     if "extends" not in data:
@@ -186,11 +202,17 @@ def _resolve_file(path: Path, chain: list[tuple[Path, str]], via: str) -> tuple[
     parent, line = data.pop("extends"), lines.get(("extends",))
     entries.drop(("extends",))
     if not isinstance(parent, str) or not parent.strip():
-        raise ScenarioError(f"{name}, line {line}: 'extends' must be a scenario file path "
-                            f"(relative to this file), got {_show(parent)}", path, "extends", line)
+        raise ScenarioError(
+            f"{name}, line {line}: 'extends' must be a scenario file path "
+            f"(relative to this file), got {_show(parent)}",
+            path,
+            "extends",
+            line,
+        )
     # Relative to the naming file, so that scenarios work from any working directory.
-    base, base_entries = _resolve_file(path.parent / parent, [*chain, (real, name)],
-                                       f"(named by 'extends:' in {name}, line {line})")
+    base, base_entries = _resolve_file(
+        path.parent / parent, [*chain, (real, name)], f"(named by 'extends:' in {name}, line {line})"
+    )
     return _merge(base, data, base_entries, entries), base_entries
 
 
@@ -212,8 +234,9 @@ def _apply_override(data: dict, source: SourceMap, text: str) -> None:
         if part not in node and part.lstrip("-").isdigit() and int(part) in node:
             part = int(part)  # reach YAML int keys such as `2023:`
         if i < len(parts) - 1 and part not in node:
-            raise ScenarioError(f"{bad}: {here} has no key {part!r}"
-                                f"{_allowed_text(part, [str(k) for k in node])}", field=key)
+            raise ScenarioError(
+                f"{bad}: {here} has no key {part!r}{_allowed_text(part, [str(k) for k in node])}", field=key
+            )
         path, parent, node = path + (part,), node, node.get(part)
     parent[path[-1]] = value
     source.drop(path)
@@ -231,8 +254,7 @@ def resolve_scenario(path: str | Path, overrides: Sequence[str] = ()) -> tuple[d
     return data, source
 
 
-def _walk_loc(model_cls: type[BaseModel], data: Any, loc: Sequence[Any]
-              ) -> tuple[KeyPath, list[str]]:
+def _walk_loc(model_cls: type[BaseModel], data: Any, loc: Sequence[Any]) -> tuple[KeyPath, list[str]]:
     """Drop union-member tags and '[key]' from a pydantic loc; return (clean loc, keys
     allowed in the model holding its last element, or [] if that is not a model)."""
 
@@ -248,8 +270,9 @@ def _walk_loc(model_cls: type[BaseModel], data: Any, loc: Sequence[Any]
 
     def child(tp: Any, part: Any) -> Any:
         if is_model(tp):
-            return next((f.annotation for name, f in tp.model_fields.items()
-                         if part in (name, f.alias)), None)
+            return next(
+                (f.annotation for name, f in tp.model_fields.items() if part in (name, f.alias)), None
+            )
         origin, args = typing.get_origin(tp), typing.get_args(tp)
         if isinstance(origin, type) and args and issubclass(origin, (Mapping, Sequence, Set)):
             return args[-1] if issubclass(origin, Mapping) else args[0]  # tuples: approximated
@@ -259,14 +282,22 @@ def _walk_loc(model_cls: type[BaseModel], data: Any, loc: Sequence[Any]
     for part in loc:
         tp = unwrap(tp)
         present = (isinstance(node, dict) and part in node) or (
-            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
         if part == "[key]" and not present:
             continue
         if typing.get_origin(tp) in _UNIONS and not present:
             # pydantic names the member tried (class name or discriminator value)
-            tp = next((m for m in typing.get_args(tp) if getattr(m, "__name__", None) == part
-                       or is_model(m) and any(part in typing.get_args(f.annotation)
-                                               for f in m.model_fields.values())), None)
+            tp = next(
+                (
+                    m
+                    for m in typing.get_args(tp)
+                    if getattr(m, "__name__", None) == part
+                    or is_model(m)
+                    and any(part in typing.get_args(f.annotation) for f in m.model_fields.values())
+                ),
+                None,
+            )
             continue
         parent, tp = tp, (child(tp, part) if tp is not None else None)
         clean.append(part)
@@ -285,23 +316,40 @@ def _show(value: Any) -> str:
 def _allowed_text(key: str, allowed: list[str]) -> str:
     close = difflib.get_close_matches(key, allowed, n=1)
     return (f"; allowed keys here: {', '.join(allowed)}" if allowed else "") + (
-        f"; did you mean {close[0]!r}?" if close else "")
+        f"; did you mean {close[0]!r}?" if close else ""
+    )
 
 
 # What is allowed, by pydantic error type, filled from the error's ctx.
-_RULES = {"greater_than": "must be > {gt}", "greater_than_equal": "must be >= {ge}",
-          "less_than": "must be < {lt}", "less_than_equal": "must be <= {le}",
-          "finite_number": "must be a finite number", "multiple_of": "must be a multiple"
-          " of {multiple_of}", "literal_error": "must be one of {expected}",
-          "enum": "must be one of {expected}", "string_pattern_mismatch": "must match the "
-          "pattern {pattern}", "string_too_short": "must have at least {min_length} "
-          "character(s)", "string_too_long": "must have at most {max_length} character(s)",
-          "too_short": "must have at least {min_length} item(s)",
-          "too_long": "must have at most {max_length} item(s)"}
-_TYPES = {"int": "an integer", "float": "a number", "decimal": "a number", "bool":
-          "true or false", "string": "a string", "date": "a date (YYYY-MM-DD)", "datetime":
-          "a date-time (YYYY-MM-DD HH:MM)", "dict": "a mapping (key: value)", "model":
-          "a mapping (key: value)", "list": "a list", "tuple": "a list", "set": "a list"}
+_RULES = {
+    "greater_than": "must be > {gt}",
+    "greater_than_equal": "must be >= {ge}",
+    "less_than": "must be < {lt}",
+    "less_than_equal": "must be <= {le}",
+    "finite_number": "must be a finite number",
+    "multiple_of": "must be a multiple of {multiple_of}",
+    "literal_error": "must be one of {expected}",
+    "enum": "must be one of {expected}",
+    "string_pattern_mismatch": "must match the pattern {pattern}",
+    "string_too_short": "must have at least {min_length} character(s)",
+    "string_too_long": "must have at most {max_length} character(s)",
+    "too_short": "must have at least {min_length} item(s)",
+    "too_long": "must have at most {max_length} item(s)",
+}
+_TYPES = {
+    "int": "an integer",
+    "float": "a number",
+    "decimal": "a number",
+    "bool": "true or false",
+    "string": "a string",
+    "date": "a date (YYYY-MM-DD)",
+    "datetime": "a date-time (YYYY-MM-DD HH:MM)",
+    "dict": "a mapping (key: value)",
+    "model": "a mapping (key: value)",
+    "list": "a list",
+    "tuple": "a list",
+    "set": "a list",
+}
 
 
 def _what(err: Mapping[str, Any], allowed: list[str]) -> str:
@@ -314,7 +362,8 @@ def _what(err: Mapping[str, Any], allowed: list[str]) -> str:
     if kind in _RULES:
         return f"{_RULES[kind].format_map(ctx)}, got {got}"
     if (word := _TYPES.get(kind.split("_")[0])) and kind.endswith(
-            ("_type", "_parsing", "_from_float", "_inexact")):
+        ("_type", "_parsing", "_from_float", "_inexact")
+    ):
         return f"expected {word}, got {got}" + (f" ({ctx['error']})" if "error" in ctx else "")
     return str(err["msg"]).removeprefix("Value error, ")  # a custom validator's own text
 
@@ -338,13 +387,18 @@ def validate(model_cls: type[BaseModel], data: dict, source: SourceMap) -> BaseM
     if len(errors) > _MAX_ERRORS:
         problems.append(f"  ... and {len(errors) - _MAX_ERRORS} more")
     origin, field = first
-    raise ScenarioError(f"{source.root}: invalid scenario ({len(errors)} problem"
-                        f"{'s' if len(errors) > 1 else ''}):\n" + "\n".join(problems),
-                        None if origin.file == "--set" else origin.file, field, origin.line)
+    raise ScenarioError(
+        f"{source.root}: invalid scenario ({len(errors)} problem"
+        f"{'s' if len(errors) > 1 else ''}):\n" + "\n".join(problems),
+        None if origin.file == "--set" else origin.file,
+        field,
+        origin.line,
+    )
 
 
-def load_scenario(model_cls: type[BaseModel], path: str | Path,
-                  overrides: Sequence[str] = ()) -> tuple[BaseModel, dict]:
+def load_scenario(
+    model_cls: type[BaseModel], path: str | Path, overrides: Sequence[str] = ()
+) -> tuple[BaseModel, dict]:
     """resolve_scenario + validate; returns (config, merged_dict)."""
     data, source = resolve_scenario(path, overrides)
     return validate(model_cls, data, source), data

@@ -1,7 +1,7 @@
 """Pure array kernels of the firm pipeline (no Mesa, no model state).
 
 Each function takes arrays and uniforms and returns arrays; the model decides which
-firms to pass and writes the results back. Uniforms come from :mod:`chainsim.rng`, so
+firms to pass and writes the results back. Uniforms come from :mod:`chainsim.engine.rng`, so
 every kernel is deterministic given its inputs and can be tested on hand-built arrays.
 """
 
