@@ -52,6 +52,7 @@ case "$cmd" in
   lint)
     setup
     "$VENV/bin/ruff" check src tests benchmarks
-    "$VENV/bin/ruff" format --check src tests benchmarks ;;
+    "$VENV/bin/ruff" format --check src tests benchmarks
+    "$VENV/bin/mypy" ;;  # checks the packages listed in pyproject.toml [tool.mypy] files
   *) say "unknown command '$cmd' (use: run, test, setup, chainsim, bench, lint)"; exit 2 ;;
 esac

@@ -226,7 +226,9 @@ def _apply_override(data: dict, source: SourceMap, text: str) -> None:
     except yaml.YAMLError as exc:  # `problem` alone: the full str spans several lines
         why = getattr(exc, "problem", None) or exc
         raise ScenarioError(f"{bad}: the value is not valid YAML ({why})") from None
-    node, path = data, ()
+    node: Any = data
+    path: KeyPath = ()
+    part: str | int  # int for YAML int keys, see below
     for i, part in enumerate(parts):
         here = ".".join(parts[:i]) or "the top level"
         if not isinstance(node, dict):
@@ -235,7 +237,8 @@ def _apply_override(data: dict, source: SourceMap, text: str) -> None:
             part = int(part)  # reach YAML int keys such as `2023:`
         if i < len(parts) - 1 and part not in node:
             raise ScenarioError(
-                f"{bad}: {here} has no key {part!r}{_allowed_text(part, [str(k) for k in node])}", field=key
+                f"{bad}: {here} has no key {part!r}{_allowed_text(str(part), [str(k) for k in node])}",
+                field=key,
             )
         path, parent, node = path + (part,), node, node.get(part)
     parent[path[-1]] = value
@@ -278,7 +281,9 @@ def _walk_loc(model_cls: type[BaseModel], data: Any, loc: Sequence[Any]) -> tupl
             return args[-1] if issubclass(origin, Mapping) else args[0]  # tuples: approximated
         return None
 
-    tp, node, clean, parent = model_cls, data, [], None
+    tp: Any = model_cls  # a model, a container or union type, or None once the path leaves the schema
+    parent: Any = None
+    node, clean = data, []
     for part in loc:
         tp = unwrap(tp)
         present = (isinstance(node, dict) and part in node) or (
@@ -307,8 +312,12 @@ def _walk_loc(model_cls: type[BaseModel], data: Any, loc: Sequence[Any]) -> tupl
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, (dict, list)) or value is None:
-        return {dict: "a mapping", list: "a list"}.get(type(value), "null (empty)")
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null (empty)"
     text = value.isoformat() if isinstance(value, dt.date) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -375,7 +384,8 @@ def validate(model_cls: type[BaseModel], data: dict, source: SourceMap) -> BaseM
         return model_cls.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
-    problems, first = [], None
+    problems: list[str] = []
+    first: tuple[Origin, str] | None = None
     for err in errors[:_MAX_ERRORS]:
         loc, allowed = _walk_loc(model_cls, data, err["loc"])
         origin = source.locate(loc) or Origin(source.root)
@@ -386,6 +396,7 @@ def validate(model_cls: type[BaseModel], data: dict, source: SourceMap) -> BaseM
         first = first or (origin, field)
     if len(errors) > _MAX_ERRORS:
         problems.append(f"  ... and {len(errors) - _MAX_ERRORS} more")
+    assert first is not None  # a ValidationError holds at least one error
     origin, field = first
     raise ScenarioError(
         f"{source.root}: invalid scenario ({len(errors)} problem"
