@@ -19,12 +19,12 @@ import yaml
 from chainsim.cli import main
 from chainsim.sweep import read_results
 from chainsim.sweep.analyze import noise_share
+from paths import DEFAULT_SCENARIO
 
-ROOT = Path(__file__).parents[1]
 SIGNINGS, FUNDS = "periods.2023H1.signings", "periods.2023H1.funds_in_place_yi"
 SWEEP = {
     "name": "analyze_test",
-    "base": str(ROOT / "scenarios" / "kunming_2023.yaml"),
+    "base": str(DEFAULT_SCENARIO),
     "set": ["population.pool_size=20000", "calendar.burn_in_steps=10"],
     "seed": 5,
     "replications": 2,

@@ -26,9 +26,8 @@ from chainsim.calibration.config import Target, load_calibration
 from chainsim.calibration.posterior import read_posterior, resample, weighted_quantile
 from chainsim.calibration.targets import MISSING_Z, distance, statistics, z_score
 from chainsim.cli import main
+from paths import BASE_FRAGMENT, CALIBRATION_DIR, DEFAULT_SCENARIO, ROOT, SCENARIOS_DIR, src_env
 
-ROOT = Path(__file__).parents[1]
-CAL = ROOT / "calibration"
 TINY = """name: tiny
 base_scenario: {base}
 targets: {targets}
@@ -55,9 +54,9 @@ def tiny_config(
     path = tmp / name
     path.write_text(
         TINY.format(
-            base=ROOT / "scenarios" / "_fragments" / "kunming_base.yaml",
-            targets=targets or CAL / "targets" / "kunming_2023.yaml",
-            priors=priors or CAL / "priors" / "kunming_2023.yaml",
+            base=BASE_FRAGMENT,
+            targets=targets or CALIBRATION_DIR / "targets" / "kunming_2023.yaml",
+            priors=priors or CALIBRATION_DIR / "priors" / "kunming_2023.yaml",
             particles=particles,
             generations=generations,
         ),
@@ -92,7 +91,7 @@ def assert_refused(code: int, err: str, out: Path, needles: list[str]) -> None:
 def test_unknown_metric_is_refused(tmp_path, capsys):
     targets = edited(
         tmp_path,
-        CAL / "targets" / "kunming_2023.yaml",
+        CALIBRATION_DIR / "targets" / "kunming_2023.yaml",
         "t.yaml",
         lambda d: d["targets"]["funds_in_place_2023h1"].update(metric="periods.2023H1.funds_in_plaec_yi"),
     )
@@ -115,7 +114,7 @@ def test_unknown_metric_is_refused(tmp_path, capsys):
 def test_unknown_period_in_ratio_is_refused(tmp_path, capsys):
     targets = edited(
         tmp_path,
-        CAL / "targets" / "kunming_2023.yaml",
+        CALIBRATION_DIR / "targets" / "kunming_2023.yaml",
         "t.yaml",
         lambda d: d["targets"]["fdi_growth"].update(
             ratio_of=["periods.2023H1.fdi_usd_yi", "periods.2021H1.fdi_usd_yi"]
@@ -130,7 +129,7 @@ def test_unknown_period_in_ratio_is_refused(tmp_path, capsys):
 def test_missing_unit_is_refused(tmp_path, capsys):
     targets = edited(
         tmp_path,
-        CAL / "targets" / "kunming_2023.yaml",
+        CALIBRATION_DIR / "targets" / "kunming_2023.yaml",
         "t.yaml",
         lambda d: d["targets"]["major_signings_2023h1"].pop("unit"),
     )
@@ -143,7 +142,7 @@ def test_missing_unit_is_refused(tmp_path, capsys):
 def test_prior_low_above_high_is_refused(tmp_path, capsys):
     priors = edited(
         tmp_path,
-        CAL / "priors" / "kunming_2023.yaml",
+        CALIBRATION_DIR / "priors" / "kunming_2023.yaml",
         "p.yaml",
         lambda d: d["parameters"]["sign_prob"].update(low=0.5, high=0.1),
     )
@@ -158,7 +157,7 @@ def test_prior_low_above_high_is_refused(tmp_path, capsys):
 def test_prior_on_unknown_field_is_refused(tmp_path, capsys):
     priors = edited(
         tmp_path,
-        CAL / "priors" / "kunming_2023.yaml",
+        CALIBRATION_DIR / "priors" / "kunming_2023.yaml",
         "p.yaml",
         lambda d: d["parameters"]["sign_prob"].update(path="pipeline.sign_prob_per_week"),
     )
@@ -173,7 +172,7 @@ def test_prior_on_unknown_field_is_refused(tmp_path, capsys):
 def test_prior_outside_the_schema_bounds_is_refused(tmp_path, capsys):
     priors = edited(
         tmp_path,
-        CAL / "priors" / "kunming_2023.yaml",
+        CALIBRATION_DIR / "priors" / "kunming_2023.yaml",
         "p.yaml",
         lambda d: d["parameters"]["event_close_prob"].update(high=1.5),
     )
@@ -200,7 +199,7 @@ def test_bad_config_field_is_refused(tmp_path, capsys):
 
 
 def test_shipped_files_validate():
-    cal = load_calibration(CAL / "kunming_2023.yaml")
+    cal = load_calibration(CALIBRATION_DIR / "kunming_2023.yaml")
     assert cal.config.particles >= 300 and cal.config.generations >= 6
     assert 8 <= len(cal.priors.parameters) <= len(cal.targets.targets)  # no more unknowns than figures
     for t in cal.targets.targets.values():
@@ -268,9 +267,9 @@ def test_default_scenario_builds_on_the_calibrated_yaml():
     import chainsim
     from chainsim.calibration.posterior import find_calibrated
 
-    central = CAL / "kunming_2023.calibrated.yaml"
-    assert find_calibrated(ROOT / "scenarios" / "kunming_2023.yaml").resolve() == central.resolve()
-    assert find_calibrated(ROOT / "scenarios" / "kunming_2023_as_2022.yaml").resolve() == central.resolve()
+    central = CALIBRATION_DIR / "kunming_2023.calibrated.yaml"
+    assert find_calibrated(DEFAULT_SCENARIO).resolve() == central.resolve()
+    assert find_calibrated(SCENARIOS_DIR / "kunming_2023_as_2022.yaml").resolve() == central.resolve()
     head = {
         k.strip(): v.strip()
         for k, _, v in (
@@ -281,8 +280,8 @@ def test_default_scenario_builds_on_the_calibrated_yaml():
         assert head.get(key), key
     from chainsim.calibration.config import file_sha256
 
-    assert head["targets_sha256"] == file_sha256(CAL / "targets" / "kunming_2023.yaml")
-    default = chainsim.load(ROOT / "scenarios" / "kunming_2023.yaml")
+    assert head["targets_sha256"] == file_sha256(CALIBRATION_DIR / "targets" / "kunming_2023.yaml")
+    default = chainsim.load(DEFAULT_SCENARIO)
     assert default == chainsim.load(central)  # the default IS the central scenario
     assert default.name == "kunming_2023"
     draws, w, info = read_posterior(central.parent / head["posterior"])
@@ -355,7 +354,7 @@ def test_posterior_draws_carry_parameter_uncertainty(tiny_run):
 def test_kill_and_resume(tmp_path):
     cfg = tiny_config(tmp_path, particles=6, generations=4)
     out, db = tmp_path / "out", tmp_path / "out" / "tiny.history.db"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = src_env()
     cmd = [sys.executable, "-m", "chainsim.cli", "calibrate", str(cfg), "--out", str(out)]
     proc = subprocess.Popen(
         cmd, env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

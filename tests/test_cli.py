@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,21 +19,20 @@ import pytest
 import yaml
 
 from chainsim.cli import main
+from paths import DEFAULT_SCENARIO, ROOT, src_env
 
-ROOT = Path(__file__).parents[1]
-BASE = ROOT / "scenarios" / "kunming_2023.yaml"
 SMALL = "population: {pool_size: 3000}\ncalendar: {burn_in_steps: 10}\n"
 
 
 def scenario(tmp_path: Path, body: str, name: str = "scn.yaml") -> Path:
     """A scenario file extending the real one; ``extends:`` is line 1, ``body`` starts on line 2."""
     path = tmp_path / name
-    path.write_text(f"extends: {BASE}\n{body}", encoding="utf-8")
+    path.write_text(f"extends: {DEFAULT_SCENARIO}\n{body}", encoding="utf-8")
     return path
 
 
 def run_sub(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHONIOENCODING": "utf-8"}
+    env = src_env(PYTHONIOENCODING="utf-8")
     return subprocess.run(
         [sys.executable, "-m", "chainsim.cli", *map(str, args)],
         cwd=ROOT,

@@ -37,9 +37,9 @@ from chainsim.dashboard import views as V
 from chainsim.dashboard.classroom import build
 from chainsim.dashboard.cli import exposure_warning, is_loopback
 from chainsim.engine.records import F
+from paths import ROOT, SRC
 
-ROOT = Path(__file__).resolve().parents[1]
-SCENARIO = "scenarios/kunming_2023.yaml"
+SCENARIO = "scenarios/kunming_2023.yaml"  # relative on purpose: the page shows it; tests run from ROOT
 ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
 DOC_IMAGES = ROOT / "docs" / "img"
 VIEWS = ["funnel", "signings", "value", "funds", "fdi", "cohort", "chain", "land", "park_firms"]
@@ -231,7 +231,7 @@ def dashboard():
     log = ARTIFACTS / "server.log"
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])),
     }
     with open(log, "w") as out:
         proc = subprocess.Popen(

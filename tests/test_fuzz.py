@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -20,8 +18,7 @@ from hypothesis import strategies as st
 
 from chainsim.cli import main
 from fuzzkit import check_refused, misspell, set_path, whole_file_breakage
-
-ROOT = Path(__file__).resolve().parents[1]
+from paths import src_env
 
 # A small but complete scenario: loads in milliseconds, so a thousand mutations run fast.
 VALID = {
@@ -261,7 +258,7 @@ def test_invalid_scenarios_through_the_real_command(tmp_path_factory, case):
     d = tmp_path_factory.mktemp("fzp")
     path, out = d / "scenario.yaml", d / "out"
     path.write_bytes(content)
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = src_env()
     proc = subprocess.run(
         [sys.executable, "-m", "chainsim.cli", "run", str(path), "--out", str(out)],
         capture_output=True,

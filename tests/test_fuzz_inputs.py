@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,13 +21,13 @@ from hypothesis import strategies as st
 from chainsim.calibration.config import load_calibration
 from chainsim.cli import main
 from fuzzkit import check_refused, misspell, set_path, whole_file_breakage
+from paths import BASE_FRAGMENT, DEFAULT_SCENARIO, src_env
 
-ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["population.pool_size=2000", "calendar.burn_in_steps=2"]  # loads in milliseconds
 
 SWEEP = {
     "name": "fz",
-    "base": str(ROOT / "scenarios" / "kunming_2023.yaml"),
+    "base": str(DEFAULT_SCENARIO),
     "set": SMALL,
     "seed": 1,
     "replications": 1,
@@ -42,7 +41,7 @@ SWEEP = {
 CAL_FILES = {"config": "fuzz_calibration.yaml", "targets": "fuzz_targets.yaml", "priors": "fuzz_priors.yaml"}
 CONFIG = {
     "name": "fz",
-    "base_scenario": str(ROOT / "scenarios" / "_fragments" / "kunming_base.yaml"),
+    "base_scenario": str(BASE_FRAGMENT),
     "targets": CAL_FILES["targets"],
     "priors": CAL_FILES["priors"],
     "fixed": SMALL,
@@ -419,7 +418,7 @@ def test_invalid_files_through_the_real_command(tmp_path, kind, edit):
     else:
         path = _write_calibration(tmp_path, kind, _dump(d))
         args = ["calibrate", str(tmp_path / CAL_FILES["config"]), "--out", str(out)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = src_env()
     proc = subprocess.run(
         [sys.executable, "-m", "chainsim.cli", *args], capture_output=True, text=True, env=env, timeout=120
     )

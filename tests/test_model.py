@@ -4,7 +4,6 @@ steady state, and every scenario file runs."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,13 +12,13 @@ from chainsim import load, run
 from chainsim.engine.firms import Stage
 from chainsim.engine.model import ChainModel
 from chainsim.engine.records import F
+from paths import DEFAULT_SCENARIO, SCENARIOS_DIR
 
-ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["population.pool_size=40000", "calendar.burn_in_steps=60"]
 
 
 def small(*overrides: str):
-    return load(ROOT / "scenarios/kunming_2023.yaml", [*SMALL, *overrides])
+    return load(DEFAULT_SCENARIO, [*SMALL, *overrides])
 
 
 # ----------------------------------------------------------------- determinism
@@ -159,7 +158,7 @@ def test_waiting_for_land_lengthens_signing_to_land():
 @pytest.mark.slow
 def test_burn_in_is_a_steady_state():
     """With the 2023 levers equal to 2022's, funds in place do not grow year on year."""
-    r = run(load(ROOT / "scenarios/kunming_2023_as_2022.yaml"), seed=1, replications=16)
+    r = run(load(SCENARIOS_DIR / "kunming_2023_as_2022.yaml"), seed=1, replications=16)
     for metric in ("funds_in_place_yi", "signings"):
         growth = r.period_values("2023H1", metric) / r.period_values("2022H1", metric) - 1
         se = growth.std(ddof=1) / np.sqrt(len(growth))
@@ -167,7 +166,7 @@ def test_burn_in_is_a_steady_state():
 
 
 # ----------------------------------------------------------------- scenario files
-SCENARIOS = sorted(p for p in (ROOT / "scenarios").glob("*.yaml"))
+SCENARIOS = sorted(p for p in SCENARIOS_DIR.glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.name for p in SCENARIOS])
@@ -183,9 +182,7 @@ def test_every_scenario_file_runs(path):
 def test_trip_schedule_reproduces_reported_counts():
     """F4: 15 city-leader trips in H1 2023 (12 in all of 2022, assumed); F5: 120 county
     trips in 2023 to August, 80 in the same months of 2022 — whatever the step grid."""
-    s = run(
-        load(ROOT / "scenarios/kunming_2023.yaml", ["population.pool_size=20000"]), replications=1
-    ).summary()
+    s = run(load(DEFAULT_SCENARIO, ["population.pool_size=20000"]), replications=1).summary()
     p = s["periods"]
     assert p["2023H1"]["city_leader_trips"]["mean"] == 15
     assert p["2022H1"]["city_leader_trips"]["mean"] + p["2022H2"]["city_leader_trips"]["mean"] == 12

@@ -7,7 +7,6 @@ Needs `unshare -n` (util-linux) and the right to create a namespace (root, as on
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from paths import ROOT, src_env
+
 SMALL = ["--set", "population.pool_size=20000", "--set", "calendar.burn_in_steps=10"]
 
 
@@ -23,7 +23,7 @@ def offline(args: list[str], tmp: Path) -> subprocess.CompletedProcess:
     """Run `python -m chainsim.cli ARGS` with only a loopback interface."""
     script = 'ip link set lo up && exec "$@"'
     cmd = ["unshare", "-n", "sh", "-c", script, "sh", sys.executable, "-m", "chainsim.cli", *args]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHONIOENCODING": "utf-8"}
+    env = src_env(PYTHONIOENCODING="utf-8")
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
 
 

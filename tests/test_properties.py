@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -19,9 +18,8 @@ from chainsim.engine.firms import Stage
 from chainsim.engine.model import ChainModel
 from chainsim.engine.records import F
 from chainsim.results.outputs import resolved_yaml
+from paths import DEFAULT_SCENARIO
 
-ROOT = Path(__file__).resolve().parents[1]
-BASE = ROOT / "scenarios" / "kunming_2023.yaml"
 EVENT_DATES = {
     "flower_fair_2023": dt.date(2023, 3, 16),
     "hk_promotion_2023": dt.date(2023, 4, 14),
@@ -53,7 +51,7 @@ def scenarios(draw):
         overrides.append(f"events.{eid}.enabled={day <= end and draw(st.booleans())}")
     if draw(st.booleans()):  # a tight park now and then, so capacity binds
         overrides += ["parks.anning.land_ha=20", "parks.anning.land_added_ha_per_year=0"]
-    return load(BASE, overrides)
+    return load(DEFAULT_SCENARIO, overrides)
 
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

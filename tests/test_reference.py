@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,10 +27,9 @@ from chainsim.engine.model import ChainModel
 from chainsim.engine.records import F
 from chainsim.reference import ReferenceModel
 from chainsim.results.summary import Replicate, Results
+from paths import DEFAULT_SCENARIO, ROOT, SRC, src_env
 
-ROOT = Path(__file__).resolve().parents[1]
-SCENARIO = ROOT / "scenarios/kunming_2023.yaml"
-REFERENCE_DIR = ROOT / "src/chainsim/reference"
+REFERENCE_DIR = SRC / "chainsim" / "reference"
 ALLOWED = {
     "chainsim.config.schema",
     "chainsim.engine.calendar",
@@ -53,7 +50,7 @@ FORBIDDEN = {
 
 
 def small(*overrides: str):
-    return load(SCENARIO, ["population.pool_size=5000", *overrides])
+    return load(DEFAULT_SCENARIO, ["population.pool_size=5000", *overrides])
 
 
 def reference_results(cfg, seeds: list[int]) -> Results:
@@ -140,12 +137,12 @@ print(json.dumps(sorted(m for m in set(sys.modules) - before if m.startswith("ch
 
 def test_reference_runs_without_loading_the_fast_engine():
     out = subprocess.run(
-        [sys.executable, "-c", _IMPORT_CHECK, str(ROOT / "src/chainsim"), str(SCENARIO)],
+        [sys.executable, "-c", _IMPORT_CHECK, str(SRC / "chainsim"), str(DEFAULT_SCENARIO)],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        env=src_env(),
     )
     assert out.returncode == 0, out.stderr
     new = set(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -158,7 +155,7 @@ def test_cli_runs_the_reference_engine(capsys):
 
     argv = [
         "run",
-        str(SCENARIO),
+        str(DEFAULT_SCENARIO),
         "--engine",
         "reference",
         "--json",
@@ -225,7 +222,7 @@ def replicate_outputs(engine, cfg, root_seed: int) -> dict[str, np.ndarray]:
 @pytest.fixture(scope="module")
 def engine_runs() -> dict[str, dict[str, np.ndarray]]:
     """N_SEEDS replicates per arm, each arm from its own root seed (independent samples)."""
-    cfg = load(SCENARIO, EQ_OVERRIDES)
+    cfg = load(DEFAULT_SCENARIO, EQ_OVERRIDES)
     faster = cfg.model_copy(
         update={
             "pipeline": cfg.pipeline.model_copy(

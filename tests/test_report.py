@@ -29,9 +29,8 @@ from chainsim.report.stats import decompose, paired, unpaired
 from chainsim.sweep import load_sweep, read_results
 from chainsim.sweep.design import design_points, n_points
 from chainsim.sweep.seeds import model_seed, run_seed
+from paths import CALIBRATION_DIR, EXPERIMENTS_DIR, SCENARIOS_DIR
 
-ROOT = Path(__file__).resolve().parents[1]
-EXP = ROOT / "experiments"
 TINY = [
     "population.pool_size=5000",
     "calendar.burn_in_steps=10",
@@ -46,21 +45,21 @@ HISTORY = ["periods.2022H2.signings", "periods.2022H2.funds_in_place_yi"]  # bef
 def snap(tmp_path_factory) -> Path:
     """A copy of scenarios/, the calibration files and the experiments' base scenario."""
     root = tmp_path_factory.mktemp("snapshot")
-    shutil.copytree(ROOT / "scenarios", root / "scenarios")
+    shutil.copytree(SCENARIOS_DIR, root / "scenarios")
     (root / "calibration").mkdir()
-    for p in (ROOT / "calibration").iterdir():
+    for p in CALIBRATION_DIR.iterdir():
         if p.is_dir() and p.name in ("priors", "targets"):
             shutil.copytree(p, root / "calibration" / p.name)
         elif p.suffix in (".yaml", ".csv"):
             shutil.copy2(p, root / "calibration" / p.name)
-    shutil.copytree(EXP / "strategy_comparison", root / "experiments" / "strategy_comparison")
+    shutil.copytree(EXPERIMENTS_DIR / "strategy_comparison", root / "experiments" / "strategy_comparison")
     return root
 
 
 def tiny_files(where: Path, snap: Path, draws: int = 2, replications: int = 2) -> Path:
     """The committed experiment set, shrunk, written into ``where``; returns the factorial file."""
     docs = {
-        n: yaml.safe_load((EXP / f"{n}.yaml").read_text(encoding="utf-8"))
+        n: yaml.safe_load((EXPERIMENTS_DIR / f"{n}.yaml").read_text(encoding="utf-8"))
         for n in ("strategy_comparison", "strategy_dose_response", "strategy_tradeoff")
     }
     for d in docs.values():

@@ -13,12 +13,13 @@ import pytest
 from chainsim import load
 from chainsim.api import replicate_seeds
 from chainsim.engine.model import ChainModel
+from paths import DEFAULT_SCENARIO
 
 SEEDS = replicate_seeds(7, 4)
 
 
 def _runs(overrides: list[str]) -> list[ChainModel]:
-    cfg = load("scenarios/kunming_2023.yaml", overrides)
+    cfg = load(DEFAULT_SCENARIO, overrides)
     return [ChainModel(cfg, rng=s).run() for s in SEEDS]
 
 

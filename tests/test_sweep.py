@@ -31,9 +31,8 @@ from chainsim.sweep.design import design_points
 from chainsim.sweep.runner import run_spec
 from chainsim.sweep.seeds import model_seed
 from chainsim.sweep.worker import Run, run_chunk
+from paths import DEFAULT_SCENARIO, EXPERIMENTS_DIR, ROOT, src_env
 
-ROOT = Path(__file__).parents[1]
-BASE = ROOT / "scenarios" / "kunming_2023.yaml"
 SMALL = ["population.pool_size=20000", "calendar.burn_in_steps=20"]
 # ~30 ms a run: for the memory test's hundreds of runs (four months reported, no events)
 CHEAP = [
@@ -49,8 +48,8 @@ OUTCOMES = [
     "periods.*.fdi_usd_yi",
     "cohorts.2022.landing_rate",
 ]
-ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHONIOENCODING": "utf-8"}
-_base = {"path": BASE}
+ENV = src_env(PYTHONIOENCODING="utf-8")
+_base = {"path": DEFAULT_SCENARIO}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -60,10 +59,10 @@ def frozen_base(tmp_path_factory):
     from chainsim.results.outputs import resolved_yaml
 
     path = tmp_path_factory.mktemp("base") / "kunming_2023.resolved.yaml"
-    path.write_text(resolved_yaml(chainsim.load(BASE)), encoding="utf-8")
+    path.write_text(resolved_yaml(chainsim.load(DEFAULT_SCENARIO)), encoding="utf-8")
     _base["path"] = path
     yield path
-    _base["path"] = BASE
+    _base["path"] = DEFAULT_SCENARIO
 
 
 def sweep_doc(**over: object) -> dict:
@@ -253,7 +252,7 @@ def test_designs(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "experiments").glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(EXPERIMENTS_DIR.glob("*.yaml")), ids=lambda p: p.name)
 def test_experiment_files_are_valid(path, capsys):
     from chainsim.sweep.design import n_points
 
