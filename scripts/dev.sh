@@ -49,10 +49,11 @@ case "$cmd" in
     exec "$VENV/bin/python" -m pytest "$@" ;;
   chainsim) setup; exec "$VENV/bin/chainsim" "$@" ;;
   bench) setup; exec "$VENV/bin/python" benchmarks/run.py "$@" ;;
+  baseline) setup; exec "$VENV/bin/python" scripts/refresh_baseline.py "$@" ;;
   lint)
     setup
-    "$VENV/bin/ruff" check src tests benchmarks
-    "$VENV/bin/ruff" format --check src tests benchmarks
+    "$VENV/bin/ruff" check src tests benchmarks scripts
+    "$VENV/bin/ruff" format --check src tests benchmarks scripts
     "$VENV/bin/mypy" ;;  # checks the packages listed in pyproject.toml [tool.mypy] files
-  *) say "unknown command '$cmd' (use: run, test, setup, chainsim, bench, lint)"; exit 2 ;;
+  *) say "unknown command '$cmd' (use: run, test, setup, chainsim, bench, baseline, lint)"; exit 2 ;;
 esac
