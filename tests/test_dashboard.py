@@ -146,7 +146,7 @@ def test_views_give_rows_at_start_and_later():
                 V.signings_data(m, lang, True),
                 V.funds_data(m, True),
                 V.cohort_data(m, lang),
-                V.chain_data(m, m.index.chain_ids[1], lang),
+                V.chain_data(m, m.chains.chain_ids[1], lang),
                 V.land_data(m, lang),
                 V.park_firms_data(m, lang),
             ]

@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chainsim import load, run
-from chainsim.engine.firms import Stage
 from chainsim.engine.model import ChainModel
 from chainsim.engine.records import F
 from chainsim.results.outputs import resolved_yaml
+from chainsim.vocabulary import Stage
 from paths import DEFAULT_SCENARIO
 
 EVENT_DATES = {
@@ -61,10 +61,13 @@ SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
 @given(cfg=scenarios())
 def test_counts_flows_money_and_land_stay_consistent(cfg):
     m = ChainModel(cfg).run()
-    rec, f = m.recorder, m.firms
-    # every firm is in exactly one stage, and the last row matches the arrays
-    assert (rec.stages.sum(axis=1) == f.n).all() and (rec.stages >= 0).all()
-    assert np.array_equal(rec.stages[-1], np.bincount(f.stage, minlength=len(Stage)))
+    rec, a = m.recorder, m.active
+    # every firm is in exactly one stage, and the last row matches the pipeline table and pool
+    assert (rec.stages.sum(axis=1) == m.pool.n).all() and (rec.stages >= 0).all()
+    stage = a.i("stage")
+    live = stage[(stage >= Stage.CONTACTED) & (stage <= Stage.CONSTRUCTION)]
+    assert np.array_equal(rec.stages[-1][1:7], np.bincount(live, minlength=len(Stage))[1:7])
+    assert rec.stages[-1][Stage.POOL] == m.idle.sum()
     # flows are non-negative, so cumulative signings, landings and funds never fall
     assert (rec.flows >= -1e-9).all()
     # stage flows add up: producing stock = cumulative production starts; sources sum to signings
@@ -74,8 +77,9 @@ def test_counts_flows_money_and_land_stay_consistent(cfg):
     )
     assert np.array_equal(by_source, rec.flows[:, F["signings"]])
     # a project never gets more money than the realisation share of its agreement
-    realised = f.value_yi * cfg.pipeline.realisation_share
-    assert (f.funds_left_yi >= -1e-9).all() and (f.funds_left_yi <= realised + 1e-9).all()
+    realised = a.f("value_yi") * cfg.pipeline.realisation_share
+    left = a.f("funds_left_yi")
+    assert (left >= -1e-9).all() and (left <= realised + 1e-9).all()
     # land used never exceeds what parks ever had
     added = m.parks.land_added_per_day * float(m.calendar.day_end[-1])
     assert (m.parks.land_used <= m.parks.land_total + added + 1e-6).all()
@@ -88,7 +92,7 @@ def test_counts_flows_money_and_land_stay_consistent(cfg):
         assert rec.flows[:, F["signings_by_source.chain_group"]].sum() == 0
         assert rec.flows[:, F["signings_by_source.anchor_referral"]].sum() == 0
     if not cfg.strategies.commissioners.enabled:
-        assert not f.served.any()
+        assert not a.b("served").any()
 
 
 @SETTINGS
@@ -110,10 +114,11 @@ def test_same_seed_same_results_and_one_lever_keeps_other_draws(cfg):
         }
     )
     c = ChainModel(flipped)
-    assert np.array_equal(a._organic_region, c._organic_region)
-    assert np.array_equal(a.group_plan.u, c.group_plan.u) if a.sector_groups else True
+    sa, sc = ({s.key: s for s in m.strategies} for m in (a, c))
+    assert np.array_equal(sa["organic"].region, sc["organic"].region)
+    assert np.array_equal(sa["chain_based"].plan.u, sc["chain_based"].plan.u)
     for name in ("chain", "segment", "region", "value_yi", "anchor", "foreign"):
-        assert np.array_equal(getattr(a.firms, name), getattr(c.firms, name))
+        assert np.array_equal(getattr(a.pool, name), getattr(c.pool, name))
 
 
 @settings(

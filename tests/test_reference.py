@@ -214,8 +214,14 @@ def outputs(rec, cal: Calendar, cfg) -> dict[str, float]:
 
 
 def replicate_outputs(engine, cfg, root_seed: int) -> dict[str, np.ndarray]:
+    """Each replicate with its own candidate pool (the fast engine draws the pool from the
+    scenario's seed and shares it across a run's replicates; the reference draws one per
+    replicate): both arms then sample the pool's variation too."""
     cal = Calendar(cfg.calendar)
-    rows = [outputs(engine(cfg, rng=s).run().recorder, cal, cfg) for s in replicate_seeds(root_seed, N_SEEDS)]
+    rows = [
+        outputs(engine(cfg.model_copy(update={"seed": s}), rng=s).run().recorder, cal, cfg)
+        for s in replicate_seeds(root_seed, N_SEEDS)
+    ]
     return {k: np.array([r[k] for r in rows]) for k in OUTPUTS}
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from chainsim.config.loader import ScenarioError, load_scenario
 from chainsim.config.schema import Scenario
+from chainsim.engine.calendar import Calendar
 from chainsim.engine.model import ChainModel
 from chainsim.results.summary import Replicate, Results
 
@@ -26,6 +27,7 @@ def replicate_seeds(seed: int, replications: int) -> list[int]:
 
 
 ENGINES = ("vectorised", "reference")
+BATCH = 32  # replicates stepped together by the vectorised engine (memory: ~1.3 bytes × pool per replicate)
 
 
 def run_replicate(cfg: Scenario, seed: int, engine: str = "vectorised") -> Replicate:
@@ -61,13 +63,20 @@ def run(
         raise ScenarioError(f"--seed {root}: must be a whole number from 0 to 2**63 - 1")
     cfg = cfg.model_copy(update={"seed": root})
     results = Results(config=cfg, seed=root)
-    for i, s in enumerate(replicate_seeds(root, replications)):
-        rep = run_replicate(cfg, s, engine)
-        results.replicates.append(rep)
-        if progress:
-            progress(i + 1, replications)
-    from chainsim.engine.calendar import Calendar
-
+    seeds = replicate_seeds(root, replications)
+    if engine == "vectorised":  # replicates batched: the same numbers as one by one, faster
+        for start in range(0, replications, BATCH):
+            model = ChainModel(cfg, seeds=seeds[start : start + BATCH]).run()
+            results.replicates += [
+                Replicate(seed=s, recorder=r) for s, r in zip(model.seeds, model.recorders)
+            ]
+            if progress:
+                progress(len(results.replicates), replications)
+    else:
+        for i, s in enumerate(seeds):
+            results.replicates.append(run_replicate(cfg, s, engine))
+            if progress:
+                progress(i + 1, replications)
     cal = Calendar(cfg.calendar)
     results.date_end, results.burn_in = cal.date_end, cal.burn_in
     return results

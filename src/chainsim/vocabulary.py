@@ -36,3 +36,20 @@ class Source(IntEnum):
 
 SOURCE_NAMES = ["leader_trip", "event", "chain_group", "anchor_referral", "organic"]
 SOURCE_ZH = ["领导招商", "推介活动", "产业链招商组", "龙头企业引荐", "自主来访"]
+
+_SOURCE_LABELS: dict[str, tuple[str, str]] = {}
+
+
+def register_source(key: str, en: str, zh: str) -> int:
+    """Add a signing source brought by a registered strategy; returns its code."""
+    if key in SOURCE_NAMES:
+        return SOURCE_NAMES.index(key)
+    SOURCE_NAMES.append(key)
+    SOURCE_ZH.append(zh)
+    _SOURCE_LABELS[key] = (en, zh)
+    return len(SOURCE_NAMES) - 1
+
+
+def source_names() -> list[str]:
+    """Every signing source known now, built-ins first."""
+    return list(SOURCE_NAMES)

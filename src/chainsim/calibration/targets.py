@@ -26,8 +26,8 @@ MISSING_Z = 10.0  # z of a metric the simulation could not produce: far outside 
 
 def summary_paths(scenario: Any) -> set[str]:
     """Every numeric ``summary.json`` path a scenario produces (docs/outputs.md)."""
-    from chainsim.engine.firms import SOURCE_NAMES
     from chainsim.results.summary import PERIOD_METRICS
+    from chainsim.vocabulary import SOURCE_NAMES
 
     paths = set()
     for p in scenario.reporting.periods:

@@ -84,7 +84,7 @@ def Page():
     running = solara.use_reactive(True)
     speed = solara.use_reactive(4)
     error = solara.use_reactive("")
-    chain_id = solara.use_reactive(session.built.model.index.chain_ids[0])
+    chain_id = solara.use_reactive(session.built.model.chains.chain_ids[0])
     L: Lang = lang.value
 
     def advance() -> None:
@@ -112,8 +112,8 @@ def Page():
         with session.lock:
             session.built = new
         error.value = ""
-        if chain_id.value not in new.model.index.chain_ids:
-            chain_id.value = new.model.index.chain_ids[0]
+        if chain_id.value not in new.model.chains.chain_ids:
+            chain_id.value = new.model.chains.chain_ids[0]
         running.value = True
         generation.value += 1
 
@@ -320,7 +320,7 @@ def Indicators(session: Session, L: Lang, tick: int, generation: int):
             ("kpi_trips", f"{trips[0]:.0f} / {trips[1]:.0f}"),
             ("kpi_per_trip", f"{by_trip / sum(trips):.2f}" if sum(trips) else "–"),
             ("kpi_served", f"{m.in_service()}"),
-            ("kpi_missing", f"{int(m.missing.sum())}"),
+            ("kpi_missing", f"{int(m.missing[0].sum())}"),
         ]
     # one HTML block, not a card per figure: fewer widgets to reconcile on every step
     cells = "".join(
@@ -366,7 +366,7 @@ def Views(session: Session, L: Lang, tick: int, generation: int, chain_id):
     )
     with session.lock:
         m = session.built.model
-        cid = chain_id.value if chain_id.value in m.index.chain_ids else m.index.chain_ids[0]
+        cid = chain_id.value if chain_id.value in m.chains.chain_ids else m.chains.chain_ids[0]
         data = {
             "funnel": V.funnel_data(m, L),
             "signings": V.signings_data(m, L, False),
@@ -378,7 +378,11 @@ def Views(session: Session, L: Lang, tick: int, generation: int, chain_id):
             "land": V.land_data(m, L),
             "park_firms": V.park_firms_data(m, L),
         }
-        stamp, chains, major = m.week, {name(m.config.chains[c], L): c for c in m.index.chain_ids}, m.major_yi
+        stamp, chains, major = (
+            m.week,
+            {name(m.config.chains[c], L): c for c in m.chains.chain_ids},
+            m.major_yi,
+        )
 
     def view(key: str):
         return chart(key, specs[key], data[key], stamp)

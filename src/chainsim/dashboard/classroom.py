@@ -4,7 +4,9 @@ The class watches the reported weeks (from the scenario's ``start_date``), so th
 runs its burn-in when it is built: step 1 on the page is the first week of 2022, and the
 pipeline already holds the projects of earlier years. Beyond what the model's recorder
 keeps, the page needs the signing *value* by source and each signing's fate by signing
-quarter; :meth:`ClassroomModel.sign` notes both as signings happen (no re-scan of the pool).
+quarter; :meth:`ClassroomModel.on_signed` notes both as signings happen, and after each
+step the firms' signing and construction days are copied from the pipeline table into
+per-firm arrays (the table forgets a firm once it produces or is lost).
 
 Nothing here changes the model's behaviour: the seed is the first replicate seed of
 ``chainsim run --seed S``, so a run on the page matches ``chainsim run SCENARIO --seed S
@@ -23,8 +25,9 @@ from chainsim.api import replicate_seeds
 from chainsim.config.loader import resolve_scenario, validate
 from chainsim.config.schema import Scenario
 from chainsim.dashboard.controls import Levers, load_base, overrides
-from chainsim.engine.firms import SOURCE_NAMES, Stage
+from chainsim.engine.calendar import NEVER
 from chainsim.engine.model import ChainModel
+from chainsim.vocabulary import SOURCE_NAMES, Stage
 
 DEFAULT_MAJOR_YI = 5.0  # "major project" size when the scenario has no reporting cohort (F16 gives none)
 
@@ -38,6 +41,9 @@ class ClassroomModel(ChainModel):
         n, k = cal.n_steps, len(SOURCE_NAMES)
         self.value_by_source = np.zeros((n, k))  # 亿元 signed per step and source
         self._signed: list[tuple[NDArray[np.int64], float, int]] = []  # (slots, day, quarter) per step
+        n_pool = self.pool.n
+        self.signed_day, self.construction_day = np.full(n_pool, NEVER), np.full(n_pool, NEVER)
+        self.stage_of = np.zeros(n_pool, dtype=np.int64)  # last pipeline stage seen
         # signing quarters of the reported period, all known from the start (a fixed axis)
         labels = [f"{d.year}Q{(d.month - 1) // 3 + 1}" for d in cal.date_end[cal.burn_in :].astype(dt.date)]
         self.quarters: list[str] = list(dict.fromkeys(labels))
@@ -47,20 +53,27 @@ class ClassroomModel(ChainModel):
         for _ in range(cal.burn_in):  # warm-up: the class starts in a steady-state pipeline
             self.step()
         # what was there on the first reported day, to show what is new since
-        self.producing_at_start = self.producing_by_segment.copy()
-        self.park_producing_at_start = self.parks.producing.copy()
-        self.land_used_at_start = self.parks.land_used.copy()
+        self.producing_at_start = self.producing_by_segment[0].copy()
+        self.park_producing_at_start = self.parks.producing[0].copy()
+        self.land_used_at_start = self.parks.land_used[0].copy()
 
     # ------------------------------------------------------------------ stepping
-    def sign(self, step: int, slots: NDArray[np.int64]) -> None:
-        super().sign(step, slots)
-        if len(slots) == 0 or step < self.calendar.burn_in:
+    def on_signed(self, t: int, rows: NDArray[np.int64]) -> None:
+        if len(rows) == 0 or t < self.calendar.burn_in:
             return
-        f = self.firms
-        self.value_by_source[step] += np.bincount(
-            f.source[slots], weights=f.value_yi[slots], minlength=len(SOURCE_NAMES)
+        a = self.active
+        self.value_by_source[t] += np.bincount(
+            a.i("source")[rows], weights=a.f("value_yi")[rows], minlength=len(SOURCE_NAMES)
         )
-        self._signed.append((slots.copy(), self.day, int(self._quarter_of_step[step])))
+        self._signed.append((a.i("slot")[rows].copy(), self.day, int(self._quarter_of_step[t])))
+
+    def step(self) -> None:
+        super().step()
+        a = self.active
+        slot = a.i("slot")
+        self.signed_day[slot] = a.f("signed_day")
+        self.construction_day[slot] = np.maximum(self.construction_day[slot], a.f("construction_day"))
+        self.stage_of[slot] = a.i("stage")
 
     # ------------------------------------------------------------------ what the page reads
     @property
@@ -89,15 +102,14 @@ class ClassroomModel(ChainModel):
         if not self._signed:
             zero = np.zeros(nq, dtype=np.int64)
             return Cohorts(list(self.quarters), zero, zero, zero, zero, zero, zero)
-        f = self.firms
         slots = np.concatenate([s for s, _, _ in self._signed])
         day = np.concatenate([np.full(len(s), d) for s, d, _ in self._signed])
         q = np.concatenate([np.full(len(s), qi) for s, _, qi in self._signed])
-        landed = f.construction_day[slots] >= day
-        same_project = f.signed_day[slots] == day  # not lost, recycled and signed again since
-        stage = f.stage[slots]
+        landed = self.construction_day[slots] >= day
+        same_project = self.signed_day[slots] == day  # not lost, recycled and signed again since
+        stage = self.stage_of[slots]
         pending = ~landed & same_project & (stage >= Stage.SIGNED) & (stage < Stage.CONSTRUCTION)
-        major = f.value_yi[slots] >= self.major_yi
+        major = self.pool.value_yi[slots] >= self.major_yi
 
         def count(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
             return np.bincount(q[mask], minlength=nq)
@@ -115,7 +127,9 @@ class ClassroomModel(ChainModel):
 
     def in_service(self) -> int:
         """Projects holding a commissioner slot now."""
-        return int(np.count_nonzero(self.firms.serving[self.projects]))
+        a = self.active
+        stage = a.i("stage")
+        return int(np.count_nonzero(a.b("serving") & (stage >= Stage.SIGNED) & (stage <= Stage.CONSTRUCTION)))
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 One table, keyed by a short id; ``t(key, lang)`` looks a label up and formats it.
 Names that belong to the scenario (chains, segments, parks, regions) come from the
 scenario's own ``name_en`` / ``name_zh`` fields through :func:`name`; stage and source
-names come from :mod:`chainsim.engine.firms`, so the dashboard and the CLI summary use the
+names come from :mod:`chainsim.vocabulary`, so the dashboard and the CLI summary use the
 same Chinese terms.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from chainsim.engine.firms import SOURCE_NAMES, SOURCE_ZH, STAGE_ZH, Stage
+from chainsim.vocabulary import SOURCE_NAMES, SOURCE_ZH, STAGE_ZH, Stage
 
 Lang = Literal["en", "zh"]
 LANGS: tuple[Lang, ...] = ("en", "zh")

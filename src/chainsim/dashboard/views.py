@@ -21,8 +21,8 @@ import numpy as np
 
 from chainsim.dashboard.classroom import ClassroomModel
 from chainsim.dashboard.labels import Lang, name, source, stage, t
-from chainsim.engine.firms import SOURCE_NAMES, Stage
 from chainsim.engine.records import SOURCE_FLOWS, F
+from chainsim.vocabulary import SOURCE_NAMES, Stage
 
 Spec = dict[str, Any]
 Rows = list[dict[str, Any]]
@@ -455,17 +455,17 @@ def chain_spec(lang: Lang) -> Spec:
 
 
 def chain_data(m: ClassroomModel, chain_id: str, lang: Lang) -> dict[str, Rows]:
-    idx = m.index
+    idx = m.chains
     g = idx.graphs[chain_id]
     pos = _layout(tuple(g.edges), tuple(g.nodes))
-    local = idx.incumbents + m.producing_by_segment
-    new = m.producing_by_segment - m.producing_at_start
+    local = idx.incumbents + m.producing_by_segment[0]
+    new = m.producing_by_segment[0] - m.producing_at_start
     status = [t("seg_present", lang), t("seg_missing", lang), t("seg_none", lang)]
     nodes = []
     for sid in g.nodes:
         i = idx.offset[(chain_id, sid)]
         label = name(g.nodes[sid], lang)
-        s = 2 if local[i] == 0 else (1 if m.missing[i] else 0)
+        s = 2 if local[i] == 0 else (1 if m.missing[0, i] else 0)
         plus = f" (+{int(new[i])})" if new[i] else ""
         nodes.append(
             {
@@ -520,7 +520,7 @@ def land_data(m: ClassroomModel, lang: Lang) -> dict[str, Rows]:
     kinds = [t("land_used", lang) + " < 2022", t("land_used", lang) + " ≥ 2022", t("land_free", lang)]
     rows = []
     for i, park in enumerate(p.parks):
-        values = (land_used_at_start[i], p.land_used[i] - land_used_at_start[i], p.land_free[i])
+        values = (land_used_at_start[i], p.land_used[0, i] - land_used_at_start[i], p.land_free[0, i])
         rows += [
             {"park": name(park.cfg, lang), "i": i, "kind": kinds[k], "k": k, "ha": round(float(v), 1)}
             for k, v in enumerate(values)
@@ -558,12 +558,12 @@ def park_firms_spec(lang: Lang, chain_names: list[str]) -> Spec:
 
 def park_firms_data(m: ClassroomModel, lang: Lang) -> dict[str, Rows]:
     p = m.parks
-    chains = [name(m.config.chains[c], lang) for c in m.index.chain_ids]
+    chains = [name(m.config.chains[c], lang) for c in m.chains.chain_ids]
     return {
         "firms": [
-            {"park": name(park.cfg, lang), "i": i, "chain": chains[c], "c": c, "n": int(p.producing[c, i])}
+            {"park": name(park.cfg, lang), "i": i, "chain": chains[c], "c": c, "n": int(p.producing[0, c, i])}
             for i, park in enumerate(p.parks)
             for c in range(len(chains))
-            if p.producing[c, i]
+            if p.producing[0, c, i]
         ]
     }

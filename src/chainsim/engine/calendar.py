@@ -19,6 +19,8 @@ from numpy.typing import NDArray
 
 from chainsim.config.schema import Calendar as CalendarConfig
 
+NEVER = np.float64(-1e9)  # "no such day" for day-valued arrays
+
 
 class Calendar:
     def __init__(self, cfg: CalendarConfig) -> None:

@@ -57,8 +57,12 @@ class ChainIndex:
                 i, j = offset[(cid, a)], offset[(cid, b)]
                 adj[i, j] = adj[j, i] = 1.0
         self.neighbours: list[NDArray[np.int64]] = [np.flatnonzero(adj[i]) for i in range(n)]
-        degree = adj.sum(axis=1, keepdims=True)
-        self._access_matrix = adj / np.maximum(degree, 1.0)
+        self._adjacency = adj.astype(np.int64)
+        self._degree = np.maximum(self._adjacency.sum(axis=1), 1)
+        # segment → chain membership, for per-chain sums of every replicate in one product
+        self._member = (self.segment_chain[:, None] == np.arange(len(self.chain_ids))[None, :]).astype(
+            np.int64
+        )
         self.offset = offset
         self._segments_per_chain = np.bincount(self.segment_chain, minlength=len(self.chain_ids))
 
@@ -67,11 +71,13 @@ class ChainIndex:
         return np.flatnonzero(np.isin(self.segment_chain, wanted))
 
     def missing(self, local_producers: NDArray[np.int64], ratio: float) -> NDArray[np.bool_]:
-        """Segments whose local producers number fewer than ``ratio`` × their chain's mean."""
-        per_chain = np.bincount(self.segment_chain, weights=local_producers, minlength=len(self.chain_ids))
+        """Segments whose local producers number fewer than ``ratio`` × their chain's mean
+        (one row per replicate). Integer sums: the same in any batch."""
+        per_chain = local_producers @ self._member
         mean = per_chain / self._segments_per_chain
-        return local_producers < ratio * mean[self.segment_chain]
+        return local_producers < ratio * mean[..., self.segment_chain]
 
     def supplier_access(self, present: NDArray[np.bool_]) -> NDArray[np.float64]:
-        """Share of each segment's suppliers and buyers that are present locally."""
-        return self._access_matrix @ present.astype(np.float64)
+        """Share of each segment's suppliers and buyers that are present locally (one row
+        per replicate; integer counts, then one division)."""
+        return (present.astype(np.int64) @ self._adjacency) / self._degree

@@ -1,9 +1,10 @@
 """Industrial parks (产业园区): Mesa agents with land and grid capacity, and the
-vectorised logit park choice (MODEL.md "Location choice").
+vectorised logit park choice (docs/model.md, phases 6 and 8).
 
-The parks' numbers live in arrays of :class:`ParkSystem` (one entry per park) so that the
-choice kernel reads them without a Python loop; each :class:`Park` agent is the named
-view of its entry that the dashboard and reports talk to.
+The parks' numbers live in arrays of :class:`ParkSystem`, one row per replicate of the
+batch and one column per park, so that the choice kernel reads them without a Python
+loop; each :class:`Park` agent is the named view of its column (for replicate 0) that the
+dashboard and reports talk to.
 """
 
 from __future__ import annotations
@@ -24,35 +25,42 @@ class Park(mesa.Agent):
 
     @property
     def land_free_ha(self) -> float:
-        return float(self.system.land_free[self.i])
+        return float(self.system.land_free[0, self.i])
 
     @property
     def land_used_ha(self) -> float:
-        return float(self.system.land_used[self.i])
+        return float(self.system.land_used[0, self.i])
 
     @property
     def producing_by_chain(self) -> NDArray[np.int64]:
-        return self.system.producing[:, self.i]
+        return self.system.producing[0, :, self.i]
 
 
 class ParkSystem:
-    """All parks' capacities and occupants as arrays, plus their Park agents."""
+    """All parks' capacities and occupants as (replicate × park) arrays, plus their Park agents."""
 
     def __init__(
-        self, model: mesa.Model, parks: dict[str, ParkConfig], chain_ids: list[str], weights: Location
+        self,
+        model: mesa.Model,
+        parks: dict[str, ParkConfig],
+        chain_ids: list[str],
+        weights: Location,
+        n_reps: int = 1,
     ) -> None:
         cfgs = list(parks.values())
+        P = len(cfgs)
+        self.n = P
         self.w = weights
         self.land_total = np.array([p.land_ha for p in cfgs])
         self.grid_total = np.array([p.infrastructure_mw for p in cfgs])
         self.land_added_per_day = np.array([p.land_added_ha_per_year for p in cfgs]) / 365.0
-        self.land_free = self.land_total.copy()
-        self.land_used = np.zeros(len(cfgs))
-        self.grid_free = self.grid_total.copy()
+        self.land_free = np.tile(self.land_total, (n_reps, 1))
+        self.land_used = np.zeros((n_reps, P))
+        self.grid_free = np.tile(self.grid_total, (n_reps, 1))
         self.spec = np.array(
             [np.isin(chain_ids, p.specialisations) for p in cfgs], dtype=np.float64
         ).T  # chains × parks
-        self.producing = np.zeros((len(chain_ids), len(cfgs)), dtype=np.int64)  # chains × parks
+        self.producing = np.zeros((n_reps, len(chain_ids), P), dtype=np.int64)  # replicate × chain × park
         self.parks = [Park(model, self, i, pid, p) for i, (pid, p) in enumerate(parks.items())]
 
     def refill(self, days: float) -> None:
@@ -61,32 +69,50 @@ class ParkSystem:
             np.minimum(self.land_free + self.land_added_per_day * days, self.land_total), self.land_free
         )
 
-    def utilities(self, chain: NDArray[np.int32], land_need: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Logit utility of each park for each firm; −inf where the land does not fit."""
+    def utilities(
+        self, rep: NDArray[np.int64], chain: NDArray[np.int64], land_need: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Logit utility of each park for each firm (in its replicate); −inf where the land does not fit."""
         w = self.w
         base = w.free_land * (self.land_free / np.maximum(self.land_total, 1e-9)) + w.infrastructure * (
             self.grid_free / np.maximum(self.grid_total, 1e-9)
         )
-        u = w.specialisation * self.spec[chain] + w.agglomeration * np.log1p(self.producing[chain]) + base
-        return np.where(land_need[:, None] <= self.land_free[None, :] + 1e-12, u, -np.inf)
+        u = (
+            w.specialisation * self.spec[chain]
+            + w.agglomeration * np.log1p(self.producing[rep, chain])
+            + base[rep]
+        )
+        return np.where(land_need[:, None] <= self.land_free[rep] + 1e-12, u, -np.inf)
 
     def choose(
-        self, chain: NDArray[np.int32], land_need: NDArray[np.float64], u: NDArray[np.float64]
+        self,
+        rep: NDArray[np.int64],
+        chain: NDArray[np.int64],
+        land_need: NDArray[np.float64],
+        u: NDArray[np.float64],
     ) -> NDArray[np.int64]:
         """Gumbel-max choice among parks with room; −1 where none has room."""
-        return gumbel_choice(self.utilities(chain, land_need), u)
+        return gumbel_choice(self.utilities(rep, chain, land_need), u)
 
     def acquire(
-        self, park: NDArray[np.int64], land_need: NDArray[np.float64], mw_need: NDArray[np.float64]
+        self,
+        rep: NDArray[np.int64],
+        park: NDArray[np.int64],
+        land_need: NDArray[np.float64],
+        mw_need: NDArray[np.float64],
     ) -> NDArray[np.bool_]:
-        """Grant land in request order; update the parks; return who got it."""
-        granted = allocate_capacity(park, land_need, self.land_free)
-        land = np.bincount(park[granted], weights=land_need[granted], minlength=len(self.land_free))
-        mw = np.bincount(park[granted], weights=mw_need[granted], minlength=len(self.land_free))
+        """Grant land in request order within each replicate; update the parks; return who got it."""
+        R, P = self.land_free.shape
+        cell = rep * P + park
+        granted = allocate_capacity(np.where(park >= 0, cell, -1), land_need, self.land_free.ravel())
+        land = np.bincount(cell[granted], weights=land_need[granted], minlength=R * P).reshape(R, P)
+        mw = np.bincount(cell[granted], weights=mw_need[granted], minlength=R * P).reshape(R, P)
         self.land_free -= land
         self.land_used += land
         self.grid_free = np.maximum(self.grid_free - mw, 0.0)
         return granted
 
-    def add_producers(self, park: NDArray[np.int64], chain: NDArray[np.int32]) -> None:
-        np.add.at(self.producing, (chain, park), 1)
+    def add_producers(
+        self, rep: NDArray[np.int64], park: NDArray[np.int64], chain: NDArray[np.int64]
+    ) -> None:
+        np.add.at(self.producing, (rep, chain, park), 1)

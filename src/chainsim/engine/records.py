@@ -1,19 +1,16 @@
-"""What one model run records as it goes: per-step flows and stage counts, event yields,
-cohort landing, stage durations. Aggregation across replicates lives in
-:mod:`chainsim.results.summary`.
+"""What a run records as it goes: per-step flows and stage counts, event yields, cohort
+landing, stage durations. :class:`Recorder` holds one replicate (what results, outputs
+and the reference engine read and write); :class:`BatchRecorder` holds a batch of
+replicates in stacked arrays and hands out one :class:`Recorder` view per replicate.
+Aggregation across replicates lives in :mod:`chainsim.results`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from numpy.typing import NDArray
 
-from chainsim.vocabulary import SOURCE_NAMES, Stage
-
-if TYPE_CHECKING:
-    from chainsim.engine.firms import Firms
+from chainsim.vocabulary import SOURCE_NAMES, Stage, source_names
 
 BASE_FLOWS = [
     "contacts",
@@ -33,16 +30,43 @@ BASE_FLOWS = [
     "city_leader_trips",
     "county_leader_trips",
 ]
-SOURCE_FLOWS = [f"signings_by_source.{s}" for s in SOURCE_NAMES]
+#: the built-in sources' flows; a run of registered strategies may add more after them
+SOURCE_FLOWS = [f"signings_by_source.{s}" for s in SOURCE_NAMES[:5]]
 FLOWS = BASE_FLOWS + SOURCE_FLOWS
 F = {name: i for i, name in enumerate(FLOWS)}
+#: the signing flows a signing adds to, in this order (see :meth:`BatchRecorder.signings`)
+SIGNING_FLOWS = [
+    "signings",
+    "signing_value_yi",
+    "signings_ge_10yi",
+    "industrial_signings_ge_1yi",
+    "industrial_signing_value_yi",
+    "industrial_signings_ge_10yi",
+]
+DURATIONS = ("signing_to_land_days", "signing_to_production_days", "construction_to_production_days")
+
+
+def flow_names(sources: list[str]) -> list[str]:
+    """The flow columns of a run whose signing sources are ``sources`` (built-ins first)."""
+    return BASE_FLOWS + [f"signings_by_source.{s}" for s in sources]
 
 
 class Recorder:
+    """One replicate's records."""
+
     def __init__(
-        self, n_steps: int, n_segments: int, event_ids: list[str], cohort_ids: list[str], start_day: float
+        self,
+        n_steps: int,
+        n_segments: int,
+        event_ids: list[str],
+        cohort_ids: list[str],
+        start_day: float,
+        sources: list[str] | None = None,
     ) -> None:
-        self.flows = np.zeros((n_steps, len(FLOWS)))
+        self.sources = list(sources) if sources is not None else source_names()
+        self.flow_names = flow_names(self.sources)
+        self.F = {name: i for i, name in enumerate(self.flow_names)}
+        self.flows = np.zeros((n_steps, len(self.flow_names)))
         self.segment_signings = np.zeros((n_steps, n_segments), dtype=np.int32)
         self.missing = np.zeros((n_steps, n_segments), dtype=bool)  # missing links seen by the step
         self.stages = np.zeros((n_steps, len(Stage)), dtype=np.int64)
@@ -54,44 +78,10 @@ class Recorder:
         self.cohort_producing = np.zeros(len(cohort_ids), dtype=np.int64)
         self.start_day = start_day
         # durations of stage completions within the reported horizon: (days, served, value)
-        self._durations: dict[str, list[tuple[NDArray, NDArray, NDArray]]] = {
-            "signing_to_land_days": [],
-            "signing_to_production_days": [],
-            "construction_to_production_days": [],
-        }
+        self._durations: dict[str, list[tuple[NDArray, NDArray, NDArray]]] = {k: [] for k in DURATIONS}
 
     def add(self, step: int, name: str, value: float) -> None:
-        self.flows[step, F[name]] += value
-
-    def signings(self, step: int, firms: Firms, slots: NDArray[np.int64]) -> None:
-        v = firms.value_yi[slots]
-        ind = firms.industrial[slots]
-        row = self.flows[step]
-        row[F["signings"]] += len(slots)
-        row[F["signing_value_yi"]] += v.sum()
-        row[F["signings_ge_10yi"]] += np.count_nonzero(v >= 10)
-        big_ind = ind & (v >= 1)
-        row[F["industrial_signings_ge_1yi"]] += np.count_nonzero(big_ind)
-        row[F["industrial_signing_value_yi"]] += v[big_ind].sum()
-        row[F["industrial_signings_ge_10yi"]] += np.count_nonzero(ind & (v >= 10))
-        src = np.bincount(firms.source[slots], minlength=len(SOURCE_NAMES))
-        row[F[SOURCE_FLOWS[0]] : F[SOURCE_FLOWS[-1]] + 1] += src
-        np.add.at(self.segment_signings[step], firms.segment[slots], 1)
-
-    def event(self, eid: str, firms: Firms, slots: NDArray[np.int64]) -> None:
-        self.event_signings[eid] += len(slots)
-        self.event_value_yi[eid] += float(firms.value_yi[slots].sum())
-
-    def cohort_hits(
-        self,
-        bits: NDArray[np.uint16],
-        day: NDArray[np.float64],
-        as_of_day: NDArray[np.float64],
-        into: NDArray[np.int64],
-    ) -> None:
-        """Count firms of each cohort reaching a milestone on or before its as-of day."""
-        for c in range(len(self.cohort_ids)):
-            into[c] += np.count_nonzero(((bits >> c) & 1).astype(bool) & (day <= as_of_day[c]))
+        self.flows[step, self.F[name]] += value
 
     def durations(
         self,
@@ -121,3 +111,143 @@ class Recorder:
             for group, mask in (("commissioned", served), ("other", ~served)):
                 out[group][name] = float(np.median(days[mask])) if mask.any() else float("nan")
         return out
+
+
+class BatchRecorder:
+    """The records of R replicates, stacked along a first axis. Every per-replicate sum is
+    a ``bincount`` over rows in table order, the same additions in the same order as for
+    the replicate alone."""
+
+    def __init__(
+        self,
+        n_reps: int,
+        n_steps: int,
+        n_segments: int,
+        event_ids: list[str],
+        cohort_ids: list[str],
+        start_day: float,
+        sources: list[str],
+    ) -> None:
+        self.R = n_reps
+        self.sources = list(sources)
+        self.flow_names = flow_names(self.sources)
+        self.F = {name: i for i, name in enumerate(self.flow_names)}
+        self.flows = np.zeros((n_reps, n_steps, len(self.flow_names)))
+        self.segment_signings = np.zeros((n_reps, n_steps, n_segments), dtype=np.int32)
+        self.missing = np.zeros((n_reps, n_steps, n_segments), dtype=bool)
+        self.stages = np.zeros((n_reps, n_steps, len(Stage)), dtype=np.int64)
+        self.event_ids = list(event_ids)
+        self.event_signings = np.zeros((n_reps, len(event_ids)), dtype=np.int64)
+        self.event_value_yi = np.zeros((n_reps, len(event_ids)))
+        self.cohort_ids = list(cohort_ids)
+        self.cohort_signed = np.zeros((n_reps, len(cohort_ids)), dtype=np.int64)
+        self.cohort_landed = np.zeros((n_reps, len(cohort_ids)), dtype=np.int64)
+        self.cohort_producing = np.zeros((n_reps, len(cohort_ids)), dtype=np.int64)
+        self.start_day = start_day
+        self._durations: dict[str, list[tuple[NDArray, ...]]] = {k: [] for k in DURATIONS}
+        self._signing_cols = [self.F[n] for n in SIGNING_FLOWS]
+        self._source0 = self.F[f"signings_by_source.{self.sources[0]}"]
+
+    # -------------------------------------------------------------- writing
+    def count(self, step: int, name: str, rep: NDArray[np.int64]) -> None:
+        """Add one to ``name`` for each row, in its replicate."""
+        if len(rep):
+            self.flows[:, step, self.F[name]] += np.bincount(rep, minlength=self.R)
+
+    def add(self, step: int, name: str, rep: NDArray[np.int64], values: NDArray[np.float64]) -> None:
+        """Add each row's value to ``name`` in its replicate."""
+        if len(rep):
+            self.flows[:, step, self.F[name]] += np.bincount(rep, weights=values, minlength=self.R)
+
+    def add_all(self, step: int, name: str, value: float) -> None:
+        """Add the same value to every replicate (a schedule, e.g. leader trips)."""
+        self.flows[:, step, self.F[name]] += value
+
+    def signings(
+        self,
+        step: int,
+        rep: NDArray[np.int64],
+        value: NDArray[np.float64],
+        industrial: NDArray[np.bool_],
+        source: NDArray[np.int64],
+        segment: NDArray[np.int64],
+    ) -> None:
+        """Signing counts and values (F6, F12a's industrial ≥ 1 亿 and ≥ 10 亿) and sources."""
+        big_ind = industrial & (value >= 1)
+        contrib = np.stack(
+            [
+                np.ones_like(value),
+                value,
+                value >= 10,
+                big_ind,
+                np.where(big_ind, value, 0.0),
+                industrial & (value >= 10),
+            ],
+            axis=1,
+        )
+        k = len(SIGNING_FLOWS)
+        sums = np.bincount(
+            (rep[:, None] * k + np.arange(k)).ravel(), weights=contrib.ravel(), minlength=self.R * k
+        )
+        self.flows[:, step, self._signing_cols] += sums.reshape(self.R, k)
+        n_src = len(self.sources)
+        by_source = np.bincount(rep * n_src + source, minlength=self.R * n_src).reshape(self.R, n_src)
+        self.flows[:, step, self._source0 : self._source0 + n_src] += by_source
+        np.add.at(self.segment_signings[:, step], (rep, segment), 1)
+
+    def event(self, e: int, rep: NDArray[np.int64], value: NDArray[np.float64]) -> None:
+        self.event_signings[:, e] += np.bincount(rep, minlength=self.R)
+        self.event_value_yi[:, e] += np.bincount(rep, weights=value, minlength=self.R)
+
+    def cohorts(
+        self,
+        into: NDArray[np.int64],
+        rep: NDArray[np.int64],
+        bits: NDArray[np.int64],
+        day: NDArray[np.float64] | None = None,
+        as_of: NDArray[np.float64] | None = None,
+    ) -> None:
+        """Count rows of each reporting cohort (bit c of ``bits``), reaching a milestone
+        on ``day`` on or before the cohort's as-of day when given."""
+        for c in range(len(self.cohort_ids)):
+            hit = ((bits >> c) & 1).astype(bool)
+            if day is not None and as_of is not None:
+                hit &= day <= as_of[c]
+            into[:, c] += np.bincount(rep[hit], minlength=self.R)
+
+    def durations(
+        self,
+        name: str,
+        rep: NDArray[np.int64],
+        days: NDArray[np.float64],
+        served: NDArray[np.bool_],
+        value_yi: NDArray[np.float64],
+        done_day: NDArray[np.float64],
+    ) -> None:
+        keep = done_day > self.start_day
+        if keep.any():
+            self._durations[name].append((rep[keep], days[keep], served[keep], value_yi[keep]))
+
+    # -------------------------------------------------------------- reading
+    def replicate(self, r: int) -> Recorder:
+        """Replicate ``r``'s records as a :class:`Recorder` (arrays are views)."""
+        rec = Recorder.__new__(Recorder)
+        rec.sources, rec.flow_names, rec.F = self.sources, self.flow_names, self.F
+        rec.flows, rec.segment_signings = self.flows[r], self.segment_signings[r]
+        rec.missing, rec.stages = self.missing[r], self.stages[r]
+        rec.event_signings = {e: int(self.event_signings[r, i]) for i, e in enumerate(self.event_ids)}
+        rec.event_value_yi = {e: float(self.event_value_yi[r, i]) for i, e in enumerate(self.event_ids)}
+        rec.cohort_ids = self.cohort_ids
+        rec.cohort_signed = self.cohort_signed[r]
+        rec.cohort_landed = self.cohort_landed[r]
+        rec.cohort_producing = self.cohort_producing[r]
+        rec.start_day = self.start_day
+        rec._durations = {}
+        for name, parts in self._durations.items():
+            mine = []
+            for rep, days, served, value in parts:
+                k = rep == r
+                if k.any():
+                    mine.append((days[k], served[k], value[k]))
+            rec._durations[name] = mine
+        return rec

@@ -116,3 +116,50 @@ class Streams:
 
     def __getattr__(self, name: str) -> Stream:  # pragma: no cover - typing aid
         raise AttributeError(f"no random stream named {name!r}; streams: {', '.join(self.NAMES)}")
+
+
+class BatchStream:
+    """One named stream for R replicates at once: replicate ``r`` draws exactly the numbers
+    :class:`Stream` gives for its own seed, so a batch of replicates reproduces the same
+    replicates run one by one, bit for bit."""
+
+    __slots__ = ("name", "_bases", "_cached_step", "_cached_keys", "_single")
+
+    def __init__(self, seeds: list[int], name: str) -> None:
+        self.name = name
+        self._bases = np.array([Stream(s, name)._base for s in seeds], dtype=np.uint64)
+        self._single = len(seeds) == 1
+        self._cached_step: int | None = None
+        self._cached_keys = self._bases
+
+    def step_keys(self, step: int) -> NDArray[np.uint64]:
+        """Each replicate's generator state at ``step`` (cached: a phase draws several times)."""
+        if step != self._cached_step:
+            offset = np.uint64(((step + 1) * _GOLDEN) & _MASK)
+            self._cached_step, self._cached_keys = step, _mix(self._bases + offset)
+        return self._cached_keys
+
+    def uniform(self, step: int, rep: NDArray[np.integer], keys: NDArray[np.integer]) -> NDArray[np.float64]:
+        """One uniform per (replicate, key) at ``step``; ``rep`` broadcasts against ``keys``."""
+        x = _as_u64(keys) * _GOLD
+        x += self.step_keys(step)[0] if self._single else self.step_keys(step)[rep]
+        return _to_unit(_mix(x))
+
+    def uniform_at(
+        self, steps: NDArray[np.integer], rep: NDArray[np.integer], keys: NDArray[np.integer]
+    ) -> NDArray[np.float64]:
+        """Like :meth:`uniform` with a step per key: a whole run's exogenous draws at set-up."""
+        step_keys = _mix(self._bases[rep] + (_as_u64(steps) + np.uint64(1)) * np.uint64(_GOLDEN))
+        return _to_unit(_mix(_as_u64(keys) * np.uint64(_GOLDEN) + step_keys))
+
+
+class BatchStreams:
+    """The model's named streams for a batch of replicate seeds."""
+
+    def __init__(self, seeds: list[int]) -> None:
+        self.seeds = list(seeds)
+        for name in Streams.NAMES:
+            setattr(self, name, BatchStream(self.seeds, name))
+
+    def __getattr__(self, name: str) -> BatchStream:  # pragma: no cover - typing aid
+        raise AttributeError(f"no random stream named {name!r}; streams: {', '.join(Streams.NAMES)}")

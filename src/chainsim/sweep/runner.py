@@ -136,6 +136,7 @@ def run_spec(sweep: Sweep) -> RunSpec:
         base_data=sweep.base_data,
         keys={n: f.key for n, f in sweep.spec.factors.items()},
         outcomes=tuple(sweep.outcomes),
+        pool_seed=sweep.seed,
     )
 
 

@@ -4,8 +4,10 @@ The same function runs in the driver (one worker), in a local process pool and o
 workers, so outcomes are identical on every backend. A worker keeps a small cache for the
 life of its process: chainsim and NumPy are imported once (not per run), and the
 validated scenario of the last few design points is kept, because consecutive runs are
-usually replicates of one point. A run that raises becomes a failure record with its
-error text; it does not stop the chunk.
+usually replicates of one point. Consecutive runs of one point (its replicates, or one
+posterior draw's) are stepped together as one batch of the vectorised engine, which gives
+each run exactly what it gives alone. A run that raises becomes a failure record with
+its error text; it does not stop the chunk.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class RunSpec:
     base_data: dict[str, Any]
     keys: dict[str, str]  # factor name → dotted scenario key
     outcomes: tuple[str, ...]
+    pool_seed: int  # the sweep seed: the candidate pool of every run, as `chainsim run --seed` draws it
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ def _config(spec: RunSpec, run: Run) -> tuple[Scenario, Calendar]:
     key = (spec.hash, run.point)
     hit = _CACHE.get(key)
     if hit is None:
-        cfg = point_config(spec.base_data, spec.keys, run.values)
+        cfg = point_config(spec.base_data, spec.keys, run.values).model_copy(update={"seed": spec.pool_seed})
         hit = _CACHE[key] = (cfg, Calendar(cfg.calendar))
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
@@ -62,44 +65,71 @@ def _config(spec: RunSpec, run: Run) -> tuple[Scenario, Calendar]:
     return hit
 
 
-def run_one(spec: RunSpec, run: Run) -> dict[str, Any]:
-    """One run → its results row (inputs, outcomes, wall and CPU time)."""
+def run_batch(spec: RunSpec, runs: list[Run]) -> list[dict[str, Any]]:
+    """Runs of one design point, stepped together → their results rows (inputs, outcomes,
+    and each run's share of the batch's wall and CPU time)."""
     t0, c0 = time.perf_counter(), time.process_time()
-    cfg, cal = _config(spec, run)
-    seed = run_seed(run.seed, run.values)  # run.seed, or a posterior draw's own seed (seeds.py)
-    model = ChainModel(cfg, rng=seed).run()
-    res = Results(config=cfg, seed=seed, replicates=[Replicate(seed=seed, recorder=model.recorder)])
-    res.date_end, res.burn_in = cal.date_end, cal.burn_in
-    with np.errstate(all="ignore"):
-        summary = res.summary()
-    row: dict[str, Any] = {"run_id": run.run_id, "point": run.point, "replicate": run.replicate, "seed": seed}
-    row.update(run.values)
-    row.update({o: outcome_value(summary, o) for o in spec.outcomes})
-    row["wall_time_s"] = time.perf_counter() - t0
-    row["cpu_time_s"] = time.process_time() - c0  # this process's user + system time: load-independent
-    return row
+    cfg, cal = _config(spec, runs[0])
+    seeds = [
+        run_seed(run.seed, run.values) for run in runs
+    ]  # run.seed, or a posterior draw's own seed (seeds.py)
+    model = ChainModel(cfg, seeds=seeds).run()
+    rows = []
+    for run, seed, recorder in zip(runs, seeds, model.recorders):
+        res = Results(config=cfg, seed=seed, replicates=[Replicate(seed=seed, recorder=recorder)])
+        res.date_end, res.burn_in = cal.date_end, cal.burn_in
+        with np.errstate(all="ignore"):
+            summary = res.summary()
+        row: dict[str, Any] = {
+            "run_id": run.run_id,
+            "point": run.point,
+            "replicate": run.replicate,
+            "seed": seed,
+        }
+        row.update(run.values)
+        row.update({o: outcome_value(summary, o) for o in spec.outcomes})
+        rows.append(row)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0  # CPU: this process's, load-independent
+    for row in rows:
+        row["wall_time_s"], row["cpu_time_s"] = wall / len(rows), cpu / len(rows)
+    return rows
 
 
 def run_chunk(spec: RunSpec, runs: list[Run]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Run a chunk; return (rows, failures). A failure keeps the error text for the manifest."""
     rows, failures = [], []
-    for run in runs:
+    for batch in _batches(runs):
         try:
-            rows.append(run_one(spec, run))
-        except Exception as exc:  # a model error in one run must not lose the others
-            text = "".join(traceback.format_exception_only(exc)).strip()
-            tb = traceback.format_exc(limit=-4)
-            failures.append(
-                {
-                    "run_id": run.run_id,
-                    "point": run.point,
-                    "replicate": run.replicate,
-                    "seed": run_seed(run.seed, run.values),
-                    "error": text[-2000:],
-                    "traceback": tb[-4000:],
-                }
-            )
+            rows += run_batch(spec, batch)
+        except Exception:  # one bad run must not lose the others: run the batch one by one
+            for run in batch:
+                try:
+                    rows += run_batch(spec, [run])
+                except Exception as exc:
+                    text = "".join(traceback.format_exception_only(exc)).strip()
+                    tb = traceback.format_exc(limit=-4)
+                    failures.append(
+                        {
+                            "run_id": run.run_id,
+                            "point": run.point,
+                            "replicate": run.replicate,
+                            "seed": run_seed(run.seed, run.values),
+                            "error": text[-2000:],
+                            "traceback": tb[-4000:],
+                        }
+                    )
     return rows, failures
+
+
+def _batches(runs: list[Run], size: int = 32) -> list[list[Run]]:
+    """Consecutive runs of the same design point, at most ``size`` together."""
+    out: list[list[Run]] = []
+    for run in runs:
+        if out and out[-1][0].point == run.point and out[-1][0].values == run.values and len(out[-1]) < size:
+            out[-1].append(run)
+        else:
+            out.append([run])
+    return out
 
 
 def warm_up(driver_pid: int | None = None) -> None:

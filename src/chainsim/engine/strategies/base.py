@@ -1,14 +1,47 @@
-"""What every strategy hands the engine: contact orders, keyed by team."""
+"""The strategy protocol: what a promotion strategy hands the engines.
+
+A strategy reads its part of the scenario, plans what it can plan for the whole run at
+set-up (trip destinations, contact counts), and at named phases of each step hands the
+engine *orders* and *multipliers* (docs/architecture.md):
+
+==================  =========================================================================
+hook                what the engine does with it
+==================  =========================================================================
+``sampling``        set-up: the ways its orders draw from the pool (tables built once)
+``contacts``        phase 3: draws the ordered firms from the pool (:class:`ContactOrder`)
+``ceremonies``      phase 4: a signing ceremony signs targeted ready negotiations (:class:`Ceremony`)
+``sign_multiplier`` phase 5: multiplies the signing hazard of firms it contacted (its *mark*)
+``service``         phase 7: slots for the largest signed projects (:class:`Service`)
+``stage_factors``   phases 6 and 8: multiplies stage durations and early drop-out (:class:`StageFactors`)
+``tally``           phase 10: counts it reports per step (e.g. leader trips)
+==================  =========================================================================
+
+Every hook is optional (the base class does nothing). Both engines consume the same
+orders, so a strategy is written once: the vectorised engine executes them on arrays for
+a batch of replicates, the reference engine on one agent per firm. Orders carry one row
+per wanted firm *and replicate* (``rep``): the batch dimension is explicit, and a
+strategy that plans with :class:`RunPlan` gets it for free.
+"""
 
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import ClassVar, Protocol
 
+import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from chainsim.engine.firms import NEVER, Source
+from chainsim.config.schema import Scenario
+from chainsim.engine.calendar import NEVER, Calendar
+from chainsim.engine.chains import ChainIndex
+from chainsim.engine.kernels import poisson_from_uniform
+from chainsim.engine.rng import BatchStreams
+
+I64 = NDArray[np.int64]
+U64 = NDArray[np.uint64]
+F64 = NDArray[np.float64]
 
 
 def team_key(name: str) -> int:
@@ -16,26 +49,194 @@ def team_key(name: str) -> int:
     return zlib.crc32(name.encode())
 
 
+def order_keys(team_key: int, n: int) -> U64:
+    """Random-number keys of a team's ``n`` wanted firms in one step (team key << 24 + running number)."""
+    return np.uint64(team_key << 24) + np.arange(n, dtype=np.uint64)
+
+
+# ------------------------------------------------------------------------------ orders
+@dataclass(frozen=True)
+class Within:
+    """A set of the pool: firms from these regions and chains (empty = all), by index."""
+
+    regions: tuple[int, ...] = ()
+    chains: tuple[int, ...] = ()
+
+
 @dataclass(frozen=True)
 class ContactOrder:
-    """Contact ``len(groups)`` pool firms, one from each listed group.
+    """Contact one pool firm per row: row ``i`` wants a firm of group ``groups[i]`` in
+    replicate ``rep[i]``, drawn with the random numbers named by ``keys[i]``.
 
-    ``keys`` name each wanted firm's random numbers (team key << 24 + running number),
-    so that one team's draws never depend on which other teams act this step.
+    ``by`` says what a group is: ``"region"`` (origin region index), ``"segment"`` (global
+    segment index) or a :class:`Within` set (``groups`` then all 0). Draws are uniform in
+    the group, or ∝ size^``size_bias``. ``hold_until`` > NEVER makes the contact an event
+    invitee: negotiating at once, signing no earlier than that day (项目储备).
     """
 
-    source: Source
-    by: str  # "region" | "segment" | "event:<id>"
-    groups: NDArray[np.int64]  # group index per wanted firm
-    keys: NDArray[np.uint64]  # random-number key per wanted firm
-    size_bias: float = 0.0  # probability ∝ size**bias
-    leader: bool = False  # a leader made the contact (signing boost)
-    hold_until: float = NEVER  # event invitees: negotiating at once, signing no earlier than this day
+    source: int
+    by: str | Within
+    rep: I64
+    groups: I64
+    keys: U64
+    size_bias: float = 0.0
+    hold_until: float = NEVER
 
-    @property
-    def engaged(self) -> bool:
-        return self.hold_until > NEVER
+    def __len__(self) -> int:
+        return len(self.groups)
 
 
-def order_keys(team_key: int, n: int) -> NDArray[np.uint64]:
-    return np.uint64(team_key << 24) + np.arange(n, dtype=np.uint64)
+@dataclass(frozen=True)
+class Ceremony:
+    """A signing ceremony this step: each negotiating firm within ``within`` signs with
+    ``close_prob``; its source becomes ``source``; its count and value are tallied under ``name``."""
+
+    name: str
+    within: Within
+    close_prob: float
+    source: int
+
+
+@dataclass(frozen=True)
+class Service:
+    """Service slots for the largest signed projects of at least ``min_value_yi`` never
+    served before; a served project's stage durations × ``duration_factor`` and its
+    drop-out hazard × ``drop_factor`` until production or loss. ``slots`` = 0: no new
+    assignments this step (those in service keep it)."""
+
+    slots: int
+    min_value_yi: float
+    duration_factor: float
+    drop_factor: float
+
+
+@dataclass(frozen=True)
+class StageFactors:
+    """Multipliers of the mean stage durations drawn this step and of the drop-out hazard
+    of signed and registered projects. Factors of several strategies multiply."""
+
+    register: float = 1.0
+    land: float = 1.0
+    land_to_construction: float = 1.0
+    construction: float = 1.0
+    drop_before_land: float = 1.0
+
+    def __mul__(self, other: StageFactors) -> StageFactors:
+        return StageFactors(*(a * b for a, b in zip(self.astuple(), other.astuple())))
+
+    def astuple(self) -> tuple[float, ...]:
+        return (self.register, self.land, self.land_to_construction, self.construction, self.drop_before_land)
+
+
+# ------------------------------------------------------------------------------ context
+class Context(Protocol):
+    """What an engine offers its strategies (both engines provide it)."""
+
+    config: Scenario
+    calendar: Calendar
+    chains: ChainIndex
+    region_ids: list[str]
+    n_reps: int
+    streams: BatchStreams
+    #: chain state of phase 2, one row per replicate
+    missing: NDArray[np.bool_]
+    anchors: I64  # anchor firms producing locally (incumbents included)
+
+
+class Strategy(mesa.Agent):
+    """A promotion strategy (or another source of contacts): one class, registered with
+    :func:`chainsim.engine.strategies.register`.
+
+    Class attributes: ``key`` (registry name), ``sources`` (signing sources it brings, as
+    ``(key, English, 中文)``), ``marks_contacts`` (the engine keeps the day it last
+    contacted each firm, for :meth:`sign_multiplier`), ``order`` (strategies act in
+    increasing order; a firm drawn by two strategies in one step goes to the first).
+    """
+
+    key: ClassVar[str] = ""
+    order: ClassVar[int] = 100
+    sources: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    marks_contacts: ClassVar[bool] = False
+
+    def __init__(self, model: Context) -> None:
+        super().__init__(model)  # type: ignore[arg-type]
+        self.ctx = model
+
+    @classmethod
+    def build(cls, model: Context) -> Strategy | None:
+        """The strategy for this scenario, or ``None`` if it has nothing to do in it."""
+        return cls(model)
+
+    def sampling(self) -> list[tuple[str | Within, float]]:
+        """The (group kind, size bias) ways its contact orders draw, so that the engine
+        builds their sampling tables at set-up (optional: a new way is built on first use)."""
+        return []
+
+    def contacts(self, t: int) -> list[ContactOrder]:
+        return []
+
+    def ceremonies(self, t: int) -> list[Ceremony]:
+        return []
+
+    def sign_multiplier(self, t: int, day: float, mark_day: F64) -> F64 | None:
+        return None
+
+    def service(self, t: int) -> Service | None:
+        return None
+
+    def stage_factors(self, t: int) -> StageFactors | None:
+        return None
+
+    def tally(self, t: int) -> dict[str, float]:
+        return {}
+
+
+# ------------------------------------------------------------------------------ planning
+@dataclass
+class RunPlan:
+    """A whole run's exogenous draws of one team, made at set-up for every replicate and
+    served step by step: rows sorted by (step, replicate, draw), with each row's
+    replicate, random-number key and one uniform (``u``) and any extra columns."""
+
+    offsets: I64
+    rep: I64
+    keys: U64
+    u: F64
+    extra: dict[str, NDArray] = field(default_factory=dict)
+
+    def at(self, t: int) -> slice:
+        return slice(int(self.offsets[t]), int(self.offsets[t + 1]))
+
+    @classmethod
+    def poisson(cls, ctx: Context, key: int, rate_per_step: F64, stream: str = "target_choice") -> RunPlan:
+        """Poisson(rate × step length) draws per step and replicate, each with a key
+        (``key`` << 24 + running number within the step) and a uniform from ``stream``."""
+        return cls.counts(ctx, [key], np.asarray(rate_per_step, dtype=np.float64)[:, None], stream)
+
+    @classmethod
+    def counts(cls, ctx: Context, keys: list[int], rates: F64, stream: str = "target_choice") -> RunPlan:
+        """Like :meth:`poisson` for several teams at once: ``rates`` is (steps × teams),
+        per nominal step. Adds ``team`` (index into ``keys``) as an extra column."""
+        cal, streams, R = ctx.calendar, ctx.streams, ctx.n_reps
+        n, G = cal.n_steps, len(keys)
+        team_keys = np.array(keys, dtype=np.uint64)
+        lam = (rates * cal.scale[:, None]).ravel()  # (step, team) row-major
+        steps = np.repeat(np.arange(n), G)
+        tk = np.tile(team_keys, n)
+        counts = np.stack(
+            [
+                poisson_from_uniform(lam, streams.poisson_counts.uniform_at(steps, np.full(n * G, r), tk))
+                for r in range(R)
+            ]
+        )  # (rep, step × team)
+        flat = counts.ravel()
+        rep_of = np.repeat(np.repeat(np.arange(R), n * G), flat)
+        step_of = np.repeat(np.tile(steps, R), flat)
+        team_of = np.repeat(np.tile(np.tile(np.arange(G), n), R), flat)
+        starts = np.concatenate(([0], np.cumsum(flat)))[:-1]
+        nth = np.arange(flat.sum()) - np.repeat(starts, flat)
+        draw_keys = (team_keys[team_of] << np.uint64(24)) + nth.astype(np.uint64)
+        u = getattr(streams, stream).uniform_at(step_of, rep_of, draw_keys)
+        order = np.lexsort((rep_of, step_of))  # stable: (step, replicate, team, draw)
+        offsets = np.searchsorted(step_of[order], np.arange(n + 1), side="left")
+        return cls(offsets, rep_of[order], draw_keys[order], u[order], {"team": team_of[order]})

@@ -1,120 +1,123 @@
-"""Industry-chain / precision promotion (产业链招商·精准招商, F10): sector groups aiming at
-missing links, and producing anchor firms referring their partners (龙头企业引荐)."""
+"""Industry-chain / precision promotion (产业链招商·精准招商, F10).
+
+Two kinds of contact while the strategy acts (docs/model.md, phase 3):
+
+- *Sector groups* (产业链招商组): group g makes Poisson(``contacts_per_step`` × s)
+  contacts; each picks a segment of g's chains: with probability ``targeting_precision``
+  uniformly among the missing links (缺链, if any), else uniformly among all of them; then
+  a pool firm of that segment uniformly. Counts and the uniforms of the targets are drawn
+  for the whole run at set-up; which segments they hit is decided each step from the
+  chain state.
+- *Anchor referrals* (龙头企业引荐, “龙头企业+市级部门+区县”): each segment makes
+  Poisson(producing anchors × (1 − (1 − ``anchor_referral_prob_per_step``)^s)) referrals
+  to a uniformly chosen neighbour segment; a pool firm of that segment uniformly.
+
+Events with ``lever: chain_based`` are held by :mod:`.events` while this strategy acts.
+"""
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from chainsim.config.schema import SectorGroup as SectorGroupConfig
-from chainsim.engine.firms import Source
-from chainsim.engine.kernels import poisson_from_uniform, poisson_scalar
-from chainsim.engine.strategies.base import ContactOrder, order_keys, team_key
+from chainsim.engine.calendar import per_step
+from chainsim.engine.kernels import poisson_scalar
+from chainsim.engine.strategies.base import F64, ContactOrder, Context, RunPlan, Strategy, team_key
+from chainsim.engine.strategies.registry import register
+from chainsim.vocabulary import Source
 
 
-class SectorGroup(mesa.Agent):
-    """A sector promotion group: contacts spread over its chains' segments, a share
-    ``targeting_precision`` of them aimed at the segments that are missing links."""
+@register
+class ChainBased(Strategy):
+    """The sector groups' targeted contacts and the producing anchors' referrals."""
 
-    def __init__(
-        self,
-        model: mesa.Model,
-        gid: str,
-        cfg: SectorGroupConfig,
-        segments: NDArray[np.int64],
-        n_segments: int,
-    ) -> None:
+    key = "chain_based"
+    order = 20
+    sources = (
+        ("chain_group", "sector promotion group", "产业链招商组"),
+        ("anchor_referral", "anchor-firm referral", "龙头企业引荐"),
+    )
+
+    def __init__(self, model: Context) -> None:
         super().__init__(model)
-        self.gid, self.cfg, self.segments, self.n_segments = gid, cfg, segments, n_segments
-        self.key = team_key("group/" + gid)
-        self._cached: tuple[bytes, NDArray[np.float64]] | None = None
-
-    def targeting(self, missing: NDArray[np.bool_], precision: float) -> NDArray[np.float64]:
-        """Probability of each segment (over all chains) being the target of a contact."""
-        gaps = missing[self.segments]
-        if self._cached is None or self._cached[0] != gaps.tobytes():
-            w = np.zeros(self.n_segments)
-            w[self.segments] = (
-                (1.0 - precision) / len(self.segments) if gaps.any() else 1.0 / len(self.segments)
-            )
-            if gaps.any():
-                w[self.segments[gaps]] += precision / gaps.sum()
-            self._cached = (gaps.tobytes(), w)
-        return self._cached[1]
-
-
-class SectorGroupPlan:
-    """The sector groups' contacts for the whole run: counts and target draws are made
-    once at start-up; which segments they hit is decided each step from the missing links."""
-
-    def __init__(self, groups: list[SectorGroup], scale: NDArray[np.float64]) -> None:
-        self.groups = groups
-        n_steps = len(scale)
-        if not groups:
-            return
-        streams = groups[0].model.streams
-        G = len(groups)
-        keys = np.array([g.key for g in groups], dtype=np.uint64)
-        rates = np.array([g.cfg.contacts_per_step for g in groups])
-        steps = np.repeat(np.arange(n_steps), G)
-        counts = poisson_from_uniform(
-            np.outer(scale, rates).ravel(), streams.poisson_counts.uniform_at(steps, np.tile(keys, n_steps))
+        cfg, cal, idx = model.config.strategies.chain_based, model.calendar, model.chains
+        self.cfg = cfg
+        self.active = cal.lever_mask(cfg.active_from, cfg.active_until) & cfg.enabled
+        groups = list(cfg.groups.values())
+        # member[g, s]: segment s belongs to one of group g's chains
+        self.member = np.zeros((len(groups), idx.n_segments), dtype=bool)
+        for g, group in enumerate(groups):
+            self.member[g, idx.segments_of_chains(group.chains)] = True
+        self.n_member = self.member.sum(axis=1)
+        rates = np.array([g.contacts_per_step for g in groups], dtype=np.float64)
+        self.plan = RunPlan.counts(
+            model,
+            [team_key("group/" + gid) for gid in cfg.groups],
+            np.broadcast_to(rates, (cal.n_steps, len(groups))),
         )
-        counts = counts.reshape(n_steps, G)
-        self.offsets = np.concatenate(([0], np.cumsum(counts.sum(axis=1))))
-        flat = counts.ravel()
-        self.who = np.repeat(np.tile(np.arange(G), n_steps), flat)
-        draw_steps = np.repeat(steps, flat)
-        starts = np.concatenate(([0], np.cumsum(flat)))[:-1]
-        nth = np.arange(flat.sum()) - np.repeat(starts, flat)
-        self.keys = (np.uint64(1) * keys[self.who] << np.uint64(24)) + nth.astype(np.uint64)
-        self.u = streams.target_choice.uniform_at(draw_steps, self.keys)
-        self._cum_key: bytes | None = None
-
-    def plan(self, step: int, missing: NDArray[np.bool_], precision: float) -> ContactOrder | None:
-        if not self.groups or self.offsets[step] == self.offsets[step + 1]:
-            return None
-        if self._cum_key != missing.tobytes():
-            self._cum = np.cumsum(np.stack([g.targeting(missing, precision) for g in self.groups]), axis=1)
-            self._cum /= self._cum[:, -1:]
-            self._cum_key = missing.tobytes()
-        sl = slice(self.offsets[step], self.offsets[step + 1])
-        who, u = self.who[sl], self.u[sl]
-        seg = np.minimum((self._cum[who] <= u[:, None]).sum(axis=1), self._cum.shape[1] - 1)
-        return ContactOrder(Source.CHAIN_GROUP, "segment", seg, self.keys[sl])
-
-
-class AnchorLiaison(mesa.Agent):
-    """Producing anchor firms refer upstream/downstream partners (F10)."""
-
-    def __init__(self, model: mesa.Model, neighbours: list[NDArray[np.int64]], prob: float) -> None:
-        super().__init__(model)
-        self.prob = prob
-        self.key = team_key("anchor_referral")
-        self.degree = np.array([len(n) for n in neighbours])
-        width = max(int(self.degree.max()), 1) if len(neighbours) else 1
-        self.table = np.array(
-            [np.pad(n, (0, width - len(n)), constant_values=i) for i, n in enumerate(neighbours)],
+        self._cum_for: bytes | None = None
+        # anchor referrals: each segment's neighbours, padded to a table
+        self.referral_key = team_key("anchor_referral")
+        self.degree = np.array([len(n) for n in idx.neighbours])
+        self.has_neighbours = (self.degree > 0).astype(np.int64)
+        self.reps = np.arange(model.n_reps)
+        self.referral_keys = np.full(model.n_reps, self.referral_key, dtype=np.uint64)
+        width = max(int(self.degree.max()), 1) if len(idx.neighbours) else 1
+        self.neighbour_table = np.array(
+            [np.pad(n, (0, width - len(n)), constant_values=i) for i, n in enumerate(idx.neighbours)],
             dtype=np.int64,
-        ).reshape(len(neighbours), width)
+        ).reshape(len(idx.neighbours), width)
 
-    def plan(
-        self, step: int, producing_anchors: NDArray[np.int64], scale: float = 1.0
-    ) -> ContactOrder | None:
-        # Poisson referrals per segment = one Poisson total, shared out ∝ each segment's rate
-        lam = np.where(self.degree > 0, producing_anchors, 0) * (
-            1.0 - (1.0 - self.prob) ** scale
-        )  # referrals go to neighbours
-        total = float(lam.sum())
-        streams = self.model.streams
-        n = poisson_scalar(
-            total, float(streams.poisson_counts.uniform(step, np.array([self.key], dtype=np.uint64))[0])
-        )
-        if n == 0:
+    def contacts(self, t: int) -> list[ContactOrder]:
+        if not self.active[t]:
+            return []
+        orders = [self._group_contacts(t), self._anchor_referrals(t)]
+        return [o for o in orders if o is not None]
+
+    def targeting(self, missing: NDArray[np.bool_]) -> F64:
+        """Cumulative probability of each segment being a group's target, per (replicate,
+        group): (1 − precision) spread over the group's segments, precision over its
+        missing ones (all of it over the segments when none is missing)."""
+        precision = self.cfg.targeting_precision
+        gaps = self.member[None, :, :] & missing[:, None, :]  # (rep, group, segment)
+        n_gaps = gaps.sum(axis=2, keepdims=True)
+        n = self.n_member[None, :, None]
+        spread = np.where(n_gaps > 0, (1.0 - precision) / n, 1.0 / n)
+        w = np.where(self.member[None], spread, 0.0) + np.where(gaps, precision / np.maximum(n_gaps, 1), 0.0)
+        cum = np.cumsum(w, axis=2)
+        return cum / cum[:, :, -1:]
+
+    def _group_contacts(self, t: int) -> ContactOrder | None:
+        sl = self.plan.at(t)
+        if sl.start == sl.stop:
             return None
-        u = streams.referral_target.uniform_range(step, 2 * n, offset=self.key << 24).reshape(n, 2)
-        referrer = np.minimum(np.searchsorted(np.cumsum(lam), u[:, 0] * total, side="right"), len(lam) - 1)
+        missing = self.ctx.missing
+        if self._cum_for != missing.tobytes():  # the missing links change rarely
+            self._cum, self._cum_for = self.targeting(missing), missing.tobytes()
+        rep, who, u = self.plan.rep[sl], self.plan.extra["team"][sl], self.plan.u[sl]
+        seg = np.minimum((self._cum[rep, who] <= u[:, None]).sum(axis=1), self._cum.shape[2] - 1)
+        return ContactOrder(Source.CHAIN_GROUP, "segment", rep, seg, self.plan.keys[sl])
+
+    def _anchor_referrals(self, t: int) -> ContactOrder | None:
+        """Poisson referrals per segment = one Poisson total per replicate, shared out ∝
+        each segment's rate (only segments with neighbours refer)."""
+        ctx = self.ctx
+        p = per_step(self.cfg.anchor_referral_prob_per_step, float(ctx.calendar.scale[t]))
+        referring = ctx.anchors * self.has_neighbours  # (rep, segment), integers
+        total = referring.sum(axis=1) * p
+        u = ctx.streams.poisson_counts.uniform(t, self.reps, self.referral_keys)
+        n = np.array([poisson_scalar(float(lam), float(x)) for lam, x in zip(total, u)])
+        if not n.any():
+            return None
+        rep = np.repeat(self.reps, n)
+        nth = (np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)).astype(np.uint64)
+        base = np.uint64(self.referral_key << 24)
+        u0 = ctx.streams.referral_target.uniform(t, rep, base + 2 * nth)
+        u1 = ctx.streams.referral_target.uniform(t, rep, base + 2 * nth + np.uint64(1))
+        cum = np.cumsum(referring, axis=1)  # integer weights: the same shares in any batch
+        referrer = np.minimum((cum[rep] <= (u0 * cum[rep, -1])[:, None]).sum(axis=1), cum.shape[1] - 1)
         deg = self.degree[referrer]
-        partner = self.table[referrer, np.minimum((u[:, 1] * deg).astype(np.int64), np.maximum(deg - 1, 0))]
-        return ContactOrder(Source.ANCHOR_REFERRAL, "segment", partner, order_keys(self.key, n))
+        partner = self.neighbour_table[
+            referrer, np.minimum((u1 * deg).astype(np.int64), np.maximum(deg - 1, 0))
+        ]
+        return ContactOrder(Source.ANCHOR_REFERRAL, "segment", rep, partner, base + nth)

@@ -1,28 +1,63 @@
-"""Chief service commissioners (首席服务专员, F14): slots for the largest signed projects."""
+"""Chief service commissioners (首席服务专员, F14) and the three reforms they come with.
+
+While the strategy acts, free slots (``slots`` minus projects being served) go to the
+largest signed-but-not-producing projects of at least ``min_value_yi`` never served; a
+served project's remaining and later stage times × ``duration_factor``, its drop-out
+hazard × ``drop_factor`` (docs/model.md, phase 7). The reforms belong to this strategy
+(off when it is off), each with its own switch and window:
+
+- 拿地即开工 ``land_and_build``: construction starts the day the land is acquired;
+- 容缺办理 ``missing_docs``: registration and land times × ``missing_docs_factor``;
+- 全程代办 ``full_agency``: registration time × ``full_agency_factor``, drop-out of signed
+  and registered projects × ``full_agency_drop_factor``.
+"""
 
 from __future__ import annotations
 
-import mesa
-import numpy as np
-from numpy.typing import NDArray
+from chainsim.engine.strategies.base import Context, Service, StageFactors, Strategy
+from chainsim.engine.strategies.registry import register
+
+REFORMS = ("land_and_build", "missing_docs", "full_agency")
 
 
-class CommissionerOffice(mesa.Agent):
-    """Assigns free commissioner slots to the largest signed projects not yet served."""
+@register
+class Commissioners(Strategy):
+    """The commissioner office's slots and the reforms' stage factors, per step."""
 
-    def __init__(self, model: mesa.Model, slots: int, min_value_yi: float, active: NDArray[np.bool_]) -> None:
+    key = "commissioners"
+    order = 40
+
+    def __init__(self, model: Context) -> None:
         super().__init__(model)
-        self.slots, self.min_value_yi, self.active = slots, min_value_yi, active
+        cfg, cal = model.config.strategies.commissioners, model.calendar
+        self.cfg = cfg
+        self.active = cal.lever_mask(cfg.active_from, cfg.active_until) & cfg.enabled
+        self.reform_on = {
+            name: cal.lever_mask(r.active_from, r.active_until) & r.enabled & self.active
+            for name, r in ((n, getattr(cfg.reforms, n)) for n in REFORMS)
+        }
+        self._on = Service(cfg.slots, cfg.min_value_yi, cfg.duration_factor, cfg.drop_factor)
+        self._off = Service(0, cfg.min_value_yi, cfg.duration_factor, cfg.drop_factor)
+        self._factors = [self._factors_at(t) for t in range(cal.n_steps)]
 
-    def assign(
-        self, step: int, candidates: NDArray[np.int64], value_yi: NDArray[np.float64], in_service: int
-    ) -> NDArray[np.int64]:
-        free = self.slots - in_service if self.active[step] else 0
-        if free <= 0 or len(candidates) == 0:
-            return np.zeros(0, dtype=np.int64)
-        eligible = candidates[value_yi[candidates] >= self.min_value_yi]
-        if len(eligible) <= free:
-            return eligible
-        # largest first; ties by slot so the choice is deterministic
-        order = np.lexsort((eligible, -value_yi[eligible]))
-        return eligible[order[:free]]
+    def service(self, t: int) -> Service:
+        # those in service keep it after the strategy ends (service ends at production or loss)
+        return self._on if self.active[t] else self._off
+
+    def _factors_at(self, t: int) -> StageFactors:
+        rf, on = self.cfg.reforms, {k: bool(v[t]) for k, v in self.reform_on.items()}
+        docs = rf.missing_docs_factor if on["missing_docs"] else 1.0
+        agency = rf.full_agency_factor if on["full_agency"] else 1.0
+        return StageFactors(
+            register=docs * agency,
+            land=docs,
+            land_to_construction=0.0 if on["land_and_build"] else 1.0,
+            drop_before_land=rf.full_agency_drop_factor if on["full_agency"] else 1.0,
+        )
+
+    def stage_factors(self, t: int) -> StageFactors:
+        return self._factors[t]
+
+    def reforms_active(self, t: int) -> dict[str, bool]:
+        """Which reforms act at step ``t`` (for views and tests)."""
+        return {k: bool(v[t]) for k, v in self.reform_on.items()}

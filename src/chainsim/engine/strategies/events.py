@@ -1,51 +1,83 @@
-"""Dated promotion events (推介活动): invitations over the outreach window, signings on the day."""
+"""Dated promotion events (推介活动: the Hong Kong promotion F3, the flower fair F9, the
+South Asia Expo F11): invitations over the outreach window, a signing ceremony on the day.
+
+An event invites ``outreach_contacts`` firms spread by days over the ``outreach_days``
+before its date, from its target regions ∩ chains, ∝ size^``size_bias``. With
+``invitees_negotiate`` an invitee starts in talks and signs at the ceremony, not before
+(项目储备). On the step that holds the event, every negotiating firm of its targets signs
+with ``event_close_prob`` (docs/model.md, phases 3–4). An event is held only while its
+lever (``leader_led`` or ``chain_based``) acts.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import mesa
 import numpy as np
 
 from chainsim.config.schema import Event
-from chainsim.engine.calendar import Calendar, spread_by_length
-from chainsim.engine.firms import NEVER, Source
-from chainsim.engine.strategies.base import ContactOrder, order_keys, team_key
+from chainsim.engine.calendar import spread_by_length
+from chainsim.engine.strategies.base import NEVER, Ceremony, ContactOrder, Context, Strategy, Within, team_key
+from chainsim.engine.strategies.registry import register
+from chainsim.vocabulary import Source
 
 
-class EventTeam(mesa.Agent):
-    """A dated event: invitations spread over the outreach window, signings on the day."""
+class Plan:
+    """One event's schedule: invitations per step and the step that holds it."""
 
-    def __init__(self, model: mesa.Model, eid: str, cfg: Event, calendar: Calendar, active: bool) -> None:
-        super().__init__(model)
+    def __init__(self, ctx: Context, eid: str, cfg: Event) -> None:
+        cal = ctx.calendar
         self.eid, self.cfg = eid, cfg
         self.key = team_key("event/" + eid)
-        self.step = calendar.step_of(cfg.date)
-        self.day = float(
-            calendar.day_end[min(self.step, calendar.n_steps - 1)]
-        )  # the event's step ends on this day
-        self.active = active
-        n = calendar.n_steps
-        self.invites_per_step = np.zeros(n, dtype=np.int64)
-        first = max(calendar.step_of(cfg.date - dt.timedelta(days=cfg.outreach_days)), 0)
-        if active and self.step < n:
-            if self.step > first:
-                self.invites_per_step[first : self.step] = spread_by_length(
-                    cfg.outreach_contacts, calendar.step_len[first : self.step]
-                )
-
-    def plan(self, step: int) -> ContactOrder | None:
-        k = int(self.invites_per_step[step])
-        if k == 0:
-            return None
-        return ContactOrder(
-            Source.EVENT,
-            f"event:{self.eid}",
-            np.zeros(k, dtype=np.int64),
-            order_keys(self.key, k),
-            self.cfg.size_bias,
-            hold_until=self.day if self.cfg.invitees_negotiate else NEVER,
+        self.step = cal.step_of(cfg.date)
+        lever = getattr(ctx.config.strategies, cfg.lever)
+        lever_on = cal.lever_mask(lever.active_from, lever.active_until) & lever.enabled
+        self.held = cfg.enabled and 0 <= self.step < cal.n_steps and bool(lever_on[self.step])
+        self.day = float(cal.day_end[min(self.step, cal.n_steps - 1)])  # the event's step ends on this day
+        self.invites = np.zeros(cal.n_steps, dtype=np.int64)
+        first = max(cal.step_of(cfg.date - dt.timedelta(days=cfg.outreach_days)), 0)
+        if self.held and self.step > first:
+            self.invites[first : self.step] = spread_by_length(
+                cfg.outreach_contacts, cal.step_len[first : self.step]
+            )
+        self.within = Within(
+            tuple(ctx.region_ids.index(r) for r in cfg.target_regions),
+            tuple(ctx.chains.chain_ids.index(c) for c in cfg.target_chains),
         )
 
-    def holds_event(self, step: int) -> bool:
-        return self.active and step == self.step
+
+@register
+class Events(Strategy):
+    """Every event of the scenario: its invitations and its ceremony."""
+
+    key = "events"
+    order = 30
+    sources = (("event", "promotion event", "推介活动"),)
+
+    def __init__(self, model: Context) -> None:
+        super().__init__(model)
+        self.plans = [Plan(model, eid, e) for eid, e in model.config.events.items()]
+
+    def sampling(self) -> list[tuple[Within, float]]:
+        return [(p.within, p.cfg.size_bias) for p in self.plans if p.invites.any()]
+
+    def contacts(self, t: int) -> list[ContactOrder]:
+        R = self.ctx.n_reps
+        orders = []
+        for p in self.plans:
+            k = int(p.invites[t])
+            if k == 0:
+                continue
+            keys = np.tile(np.uint64(p.key << 24) + np.arange(k, dtype=np.uint64), R)
+            hold = p.day if p.cfg.invitees_negotiate else NEVER
+            rep = np.repeat(np.arange(R), k)
+            orders.append(
+                ContactOrder(
+                    Source.EVENT, p.within, rep, np.zeros(k * R, np.int64), keys, p.cfg.size_bias, hold
+                )
+            )
+        return orders
+
+    def ceremonies(self, t: int) -> list[Ceremony]:
+        close = self.ctx.config.pipeline.event_close_prob
+        return [Ceremony(p.eid, p.within, close, Source.EVENT) for p in self.plans if p.held and p.step == t]

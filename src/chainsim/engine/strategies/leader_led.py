@@ -1,69 +1,111 @@
-"""Leader-led promotion (“一把手”招商, F4, F5): city and county leaders' outbound trips."""
+"""Leader-led promotion (“一把手”招商, F4, F5): city and county leaders' outbound trips.
+
+A dated schedule of trips per level (``strategies.leader_led.trips``); a window's trips
+are spread over its steps by days; each trip goes to a destination drawn from the
+window's shares and contacts ``firms_per_city_trip`` / ``firms_per_county_trip`` firms of
+that region, ∝ size^``size_bias``. A firm a leader contacted signs faster for a while:
+its signing hazard × (1 + ``leader_boost`` · exp(−days since the contact /
+``leader_boost_decay_days``)) (docs/model.md, phases 3 and 5). Events with ``lever:
+leader_led`` are held by :mod:`.events` while this strategy acts.
+"""
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 
-from chainsim.config.schema import LeaderLed
-from chainsim.engine.calendar import Calendar, spread_by_length
-from chainsim.engine.firms import Source
-from chainsim.engine.strategies.base import ContactOrder, order_keys, team_key
+from chainsim.engine.calendar import spread_by_length
+from chainsim.engine.strategies.base import F64, I64, ContactOrder, Context, Strategy, team_key
+from chainsim.engine.strategies.registry import register
+from chainsim.vocabulary import Source
+
+LEVELS = ("city", "county")
 
 
-class LeaderTeam(mesa.Agent):
-    def __init__(
-        self, model: mesa.Model, level: str, cfg: LeaderLed, calendar: Calendar, region_ids: list[str]
-    ) -> None:
+@register
+class LeaderLed(Strategy):
+    """City and county leaders' trips (one plan per level), and the boost they give."""
+
+    key = "leader_led"
+    order = 10
+    sources = (("leader_trip", "leader-led trip", "领导招商"),)
+    marks_contacts = True
+
+    def __init__(self, model: Context) -> None:
         super().__init__(model)
-        self.level = level
-        self.key = team_key("leader/" + level)
-        self.firms_per_trip = cfg.firms_per_city_trip if level == "city" else cfg.firms_per_county_trip
-        self.size_bias = cfg.size_bias
-        n = calendar.n_steps
-        self.trips_per_step = np.zeros(n, dtype=np.int64)
-        self.dest_cum = np.zeros((n, len(region_ids)))
-        active = calendar.lever_mask(cfg.active_from, cfg.active_until) if cfg.enabled else np.zeros(n, bool)
-        start = np.datetime64(calendar.cfg.start_date, "D")
+        cfg, cal = model.config.strategies.leader_led, model.calendar
+        self.cfg, self.pipeline = cfg, model.config.pipeline
+        n, R = cal.n_steps, model.n_reps
+        active = cal.lever_mask(cfg.active_from, cfg.active_until) if cfg.enabled else np.zeros(n, bool)
+        self.levels = []
+        for level in LEVELS:
+            trips, dest_cum = self._schedule(model, level)
+            trips[~active] = 0
+            per_trip = cfg.firms_per_city_trip if level == "city" else cfg.firms_per_county_trip
+            key = team_key("leader/" + level)
+            # the whole run's destinations, drawn once per replicate (the same numbers as drawing each step)
+            offsets = np.concatenate(([0], np.cumsum(trips)))
+            steps = np.repeat(np.arange(n), trips)
+            nth = (np.arange(len(steps)) - offsets[steps]).astype(np.uint64)
+            keys = np.uint64(key << 24) + nth
+            dest = np.empty((R, len(steps)), dtype=np.int64)
+            for r in range(R):
+                u = model.streams.trip_destination.uniform_at(steps, np.full(len(steps), r), keys)
+                dest[r] = np.minimum((dest_cum[steps] <= u[:, None]).sum(axis=1), len(model.region_ids) - 1)
+            self.levels.append((level, trips, offsets, dest, per_trip, key))
+
+    @staticmethod
+    def _schedule(model: Context, level: str) -> tuple[I64, F64]:
+        """Trips per step and the destination shares (cumulative) in force at each step."""
+        cfg, cal, region_ids = model.config.strategies.leader_led, model.calendar, model.region_ids
+        n = cal.n_steps
+        trips = np.zeros(n, dtype=np.int64)
+        dest_cum = np.zeros((n, len(region_ids)))
+        start = np.datetime64(cal.cfg.start_date, "D")
         for w in cfg.trips.values():
             if w.level != level:
                 continue
-            in_window = calendar.steps_between(w.start, w.end) & (
-                calendar.date_end >= start
-            )  # burn-in: see below
+            in_window = cal.steps_between(w.start, w.end) & (cal.date_end >= start)
             shares = np.array([w.destinations.get(r, 0.0) for r in region_ids])
-            self.dest_cum[in_window] = np.cumsum(shares / shares.sum())
-            self.trips_per_step[in_window] = calendar.spread_over(w.trips, w.start, w.end)[in_window]
-            if w.start <= calendar.cfg.start_date <= w.end and calendar.burn_in:
-                # burn-in runs at the rate (trips a day) of the window in force at start_date
-                burn = calendar.date_end < start
+            dest_cum[in_window] = np.cumsum(shares / shares.sum())
+            trips[in_window] = cal.spread_over(w.trips, w.start, w.end)[in_window]
+            if w.start <= cal.cfg.start_date <= w.end and cal.burn_in:
+                # the burn-in runs at the rate (trips a day) of the window in force at start_date
+                burn = cal.date_end < start
                 days = (w.end - w.start).days + 1
-                self.trips_per_step[burn] = spread_by_length(
-                    w.trips * calendar.step_len[burn].sum() / days, calendar.step_len[burn]
-                )
-                self.dest_cum[burn] = self.dest_cum[in_window][0]
-        self.trips_per_step[~active] = 0
+                trips[burn] = spread_by_length(w.trips * cal.step_len[burn].sum() / days, cal.step_len[burn])
+                dest_cum[burn] = dest_cum[in_window][0]
+        return trips, dest_cum
 
-        # The whole run's destinations, drawn once (same numbers as drawing each step).
-        self._offsets = np.concatenate(([0], np.cumsum(self.trips_per_step)))
-        steps = np.repeat(np.arange(n), self.trips_per_step)
-        nth = np.arange(len(steps)) - self._offsets[steps]
-        u = model.streams.trip_destination.uniform_at(
-            steps, np.uint64(self.key << 24) + nth.astype(np.uint64)
-        )
-        cum = self.dest_cum[steps]
-        self._dest = np.minimum((cum <= u[:, None]).sum(axis=1), len(region_ids) - 1)
+    def sampling(self) -> list[tuple[str, float]]:
+        return [("region", self.cfg.size_bias)] if any(trips.any() for _, trips, *_ in self.levels) else []
 
-    def plan(self, step: int) -> ContactOrder | None:
-        dest = self._dest[self._offsets[step] : self._offsets[step + 1]]
-        if len(dest) == 0 or self.firms_per_trip == 0:
-            return None
-        groups = np.repeat(dest, self.firms_per_trip)
-        return ContactOrder(
-            Source.LEADER_TRIP,
-            "region",
-            groups,
-            order_keys(self.key, len(groups)),
-            self.size_bias,
-            leader=True,
-        )
+    def contacts(self, t: int) -> list[ContactOrder]:
+        reps, groups, keys = [], [], []
+        R = self.ctx.n_reps
+        for _, trips, offsets, dest, per_trip, key in self.levels:
+            k = int(trips[t]) * per_trip
+            if k == 0:
+                continue
+            # replicate r's trips of this step, each repeated for the firms it contacts
+            groups.append(np.repeat(dest[:, offsets[t] : offsets[t + 1]], per_trip, axis=1).ravel())
+            reps.append(np.repeat(np.arange(R), k))
+            keys.append(np.tile(np.uint64(key << 24) + np.arange(k, dtype=np.uint64), R))
+        if not groups:
+            return []
+        return [
+            ContactOrder(
+                Source.LEADER_TRIP,
+                "region",
+                np.concatenate(reps),
+                np.concatenate(groups),
+                np.concatenate(keys),
+                self.cfg.size_bias,
+            )
+        ]
+
+    def sign_multiplier(self, t: int, day: float, mark_day: F64) -> F64:
+        p = self.pipeline
+        return 1.0 + p.leader_boost * np.exp((mark_day - day) / p.leader_boost_decay_days)
+
+    def tally(self, t: int) -> dict[str, float]:
+        return {f"{level}_leader_trips": float(trips[t]) for level, trips, *_ in self.levels if trips[t]}

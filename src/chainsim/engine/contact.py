@@ -1,0 +1,111 @@
+"""Phase 3's engine half: turn the strategies' contact orders into contacted firms.
+
+Every order of every strategy is merged into one list of wanted firms; those that sample
+the same way (by region, by segment, from a set, with one size bias) share one kernel
+call. Each wanted firm draws ``ATTEMPTS`` candidates from its group and takes the first
+still idle in its replicate; when two wanted firms draw the same firm, the earlier gets
+it (strategies act in registry order) and the later draws again, for up to ``ROUNDS``
+rounds, so every contact finds an idle firm unless its group is nearly exhausted. The
+uniforms are keyed by (replicate seed, step, order key, attempt): a team's draws never
+depend on which other teams act (docs/model.md, "Randomness").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from chainsim.engine import kernels as K
+from chainsim.engine.calendar import NEVER
+from chainsim.engine.pool import Catalog
+from chainsim.engine.rng import BatchStream
+from chainsim.engine.strategies.base import ContactOrder
+from chainsim.vocabulary import Stage
+
+ROUNDS = 4  # sampling rounds per wanted firm (each of kernels.ATTEMPTS candidate draws)
+
+
+@dataclass
+class Contacts:
+    """The firms contacted this step, in order: replicate, slot and what the order said."""
+
+    rep: NDArray[np.int64]
+    slot: NDArray[np.int64]
+    source: NDArray[np.int64]
+    hold_day: NDArray[np.float64]
+    mark: NDArray[np.int64]  # index of the marking strategy, or −1
+
+    @property
+    def stage(self) -> NDArray[np.int64]:
+        """Event invitees (a hold day) negotiate at once; the others are contacted."""
+        return np.where(self.hold_day > NEVER, Stage.NEGOTIATING, Stage.CONTACTED)
+
+
+def draw(
+    catalog: Catalog,
+    idle: NDArray[np.bool_],
+    stream: BatchStream,
+    step: int,
+    orders: list[tuple[ContactOrder, int]],
+) -> Contacts:
+    """Draw the firms of ``orders`` (each with its marking-strategy index or −1) from the
+    pool; ``idle`` (replicate × slot, flattened) is updated for the firms taken."""
+    sizes = [len(o) for o, _ in orders]
+    ways = [catalog.way(o.by, o.size_bias) for o, _ in orders]
+    rep = np.concatenate([o.rep for o, _ in orders])
+    keys = np.concatenate([o.keys for o, _ in orders]) * np.uint64(ROUNDS * K.ATTEMPTS)
+    group = np.concatenate([o.groups for o, _ in orders]) + np.repeat([base for _, base in ways], sizes)
+    flags = [weighted for weighted, _ in ways]
+    mixed = any(flags) and not all(flags)
+    weighted = np.repeat(flags, sizes) if mixed else None
+    n_pool = np.int64(catalog.pool.n)
+    todo = np.arange(len(keys))
+    picked, picked_rows = [], []
+    for r in range(ROUNDS):
+        attempt = np.arange(r * K.ATTEMPTS, (r + 1) * K.ATTEMPTS, dtype=np.uint64)
+        u = stream.uniform(step, rep[todo, None], keys[todo, None] + attempt)
+        if weighted is None:
+            cand = catalog.candidates(group[todo], flags[0], u)
+        else:
+            cand = np.empty(u.shape, dtype=np.int64)
+            w = weighted[todo]
+            cand[w] = catalog.candidates(group[todo][w], True, u[w])
+            cand[~w] = catalog.candidates(group[todo][~w], False, u[~w])
+        flat = rep[todo, None] * n_pool + cand
+        available = idle[flat] & (cand >= 0)
+        chosen, rows = first_available(flat, available)
+        idle[chosen] = False  # taken: later rounds and rows skip them
+        picked.append(chosen)
+        picked_rows.append(todo[rows])
+        if len(rows) == len(todo):
+            break
+        got = np.zeros(len(todo), dtype=bool)
+        got[rows] = True
+        todo = todo[~got]
+    flat, rows = (
+        (picked[0], picked_rows[0])
+        if len(picked) == 1
+        else (np.concatenate(picked), np.concatenate(picked_rows))
+    )
+    source = np.repeat([o.source for o, _ in orders], sizes)[rows]
+    hold = np.repeat([o.hold_until for o, _ in orders], sizes)[rows]
+    mark = np.repeat([m for _, m in orders], sizes)[rows]
+    return Contacts(flat // n_pool, flat % n_pool, source, hold, mark)
+
+
+def first_available(
+    candidates: NDArray[np.int64], available: NDArray[np.bool_]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """From a (wanted, attempts) table, the first available candidate of each row and the
+    row it came from; rows with none, and later rows that drew an earlier row's firm, drop out."""
+    rows = np.flatnonzero(available.any(axis=1))
+    pick = candidates[rows, available[rows].argmax(axis=1)]
+    if len(pick) > 1:  # the same firm for two rows: the earlier row keeps it
+        order = np.argsort(pick, kind="stable")
+        later = np.zeros(len(pick), dtype=bool)
+        later[order[1:]] = pick[order[1:]] == pick[order[:-1]]
+        if later.any():
+            return pick[~later], rows[~later]
+    return pick, rows

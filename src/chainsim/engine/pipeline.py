@@ -1,0 +1,316 @@
+"""The strategy-neutral pipeline: ceremonies, negotiation, signing, service, building,
+funds and drop-out (docs/model.md, phases 4–9), on the rows of the pipeline table.
+
+Each phase is one function of the model: masks → rows → one kernel call → write back.
+What strategies change arrives as orders and multipliers (:mod:`.strategies.base`):
+ceremonies, the signing-hazard multipliers of marked contacts, the service order and the
+stage factors of the step. Random numbers are keyed by (replicate seed, stream, step,
+firm slot), so a firm's decision never depends on which rows share its table.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from chainsim.engine import kernels as K
+from chainsim.engine.calendar import per_step
+from chainsim.vocabulary import Stage
+
+if TYPE_CHECKING:
+    from chainsim.engine.model import ChainModel
+
+Rows = NDArray[np.int64]
+LAND_CHOICE_OFFSET = 32  # park-choice keys of a diverting firm: slot × 64 + 32 + park
+
+
+def hold_ceremonies(m: ChainModel, t: int) -> Rows:
+    """Phase 4 (*Events*): on a ceremony's step every negotiating firm it targets signs
+    with its close probability; the firm's source becomes the ceremony's."""
+    a, signed = m.active, []
+    for c in m.step_orders.ceremonies:
+        stage = a.i("stage")
+        ready = stage == Stage.NEGOTIATING
+        if c.within.regions:
+            ready &= np.isin(a.i("region"), c.within.regions)
+        if c.within.chains:
+            ready &= np.isin(a.i("chain"), c.within.chains)
+        rows = np.flatnonzero(ready)
+        rows = rows[m.streams.event_close.uniform(t, a.i("rep")[rows], a.i("slot")[rows]) < c.close_prob]
+        a.i("source")[rows] = c.source
+        stage[rows] = Stage.SIGNED  # so that the negotiation phase and later ceremonies skip them
+        if c.name in m.event_index:
+            m.recorder_batch.event(m.event_index[c.name], a.i("rep")[rows], a.f("value_yi")[rows])
+        signed.append(rows)
+    return np.concatenate(signed) if signed else np.zeros(0, dtype=np.int64)
+
+
+def negotiate(m: ChainModel, t: int) -> Rows:
+    """Phase 5 (*Negotiate*): competing risks with one uniform per firm — contacted firms
+    engage or drop; negotiating firms sign or drop, the signing hazard raised by supplier
+    access and the strategies' multipliers. Returns the rows that signed."""
+    a, p, s = m.active, m.config.pipeline, m.streams
+    scale = float(m.calendar.scale[t])
+    stage, rep, slot = a.i("stage"), a.i("rep"), a.i("slot")
+    contacted, talking = np.flatnonzero(stage == Stage.CONTACTED), np.flatnonzero(stage == Stage.NEGOTIATING)
+    engage_p, drop_p = K.competing(p.engage_prob_per_step, p.drop_contacted_per_step, scale)
+    u = s.engage.uniform(t, rep[contacted], slot[contacted])
+    engage = u < engage_p
+    lost_c = ~engage & (u < engage_p + drop_p)
+    stage[contacted[engage]] = Stage.NEGOTIATING
+    hazard = p.sign_prob_per_step * np.exp(
+        p.supplier_access_beta * m.access[rep[talking], a.i("segment")[talking]]
+    )
+    for strategy in m.marking:
+        hazard *= strategy.sign_multiplier(t, m.day, a.f(f"mark_{strategy.key}")[talking])
+    hazard = np.minimum(hazard, 1.0)
+    hazard[a.f("hold_day")[talking] > m.day] = 0.0  # prepared for a ceremony: signs there, not before
+    sign_p, drop_p = K.competing(hazard, p.drop_negotiating_per_step, scale)
+    u = s.negotiate.uniform(t, rep[talking], slot[talking])
+    sign = u < sign_p
+    lost_t = ~sign & (u < sign_p + drop_p)
+    lose(m, t, np.concatenate([contacted[lost_c], talking[lost_t]]))
+    return talking[sign]
+
+
+def sign(m: ChainModel, t: int, rows: Rows) -> None:
+    """Phase 6 (*Sign*): record the signing, choose a park (logit, Gumbel-max), schedule
+    registration, note the reporting cohorts."""
+    if len(rows) == 0:
+        return
+    a = m.active
+    rep, slot = a.i("rep")[rows], a.i("slot")[rows]
+    a.i("stage")[rows] = Stage.SIGNED
+    a.f("signed_day")[rows] = m.day
+    n_parks = m.parks.n
+    u = m.streams.park_choice.uniform(t, rep[:, None], slot[:, None] * 64 + np.arange(n_parks))
+    park = m.parks.choose(rep, a.i("chain")[rows], a.f("land_need_ha")[rows], u)
+    a.i("park")[rows] = park.clip(0)
+    a.f("due_day")[rows] = m.day + duration(
+        m, t, rows, m.config.pipeline.register_days * m.step_orders.factors.register
+    )
+    value, industrial = a.f("value_yi")[rows], a.b("industrial")[rows]
+    bits = np.zeros(len(rows), dtype=np.int64)
+    for c, co in enumerate(m.cohorts):
+        if m.cohort_open[c, t]:
+            ok = value >= co.min_value_yi
+            if co.industrial_only:
+                ok &= industrial
+            bits |= ok.astype(np.int64) << c
+    a.i("cohorts")[rows] = bits
+    rec = m.recorder_batch
+    if bits.any():
+        rec.cohorts(rec.cohort_signed, rep, bits)
+    rec.signings(t, rep, value, industrial, a.i("source")[rows], a.i("segment")[rows])
+    m.on_signed(t, rows)
+
+
+def duration(m: ChainModel, t: int, rows: Rows, mean_days: float) -> NDArray[np.float64]:
+    """A stage duration drawn on entry (log-normal around the mean); a served project's
+    is shortened by its service's factor."""
+    a = m.active
+    u = m.streams.duration.uniform(t, a.i("rep")[rows], a.i("slot")[rows])
+    d = K.lognormal_days(mean_days, m.config.pipeline.duration_sigma_log, u)
+    svc = m.step_orders.service
+    if svc is None:
+        return d
+    return np.where(a.b("serving")[rows], d * svc.duration_factor, d)
+
+
+def serve(m: ChainModel, t: int) -> None:
+    """Phase 7 (*Serve*): free service slots go to the largest projects never served; a
+    new one's remaining time in its stage shrinks by the service's factor."""
+    svc, a = m.step_orders.service, m.active
+    if svc is None or svc.slots <= 0:
+        return
+    stage, serving, rep = a.i("stage"), a.b("serving"), a.i("rep")
+    projects = (stage >= Stage.SIGNED) & (stage <= Stage.CONSTRUCTION)
+    free = svc.slots - np.bincount(rep[projects & serving], minlength=m.n_reps)
+    if not (free > 0).any():
+        return
+    value = a.f("value_yi")
+    cand = np.flatnonzero(projects & ~a.b("served") & (value >= svc.min_value_yi) & (free[rep] > 0))
+    if len(cand) == 0:
+        return
+    # largest first within each replicate, ties by slot (deterministic)
+    order = cand[np.lexsort((a.i("slot")[cand], -value[cand], rep[cand]))]
+    r = rep[order]
+    first = np.searchsorted(r, r, side="left")
+    new = order[np.arange(len(order)) - first < free[r]]
+    a.b("served")[new] = True
+    serving[new] = True
+    due = a.f("due_day")
+    due[new] = m.day + np.maximum(due[new] - m.day, 0.0) * svc.duration_factor
+
+
+def build(m: ChainModel, t: int) -> None:
+    """Phase 8 (*Build*): scheduled transitions in stage order — signed → registered →
+    land → construction → producing — for projects whose due day has passed (a firm can
+    pass several short stages in one step), then drop-outs after signing."""
+    a = m.active
+    stage, due = a.i("stage"), a.f("due_day")
+    rows = np.flatnonzero((due <= m.day) & (stage >= Stage.SIGNED) & (stage <= Stage.CONSTRUCTION))
+    for stage_from, enter in TRANSITIONS:
+        if len(rows) == 0:
+            break
+        ready = rows[(stage[rows] == stage_from) & (due[rows] <= m.day)]
+        if len(ready):
+            enter(m, t, ready)
+    drop_out(m, t)
+
+
+def register(m: ChainModel, t: int, rows: Rows) -> None:
+    """signed → registered: ``funds_at_registration_share`` of the realised value arrives;
+    land is due ``land_days`` later."""
+    a, p = m.active, m.config.pipeline
+    a.i("stage")[rows] = Stage.REGISTERED
+    entered = a.f("due_day")[rows]
+    realised = a.f("value_yi")[rows] * p.realisation_share
+    a.f("funds_left_yi")[rows] = realised
+    pay(m, t, rows, realised * p.funds_at_registration_share)
+    a.f("due_day")[rows] = entered + duration(m, t, rows, p.land_days * m.step_orders.factors.land)
+    m.recorder_batch.count(t, "registered", a.i("rep")[rows])
+
+
+def acquire_land(m: ChainModel, t: int, rows: Rows) -> None:
+    """registered → land: first come, first served in each park; a refused firm waits or
+    re-chooses among parks with room (``divert_prob_per_step``)."""
+    a, parks = m.active, m.parks
+    rep, due = a.i("rep"), a.f("due_day")
+    rows = rows[np.lexsort((due[rows], rep[rows]))]  # by application day within each replicate
+    got = parks.acquire(rep[rows], a.i("park")[rows], a.f("land_need_ha")[rows], a.f("mw_need")[rows])
+    ok, waiting = rows[got], rows[~got]
+    if len(waiting):
+        divert_p = per_step(m.config.location.divert_prob_per_step, float(m.calendar.scale[t]))
+        divert = waiting[m.streams.divert.uniform(t, rep[waiting], a.i("slot")[waiting]) < divert_p]
+        if len(divert):
+            slot = a.i("slot")[divert]
+            u = m.streams.park_choice.uniform(
+                t, rep[divert, None], slot[:, None] * 64 + LAND_CHOICE_OFFSET + np.arange(parks.n)
+            )
+            choice = parks.choose(rep[divert], a.i("chain")[divert], a.f("land_need_ha")[divert], u)
+            a.i("park")[divert[choice >= 0]] = choice[choice >= 0]
+    if len(ok) == 0:
+        return
+    day = np.maximum(due[ok], m.day - m.calendar.step_len[t])  # a firm that waited gets its land now
+    a.i("stage")[ok] = Stage.LAND
+    a.f("land_day")[ok] = day
+    m.recorder_batch.durations(
+        "signing_to_land_days",
+        rep[ok],
+        day - a.f("signed_day")[ok],
+        a.b("served")[ok],
+        a.f("value_yi")[ok],
+        day,
+    )
+    factor = m.step_orders.factors.land_to_construction  # 0 under 拿地即开工: construction starts at once
+    due[ok] = day + (
+        duration(m, t, ok, m.config.pipeline.land_to_construction_days) * factor if factor else 0.0
+    )
+
+
+def break_ground(m: ChainModel, t: int, rows: Rows) -> None:
+    """land → construction: *landed* (落地); the rest of the realised value arrives evenly
+    over the construction time."""
+    a = m.active
+    day = a.f("due_day")[rows]
+    a.i("stage")[rows] = Stage.CONSTRUCTION
+    a.f("construction_day")[rows] = day
+    mean = m.config.pipeline.construction_days * m.step_orders.factors.construction
+    build_days = np.maximum(duration(m, t, rows, mean), 1.0)
+    a.f("due_day")[rows] = day + build_days
+    a.f("funds_rate_yi_per_day")[rows] = a.f("funds_left_yi")[rows] / build_days
+    rec, rep = m.recorder_batch, a.i("rep")[rows]
+    rec.count(t, "landed", rep)
+    rec.cohorts(rec.cohort_landed, rep, a.i("cohorts")[rows], day, m.cohort_as_of)
+
+
+def start_production(m: ChainModel, t: int, rows: Rows) -> None:
+    """construction → producing: what is left of the realised value arrives; the firm
+    counts as a local producer of its segment and park from now on."""
+    a = m.active
+    day = a.f("due_day")[rows]
+    pay(m, t, rows, a.f("funds_left_yi")[rows])  # instalments up to today, then the rest
+    a.i("stage")[rows] = Stage.PRODUCING
+    a.b("serving")[rows] = False
+    rep, segment = a.i("rep")[rows], a.i("segment")[rows]
+    m.n_producing += np.bincount(rep, minlength=m.n_reps)
+    np.add.at(m.producing_by_segment, (rep, segment), 1)
+    anchor = a.b("anchor")[rows]
+    np.add.at(m.producing_anchors, (rep[anchor], segment[anchor]), 1)
+    m.parks.add_producers(rep, a.i("park")[rows], a.i("chain")[rows])
+    rec = m.recorder_batch
+    rec.count(t, "producing", rep)
+    rec.cohorts(rec.cohort_producing, rep, a.i("cohorts")[rows], day, m.cohort_as_of)
+    served, value = a.b("served")[rows], a.f("value_yi")[rows]
+    rec.durations("signing_to_production_days", rep, day - a.f("signed_day")[rows], served, value, day)
+    rec.durations(
+        "construction_to_production_days", rep, day - a.f("construction_day")[rows], served, value, day
+    )
+
+
+def drop_out(m: ChainModel, t: int) -> None:
+    """Each project still signed … in construction is lost with ``drop_signed_per_step``
+    (× the service's drop factor while served, × the stage factor before land)."""
+    a = m.active
+    stage = a.i("stage")
+    rows = np.flatnonzero((stage >= Stage.SIGNED) & (stage <= Stage.CONSTRUCTION))
+    if len(rows) == 0:
+        return
+    hazard = np.full(len(rows), m.config.pipeline.drop_signed_per_step)
+    svc, factors = m.step_orders.service, m.step_orders.factors
+    if svc is not None:
+        hazard[a.b("serving")[rows]] *= svc.drop_factor
+    if factors.drop_before_land != 1.0:
+        hazard[stage[rows] <= Stage.REGISTERED] *= factors.drop_before_land
+    u = m.streams.after_signing.uniform(t, a.i("rep")[rows], a.i("slot")[rows])
+    lose(m, t, rows[u < per_step(hazard, float(m.calendar.scale[t]))])
+
+
+def pay_construction(m: ChainModel, t: int) -> None:
+    """Phase 9 (*Funds*): projects in construction pay their daily instalment for the
+    days of this step they spent building."""
+    a = m.active
+    rows = np.flatnonzero(a.i("stage") == Stage.CONSTRUCTION)
+    if len(rows) == 0:
+        return
+    days = m.day - np.maximum(a.f("construction_day")[rows], m.day - m.calendar.step_len[t])
+    pay(m, t, rows, K.pay_instalments(a.f("funds_left_yi")[rows], a.f("funds_rate_yi_per_day")[rows], days))
+
+
+def pay(m: ChainModel, t: int, rows: Rows, amount_yi: NDArray[np.float64]) -> None:
+    """Funds arrive: domestic money counts in 到位资金 (F2a) and, for industrial chains, in
+    工业项目到位资金 (F12b); foreign money in 实际利用外资 (亿美元 = 亿元 / fx, F2b)."""
+    a = m.active
+    a.f("funds_left_yi")[rows] -= amount_yi
+    foreign, industrial = a.b("foreign")[rows], a.b("industrial")[rows]
+    domestic = np.where(foreign, 0.0, amount_yi)
+    rep, rec = a.i("rep")[rows], m.recorder_batch
+    rec.add(t, "funds_in_place_yi", rep, domestic)
+    rec.add(t, "industrial_funds_in_place_yi", rep, np.where(industrial, domestic, 0.0))
+    rec.add(t, "fdi_usd_yi", rep, np.where(foreign, amount_yi / m.config.pipeline.fx_cny_per_usd, 0.0))
+
+
+def lose(m: ChainModel, t: int, rows: Rows) -> None:
+    """Lost: back in the pool ``recontact_after_days`` later, as a new candidate."""
+    if len(rows) == 0:
+        return
+    a = m.active
+    a.i("stage")[rows] = Stage.LOST
+    a.b("serving")[rows] = False
+    rep = a.i("rep")[rows]
+    m.n_lost += np.bincount(rep, minlength=m.n_reps)
+    m.recorder_batch.count(t, "lost", rep)
+    back = m.calendar.step_at_day(m.day + m.config.population.recontact_after_days)
+    m.lost_queue.setdefault(back, []).append(rep * m.pool.n + a.i("slot")[rows])
+
+
+#: the build phase's transitions, in stage order: (stage left, function that moves a firm on)
+TRANSITIONS = (
+    (Stage.SIGNED, register),
+    (Stage.REGISTERED, acquire_land),
+    (Stage.LAND, break_ground),
+    (Stage.CONSTRUCTION, start_production),
+)

@@ -1,0 +1,34 @@
+"""The strategy registry: the strategies every run uses, in the order they act.
+
+``register`` is a class decorator; the built-in strategies register when
+:mod:`chainsim.engine.strategies` is imported. They act in the order of their ``order``
+attribute (a firm drawn by two teams in one step goes to the first). A strategy defined anywhere
+else (a notebook, a test, a plug-in) registers the same way and runs in both engines.
+"""
+
+from __future__ import annotations
+
+from chainsim.engine.strategies.base import Strategy
+from chainsim.vocabulary import register_source
+
+REGISTRY: dict[str, type[Strategy]] = {}
+
+
+def register[S: type[Strategy]](cls: S) -> S:
+    """Register a strategy class (replacing one of the same key) and its signing sources."""
+    if not cls.key:
+        raise ValueError(f"{cls.__name__} needs a non-empty class attribute 'key'")
+    for source, en, zh in cls.sources:
+        register_source(source, en, zh)
+    REGISTRY[cls.key] = cls
+    return cls
+
+
+def unregister(key: str) -> None:
+    """Remove a strategy from the registry (tests that register a toy strategy clean up)."""
+    REGISTRY.pop(key, None)
+
+
+def registered() -> list[type[Strategy]]:
+    """The registered strategy classes, in the order they act (by ``order``, then by registration)."""
+    return sorted(REGISTRY.values(), key=lambda cls: cls.order)
