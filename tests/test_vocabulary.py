@@ -13,6 +13,7 @@ import chainsim
 from chainsim import vocabulary as V
 from chainsim.config.schema import Reforms, Strategies
 from chainsim.engine import strategies as engine_strategies
+from chainsim.results.outputs import print_summary
 from chainsim.results.summary import PERIOD_METRICS
 from chainsim.sweep.outcomes import leaf_paths, summary_skeleton
 
@@ -124,3 +125,27 @@ def test_register_source():
         )
     assert V.source_names() == [s.name.lower() for s in V.Source if s >= 0]
     assert not V.known("source.fund_led") and V.source_code("fund_led") == V.Source.NONE
+
+
+def test_printed_summary_shows_a_registered_source():
+    stat = {"mean": 1.0, "ci95": [1.0, 1.0]}
+    period = {m: stat for m in PERIOD_METRICS}
+    period["signings_by_source"] = {s: stat for s in [*V.SOURCE_NAMES, "fund_led", "unknown_one"]}
+    summary = {
+        "chainsim_version": "x",
+        "scenario": "s",
+        "seed": 1,
+        "replications": 1,
+        "config_hash": "h",
+        "periods": {"2023H1": period},
+        "cohorts": {},
+        "events": {},
+        "durations": {},
+    }
+    lines: list[str] = []
+    with V.sources_restored():
+        V.register_source("fund_led", "guidance-fund co-investment", "基金招商")
+        print_summary(summary, None, lines.append)  # type: ignore[arg-type]
+    text = "\n".join(lines)
+    assert "  fund_led 基金招商" in text and "  anchor_referral 龙头企业引荐" in text
+    assert "  unknown_one " in text and "unknown_one unknown_one" not in text  # not registered: its key
