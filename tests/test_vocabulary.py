@@ -12,6 +12,7 @@ import pytest
 import chainsim
 from chainsim import vocabulary as V
 from chainsim.config.schema import Reforms, Strategies
+from chainsim.dashboard import labels as dashboard_labels
 from chainsim.engine import strategies as engine_strategies
 from chainsim.results.outputs import print_summary
 from chainsim.results.summary import PERIOD_METRICS
@@ -94,6 +95,7 @@ def test_lookups_fall_back_to_the_key():
     assert V.term("nothing") == V.Term("nothing", "nothing", "nothing")
     assert V.source_term(99).text("en") == "99" and V.stage_term(42).text("zh") == "42"
     assert V.outcome_label("periods.2023H1.no_such_metric") == "no such metric 2023H1"
+    assert dashboard_labels.t("no_such_word", "zh") == "no_such_word"
     assert V.label("ui.step_of", "en", n=3, total=9) == "Step 3 of 9"
 
 
@@ -120,6 +122,7 @@ def test_register_source():
         assert V.register_source("park_tour", "park tours", "园区考察") == 6
         # every consumer looks the new source up when it runs
         assert V.source_term(5).zh == V.source_term("fund_led").zh == "基金招商"
+        assert dashboard_labels.source(6, "en") == "park tours"
         assert V.outcome_label("periods.2023H1.signings_by_source.fund_led") == (
             "signings from guidance-fund co-investment 2023H1 · 基金招商签约"
         )

@@ -23,8 +23,8 @@ from chainsim.api import replicate_seeds
 from chainsim.config.loader import resolve_scenario, validate
 from chainsim.config.schema import Scenario
 from chainsim.dashboard.controls import Levers, load_base, overrides
-from chainsim.engine.firms import SOURCE_NAMES, Stage
 from chainsim.engine.model import ChainModel
+from chainsim.vocabulary import Stage, source_names
 
 DEFAULT_MAJOR_YI = 5.0  # "major project" size when the scenario has no reporting cohort (F16 gives none)
 
@@ -35,7 +35,7 @@ class ClassroomModel(ChainModel):
     def __init__(self, config: Scenario, rng: int | None = None) -> None:
         super().__init__(config, rng=rng)
         cal = self.calendar
-        n, k = cal.n_steps, len(SOURCE_NAMES)
+        n, k = cal.n_steps, len(source_names())
         self.value_by_source = np.zeros((n, k))  # 亿元 signed per step and source
         self._signed: list[tuple[NDArray[np.int64], float, int]] = []  # (slots, day, quarter) per step
         # signing quarters of the reported period, all known from the start (a fixed axis)
@@ -58,7 +58,7 @@ class ClassroomModel(ChainModel):
             return
         f = self.firms
         self.value_by_source[step] += np.bincount(
-            f.source[slots], weights=f.value_yi[slots], minlength=len(SOURCE_NAMES)
+            f.source[slots], weights=f.value_yi[slots], minlength=self.value_by_source.shape[1]
         )
         self._signed.append((slots.copy(), self.day, int(self._quarter_of_step[step])))
 
