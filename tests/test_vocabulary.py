@@ -3,6 +3,7 @@ in the code, and sources that strategies add at run time."""
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import re
 from pathlib import Path
@@ -152,3 +153,50 @@ def test_printed_summary_shows_a_registered_source():
     text = "\n".join(lines)
     assert "  fund_led 基金招商" in text and "  anchor_referral 龙头企业引荐" in text
     assert "  unknown_one " in text and "unknown_one unknown_one" not in text  # not registered: its key
+
+
+# --------------------------------------------------------------------------- the one home
+def _code_strings(path: Path) -> list[tuple[int, str]]:
+    """String literals of a module that the program can print: not docstrings, not the
+    ``description=`` of a schema field or a command's help (documentation)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body:
+            first = body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docs.add(id(first.value))
+        if isinstance(node, ast.keyword) and node.arg == "description":
+            docs |= {id(sub) for sub in ast.walk(node.value)}
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
+    ]
+
+
+def test_chinese_words_live_only_in_the_vocabulary():
+    """A Chinese word in code outside vocabulary.py would be a label table of its own: the way
+    four tables drifted apart (以商招商 in one, 龙头企业引荐 in another). Docstrings, comments,
+    schema descriptions and the units 亿 / 亿元 / 亿美元 are not labels; names that belong to a
+    scenario (events, chains, parks) come from its YAML, not from code."""
+    offenders = [
+        f"{path.relative_to(SRC.parent)}:{line}: {text[:60]!r}"
+        for path in sorted(SRC.rglob("*.py"))
+        if path != SRC / "vocabulary.py"
+        for line, text in _code_strings(path)
+        if chinese(UNITS.sub("", text))
+    ]
+    assert not offenders, "put these words in chainsim/vocabulary.py:\n" + "\n".join(offenders)
+
+
+def test_the_check_sees_tables_fstrings_and_keywords(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        '"""模块说明。"""\nX = {"a": ("b", "以商招商")}\ny = f"{X} 签约"\nf(name_zh="后验")\n'
+        'g(description="说明")\nz = "3 亿元"\n',
+        encoding="utf-8",
+    )
+    found = [t for _, t in _code_strings(probe) if chinese(UNITS.sub("", t))]
+    assert sorted(found) == sorted(["以商招商", " 签约", "后验"])
