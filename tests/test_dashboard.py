@@ -31,6 +31,7 @@ import numpy as np
 import pytest
 
 import chainsim
+from chainsim import vocabulary
 from chainsim.api import replicate_seeds, run_replicate
 from chainsim.dashboard import assets, controls, labels
 from chainsim.dashboard import views as V
@@ -158,10 +159,22 @@ def test_views_give_rows_at_start_and_later():
 
 
 def test_every_label_has_both_languages():
-    for key, (en, zh) in labels.LABELS.items():
-        assert en.strip() and zh.strip(), key
-    chinese = [zh for en, zh in labels.LABELS.values() if re.search(r"[\u4e00-\u9fff]", zh)]
-    assert len(chinese) > 0.8 * len(labels.LABELS)
+    """Each word the page looks up is a vocabulary term (an unknown key would show as itself)."""
+    code = "".join(
+        (ROOT / "src/chainsim/dashboard" / f).read_text(encoding="utf-8") for f in ("app.py", "views.py")
+    )
+    keys = {
+        k if "." in k else f"ui.{k}" for k in re.findall(r"""\b(?:t|title)\(\s*["']([a-z_.]+)["']""", code)
+    }
+    keys |= {f"ui.{k}" for k in re.findall(r'\("(kpi_\w+)"', code)}
+    keys |= {f"reform.{r}" for r in controls.REFORMS}
+    assert len(keys) > 60
+    for key in sorted(keys):
+        assert vocabulary.known(key), key
+        for lang in labels.LANGS:
+            assert labels.t(key, lang).strip(), (key, lang)
+    ui = vocabulary.terms("ui")
+    assert len([t for t in ui if re.search(r"[\u4e00-\u9fff]", t.zh)]) > 0.8 * len(ui)
 
 
 def test_dashboard_cli_refuses_bad_input(capsys):
@@ -450,7 +463,7 @@ def test_dashboard_in_the_browser(dashboard, browser):
     assert page.get_by_role("button", name="Step", exact=True).count() == 0
     assert page.get_by_text(re.compile(r"^第 15 步")).count() == 1
     page.wait_for_function(
-        "document.querySelector('[data-view=\"signings\"] svg').textContent.includes('领导招商')"
+        "document.querySelector('[data-view=\"signings\"] svg').textContent.includes('领导外出招商')"
     )
     assert "2022年以来签约项目" in page.locator(".chainsim-kpis").inner_text()
     _save(page, "chinese.png")

@@ -32,7 +32,7 @@ from chainsim.config.loader import ScenarioError
 from chainsim.dashboard import controls as C
 from chainsim.dashboard import views as V
 from chainsim.dashboard.classroom import Built, build
-from chainsim.dashboard.labels import Lang, name, t
+from chainsim.dashboard.labels import Lang, name, t, title
 from chainsim.dashboard.vega import chart, spec_json
 from chainsim.engine.records import F
 
@@ -198,7 +198,9 @@ def LeverPanel(levers, L: Lang, error):
             t("scenario", L), values=C.scenario_choices(SCENARIO), value=lv.scenario, on_value=set_scenario
         )
         solara.InputText(t("seed", L), value=str(lv.seed), on_value=set_seed, continuous_update=False)
-        solara.Switch(label=t("leader_led", L), value=lv.leader_on, on_value=lambda v: set_(leader_on=v))
+        solara.Switch(
+            label=title("strategy.leader_led", L), value=lv.leader_on, on_value=lambda v: set_(leader_on=v)
+        )
         solara.SliderFloat(
             t("leader_trips", L, v=lv.leader_trips),
             value=lv.leader_trips,
@@ -208,7 +210,9 @@ def LeverPanel(levers, L: Lang, error):
             on_value=lambda v: set_(leader_trips=v),
             disabled=not lv.leader_on,
         )
-        solara.Switch(label=t("chain_based", L), value=lv.chain_on, on_value=lambda v: set_(chain_on=v))
+        solara.Switch(
+            label=title("strategy.chain_based", L), value=lv.chain_on, on_value=lambda v: set_(chain_on=v)
+        )
         solara.SliderFloat(
             t("precision", L, v=lv.precision),
             value=lv.precision,
@@ -229,7 +233,7 @@ def LeverPanel(levers, L: Lang, error):
         )
         solara.Text(t("precision_note", L), classes=["chainsim-note"])
         solara.Switch(
-            label=t("commissioners", L),
+            label=title("strategy.commissioners", L),
             value=lv.commissioners_on,
             on_value=lambda v: set_(commissioners_on=v),
         )
@@ -243,7 +247,7 @@ def LeverPanel(levers, L: Lang, error):
         )
         for reform in C.REFORMS:
             solara.Switch(
-                label=t(reform, L),
+                label=title(f"reform.{reform}", L),
                 value=getattr(lv, reform),
                 disabled=not lv.commissioners_on,
                 on_value=lambda v, r=reform: set_(**{r: v}),
@@ -264,7 +268,9 @@ def InUse(session: Session, L: Lang, generation: int):
     off = t("strategy_off", L)
     lines = [
         t("in_use_scenario", L, name=cfg.name, seed=b.levers.seed, pool=cfg.population.pool_size),
-        t("in_use_trips", L, **trips) if s.leader_led.enabled else f"{t('leader_led', L)}: {off}",
+        t("in_use_trips", L, **trips)
+        if s.leader_led.enabled
+        else f"{title('strategy.leader_led', L)}: {off}",
         (
             t(
                 "in_use_chain",
@@ -273,17 +279,17 @@ def InUse(session: Session, L: Lang, generation: int):
                 precision=s.chain_based.targeting_precision,
             )
             if s.chain_based.enabled
-            else f"{t('chain_based', L)}: {off}"
+            else f"{title('strategy.chain_based', L)}: {off}"
         ),
     ]
     if s.commissioners.enabled:
-        on = [t(r, L) for r in C.REFORMS if getattr(s.commissioners.reforms, r).enabled]
+        on = [title(f"reform.{r}", L) for r in C.REFORMS if getattr(s.commissioners.reforms, r).enabled]
         lines += [
             t("in_use_comm", L, slots=s.commissioners.slots),
             t("in_use_reforms", L, reforms=", ".join(on) or t("none", L)),
         ]
     else:
-        lines.append(f"{t('commissioners', L)}: {off}")
+        lines.append(f"{title('strategy.commissioners', L)}: {off}")
     with solara.Card(t("in_use", L)):
         for line in lines:
             solara.Text(line, classes=["chainsim-in-use"], style={"display": "block"})

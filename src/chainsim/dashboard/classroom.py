@@ -27,7 +27,7 @@ from chainsim.config.schema import Scenario
 from chainsim.dashboard.controls import Levers, load_base, overrides
 from chainsim.engine.calendar import NEVER
 from chainsim.engine.model import ChainModel
-from chainsim.vocabulary import SOURCE_NAMES, Stage
+from chainsim.vocabulary import Stage, source_names
 
 DEFAULT_MAJOR_YI = 5.0  # "major project" size when the scenario has no reporting cohort (F16 gives none)
 
@@ -38,7 +38,7 @@ class ClassroomModel(ChainModel):
     def __init__(self, config: Scenario, rng: int | None = None) -> None:
         super().__init__(config, rng=rng)
         cal = self.calendar
-        n, k = cal.n_steps, len(SOURCE_NAMES)
+        n, k = cal.n_steps, len(source_names())
         self.value_by_source = np.zeros((n, k))  # 亿元 signed per step and source
         self._signed: list[tuple[NDArray[np.int64], float, int]] = []  # (slots, day, quarter) per step
         n_pool = self.pool.n
@@ -63,7 +63,7 @@ class ClassroomModel(ChainModel):
             return
         a = self.active
         self.value_by_source[t] += np.bincount(
-            a.i("source")[rows], weights=a.f("value_yi")[rows], minlength=len(SOURCE_NAMES)
+            a.i("source")[rows], weights=a.f("value_yi")[rows], minlength=self.value_by_source.shape[1]
         )
         self._signed.append((a.i("slot")[rows].copy(), self.day, int(self._quarter_of_step[t])))
 

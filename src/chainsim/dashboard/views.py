@@ -21,8 +21,8 @@ import numpy as np
 
 from chainsim.dashboard.classroom import ClassroomModel
 from chainsim.dashboard.labels import Lang, name, source, stage, t
-from chainsim.engine.records import SOURCE_FLOWS, F
-from chainsim.vocabulary import SOURCE_NAMES, Stage
+from chainsim.engine.records import F
+from chainsim.vocabulary import Stage, source_names
 
 Spec = dict[str, Any]
 Rows = list[dict[str, Any]]
@@ -31,7 +31,8 @@ Rows = list[dict[str, Any]]
 F2A_H1_2023_YI, F2A_GROWTH = 646.66, 0.1937
 F2B_H1_2023_USD_YI, F2B_GROWTH = 3.2, 0.919
 F16_LANDING = 0.8697  # 287 of 330 major projects of 2022 landed by mid-2023
-SOURCE_COLOURS = ["#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd"]
+# the built-in sources' colours, then more for sources registered by added strategies
+SOURCE_COLOURS = ["#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 FUNNEL_STAGES = [
     Stage.CONTACTED,
     Stage.NEGOTIATING,
@@ -157,7 +158,7 @@ def _source_colour(lang: Lang) -> dict[str, Any]:
         "type": "nominal",
         "title": None,
         "legend": {"columns": 2},
-        "scale": {"domain": [source(i, lang) for i in range(len(SOURCE_NAMES))], "range": SOURCE_COLOURS},
+        "scale": {"domain": [source(s, lang) for s in source_names()], "range": SOURCE_COLOURS},
     }
 
 
@@ -172,7 +173,7 @@ def signings_spec(lang: Lang, value: bool, span: tuple[int, int]) -> Spec:
                 "field": "y",
                 "type": "quantitative",
                 "stack": "zero",
-                "title": t("value_yi", lang) if value else t("signings", lang),
+                "title": t("value_yi", lang) if value else t("metric.signings", lang),
             },
             "color": _source_colour(lang),
             "order": {"field": "k"},
@@ -184,9 +185,9 @@ def signings_data(m: ClassroomModel, lang: Lang, value: bool) -> dict[str, Rows]
     if value:
         flows = m.value_by_source[m.reported]
     else:
-        flows = m.recorder.flows[m.reported, F[SOURCE_FLOWS[0]] : F[SOURCE_FLOWS[-1]] + 1]
-    cum = np.vstack([np.zeros((1, len(SOURCE_NAMES))), np.cumsum(flows, axis=0)])
-    names = [source(i, lang) for i in range(len(SOURCE_NAMES))]
+        flows = m.recorder.flows[m.reported][:, [F[f"signings_by_source.{s}"] for s in source_names()]]
+    names = [source(s, lang) for s in source_names()]
+    cum = np.vstack([np.zeros((1, len(names))), np.cumsum(flows, axis=0)])
     return {
         "cum": [
             {"date": d, "source": names[k], "k": k, "y": round(float(cum[i, k]), 2)}

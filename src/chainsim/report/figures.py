@@ -13,12 +13,34 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from chainsim.fonts import use_cjk
 from chainsim.report.stats import Effect
 from chainsim.results.outputs import atomic_write
+from chainsim.vocabulary import term
 
-PARAM = "parameter uncertainty 95 % · 参数不确定性"
-TOTAL = "parameter + noise 95 % · 参数+随机"
 BLUE, DARK = "tab:blue", "#1f3b73"
+#: large type for a projector
+PROJECTOR = {
+    "font.size": 15,
+    "axes.titlesize": 17,
+    "axes.labelsize": 15,
+    "xtick.labelsize": 13,
+    "ytick.labelsize": 13,
+    "legend.fontsize": 13,
+    "figure.dpi": 100,
+    "savefig.dpi": 110,
+    "axes.unicode_minus": False,
+}
+
+
+def setup() -> str | None:
+    """Projector type and a CJK fallback font; the font's name, or None (then English only)."""
+    return use_cjk(**PROJECTOR)
+
+
+def _bands() -> list[str]:
+    """Legend of the two interval widths."""
+    return [term("report.param_band").both(), term("report.total_band").both()]
 
 
 def _save(fig: Any, path: Path) -> None:
@@ -65,7 +87,7 @@ def forest(panels: Sequence[tuple[str, Sequence[tuple[str, Effect]]]], title: st
 
     fig.legend(
         [Line2D([], [], color=DARK, lw=8), Line2D([], [], color=BLUE, lw=2)],
-        [PARAM, TOTAL],
+        _bands(),
         loc="lower center",
         ncol=2,
         bbox_to_anchor=(0.5, -0.02),
@@ -122,7 +144,7 @@ def dose(panels: Sequence[dict[str, Any]], title: str, ylabel: str, path: Path) 
 
     fig.legend(
         [Patch(color=DARK, alpha=0.5), Patch(color=BLUE, alpha=0.25)],
-        [PARAM, TOTAL],
+        _bands(),
         loc="lower center",
         ncol=2,
         bbox_to_anchor=(0.5, -0.02),
@@ -185,7 +207,9 @@ def frontier(
     eff = pareto([(ex.mean, ey.mean) for _, ex, ey in points])
     front = sorted((points[i][1].mean, points[i][2].mean) for i in eff)
     if len(front) > 1:
-        ax.plot(*zip(*front, strict=True), color="tab:red", lw=2, ls="--", label="frontier · 有效前沿")
+        ax.plot(
+            *zip(*front, strict=True), color="tab:red", lw=2, ls="--", label=term("report.frontier").both()
+        )
         ax.legend(loc="best")
     if zero:
         ax.axhline(0, color="grey", lw=1, ls=":")

@@ -26,14 +26,16 @@ from chainsim.report.experiment import read_record
 from chainsim.report.labels import (
     FUNNEL,
     HEADLINE,
-    STRATEGIES,
+    abbr,
     arm_label,
-    outcome_label,
-    outcome_parts,
-    setup_fonts,
+    arm_legend,
+    fig_title,
+    heading,
+    word,
 )
 from chainsim.report.stats import Effect, contrast, decompose, paired, unpaired
 from chainsim.results.outputs import atomic_write
+from chainsim.vocabulary import capital, known, metric_term, outcome_label, strategy_term, term
 
 DOSE_OUTCOMES = [
     "periods.2023_2025.funds_in_place_yi",
@@ -73,9 +75,9 @@ class SweepData:
         return sub.pivot(index="draw", columns="replicate", values=outcome).sort_index().to_numpy(float)
 
     def label(self, name: str, zh: bool) -> str:
-        if name in STRATEGIES:
-            en, cn, _ = STRATEGIES[name]
-            return f"{en} · {cn}" if zh else en
+        if known(f"strategy.{name}"):
+            t = strategy_term(name)
+            return t.both(short=True) if zh else t.short_en
         cn = self.factors.get(name, {}).get("name_zh", "")
         return f"{name.replace('_', ' ')} · {cn}" if zh and cn else name.replace("_", " ")
 
@@ -108,10 +110,11 @@ def effect_row(name: str, e: Effect, outcome: str, u: Effect | None = None) -> s
     )
 
 
-EFFECT_HEAD = [
-    "| effect 效应 | mean 均值 | parameter 95 % 参数 | noise 95 % 随机 | total 95 % 合计 | ± MC 95 % | CRN gain |",
-    "|---|---:|---|---|---|---:|---:|",
-]
+def effect_head() -> list[str]:
+    words = " | ".join(
+        word(f"report.{k}") for k in ("effect", "mean", "parameter_95", "noise_95", "total_95")
+    )
+    return [f"| {words} | ± MC 95 % | CRN gain |", "|---|---:|---|---|---|---:|---:|"]
 
 
 # --------------------------------------------------------------------------- sections
@@ -129,9 +132,9 @@ def factorial(d: SweepData, dest: Path, zh: bool) -> list[str]:
         f"off / on) × {d.rec['draws'] or 1} posterior draws × {d.rec['replications']} replicates "
         f"= {len(d.runs)} runs.",
         "",
-        "### Arm means 各组均值",
+        f"### {heading('report.arm_means')}",
         "",
-        "| arm 组 | " + " | ".join(outcome_label(o, zh) for o in d.outcomes) + " |",
+        f"| {word('report.arm')} | " + " | ".join(outcome_label(o, zh) for o in d.outcomes) + " |",
         "|---|" + "---:|" * len(d.outcomes),
     ]
     data = {o: [d.array(a, o) for a in arms] for o in d.outcomes}
@@ -141,8 +144,7 @@ def factorial(d: SweepData, dest: Path, zh: bool) -> list[str]:
         )
     lines += [
         "",
-        "L = leader-led 一把手招商, C = chain-based 产业链招商, S = service commissioners 首席服务专员; "
-        "✓ on at the 2023 intensity, ✗ off from 1 January 2023.",
+        f"{arm_legend(names)}; ✓ on at the 2023 intensity, ✗ off from 1 January 2023.",
         "",
     ]
 
@@ -152,14 +154,14 @@ def factorial(d: SweepData, dest: Path, zh: bool) -> list[str]:
     main: dict[str, list[tuple[str, Effect]]] = {}
     inter: dict[str, list[tuple[str, Effect]]] = {}
     lines += [
-        "### Main effects 主效应",
+        f"### {heading('report.main_effects')}",
         "",
         "The effect of switching a strategy on (on − off), averaged over the other strategies' settings, "
         "computed run by run on paired runs (same draw, same random numbers).",
         "",
     ]
     for o in d.outcomes:
-        lines += [f"**{outcome_label(o, zh)}**", "", *EFFECT_HEAD]
+        lines += [f"**{outcome_label(o, zh)}**", "", *effect_head()]
         main[o] = []
         for j in names:
             w = [sign(a, j) / 2 ** (n - 1) for a in arms]
@@ -169,45 +171,44 @@ def factorial(d: SweepData, dest: Path, zh: bool) -> list[str]:
             main[o].append((d.label(j, zh).replace(" · ", "\n"), e))
             lines.append(effect_row(d.label(j, zh), e, o, unpaired(on, off)))
         lines.append("")
+    interactions = f"### {heading('report.interactions')}"
     lines += [
-        "### Two-way interactions 两两交互",
+        interactions,
         "",
         "(effect of the first strategy with the second on) − (… with the second off), averaged over the third: "
         "positive = the two reinforce each other.",
         "",
     ]
     for o in d.outcomes:
-        lines += [f"**{outcome_label(o, zh)}**", "", *EFFECT_HEAD]
+        lines += [f"**{outcome_label(o, zh)}**", "", *effect_head()]
         inter[o] = []
         for j, l in itertools.combinations(names, 2):
             e = decompose(contrast(data[o], [sign(a, j) * sign(a, l) / 2 ** (n - 2) for a in arms]))
-            inter[o].append((f"{STRATEGIES.get(j, (j, j, j))[2]}×{STRATEGIES.get(l, (l, l, l))[2]}", e))
+            inter[o].append((f"{abbr(j)}×{abbr(l)}", e))
             lines.append(effect_row(f"{d.label(j, zh)} × {d.label(l, zh)}", e, o))
         lines.append("")
     fig.forest(
         [(outcome_label(o, zh), main[o]) for o in d.outcomes],
-        "Main effects of the strategies (on − off)" + (" · 策略主效应" if zh else ""),
+        fig_title("report.main_effects_title", zh),
         dest / "main_effects.png",
     )
     fig.forest(
         [(outcome_label(o, zh), inter[o]) for o in d.outcomes],
-        "Two-way interactions" + (" · 两两交互" if zh else ""),
+        fig_title("report.interactions", zh),
         dest / "interactions.png",
     )
-    lines[
-        lines.index("### Two-way interactions 两两交互") : lines.index("### Two-way interactions 两两交互")
-    ] = ["![main effects](main_effects.png)", ""]
+    lines[lines.index(interactions) : lines.index(interactions)] = ["![main effects](main_effects.png)", ""]
     lines += [
         "![interactions](interactions.png)",
         "",
-        "### What switching one strategy off costs 单项策略停止的代价",
+        f"### {heading('report.switch_off')}",
         "",
         "All three strategies on (2023) minus the same with one strategy off from 2023 (paired).",
         "",
     ]
     on_all = {x: "on" for x in names}
     for o in d.outcomes:
-        lines += [f"**{outcome_label(o, zh)}**", "", *EFFECT_HEAD]
+        lines += [f"**{outcome_label(o, zh)}**", "", *effect_head()]
         for j in names:
             y1, y0 = d.array(on_all, o), d.array({**on_all, j: "off"}, o)
             lines.append(effect_row(f"without {d.label(j, zh)}", paired(y1, y0), o, unpaired(y1, y0)))
@@ -221,26 +222,22 @@ def funnel_section(d: SweepData, arms: list[dict], dest: Path, zh: bool) -> list
     if not stages:
         return []
     means = [{s: decompose(d.array(a, f"periods.2023_2025.{s}")).mean for s in stages} for a in arms]
-    names = [
-        outcome_parts(f"periods.x.{s}")[0].replace(" x", "")
-        + (f" {outcome_parts(f'periods.x.{s}')[1]}" if zh else "")
-        for s in stages
-    ]
+    names = [metric_term(s).both(" ") if zh else metric_term(s).en for s in stages]
     fig.funnels(
         [
             (arm_label(a), dict(zip(names, [m[s] for s in stages], strict=True)))
             for a, m in zip(arms, means, strict=True)
         ],
         names,
-        "Pipeline funnel per arm, 2023–2025" + (" · 各组招商漏斗" if zh else ""),
+        f"{capital(term('report.funnel').en)}, 2023–2025" + (f" · {term('report.funnel').zh}" if zh else ""),
         dest / "funnels.png",
     )
     lines = [
-        "### Pipeline funnel per arm 各组招商漏斗 (2023–2025, mean flows)",
+        f"### {heading('report.funnel')} (2023–2025, mean flows)",
         "",
         "![funnels](funnels.png)",
         "",
-        "| arm 组 | " + " | ".join(names) + " |",
+        f"| {word('report.arm')} | " + " | ".join(names) + " |",
         "|---|" + "---:|" * len(stages),
     ]
     lines += [
@@ -251,9 +248,9 @@ def funnel_section(d: SweepData, arms: list[dict], dest: Path, zh: bool) -> list
     if src:
         lines += [
             "",
-            "Signings by what brought them, 2023–2025 签约来源",
+            f"{capital(term('word.by_source').en)}, 2023–2025 {term('word.by_source').zh}",
             "",
-            "| arm 组 | " + " | ".join(outcome_label(o, zh, unit=False) for o in src) + " |",
+            f"| {word('report.arm')} | " + " | ".join(outcome_label(o, zh, unit=False) for o in src) + " |",
             "|---|" + "---:|" * len(src),
         ]
         lines += [
@@ -300,9 +297,9 @@ def dose_response(d: SweepData, dest: Path, zh: bool) -> list[str]:
             alt = {f: next(v for v in d.factors[f]["values"] if v != ref[f]) for f in categorical}
             panels.append(
                 {
-                    "title": "switched "
+                    "title": f"{term('report.switched').en} "
                     + "/".join(sorted(set(alt.values())))
-                    + (" · 单项改变" if zh else ""),
+                    + (f" · {term('report.switched').zh}" if zh else ""),
                     "x": [d.label(f, zh).replace(" · ", "\n") for f in categorical],
                     "categorical": True,
                     "effects": [paired(d.array({**ref, f: alt[f]}, o), y_ref) for f in categorical],
@@ -312,8 +309,9 @@ def dose_response(d: SweepData, dest: Path, zh: bool) -> list[str]:
         png = f"dose_{o.replace('.', '_')}.png"
         fig.dose(
             panels,
-            f"{outcome_label(o, zh)}: change from the 2023 level" + (" · 相对2023年水平的变化" if zh else ""),
-            "change · 变化" if zh else "change",
+            f"{outcome_label(o, zh)}: {term('report.change_from_2023').en}"
+            + (f" · {term('report.change_from_2023').zh}" if zh else ""),
+            term("report.change").both() if zh else term("report.change").en,
             dest / png,
         )
         table += [
@@ -321,7 +319,7 @@ def dose_response(d: SweepData, dest: Path, zh: bool) -> list[str]:
             "",
             f"![{o}]({png})",
             "",
-            *EFFECT_HEAD,
+            *effect_head(),
         ]
         for p in panels:
             for x, e, u in zip(p["x"], p["effects"], p["unpaired"], strict=True):
@@ -386,7 +384,8 @@ def tradeoff(d: SweepData, dest: Path, zh: bool) -> list[str]:
         "",
         "![frontier](frontier.png)",
         "",
-        f"| mix 组合 | {outcome_label(x_o, zh)} | parameter 95 % | {outcome_label(y_o, zh)} | parameter 95 % | on the frontier 有效 |",
+        f"| {word('report.mix')} | {outcome_label(x_o, zh)} | parameter 95 % | {outcome_label(y_o, zh)} | "
+        f"parameter 95 % | {word('report.on_frontier')} |",
         "|---|---:|---|---:|---|:-:|",
     ]
     for i, (lab, ex, ey) in enumerate(rows):
@@ -395,9 +394,10 @@ def tradeoff(d: SweepData, dest: Path, zh: bool) -> list[str]:
             f"{'✓' if i in eff else ''} |"
         )
     if base:
-        lines += ["", f"Paired differences from the baseline mix ({label(base)}) 相对基准组合的配对差异:", ""]
+        paired_word = term("report.paired_from_baseline")
+        lines += ["", f"{capital(paired_word.en)} ({label(base)}) {paired_word.zh}:", ""]
         for o in (x_o, y_o):
-            lines += [f"**{outcome_label(o, zh)}**", "", *EFFECT_HEAD]
+            lines += [f"**{outcome_label(o, zh)}**", "", *effect_head()]
             y0 = d.array(base, o)
             lines += [
                 effect_row(label(p), paired(d.array(p, o), y0), o, unpaired(d.array(p, o), y0))
@@ -420,7 +420,7 @@ def write_report(out: str | Path) -> Path:
             out / "experiment.json",
         )
     sweeps = [SweepData(s, out) for s in rec["sweeps"]]
-    font = setup_fonts()
+    font = fig.setup()
     zh = font is not None
     dest = out / "report"
     dest.mkdir(exist_ok=True)
@@ -439,9 +439,9 @@ def header(rec: dict[str, Any], sweeps: list[SweepData], font: str | None) -> li
     cal = rec.get("calibration") or {}
     git = rec.get("git") or {}
     lines = [
-        f"# {rec['name']}: strategy-comparison report · 招商策略比较报告",
+        f"# {rec['name']}: {term('report.title').both()}",
         "",
-        "## Provenance 来源",
+        f"## {heading('report.provenance')}",
         "",
         f"- chainsim {rec['chainsim_version']}, git {git.get('commit', '–')}{' (with local changes)' if git.get('dirty') else ''}, "
         f"Python {rec.get('python')}; backend {rec.get('backend')}; run {rec.get('started')} → {rec.get('ended')}",
@@ -472,7 +472,7 @@ def header(rec: dict[str, Any], sweeps: list[SweepData], font: str | None) -> li
         "`chainsim run --seed SEED`; the same in every arm (common random numbers). Draws: systematic resample of the "
         "posterior weights seeded by the sweep seed, as `chainsim run --posterior-draws K`.",
         "",
-        "## How to read the numbers 如何阅读",
+        f"## {heading('report.how_to_read')}",
         "",
         "Every effect is a **paired difference**: the arms ran the same posterior draws with the same random numbers, "
         "so a difference is computed run by run and the shared noise cancels. For each effect: **mean**; "
@@ -496,7 +496,7 @@ def header(rec: dict[str, Any], sweeps: list[SweepData], font: str | None) -> li
 
 
 def assumptions(rec: dict[str, Any]) -> list[str]:
-    lines = ["## Assumptions of these experiments 实验假设", ""]
+    lines = [f"## {heading('report.assumptions')}", ""]
     for s in rec["sweeps"]:
         lines += [f"- *{s['name']}*: {a}" for a in s["experiment"].get("assumptions", [])]
     lines += [

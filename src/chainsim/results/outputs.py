@@ -15,22 +15,38 @@ import yaml
 
 from chainsim.config.schema import Scenario
 from chainsim.results.summary import Results
-from chainsim.vocabulary import SOURCE_NAMES, SOURCE_ZH
+from chainsim.vocabulary import capital, metric_term, source_term, term
 
-INDICATORS = [  # (metric, English, Chinese)
-    ("signings", "Signings", "签约项目"),
-    ("signing_value_yi", "Signing value (亿元)", "签约金额"),
-    ("signings_ge_10yi", "Signings ≥ 10 亿", "10亿元以上项目"),
-    ("industrial_signings_ge_1yi", "Industrial signings ≥ 1 亿", "亿元以上工业和信息化项目"),
-    ("industrial_signing_value_yi", "  their value (亿元)", "协议总投资"),
-    ("funds_in_place_yi", "Funds in place (亿元)", "省外产业到位资金"),
-    ("industrial_funds_in_place_yi", "  of which industrial", "工业项目到位资金"),
-    ("fdi_usd_yi", "Foreign capital (亿美元)", "实际利用外资"),
-    ("landed", "Landed (broke ground)", "落地(开工)项目"),
-    ("producing", "Started production", "投产项目"),
-    ("city_leader_trips", "City-leader trips", "市领导外出招商"),
-    ("county_leader_trips", "County-leader trips", "县区领导外出招商"),
+#: the indicators the summary prints, in order; True: an indented part of the row above
+INDICATORS = [
+    ("signings", False),
+    ("signing_value_yi", False),
+    ("signings_ge_10yi", False),
+    ("industrial_signings_ge_1yi", False),
+    ("industrial_signing_value_yi", True),
+    ("funds_in_place_yi", False),
+    ("industrial_funds_in_place_yi", True),
+    ("fdi_usd_yi", False),
+    ("landed", False),
+    ("producing", False),
+    ("city_leader_trips", False),
+    ("county_leader_trips", False),
 ]
+
+
+def _row_labels() -> list[str]:
+    """The printed label of each indicator, e.g. "Signing value (亿元) 签约金额"; an indented
+    part shows its unit only if the row above has another one ("  their value (亿元) 协议总投资",
+    "  of which industrial 工业项目到位资金")."""
+    out, above = [], ""
+    for metric, part in INDICATORS:
+        t = metric_term(metric)
+        if part:
+            out.append(f"  {t.text('en', short=True, unit=t.unit != above)} {t.text('zh', short=True)}")
+        else:
+            out.append(t.both(" ", unit=True, cap=True))
+            above = t.unit
+    return out
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -105,50 +121,62 @@ def _cell(stat: dict[str, Any]) -> str:
 
 
 def print_summary(s: dict[str, Any], cfg: Scenario, show: Callable[[str], None] = print) -> None:
+    """The readable summary: indicators by period, sources, cohorts, events, durations."""
     periods = list(s["periods"])
     r = s["replications"]
+    word = {k: term(f"word.{k}") for k in ("indicator", "mean_over_replicates", "interval", "by_source")}
     show(
         f"chainsim {s['chainsim_version']} · scenario '{s['scenario']}' · seed {s['seed']} · {r} replicate{'s' if r > 1 else ''}"
         f" · config {s['config_hash']}"
     )
+    mean, interval = word["mean_over_replicates"], word["interval"]
     show(
-        "Mean over replicates"
-        + (" [95 % interval]" if r > 1 else "")
-        + ". 指标均值"
-        + ("[95%区间]" if r > 1 else "")
+        capital(mean.en)
+        + (f" [{interval.en}]" if r > 1 else "")
+        + f". {mean.zh}"
+        + (f"[{interval.zh}]" if r > 1 else "")
     )
     label_w = 56
     col_w = max(22 if r > 1 else 10, *(len(p) for p in periods))
     show("")
-    show(_ljust("Indicator 指标", label_w) + "".join(p.rjust(col_w + 2) for p in periods))
-    for metric, en, zh in INDICATORS:
-        row = _ljust(f"{en} {zh}", label_w)
+    show(
+        _ljust(word["indicator"].both(" ", cap=True), label_w) + "".join(p.rjust(col_w + 2) for p in periods)
+    )
+    for (metric, _), text in zip(INDICATORS, _row_labels(), strict=True):
+        row = _ljust(text, label_w)
         show(row + "".join(_cell(s["periods"][p][metric]).rjust(col_w + 2) for p in periods))
-    show("Signings by source 签约来源:")
-    for src, zh in zip(SOURCE_NAMES, SOURCE_ZH):
+    show(word["by_source"].both(" ", cap=True) + ":")
+    sources = list(s["periods"][periods[0]]["signings_by_source"]) if periods else []
+    for src in sources:  # those in the summary, with any a registered strategy added
+        zh = source_term(src).zh  # an unknown source's is its key: print that once
         show(
-            _ljust(f"  {src} {zh}", label_w)
+            _ljust(f"  {src}" + ("" if zh == src else f" {zh}"), label_w)
             + "".join(_cell(s["periods"][p]["signings_by_source"][src]).rjust(col_w + 2) for p in periods)
         )
     _growth_lines(s, show)
+    cohort, rate = term("word.cohort"), metric_term("landing_rate")
+    signed, landed = metric_term("signed").en, metric_term("landed").short_en
     for name, c in s["cohorts"].items():
         show(
-            f"\nCohort {name} 签约批次 (≥ {c['filter']['min_value_yi']} 亿, as of {c['as_of']}): "
-            f"signed {_cell(c['signed'])}, landed {_cell(c['landed'])}, landing rate 落地率 {_pct(c['landing_rate'])}"
+            f"\n{capital(cohort.en)} {name} {cohort.zh} (≥ {c['filter']['min_value_yi']} 亿, as of {c['as_of']}): "
+            f"{signed} {_cell(c['signed'])}, {landed} {_cell(c['landed'])}, {rate.both(' ')} {_pct(c['landing_rate'])}"
         )
     if s["events"]:
-        show("\nEvents 招商活动:")
+        show(f"\n{term('strategy.events').both(' ', short=True, cap=True)}:")
         for eid, e in s["events"].items():
             ev = cfg.events[eid]
             show(
                 f"  {e['date']} {ev.name_en} {ev.name_zh}: {_cell(e['signings'])} signings, {_cell(e['signing_value_yi'])} 亿元"
             )
-    show("\nMedian stage durations, days 阶段耗时中位数(天):")
-    for group, zh in (("commissioned", "有首席服务专员"), ("other", "其他项目")):
-        d = s["durations"][group]
+    show(f"\n{term('word.durations').both(' ', cap=True)}:")
+    steps = [
+        metric_term(k)
+        for k in ("signing_to_land_days", "signing_to_production_days", "construction_to_production_days")
+    ]
+    for group, d in s["durations"].items():
         show(
-            f"  {group} {zh}: signing→land {_cell(d['signing_to_land_days'])}, signing→production "
-            f"{_cell(d['signing_to_production_days'])}, construction→production {_cell(d['construction_to_production_days'])}"
+            f"  {group} {term(f'group.{group}').zh}: "
+            + ", ".join(f"{m.short_en} {_cell(d[m.name])}" for m in steps)
         )
 
 
@@ -169,12 +197,10 @@ def _growth_lines(s: dict[str, Any], show: Callable[[str], None]) -> None:
     ]
     for now, before in pairs:
         parts = []
-        for metric, label in (
-            ("funds_in_place_yi", "funds in place 到位资金"),
-            ("fdi_usd_yi", "foreign capital 外资"),
-        ):
+        for metric in ("funds_in_place_yi", "fdi_usd_yi"):
+            label = f"{metric_term(metric).en} {metric_term(metric).short_zh}"
             b = p[before][metric]["mean"]
             if b:
                 parts.append(f"{label} {100 * (p[now][metric]['mean'] / b - 1):+.1f} %")
         if parts:
-            show(f"Year on year 同比 {now} vs {before}: " + ", ".join(parts))
+            show(f"{term('word.year_on_year').both(' ', cap=True)} {now} vs {before}: " + ", ".join(parts))

@@ -28,7 +28,9 @@ from typing import Any
 import numpy as np
 
 from chainsim.config.loader import ScenarioError
+from chainsim.fonts import use_cjk
 from chainsim.results.outputs import atomic_write
+from chainsim.vocabulary import capital, outcome_label, term
 
 FORMAT = "chainsim-sweep/1"
 RESAMPLES = 1000
@@ -156,44 +158,26 @@ def _fmt(x: float | None, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
-def _cjk_fonts() -> list[str]:
-    """Names of CJK-capable fonts, registered with matplotlib (its cache may predate them)."""
-    from matplotlib import font_manager as fm
-
-    names = []  # .ttc collections (WenQuanYi, Noto CJK) are not in the ttf list
-    for path in {*fm.findSystemFonts(fontext="ttf"), *fm.findSystemFonts(fontext="ttc")}:
-        if any(
-            k in Path(path).name.lower()
-            for k in ("wqy", "notosanscjk", "notoserifcjk", "simhei", "msyh", "pingfang")
-        ):
-            try:
-                fm.fontManager.addfont(path)
-                names.append(fm.FontProperties(fname=path).get_name())
-            except (OSError, RuntimeError):
-                continue
-    return list(dict.fromkeys(names))
-
-
 def plot(oa: OutcomeAnalysis, runs: Any, design: Any, factors: dict[str, dict], path: Path) -> None:
     """Outcome against each factor: every run faint, point means solid; large type for a projector."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    zh = use_cjk() is not None  # Chinese on the figure only where a font draws it
     import matplotlib.pyplot as plt
 
-    plt.rcParams["font.family"] = ["DejaVu Sans", *_cjk_fonts()]  # per-glyph fallback (matplotlib ≥ 3.6)
+    run, mean = term("analyze.run"), term("analyze.point_mean")
     names = list(factors)
     fig, axes = plt.subplots(1, len(names), figsize=(5.5 * len(names), 5), squeeze=False, sharey=True)
     for ax, f in zip(axes[0], names, strict=True):
-        ax.scatter(runs[f], runs[oa.name], s=12, alpha=0.25, color="grey", label="run 单次运行")
-        ax.scatter(design[f], oa.point_means, s=30, color="tab:blue", label="point mean 设计点均值")
+        ax.scatter(
+            runs[f], runs[oa.name], s=12, alpha=0.25, color="grey", label=run.both(" ") if zh else run.en
+        )
+        ax.scatter(design[f], oa.point_means, s=30, color="tab:blue", label=mean.both(" ") if zh else mean.en)
         idx = oa.indices.get(f)
         title = f"ST = {idx['ST']:.2f} ± {idx['ST_conf']:.2f}" if idx else ""
         ax.set_title(title, fontsize=15)
-        ax.set_xlabel(_label(f, factors[f]), fontsize=15)
+        ax.set_xlabel(_label(f, factors[f]) if zh else f, fontsize=15)
         ax.tick_params(labelsize=13)
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel(oa.name, fontsize=14)
+    axes[0][0].set_ylabel(outcome_label(oa.name, zh=zh).replace(" · ", "\n"), fontsize=14)
     axes[0][0].legend(fontsize=11)
     fig.tight_layout()
     buf = io.BytesIO()
@@ -204,19 +188,22 @@ def plot(oa: OutcomeAnalysis, runs: Any, design: Any, factors: dict[str, dict], 
 
 def report_md(manifest: dict[str, Any], results: list[OutcomeAnalysis], pngs: dict[str, str]) -> str:
     sw, factors = manifest["sweep"], manifest["sweep"]["factors"]
+    t = {k: term(f"analyze.{k}") for k in ("title", "noise_share", "sobol", "first_order", "total", "factor")}
     lines = [
-        f"# Sweep analysis 扫描分析: {sw['name']}",
+        f"# {t['title'].both(' ', cap=True)}: {sw['name']}",
         "",
         f"Sweep file `{sw['file']}` (hash {sw['hash'][:12]}), {sw['design']} design, {sw['points']} design "
         f"points × {sw['replications']} replicates = {sw['runs']} runs, seed {sw['seed']}.",
         "",
         "Replicates are averaged per design point before the indices are computed. "
-        "*Replicate-noise share* 重复噪声占比 = mean within-point variance / total variance of all runs.",
-        "Sobol indices 索博尔指数 (SALib, `calc_second_order=False`): S1 first-order 一阶, ST total 总效应, "
+        f"*{capital(t['noise_share'].en)}* {t['noise_share'].zh} = mean within-point variance / total variance "
+        "of all runs.",
+        f"{t['sobol'].both(' ')} (SALib, `calc_second_order=False`): S1 {t['first_order'].both(' ')}, "
+        f"ST {t['total'].both(' ')}, "
         f"with 95 % bootstrap intervals (S ± 1.96 × bootstrap sd, {RESAMPLES} resamples). No Morris design exists in chainsim.sweep, "
         "so no Morris indices.",
         "",
-        "Factors 因素: "
+        f"{capital(t['factor'].en)}s {t['factor'].zh}: "
         + ", ".join(
             f"`{n}` ({f.get('kind')}{', ' + f['name_zh'] if f.get('name_zh') else ''})"
             for n, f in factors.items()
@@ -228,6 +215,8 @@ def report_md(manifest: dict[str, Any], results: list[OutcomeAnalysis], pngs: di
         lines += [
             f"## {oa.name}",
             "",
+            outcome_label(oa.name),
+            "",
             "| design points | mean | sd | min | median | max | replicate-noise share |",
             "|---:|---:|---:|---:|---:|---:|---:|",
             f"| {len(m)} | {_fmt(m.mean())} | {_fmt(m.std(ddof=1) if len(m) > 1 else None)} | {_fmt(m.min())} | "
@@ -236,7 +225,7 @@ def report_md(manifest: dict[str, Any], results: list[OutcomeAnalysis], pngs: di
             "",
         ]
         if oa.indices:
-            lines += ["| factor 因素 | S1 | S1 95 % | ST | ST 95 % |", "|---|---:|---|---:|---|"]
+            lines += [f"| {t['factor'].both(' ')} | S1 | S1 95 % | ST | ST 95 % |", "|---|---:|---|---:|---|"]
             for f, i in sorted(oa.indices.items(), key=lambda kv: -kv[1]["ST"]):
                 zh = factors[f].get("name_zh") or ""
                 lines.append(

@@ -54,6 +54,7 @@ from chainsim.sweep.settings import (  # noqa: F401 (re-exported)
     parse_setting,
     point_config,
 )
+from chainsim.vocabulary import term
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Scalar = bool | int | float | str
@@ -448,7 +449,7 @@ def draw_factor(k: int) -> FactorSpec:
     return FactorSpec.model_construct(
         kind="uncertainty",
         values=list(range(k)),
-        name_zh="后验抽样",
+        name_zh=term("word.posterior_draw").zh,
         description="calibration posterior draw (parameter uncertainty)",
     )
 

@@ -147,15 +147,16 @@ class Strategy(mesa.Agent):
     """A promotion strategy (or another source of contacts): one class, registered with
     :func:`chainsim.engine.strategies.register`.
 
-    Class attributes: ``key`` (registry name), ``sources`` (signing sources it brings, as
-    ``(key, English, 中文)``), ``marks_contacts`` (the engine keeps the day it last
+    Class attributes: ``key`` (registry name), ``sources`` (the signing sources it brings:
+    the key of a source :mod:`chainsim.vocabulary` knows, or a new one as ``(key, English,
+    中文)``), ``marks_contacts`` (the engine keeps the day it last
     contacted each firm, for :meth:`sign_multiplier`), ``order`` (strategies act in
     increasing order; a firm drawn by two strategies in one step goes to the first).
     """
 
     key: ClassVar[str] = ""
     order: ClassVar[int] = 100
-    sources: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    sources: ClassVar[tuple[str | tuple[str, str, str], ...]] = ()
     marks_contacts: ClassVar[bool] = False
 
     def __init__(self, model: Context) -> None:

@@ -33,10 +33,7 @@ class ChainBased(Strategy):
 
     key = "chain_based"
     order = 20
-    sources = (
-        ("chain_group", "sector promotion group", "产业链招商组"),
-        ("anchor_referral", "anchor-firm referral", "龙头企业引荐"),
-    )
+    sources = ("chain_group", "anchor_referral")
 
     def __init__(self, model: Context) -> None:
         super().__init__(model)

@@ -52,7 +52,7 @@ class Events(Strategy):
 
     key = "events"
     order = 30
-    sources = (("event", "promotion event", "推介活动"),)
+    sources = ("event",)
 
     def __init__(self, model: Context) -> None:
         super().__init__(model)

@@ -27,7 +27,7 @@ class LeaderLed(Strategy):
 
     key = "leader_led"
     order = 10
-    sources = (("leader_trip", "leader-led trip", "领导招商"),)
+    sources = ("leader_trip",)
     marks_contacts = True
 
     def __init__(self, model: Context) -> None:

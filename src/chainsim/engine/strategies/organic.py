@@ -20,7 +20,7 @@ class Organic(Strategy):
 
     key = "organic"
     order = 50
-    sources = (("organic", "organic arrival", "自主来访"),)
+    sources = ("organic",)
 
     def __init__(self, model: Context) -> None:
         super().__init__(model)

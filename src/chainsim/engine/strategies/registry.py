@@ -9,7 +9,7 @@ else (a notebook, a test, a plug-in) registers the same way and runs in both eng
 from __future__ import annotations
 
 from chainsim.engine.strategies.base import Strategy
-from chainsim.vocabulary import register_source
+from chainsim.vocabulary import register_source, source_names
 
 REGISTRY: dict[str, type[Strategy]] = {}
 
@@ -18,8 +18,14 @@ def register[S: type[Strategy]](cls: S) -> S:
     """Register a strategy class (replacing one of the same key) and its signing sources."""
     if not cls.key:
         raise ValueError(f"{cls.__name__} needs a non-empty class attribute 'key'")
-    for source, en, zh in cls.sources:
-        register_source(source, en, zh)
+    for source in cls.sources:
+        if isinstance(source, str):
+            if source not in source_names():
+                raise ValueError(
+                    f"{cls.__name__}: unknown signing source {source!r}; give (key, English, Chinese) to add one"
+                )
+        else:
+            register_source(*source)
     REGISTRY[cls.key] = cls
     return cls
 
