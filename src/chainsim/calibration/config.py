@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from chainsim.config.base import Strict
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -32,12 +34,8 @@ FactsId = Annotated[
 ]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
 # --------------------------------------------------------------------------- targets
-class Target(_Strict):
+class Target(Strict):
     """One reported figure and how the simulation is compared with it."""
 
     facts: FactsId
@@ -92,13 +90,13 @@ class Target(_Strict):
         return (self.metric,) if self.metric else tuple(self.ratio_of or ())
 
 
-class TargetsFile(_Strict):
+class TargetsFile(Strict):
     source: Text = Field(description="Where the figures come from.")
     targets: dict[Name, Target] = Field(min_length=1)
 
 
 # --------------------------------------------------------------------------- priors
-class Prior(_Strict):
+class Prior(Strict):
     """A uniform prior over one estimated parameter (log-uniform when scale: log)."""
 
     path: str | list[str] | None = Field(
@@ -128,13 +126,13 @@ class Prior(_Strict):
         return [p] if isinstance(p, str) else list(p or [])
 
 
-class PriorsFile(_Strict):
+class PriorsFile(Strict):
     parameters: dict[Name, Prior] = Field(min_length=1)
     fixed_note: Text = Field(description="What stays fixed and why (shown in the report).")
 
 
 # --------------------------------------------------------------------------- run config
-class CalibrationConfig(_Strict):
+class CalibrationConfig(Strict):
     name: Name = Field(description="Stem of every output file: <name>.history.db, <name>.posterior.csv, …")
     base_scenario: Text = Field(
         description="Scenario the parameters are applied to (relative to this file). Must not extend the calibrated YAML."

@@ -39,8 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from chainsim.config.base import Strict
 from chainsim.config.loader import ScenarioError, SourceMap, resolve_scenario, validate
 from chainsim.config.schema import Scenario
 from chainsim.sweep.outcomes import expand_outcomes, summary_skeleton
@@ -62,11 +63,7 @@ RESERVED = ("run_id", "point", "replicate", "seed", "wall_time_s", "cpu_time_s",
 METHODS = ("full_factorial", "latin_hypercube", "sobol", "saltelli", "table", "one_at_a_time")
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class FactorSpec(_Frozen):
+class FactorSpec(Strict):
     """One input to vary: a lever (策略杠杆) or an uncertainty (不确定参数)."""
 
     kind: Literal["lever", "uncertainty"] = Field(
@@ -154,7 +151,7 @@ class FactorSpec(_Frozen):
         return self
 
 
-class DesignSpec(_Frozen):
+class DesignSpec(Strict):
     """How factors become design points."""
 
     method: Literal["full_factorial", "latin_hypercube", "sobol", "saltelli", "table", "one_at_a_time"] = (
@@ -210,7 +207,7 @@ class DesignSpec(_Frozen):
         return self
 
 
-class PosteriorSpec(_Frozen):
+class PosteriorSpec(Strict):
     """Cross every design point with K calibration posterior draws (parameter uncertainty)."""
 
     draws: int = Field(
@@ -225,7 +222,7 @@ class PosteriorSpec(_Frozen):
     )
 
 
-class ExperimentSpec(_Frozen):
+class ExperimentSpec(Strict):
     """How `chainsim experiment` and `chainsim report` read this sweep (does not change the runs)."""
 
     role: Literal["factorial", "dose_response", "tradeoff"] = Field(
@@ -249,7 +246,7 @@ class ExperimentSpec(_Frozen):
     )
 
 
-class ClusterSpec(_Frozen):
+class ClusterSpec(Strict):
     """Batch-cluster settings for ``--cluster slurm|pbs`` (each can be overridden by a flag)."""
 
     kind: Literal["slurm", "pbs"] | None = Field(None, description="Job scheduler of the cluster.")
@@ -279,7 +276,7 @@ class ClusterSpec(_Frozen):
     )
 
 
-class SweepFile(_Frozen):
+class SweepFile(Strict):
     """A parameter sweep of chainsim scenarios."""
 
     name: str = Field("sweep", max_length=120)
