@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chainsim.config import loader
+from chainsim.config import yamlfile
 from chainsim.config.loader import (
     Origin,
     ScenarioError,
@@ -430,19 +430,19 @@ def test_extends_merge_round_trips_and_every_key_has_an_origin(
 # ------------------------------------------------------------- libyaml and pure Python
 # Files are parsed with libyaml's C parser when PyYAML has it (about 4× faster), else with
 # the pure-Python one; both must give the same data, lines and error locations.
-LOADERS = [pytest.param(loader.PyLineLoader, id="python")] + (
-    [pytest.param(loader.CLineLoader, id="libyaml")] if yaml.__with_libyaml__ else []
+LOADERS = [pytest.param(yamlfile.PyLineLoader, id="python")] + (
+    [pytest.param(yamlfile.CLineLoader, id="libyaml")] if yaml.__with_libyaml__ else []
 )
 
 
 @pytest.fixture(params=LOADERS)
 def line_loader(request, monkeypatch: pytest.MonkeyPatch) -> type:
-    monkeypatch.setattr(loader, "LineLoader", request.param)
+    monkeypatch.setattr(yamlfile, "LineLoader", request.param)
     return request.param
 
 
 def test_libyaml_is_used_when_available() -> None:
-    assert loader.LineLoader is (loader.CLineLoader if yaml.__with_libyaml__ else loader.PyLineLoader)
+    assert yamlfile.LineLoader is (yamlfile.CLineLoader if yaml.__with_libyaml__ else yamlfile.PyLineLoader)
 
 
 @pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
@@ -454,10 +454,10 @@ def test_both_parsers_read_the_repository_files_alike(monkeypatch: pytest.Monkey
     assert len(files) >= 5
     for path in files:
         read = {}
-        for cls in (loader.PyLineLoader, loader.CLineLoader):
-            monkeypatch.setattr(loader, "LineLoader", cls)
+        for cls in (yamlfile.PyLineLoader, yamlfile.CLineLoader):
+            monkeypatch.setattr(yamlfile, "LineLoader", cls)
             read[cls] = resolve_scenario(path)
-        assert read[loader.PyLineLoader] == read[loader.CLineLoader], path
+        assert read[yamlfile.PyLineLoader] == read[yamlfile.CLineLoader], path
 
 
 @pytest.mark.parametrize(
@@ -495,7 +495,7 @@ def test_date_errors_tags_and_duplicates_on_both_parsers(tmp_path: Path, line_lo
 def test_alias_bomb_is_capped_on_both_parsers(
     tmp_path: Path, line_loader: type, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(loader, "_MAX_NODES", 10_000)  # the real cap (a million) takes a second
+    monkeypatch.setattr(yamlfile, "MAX_NODES", 10_000)  # the real cap (a million) takes a second
     rows = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
     rows += [f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]" for p, c in zip("abcdefgh", "bcdefghi")]
     err = error_of(resolve_scenario, write(tmp_path, "lol.yaml", "\n".join(rows) + "\n"))

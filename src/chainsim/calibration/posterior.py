@@ -24,7 +24,8 @@ import numpy as np
 import yaml
 
 from chainsim.calibration.params import ParameterSpace
-from chainsim.config.loader import ScenarioError, nest_dotted
+from chainsim.config import dotted
+from chainsim.config.loader import ScenarioError
 from chainsim.results.outputs import atomic_write
 from chainsim.results.summary import Results, stat
 
@@ -113,10 +114,7 @@ def write_central_yaml(
 ) -> None:
     """The central parameter set as a scenario overlay on the base (4 significant digits),
     with the calibration's own ``fixed`` overrides, so it is the setting that was fitted."""
-    assign = {}
-    for text in fixed:
-        key, _, raw = (x.strip() for x in text.partition("="))
-        assign[key] = yaml.safe_load(raw)
+    assign = dict(dotted.parse_setting(text) for text in fixed)
     assign.update({k: _significant(v) for k, v in space.assignments(central).items()})
     rel = lambda p: os.path.relpath(p.resolve(), path.parent.resolve())  # noqa: E731
     head = [
@@ -127,7 +125,7 @@ def write_central_yaml(
         f"# posterior: {rel(posterior_path)}",
         "# parameters (natural scale): " + ", ".join(f"{n}={_significant(v)}" for n, v in central.items()),
     ]
-    body = {"extends": rel(base_path), "name": name, **nest_dotted(assign)}
+    body = {"extends": rel(base_path), "name": name, **dotted.nest(assign)}
     text = "\n".join(head) + "\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100)
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
@@ -135,7 +133,7 @@ def write_central_yaml(
 # --------------------------------------------------------------------------- --posterior-draws
 def find_calibrated(scenario: Path) -> Path:
     """The ``*.calibrated.yaml`` on the scenario's ``extends:`` chain."""
-    from chainsim.config.loader import load_yaml_mapping
+    from chainsim.config.yamlfile import load_yaml_mapping
 
     seen, path = set(), Path(scenario)
     while path.resolve() not in seen:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from chainsim.calibration.config import Target, TargetsFile
+from chainsim.config.dotted import get
 
 MISSING_Z = 10.0  # z of a metric the simulation could not produce: far outside any tolerance
 
@@ -67,10 +68,7 @@ def check_targets(targets: TargetsFile, scenario: Any, file: Path) -> None:
 
 def lookup(summary: Mapping[str, Any], path: str) -> float:
     """The mean at a dotted summary path (NaN when the summary has no value)."""
-    node: Any = summary
-    for part in path.split("."):
-        node = node[part]
-    mean = node["mean"]
+    mean = get(summary, path)["mean"]
     return math.nan if mean is None else float(mean)
 
 

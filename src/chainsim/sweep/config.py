@@ -42,6 +42,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from chainsim.config.base import Strict
+from chainsim.config.dotted import apply, check_key, expand
 from chainsim.config.loader import ScenarioError, SourceMap, resolve_scenario, validate
 from chainsim.config.schema import Scenario
 from chainsim.sweep.outcomes import expand_outcomes, summary_skeleton
@@ -49,8 +50,6 @@ from chainsim.sweep.posterior import DRAW, PosteriorDraws
 from chainsim.sweep.settings import (  # noqa: F401 (re-exported)
     SETTINGS,
     Settings,
-    apply,
-    check_key,
     factor_settings,
     parse_setting,
     point_config,
@@ -457,8 +456,6 @@ def _check_factor_fields(name: str, f: FactorSpec, base_data: dict, fail: Any) -
         except KeyError as err:
             raise fail(("factors", name, "key"), err.args[0]) from None
     elif f.multiply is not None:
-        from chainsim.calibration.params import expand
-
         if not expand(f.multiply, base_data):
             raise fail(
                 ("factors", name, "multiply"),

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chainsim.config.dotted import check_key
 from chainsim.config.loader import ScenarioError
 
 #: name of the results column (and pseudo-factor) holding the draw index 0 … K-1
@@ -81,7 +82,6 @@ def load_draws(
     from chainsim.calibration.config import load_calibration
     from chainsim.calibration.params import ParameterSpace
     from chainsim.calibration.posterior import _header, find_calibrated, read_posterior, resample
-    from chainsim.sweep.config import check_key
 
     try:
         calibrated = find_calibrated(base_path)
