@@ -16,8 +16,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from chainsim.calibration.config import Prior, PriorsFile
+from chainsim.calibration.schema import Prior, PriorsFile
 from chainsim.config.dotted import expand, get, join, set_path
+from chainsim.config.loader import ScenarioError, SourceMap, validate
+from chainsim.config.schema import Scenario
 
 
 class ParameterSpace:
@@ -95,9 +97,6 @@ class ParameterSpace:
 
 def check_priors(priors: PriorsFile, base_data: Mapping[str, Any], file: Path) -> None:
     """Each prior must reach a numeric scenario field, and both ends must be valid values."""
-    from chainsim.config.loader import ScenarioError, SourceMap, validate
-    from chainsim.config.schema import Scenario
-
     space = ParameterSpace(priors, base_data)
     for name, prior in priors.parameters.items():
         kind = "path" if prior.path is not None else "multiply"

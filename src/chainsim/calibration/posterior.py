@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from chainsim.calibration.config import load_calibration
 from chainsim.calibration.params import ParameterSpace
 from chainsim.config import dotted
 from chainsim.config.loader import ScenarioError
@@ -152,7 +153,8 @@ def find_calibrated(scenario: Path) -> Path:
     )
 
 
-def _header(path: Path) -> dict[str, str]:
+def read_header(path: Path) -> dict[str, str]:
+    """The ``# key: value`` lines at the top of a generated file (its stamp)."""
     info = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.startswith("#"):
@@ -200,14 +202,13 @@ def run_with_posterior(
     resample of the posterior weights seeded by ``seed``.
     """
     from chainsim.api import load, replicate_seeds, run_replicate
-    from chainsim.calibration.config import load_calibration
     from chainsim.engine.calendar import Calendar
 
     if draws < 1 or replications < 1:
         raise ValueError("draws and replications must be at least 1")
     scenario = Path(scenario)
     calibrated = find_calibrated(scenario)
-    head = _header(calibrated)
+    head = read_header(calibrated)
     if "calibration" not in head or "posterior" not in head:
         raise ScenarioError(
             f"{calibrated}: no '# calibration:' / '# posterior:' header; regenerate it with chainsim calibrate"

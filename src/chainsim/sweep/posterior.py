@@ -81,7 +81,7 @@ def load_draws(
 
     from chainsim.calibration.config import load_calibration
     from chainsim.calibration.params import ParameterSpace
-    from chainsim.calibration.posterior import _header, find_calibrated, read_posterior, resample
+    from chainsim.calibration.posterior import find_calibrated, read_header, read_posterior, resample
 
     try:
         calibrated = find_calibrated(base_path)
@@ -92,7 +92,7 @@ def load_draws(
             "YAML written by `chainsim calibrate` (e.g. scenarios/kunming_2023.yaml), so there "
             "is no posterior to draw from",
         ) from None
-    head = _header(calibrated)
+    head = read_header(calibrated)
     if "calibration" not in head or "posterior" not in head:
         raise fail(
             ("posterior",),
