@@ -23,7 +23,7 @@ from typing import Any
 
 from chainsim.config.dotted import nest
 from chainsim.config.loader import ScenarioError
-from chainsim.sweep.config import ClusterSpec
+from chainsim.sweep.spec import ClusterSpec
 
 KINDS = ("slurm", "pbs")
 

@@ -27,9 +27,6 @@ from typing import Any
 from chainsim.config.dotted import check_key
 from chainsim.config.loader import ScenarioError
 
-#: name of the results column (and pseudo-factor) holding the draw index 0 … K-1
-DRAW = "draw"
-
 
 @dataclass(frozen=True)
 class PosteriorDraws:

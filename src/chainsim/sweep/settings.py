@@ -1,17 +1,15 @@
 """A design point's settings: the ``dotted.key → value`` overrides that realise its factor
-values (``key``, ``multiply`` and ``sets`` factors; see :mod:`chainsim.sweep.config`), and
+values (``key``, ``multiply`` and ``sets`` factors; see :mod:`chainsim.sweep.spec`), and
 the validated scenario they give. Dotted keys themselves: :mod:`chainsim.config.dotted`."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chainsim.config import dotted
 from chainsim.config.schema import Scenario
-
-if TYPE_CHECKING:
-    from chainsim.sweep.config import FactorSpec
+from chainsim.sweep.spec import FactorSpec
 
 #: key of a design point's resolved ``dotted.key → value`` settings (multiply/sets factors, posterior draws)
 SETTINGS = "_set"
