@@ -32,7 +32,7 @@ from chainsim.results.summary import Results, stat
 
 
 def stamp(targets_sha256: str) -> dict[str, str]:
-    from chainsim import __version__
+    from chainsim.version import __version__
 
     return {
         "chainsim_version": __version__,

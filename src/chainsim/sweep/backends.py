@@ -194,7 +194,7 @@ def _probe() -> dict[str, Any]:
     """Run on every Dask worker before the sweep: can it import chainsim, and is the
     nanny's MALLOC_TRIM_THRESHOLD_ (3.5× slower NumPy here) set in its environment?"""
     import chainsim.sweep.worker  # noqa: F401  (the import cost is paid here, once)
-    from chainsim import __version__
+    from chainsim.version import __version__
 
     return {
         "chainsim": __version__,
@@ -270,7 +270,7 @@ class DaskBackend:
     def start(self, warn: Any) -> dict[str, Any]:
         """Probe the workers (they import chainsim now); warn when the trim fix is missing
         or their chainsim differs from the driver's."""
-        from chainsim import __version__
+        from chainsim.version import __version__
 
         info = self.client.run(_probe) if self.client.nthreads() else {}
         bad = sorted(w for w, i in info.items() if i["chainsim"] != __version__)

@@ -342,7 +342,7 @@ def environment() -> dict[str, Any]:
     """chainsim and package versions, Python, host and the git commit of the code (if any)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from chainsim import __version__
+    from chainsim.version import __version__
 
     pkgs = {}
     for name in PACKAGES:
