@@ -27,13 +27,13 @@ from chainsim.calibration.config import load_calibration
 from chainsim.calibration.params import ParameterSpace
 from chainsim.config import dotted
 from chainsim.config.loader import ScenarioError
+from chainsim.config.yamlfile import load_yaml_mapping
 from chainsim.results.outputs import atomic_write
 from chainsim.results.summary import Results, stat
+from chainsim.version import __version__
 
 
 def stamp(targets_sha256: str) -> dict[str, str]:
-    from chainsim.version import __version__
-
     return {
         "chainsim_version": __version__,
         "targets_sha256": targets_sha256,
@@ -134,8 +134,6 @@ def write_central_yaml(
 # --------------------------------------------------------------------------- --posterior-draws
 def find_calibrated(scenario: Path) -> Path:
     """The ``*.calibrated.yaml`` on the scenario's ``extends:`` chain."""
-    from chainsim.config.yamlfile import load_yaml_mapping
-
     seen, path = set(), Path(scenario)
     while path.resolve() not in seen:
         seen.add(path.resolve())
