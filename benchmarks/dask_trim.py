@@ -100,9 +100,9 @@ def sweep_file(where: Path, runs: int) -> Path:
 def _runs(path: Path) -> tuple[list, list[tuple[int, int, int]]]:
     """Each point's validated scenario, and the sweep's runs as (point, replicate, seed)."""
     from chainsim.sweep import load_sweep
-    from chainsim.sweep.config import point_config
     from chainsim.sweep.design import design_points
     from chainsim.sweep.seeds import model_seed
+    from chainsim.sweep.settings import point_config
 
     sweep = load_sweep(path)
     keys = {n: f.key for n, f in sweep.spec.factors.items()}

@@ -22,8 +22,9 @@ import numpy as np
 import pytest
 import yaml
 
-from chainsim.calibration.config import Target, load_calibration
+from chainsim.calibration.config import load_calibration
 from chainsim.calibration.posterior import read_posterior, resample, weighted_quantile
+from chainsim.calibration.schema import Target
 from chainsim.calibration.targets import MISSING_Z, distance, statistics, z_score
 from chainsim.cli import main
 from paths import BASE_FRAGMENT, CALIBRATION_DIR, DEFAULT_SCENARIO, ROOT, SCENARIOS_DIR, src_env

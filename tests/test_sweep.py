@@ -26,10 +26,10 @@ import chainsim
 from chainsim.api import replicate_seeds
 from chainsim.cli import main
 from chainsim.sweep import load_sweep, read_results, run_sweep
-from chainsim.sweep.config import point_config
 from chainsim.sweep.design import design_points
 from chainsim.sweep.runner import run_spec
 from chainsim.sweep.seeds import model_seed
+from chainsim.sweep.settings import point_config
 from chainsim.sweep.worker import Run, run_chunk
 from paths import DEFAULT_SCENARIO, EXPERIMENTS_DIR, ROOT, src_env
 

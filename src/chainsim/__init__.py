@@ -4,7 +4,8 @@ Firms live in NumPy arrays; parks and promotion teams are Mesa agents. See READM
 and docs/ for the model, the scenario format and the outputs.
 """
 
-__version__ = "0.1.0"
+from chainsim.version import __version__
+
 __all__ = ["__version__", "load", "run"]
 
 

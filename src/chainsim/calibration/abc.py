@@ -31,8 +31,9 @@ from typing import Any
 import pyabc
 from pyabc.model import ModelResult
 
-from chainsim.calibration.config import Calibration, Target
+from chainsim.calibration.config import Calibration
 from chainsim.calibration.params import ParameterSpace
+from chainsim.calibration.schema import Target
 from chainsim.calibration.simulate import Simulator
 from chainsim.calibration.targets import distance, observed
 from chainsim.config.loader import ScenarioError

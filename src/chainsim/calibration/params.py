@@ -11,50 +11,15 @@ priors set the value, ``multiply`` priors scale the base value), which is exactl
 from __future__ import annotations
 
 import copy
-import fnmatch
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from chainsim.calibration.config import Prior, PriorsFile
-
-
-def _walk(data: Any, parts: list[str], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    """Key paths in ``data`` matching ``parts`` ('*' and globs match one level)."""
-    if not parts:
-        yield prefix
-        return
-    if not isinstance(data, dict):
-        return
-    head, rest = parts[0], parts[1:]
-    for key in data:
-        if str(key) == head or (any(c in head for c in "*?[") and fnmatch.fnmatchcase(str(key), head)):
-            yield from _walk(data[key], rest, prefix + (key,))
-
-
-def expand(pattern: str, data: Mapping[str, Any]) -> list[tuple[str, ...]]:
-    """Existing numeric leaves matched by ``pattern`` (empty if none)."""
-    out = []
-    for path in _walk(data, pattern.split(".")):
-        node: Any = data
-        for k in path:
-            node = node[k]
-        if isinstance(node, (int, float)) and not isinstance(node, bool):
-            out.append(path)
-    return out
-
-
-def _get(data: Mapping[str, Any], path: tuple) -> Any:
-    for k in path:
-        data = data[k]
-    return data
-
-
-def set_path(data: dict, path: tuple, value: Any) -> None:
-    for k in path[:-1]:
-        data = data[k]
-    data[path[-1]] = value
+from chainsim.calibration.schema import Prior, PriorsFile
+from chainsim.config.dotted import expand, get, join, set_path
+from chainsim.config.loader import ScenarioError, SourceMap, validate
+from chainsim.config.schema import Scenario
 
 
 class ParameterSpace:
@@ -114,9 +79,9 @@ class ParameterSpace:
         out: dict[str, Any] = {}
         for n, prior in self.priors.items():
             for path in self._paths[n]:
-                base = _get(self.base, path)
+                base = get(self.base, path)
                 value = natural[n] * base if prior.multiply is not None else natural[n]
-                out[".".join(map(str, path))] = round(value) if isinstance(base, int) else float(value)
+                out[join(path)] = round(value) if isinstance(base, int) else float(value)
         return out
 
     def scenario_data(self, natural: Mapping[str, float]) -> dict:
@@ -124,7 +89,7 @@ class ParameterSpace:
         data = copy.deepcopy(self.base)
         for n in self.names:
             for path in self._paths[n]:
-                base = _get(self.base, path)
+                base = get(self.base, path)
                 value = natural[n] * base if self.priors[n].multiply is not None else natural[n]
                 set_path(data, path, round(value) if isinstance(base, int) else float(value))
         return data
@@ -132,9 +97,6 @@ class ParameterSpace:
 
 def check_priors(priors: PriorsFile, base_data: Mapping[str, Any], file: Path) -> None:
     """Each prior must reach a numeric scenario field, and both ends must be valid values."""
-    from chainsim.config.loader import ScenarioError, SourceMap, validate
-    from chainsim.config.schema import Scenario
-
     space = ParameterSpace(priors, base_data)
     for name, prior in priors.parameters.items():
         kind = "path" if prior.path is not None else "multiply"

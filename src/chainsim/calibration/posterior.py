@@ -23,15 +23,17 @@ from typing import Any
 import numpy as np
 import yaml
 
+from chainsim.calibration.config import load_calibration
 from chainsim.calibration.params import ParameterSpace
-from chainsim.config.loader import ScenarioError, nest_dotted
+from chainsim.config import dotted
+from chainsim.config.loader import ScenarioError
+from chainsim.config.yamlfile import load_yaml_mapping
 from chainsim.results.outputs import atomic_write
 from chainsim.results.summary import Results, stat
+from chainsim.version import __version__
 
 
 def stamp(targets_sha256: str) -> dict[str, str]:
-    from chainsim import __version__
-
     return {
         "chainsim_version": __version__,
         "targets_sha256": targets_sha256,
@@ -113,10 +115,7 @@ def write_central_yaml(
 ) -> None:
     """The central parameter set as a scenario overlay on the base (4 significant digits),
     with the calibration's own ``fixed`` overrides, so it is the setting that was fitted."""
-    assign = {}
-    for text in fixed:
-        key, _, raw = (x.strip() for x in text.partition("="))
-        assign[key] = yaml.safe_load(raw)
+    assign = dict(dotted.parse_setting(text) for text in fixed)
     assign.update({k: _significant(v) for k, v in space.assignments(central).items()})
     rel = lambda p: os.path.relpath(p.resolve(), path.parent.resolve())  # noqa: E731
     head = [
@@ -127,7 +126,7 @@ def write_central_yaml(
         f"# posterior: {rel(posterior_path)}",
         "# parameters (natural scale): " + ", ".join(f"{n}={_significant(v)}" for n, v in central.items()),
     ]
-    body = {"extends": rel(base_path), "name": name, **nest_dotted(assign)}
+    body = {"extends": rel(base_path), "name": name, **dotted.nest(assign)}
     text = "\n".join(head) + "\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100)
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
@@ -135,8 +134,6 @@ def write_central_yaml(
 # --------------------------------------------------------------------------- --posterior-draws
 def find_calibrated(scenario: Path) -> Path:
     """The ``*.calibrated.yaml`` on the scenario's ``extends:`` chain."""
-    from chainsim.config.loader import load_yaml_mapping
-
     seen, path = set(), Path(scenario)
     while path.resolve() not in seen:
         seen.add(path.resolve())
@@ -154,7 +151,8 @@ def find_calibrated(scenario: Path) -> Path:
     )
 
 
-def _header(path: Path) -> dict[str, str]:
+def read_header(path: Path) -> dict[str, str]:
+    """The ``# key: value`` lines at the top of a generated file (its stamp)."""
     info = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.startswith("#"):
@@ -202,14 +200,13 @@ def run_with_posterior(
     resample of the posterior weights seeded by ``seed``.
     """
     from chainsim.api import load, replicate_seeds, run_replicate
-    from chainsim.calibration.config import load_calibration
     from chainsim.engine.calendar import Calendar
 
     if draws < 1 or replications < 1:
         raise ValueError("draws and replications must be at least 1")
     scenario = Path(scenario)
     calibrated = find_calibrated(scenario)
-    head = _header(calibrated)
+    head = read_header(calibrated)
     if "calibration" not in head or "posterior" not in head:
         raise ScenarioError(
             f"{calibrated}: no '# calibration:' / '# posterior:' header; regenerate it with chainsim calibrate"

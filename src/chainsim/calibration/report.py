@@ -34,6 +34,7 @@ from chainsim.calibration.posterior import (
 )
 from chainsim.calibration.simulate import Simulator, generation_seed
 from chainsim.calibration.targets import distance, statistics, z_score
+from chainsim.config.loader import ScenarioError
 from chainsim.results.outputs import atomic_write
 
 UNIDENTIFIED = 0.7  # posterior sd / prior sd above this: the data say little about the parameter
@@ -58,8 +59,6 @@ def finalise(cal: Calibration, history: Any, paths: Paths, stream: Any = None) -
     """Write posterior CSV, central YAML and report from the history's last generation."""
     stream = sys.stderr if stream is None else stream
     from pyabc.weighted_statistics import effective_sample_size
-
-    from chainsim.config.loader import ScenarioError
 
     cfg = cal.config
     pops = history.get_all_populations()

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from chainsim.calibration.config import Target
 from chainsim.calibration.params import ParameterSpace
+from chainsim.calibration.schema import Target
 from chainsim.calibration.targets import statistics
 
 

@@ -14,12 +14,15 @@ commissioned project completed, so no median duration) gets z = ``MISSING_Z``.
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from chainsim.calibration.config import Target, TargetsFile
+from chainsim.calibration.schema import Target, TargetsFile
+from chainsim.config.dotted import get
+from chainsim.config.loader import ScenarioError
 
 MISSING_Z = 10.0  # z of a metric the simulation could not produce: far outside any tolerance
 
@@ -47,10 +50,6 @@ def summary_paths(scenario: Any) -> set[str]:
 
 def check_targets(targets: TargetsFile, scenario: Any, file: Path) -> None:
     """Every target's metric must be a path the base scenario's summary has."""
-    import difflib
-
-    from chainsim.config.loader import ScenarioError
-
     known = summary_paths(scenario)
     for tid, t in targets.targets.items():
         for i, p in enumerate(t.paths):
@@ -67,10 +66,7 @@ def check_targets(targets: TargetsFile, scenario: Any, file: Path) -> None:
 
 def lookup(summary: Mapping[str, Any], path: str) -> float:
     """The mean at a dotted summary path (NaN when the summary has no value)."""
-    node: Any = summary
-    for part in path.split("."):
-        node = node[part]
-    mean = node["mean"]
+    mean = get(summary, path)["mean"]
     return math.nan if mean is None else float(mean)
 
 

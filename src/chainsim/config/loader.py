@@ -1,40 +1,38 @@
-"""Read scenario YAML files: ``extends:`` overlays, ``--set`` overrides, friendly errors.
+"""Read scenario files: ``extends:`` overlays, ``--set`` overrides, friendly errors.
 
 Generic over the pydantic model that validates the result. Every mistake a user can make
 in a scenario file or on the command line becomes a :class:`ScenarioError` (exit code 2)
-whose message names the file and line, so the CLI never shows a traceback. Files are read
-with a *safe* YAML loader only: custom tags such as ``!!python/object`` are refused.
+whose message names the file and line, so the CLI never shows a traceback. Each file is
+read by :func:`chainsim.config.yamlfile.load_yaml_mapping` (a safe YAML loader, with the
+line of every key); ``--set`` keys are dotted keys (:mod:`chainsim.config.dotted`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import types
 import typing
 from collections.abc import Mapping, Sequence, Set
 from pathlib import Path
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NamedTuple
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
-KeyPath = tuple[Any, ...]  # mapping keys (usually str) and list indices (int)
-_MAX_NODES = 1_000_000  # caps alias expansion ("billion laughs"), since we un-share aliases
+from chainsim.config import dotted
+from chainsim.config.errors import ScenarioError, show
+from chainsim.config.yamlfile import KeyPath, load_yaml_mapping
+
+__all__ = [
+    "Origin",
+    "ScenarioError",
+    "SourceMap",
+    "load_scenario",
+    "load_yaml_mapping",
+    "resolve_scenario",
+    "validate",
+]
 _MAX_ERRORS = 10
 _UNIONS = (typing.Union, types.UnionType)
-
-
-class ScenarioError(Exception):
-    """A user-input problem. ``str(err)`` is the full human message; exit code 2."""
-
-    exit_code = 2
-
-    def __init__(
-        self, message: str, path: str | Path | None = None, field: str | None = None, line: int | None = None
-    ) -> None:
-        super().__init__(message)
-        self.path, self.field, self.line = (None if path is None else str(path)), field, line
 
 
 class Origin(NamedTuple):
@@ -60,117 +58,6 @@ class SourceMap(dict[KeyPath, Origin]):
         """Forget ``path`` and everything under it (its value was replaced)."""
         for p in [p for p in self if p[: len(path)] == path]:
             del self[p]
-
-
-class _SafeLineLoader(yaml.SafeLoader):
-    """SafeLoader whose impossible dates (2024-13-01) are YAML errors with a line."""
-
-    def _timestamp(self, node: yaml.ScalarNode) -> Any:
-        try:
-            return self.construct_yaml_timestamp(node)
-        except (ValueError, OverflowError) as exc:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"invalid date {node.value!r} ({exc})", node.start_mark
-            ) from None
-
-    # A copy: registering through SafeLoader's own table would change it for everyone.
-    yaml_constructors = {**yaml.SafeLoader.yaml_constructors, "tag:yaml.org,2002:timestamp": _timestamp}
-
-
-def _parse(text: str, name: str) -> tuple[Any, dict[KeyPath, int]]:
-    """Compose nodes, record every key's and list item's line (refusing duplicate keys,
-    which PyYAML would silently collapse), then construct plain, un-shared data."""
-    loader, lines, count = _SafeLineLoader(text), {}, [0]
-
-    def fail(node: yaml.Node, why: str) -> NoReturn:
-        line = node.start_mark.line + 1
-        raise ScenarioError(f"{name}, line {line}: {why}", name, line=line)
-
-    def walk(node: yaml.Node, path: KeyPath) -> None:
-        count[0] += 1
-        if count[0] > _MAX_NODES:
-            fail(node, f"too large (over {_MAX_NODES} values once YAML aliases are expanded)")
-        if isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                lines[path + (i,)] = item.start_mark.line + 1
-                walk(item, path + (i,))
-        elif isinstance(node, yaml.MappingNode):
-            seen: dict[Any, int] = {}
-            for key_node, value_node in node.value:
-                # Keys merged in by `<<: *anchor` get no line: locate() blames the parent key.
-                if key_node.tag.endswith(":merge") or not isinstance(key_node, yaml.ScalarNode):
-                    continue
-                key = loader.construct_object(key_node, deep=True)
-                if key in seen:
-                    fail(
-                        key_node,
-                        f"duplicate key {key!r} (already on line {seen[key]}); "
-                        "YAML would silently keep only the last one",
-                    )
-                seen[key] = lines[path + (key,)] = key_node.start_mark.line + 1
-                walk(value_node, path + (key,))
-
-    def clone(value: Any) -> Any:  # un-share aliased objects: a --set must change one copy
-        if isinstance(value, dict):
-            return {k: clone(v) for k, v in value.items()}
-        return [clone(v) for v in value] if isinstance(value, list) else value
-
-    if (node := loader.get_single_node()) is None:
-        return None, lines
-    walk(node, ())
-    return clone(loader.construct_document(node)), lines
-
-
-def load_yaml_mapping(path: str | Path, named_by: str = "") -> tuple[dict, dict[KeyPath, int]]:
-    """Read a YAML file with a SAFE loader; return (data, lines) where lines maps a key
-    path tuple (list indices as ints) to its 1-based line number. ``named_by`` (e.g.
-    "(named by 'extends:' in a.yaml, line 1)") is appended to the file name in errors."""
-    path = Path(path)
-    shown = f"{path}{named_by and ' ' + named_by}"
-    if path.is_dir():
-        raise ScenarioError(f"{shown} is a directory, not a scenario file", path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(f"scenario file not found: {shown}", path) from None
-    except OSError as exc:
-        raise ScenarioError(f"cannot read {shown}: {exc.strerror or exc}", path) from None
-    if b"\0" in raw:
-        raise ScenarioError(f"{shown} looks like a binary file, not YAML text", path)
-    try:
-        data, lines = _parse(raw.decode("utf-8-sig"), str(path))
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            f"{shown} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
-            f"offset {exc.start}); save it as UTF-8",
-            path,
-        ) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark  # 0-based
-        at = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        hint = (
-            "; custom YAML tags such as !!python/... are refused: scenario files are read with a safe loader"
-            if "constructor for the tag" in str(exc.problem)
-            else ""
-        )
-        raise ScenarioError(
-            f"{path}{at}: invalid YAML: {exc.problem or exc.context}{hint}", path, line=mark and mark.line + 1
-        ) from None
-    except yaml.YAMLError as exc:
-        first_line = str(exc).splitlines()[0]  # the rest is a multi-line location dump
-        raise ScenarioError(f"{path}: unreadable YAML ({first_line})", path) from None
-    except RecursionError:  # deep nesting, or an alias used inside its own anchor
-        raise ScenarioError(f"{path}: YAML too deeply nested or recursive", path) from None
-    if data is None:
-        raise ScenarioError(f"{shown} is empty: expected a YAML mapping of scenario fields", path)
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            f"{path}: the top level must be a mapping of scenario fields "
-            f"(key: value lines), not {_show(data)}",
-            path,
-            line=1,
-        )
-    return data, lines
 
 
 def _merge(base: dict, over: dict, base_src: SourceMap, over_src: SourceMap, prefix: KeyPath = ()) -> dict:
@@ -204,7 +91,7 @@ def _resolve_file(path: Path, chain: list[tuple[Path, str]], via: str) -> tuple[
     if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError(
             f"{name}, line {line}: 'extends' must be a scenario file path "
-            f"(relative to this file), got {_show(parent)}",
+            f"(relative to this file), got {show(parent)}",
             path,
             "extends",
             line,
@@ -217,30 +104,25 @@ def _resolve_file(path: Path, chain: list[tuple[Path, str]], via: str) -> tuple[
 
 
 def _apply_override(data: dict, source: SourceMap, text: str) -> None:
-    key, sep, raw = (x.strip() for x in text.partition("="))
-    parts, bad = [p.strip() for p in key.split(".")], f"bad --set {text!r}"
-    if not sep or not all(parts):
-        raise ScenarioError(f"{bad}: expected dotted.key=value, e.g. parks.anning.land_ha=900")
+    bad = f"bad --set {text!r}"
     try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:  # `problem` alone: the full str spans several lines
-        why = getattr(exc, "problem", None) or exc
-        raise ScenarioError(f"{bad}: the value is not valid YAML ({why})") from None
+        key, value = dotted.parse_setting(text)
+    except dotted.SettingError as err:
+        raise ScenarioError(f"{bad}: {err}") from None
+    parts = key.split(".")
     node: Any = data
-    path: KeyPath = ()
-    part: str | int  # int for YAML int keys, see below
+    path: tuple[str | int, ...] = ()
     for i, part in enumerate(parts):
         here = ".".join(parts[:i]) or "the top level"
         if not isinstance(node, dict):
-            raise ScenarioError(f"{bad}: {here} is {_show(node)}, not a mapping", field=key)
-        if part not in node and part.lstrip("-").isdigit() and int(part) in node:
-            part = int(part)  # reach YAML int keys such as `2023:`
-        if i < len(parts) - 1 and part not in node:
+            raise ScenarioError(f"{bad}: {here} is {show(node)}, not a mapping", field=key)
+        found = dotted.step(node, part)  # reaches YAML int keys such as `2023:` too
+        if found is None and i < len(parts) - 1:
             raise ScenarioError(
-                f"{bad}: {here} has no key {part!r}{_allowed_text(str(part), [str(k) for k in node])}",
-                field=key,
+                f"{bad}: {here} has no key {part!r}{_allowed_text(part, [str(k) for k in node])}", field=key
             )
-        path, parent, node = path + (part,), node, node.get(part)
+        k = part if found is None else found
+        path, parent, node = path + (k,), node, node.get(k)
     parent[path[-1]] = value
     source.drop(path)
     source[path] = Origin("--set")  # locate() covers its sub-keys
@@ -311,17 +193,6 @@ def _walk_loc(model_cls: type[BaseModel], data: Any, loc: Sequence[Any]) -> tupl
     return tuple(clean), allowed
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "null (empty)"
-    text = value.isoformat() if isinstance(value, dt.date) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _allowed_text(key: str, allowed: list[str]) -> str:
     close = difflib.get_close_matches(key, allowed, n=1)
     return (f"; allowed keys here: {', '.join(allowed)}" if allowed else "") + (
@@ -363,7 +234,7 @@ _TYPES = {
 
 def _what(err: Mapping[str, Any], allowed: list[str]) -> str:
     """Say what is wrong and what is allowed."""
-    kind, ctx, got = err["type"], err.get("ctx") or {}, _show(err.get("input"))
+    kind, ctx, got = err["type"], err.get("ctx") or {}, show(err.get("input"))
     if kind == "extra_forbidden":
         return f"unknown key {err['loc'][-1]!r}{_allowed_text(str(err['loc'][-1]), allowed)}"
     if kind == "missing":
@@ -413,15 +284,3 @@ def load_scenario(
     """resolve_scenario + validate; returns (config, merged_dict)."""
     data, source = resolve_scenario(path, overrides)
     return validate(model_cls, data, source), data
-
-
-def nest_dotted(flat: Mapping[str, typing.Any]) -> dict[str, typing.Any]:
-    """``{"a.b.c": v}`` → ``{"a": {"b": {"c": v}}}``: dotted keys (the ``--set`` form) as nested mappings."""
-    out: dict[str, typing.Any] = {}
-    for key, value in flat.items():
-        *parents, leaf = key.split(".")
-        node = out
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return out

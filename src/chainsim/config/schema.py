@@ -16,8 +16,10 @@ import datetime as dt
 from typing import Annotated, Literal
 
 import networkx as nx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from chainsim.config.base import Strict
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -25,16 +27,12 @@ Factor = Annotated[float, Field(ge=0.0, le=10.0)]
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 
-class Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class Labelled(Frozen):
+class Labelled(Strict):
     name_en: str = Field("", max_length=80, description="English label.")
     name_zh: str = Field("", max_length=40, description="Chinese label (中文名).")
 
 
-class Window(Frozen):
+class Window(Strict):
     """An optional active window; ``None`` means unbounded on that side."""
 
     active_from: dt.date | None = Field(None, description="First day the lever acts (lever date).")
@@ -48,7 +46,7 @@ class Window(Frozen):
 
 
 # --------------------------------------------------------------------------- calendar
-class Calendar(Frozen):
+class Calendar(Strict):
     start_date: dt.date = Field(
         dt.date(2022, 1, 1), description="First reported day. Steps before it are burn-in."
     )
@@ -95,7 +93,7 @@ class Region(Labelled):
     )
 
 
-class ProjectSize(Frozen):
+class ProjectSize(Strict):
     median_yi: float = Field(
         1.0,
         gt=0.0,
@@ -119,7 +117,7 @@ class ProjectSize(Frozen):
     )
 
 
-class Population(Frozen):
+class Population(Strict):
     pool_size: int = Field(
         60_000,
         ge=10,
@@ -216,7 +214,7 @@ class Park(Labelled):
     )
 
 
-class Location(Frozen):
+class Location(Strict):
     """Multinomial-logit weights of the park choice (PRIORS: Head, Ries & Swenson 1995)."""
 
     specialisation: float = Field(
@@ -253,7 +251,7 @@ class Location(Frozen):
 
 
 # --------------------------------------------------------------------------- pipeline
-class Pipeline(Frozen):
+class Pipeline(Strict):
     """Behaviour of a project between contact and production: the model's main assumptions."""
 
     engage_prob_per_step: Probability = Field(
@@ -333,7 +331,7 @@ class Pipeline(Frozen):
 Level = Literal["city", "county"]
 
 
-class TripWindow(Frozen):
+class TripWindow(Strict):
     level: Level = Field(
         description="city: municipal top leaders (F4); county: county/district/zone leaders (F5)."
     )
@@ -410,7 +408,7 @@ class Reform(Window):
     enabled: bool = True
 
 
-class Reforms(Frozen):
+class Reforms(Strict):
     """F15. Each reform is a switch acting on specific stages."""
 
     land_and_build: Reform = Field(
@@ -454,7 +452,7 @@ class Commissioners(Window):
     reforms: Reforms = Reforms()
 
 
-class Strategies(Frozen):
+class Strategies(Strict):
     leader_led: LeaderLed = LeaderLed()
     chain_based: ChainBased = ChainBased()
     commissioners: Commissioners = Commissioners()
@@ -487,7 +485,7 @@ class Event(Labelled):
     )
 
 
-class Organic(Frozen):
+class Organic(Strict):
     arrivals_per_step: float = Field(
         6.0,
         ge=0,
@@ -497,7 +495,7 @@ class Organic(Frozen):
 
 
 # --------------------------------------------------------------------------- reporting
-class Period(Frozen):
+class Period(Strict):
     start: dt.date
     end: dt.date
 
@@ -508,7 +506,7 @@ class Period(Frozen):
         return self
 
 
-class Cohort(Frozen):
+class Cohort(Strict):
     signed_from: dt.date
     signed_until: dt.date
     as_of: dt.date
@@ -528,13 +526,13 @@ class Cohort(Frozen):
         return self
 
 
-class Reporting(Frozen):
+class Reporting(Strict):
     periods: dict[str, Period] = Field(default_factory=dict)
     cohorts: dict[str, Cohort] = Field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- scenario
-class Scenario(Frozen):
+class Scenario(Strict):
     """A complete chainsim scenario."""
 
     name: str = Field("unnamed", max_length=120)

@@ -81,7 +81,7 @@ class Results:
 
     # ----------------------------------------------------------------- summary
     def summary(self) -> dict[str, Any]:
-        from chainsim import __version__
+        from chainsim.version import __version__
 
         cfg = self.config
         periods = {}

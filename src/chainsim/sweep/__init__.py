@@ -1,7 +1,9 @@
 """Parameter sweeps: many scenarios × replicates, on a laptop or a cluster, resumable.
 
 ``chainsim sweep SWEEP.yaml --out DIR`` (see :mod:`chainsim.sweep.cli`). Modules, one job each:
-:mod:`.config` the sweep-file schema and its checks, :mod:`.design` design points,
+:mod:`.spec` the sweep-file schema, :mod:`.config` loading a sweep file, :mod:`.checks` its
+checks against the base scenario, :mod:`.settings` a design point's scenario overrides,
+:mod:`.posterior` posterior draws, :mod:`.outcomes` the kept metrics, :mod:`.design` design points,
 :mod:`.seeds` run seeds (common random numbers), :mod:`.worker` what a worker runs,
 :mod:`.backends` local processes and Dask, :mod:`.cluster` SLURM/PBS via dask-jobqueue,
 :mod:`.store` the Parquet dataset, manifest and resume, :mod:`.runner` the loop that ties

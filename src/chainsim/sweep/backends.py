@@ -33,7 +33,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from chainsim.sweep.worker import Run, RunSpec, run_chunk
+from chainsim.sweep.worker import Run, RunSpec, run_chunk, warm_up
+from chainsim.version import __version__
 
 Chunk = list[Run]
 Result = tuple[Chunk, list[dict[str, Any]], list[dict[str, Any]]]
@@ -93,8 +94,6 @@ class LocalBackend:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
-        from chainsim.sweep.worker import warm_up
-
         return cf.ProcessPoolExecutor(
             max_workers=self.workers, mp_context=mp_context(), initializer=warm_up, initargs=(os.getpid(),)
         )
@@ -194,7 +193,6 @@ def _probe() -> dict[str, Any]:
     """Run on every Dask worker before the sweep: can it import chainsim, and is the
     nanny's MALLOC_TRIM_THRESHOLD_ (3.5× slower NumPy here) set in its environment?"""
     import chainsim.sweep.worker  # noqa: F401  (the import cost is paid here, once)
-    from chainsim import __version__
 
     return {
         "chainsim": __version__,
@@ -270,8 +268,6 @@ class DaskBackend:
     def start(self, warn: Any) -> dict[str, Any]:
         """Probe the workers (they import chainsim now); warn when the trim fix is missing
         or their chainsim differs from the driver's."""
-        from chainsim import __version__
-
         info = self.client.run(_probe) if self.client.nthreads() else {}
         bad = sorted(w for w, i in info.items() if i["chainsim"] != __version__)
         if bad:

@@ -21,8 +21,9 @@ import re
 import sys
 from typing import Any
 
-from chainsim.config.loader import ScenarioError, nest_dotted
-from chainsim.sweep.config import ClusterSpec
+from chainsim.config.dotted import nest
+from chainsim.config.loader import ScenarioError
+from chainsim.sweep.spec import ClusterSpec
 
 KINDS = ("slurm", "pbs")
 
@@ -64,7 +65,7 @@ def job_kwargs(kind: str, c: ClusterSpec) -> dict[str, Any]:
     prologue = [
         "# Dask config: distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null (chainsim runs ~3x slower",
         "# without it), worker profiler off, slower event-loop ticks (chainsim.sweep.backends.DASK_CONFIG)",
-        f"export DASK_INTERNAL_INHERIT_CONFIG={dask.config.serialize(nest_dotted(DASK_CONFIG))}",
+        f"export DASK_INTERNAL_INHERIT_CONFIG={dask.config.serialize(nest(DASK_CONFIG))}",
         *c.job_script_prologue,
     ]
     kw: dict[str, Any] = {

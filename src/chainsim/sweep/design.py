@@ -31,9 +31,11 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import qmc
 
-from chainsim.sweep.config import SETTINGS, FactorSpec, Scalar, Settings, Sweep, apply, factor_settings
-from chainsim.sweep.posterior import DRAW
+from chainsim.config.dotted import apply
+from chainsim.sweep.config import Sweep
 from chainsim.sweep.seeds import design_seed
+from chainsim.sweep.settings import SETTINGS, Settings, factor_settings
+from chainsim.sweep.spec import DRAW, FactorSpec, Scalar
 
 Point = dict[str, Scalar]
 

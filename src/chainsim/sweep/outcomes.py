@@ -13,6 +13,7 @@ import difflib
 import warnings
 from typing import Any
 
+from chainsim.config.dotted import get, join
 from chainsim.config.schema import Scenario
 
 
@@ -49,7 +50,7 @@ def leaf_paths(summary: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[tu
 
 def expand_outcomes(patterns: list[str], skeleton: dict[str, Any], fail: Any) -> list[str]:
     """Expand ``*`` in outcome paths against the summary; unknown paths are errors."""
-    leaves = [".".join(p) for p in leaf_paths(skeleton)]
+    leaves = [join(p) for p in leaf_paths(skeleton)]
     out: list[str] = []
     for i, pattern in enumerate(patterns):
         parts = pattern.split(".")
@@ -72,7 +73,4 @@ def _match(pattern: list[str], path: list[str]) -> bool:
 
 def outcome_value(summary: dict[str, Any], path: str) -> float | None:
     """The replicate's value of one outcome (the mean of a one-replicate summary)."""
-    node: Any = summary
-    for part in path.split("."):
-        node = node[part]
-    return node["mean"]
+    return get(summary, path)["mean"]

@@ -24,10 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chainsim.config.dotted import check_key
 from chainsim.config.loader import ScenarioError
-
-#: name of the results column (and pseudo-factor) holding the draw index 0 … K-1
-DRAW = "draw"
 
 
 @dataclass(frozen=True)
@@ -80,8 +78,7 @@ def load_draws(
 
     from chainsim.calibration.config import load_calibration
     from chainsim.calibration.params import ParameterSpace
-    from chainsim.calibration.posterior import _header, find_calibrated, read_posterior, resample
-    from chainsim.sweep.config import check_key
+    from chainsim.calibration.posterior import find_calibrated, read_header, read_posterior, resample
 
     try:
         calibrated = find_calibrated(base_path)
@@ -92,7 +89,7 @@ def load_draws(
             "YAML written by `chainsim calibrate` (e.g. scenarios/kunming_2023.yaml), so there "
             "is no posterior to draw from",
         ) from None
-    head = _header(calibrated)
+    head = read_header(calibrated)
     if "calibration" not in head or "posterior" not in head:
         raise fail(
             ("posterior",),

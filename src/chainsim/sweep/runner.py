@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chainsim.sweep.backends import Chunk, DaskBackend, LocalBackend, NoWorkers, SerialBackend
+from chainsim.sweep.backends import Chunk, DaskBackend, LocalBackend, NoWorkers, SerialBackend, connect_dask
 from chainsim.sweep.config import Sweep, load_sweep
 from chainsim.sweep.design import design_points
 from chainsim.sweep.progress import Progress
@@ -57,8 +57,6 @@ def make_backend(
 ) -> Any:
     """The backend for the CLI's choices (raises ScenarioError for an unreachable scheduler)."""
     if kind == "dask" or scheduler or scheduler_file or cluster is not None:
-        from chainsim.sweep.backends import connect_dask
-
         if cluster is not None:
             from distributed import Client
 

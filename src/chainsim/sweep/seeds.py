@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from chainsim.sweep.posterior import DRAW
+from chainsim.sweep.spec import DRAW
 
 _DESIGN_TAG = 0x5EED_DE51  # separates the design's stream from the runs' streams
 

@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 from chainsim.config.loader import ScenarioError
 from chainsim.results.outputs import atomic_write, resolved_yaml
 from chainsim.sweep.config import Sweep
+from chainsim.version import __version__
 
 FORMAT = "chainsim-sweep/1"
 OURS = ("runs", "manifest.json", "sweep.yaml", "design.parquet", "base_scenario.yaml", ".lock")
@@ -341,8 +342,6 @@ def _lock(out: Path) -> Any:
 def environment() -> dict[str, Any]:
     """chainsim and package versions, Python, host and the git commit of the code (if any)."""
     from importlib.metadata import PackageNotFoundError, version
-
-    from chainsim import __version__
 
     pkgs = {}
     for name in PACKAGES:

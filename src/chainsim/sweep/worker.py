@@ -24,9 +24,10 @@ from chainsim.config.schema import Scenario
 from chainsim.engine.calendar import Calendar
 from chainsim.engine.model import ChainModel
 from chainsim.results.summary import Replicate, Results
-from chainsim.sweep.config import Scalar, point_config
 from chainsim.sweep.outcomes import outcome_value
 from chainsim.sweep.seeds import run_seed
+from chainsim.sweep.settings import point_config
+from chainsim.sweep.spec import Scalar
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,202 @@
+"""The three calibration files' schemas: the run config, the targets and the priors.
+
+Validated by :func:`chainsim.calibration.config.load_calibration`, which also
+cross-checks them against the base scenario.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from chainsim.config.base import Strict
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+FactsId = Annotated[
+    str, Field(pattern=r"^F\d+[a-z]?$", description="FACTS ID, e.g. F2a (../shared/reference/FACTS.md).")
+]
+
+
+# --------------------------------------------------------------------------- targets
+class Target(Strict):
+    """One reported figure and how the simulation is compared with it."""
+
+    facts: FactsId
+    label_en: Text
+    label_zh: Text = Field(description="Chinese term of the indicator (中文).")
+    metric: str | None = Field(
+        None,
+        min_length=1,
+        description="summary.json path whose mean is compared, e.g. periods.2023H1.funds_in_place_yi.",
+    )
+    ratio_of: tuple[str, str] | None = Field(
+        None,
+        description="[numerator, denominator] summary.json paths: year-on-year growth as the ratio of period means.",
+    )
+    value: float = Field(
+        description="The reported value (a ratio for ratio_of targets: 1.1937 for +19.37 %)."
+    )
+    unit: Text = Field(description="Unit of value, e.g. 亿元, 亿美元, projects, share, days, ratio.")
+    rounding: float = Field(
+        ge=0, description="Half the last reported digit: the rounding error of the figure."
+    )
+    discrepancy: float = Field(
+        gt=0,
+        description="Model-discrepancy allowance in the unit: how far a good model may sit from the figure.",
+    )
+    discrepancy_reason: Text
+    band: tuple[float, float] | None = Field(
+        None,
+        description="Acceptable band: no penalty inside it, (distance to the band)/sigma outside (for single cases such as F1).",
+    )
+    tolerance: float = Field(
+        gt=0,
+        description="Acceptance tolerance (absolute, in the unit) used by the fit report's within-tolerance column.",
+    )
+    weight: float = Field(1.0, gt=0, le=100, description="Weight of z² in the distance (1 unless stated).")
+
+    @model_validator(mode="after")
+    def _one_metric(self) -> Target:
+        if (self.metric is None) == (self.ratio_of is None):
+            raise ValueError("give exactly one of 'metric' or 'ratio_of'")
+        if self.band is not None and not self.band[0] <= self.value <= self.band[1]:
+            raise ValueError(f"band {list(self.band)} must contain value {self.value}")
+        return self
+
+    @property
+    def sigma(self) -> float:
+        """Standard uncertainty: rounding and model discrepancy, added in quadrature."""
+        return math.hypot(self.rounding, self.discrepancy)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return (self.metric,) if self.metric else tuple(self.ratio_of or ())
+
+
+class TargetsFile(Strict):
+    source: Text = Field(description="Where the figures come from.")
+    targets: dict[Name, Target] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------- priors
+class Prior(Strict):
+    """A uniform prior over one estimated parameter (log-uniform when scale: log)."""
+
+    path: str | list[str] | None = Field(
+        None, description="Scenario field(s) set to the value (dotted, as for --set)."
+    )
+    multiply: str | list[str] | None = Field(
+        None, description="Scenario field(s) multiplied by the value ('*' matches any key at one level)."
+    )
+    low: float
+    high: float
+    scale: Literal["linear", "log"] = "linear"
+    reason: Text = Field(description="Why this range: a PRIORS row, a FACTS ID, or the stated assumption.")
+
+    @model_validator(mode="after")
+    def _range(self) -> Prior:
+        if (self.path is None) == (self.multiply is None):
+            raise ValueError("give exactly one of 'path' or 'multiply'")
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.scale == "log" and self.low <= 0:
+            raise ValueError(f"a log-scale prior needs low > 0 (got {self.low})")
+        return self
+
+    @property
+    def patterns(self) -> list[str]:
+        p = self.path if self.path is not None else self.multiply
+        return [p] if isinstance(p, str) else list(p or [])
+
+
+class PriorsFile(Strict):
+    parameters: dict[Name, Prior] = Field(min_length=1)
+    fixed_note: Text = Field(description="What stays fixed and why (shown in the report).")
+
+
+# --------------------------------------------------------------------------- run config
+class CalibrationConfig(Strict):
+    name: Name = Field(description="Stem of every output file: <name>.history.db, <name>.posterior.csv, …")
+    base_scenario: Text = Field(
+        description="Scenario the parameters are applied to (relative to this file). Must not extend the calibrated YAML."
+    )
+    targets: Text = Field(description="Targets file (relative to this file).")
+    priors: Text = Field(description="Priors file (relative to this file).")
+    fixed: list[str] = Field(
+        default_factory=list,
+        description="Extra --set overrides applied to the base during calibration only (e.g. a smaller pool in tests).",
+    )
+    particles: int = Field(300, ge=2, le=100_000, description="Population size of every ABC-SMC generation.")
+    generations: int = Field(
+        6, ge=1, le=100, description="Generations (populations) the history must hold when the run is done."
+    )
+    seed: int = Field(
+        2023,
+        ge=0,
+        lt=2**32,
+        description="Root seed: prior draws and the per-generation simulation seed (common random numbers).",
+    )
+    replicates_per_particle: int = Field(
+        1,
+        ge=1,
+        le=100,
+        description="Replicates averaged per particle (1: ABC's own sampling absorbs the noise).",
+    )
+    epsilon_quantile: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="Next tolerance = this weighted quantile of the last generation's distances.",
+    )
+    proposal: Literal["defensive", "weighted"] = Field(
+        "defensive",
+        description="Perturbation kernel: 'weighted' = pyabc's default (particles mixed by weight); 'defensive' = every particle equally (robust effective sample size; see abc.DefensiveTransition).",
+    )
+    min_acceptance_rate: float = Field(
+        0.005, ge=0, lt=1, description="Stop early if a generation accepts fewer than this share."
+    )
+    max_walltime_minutes: float = Field(
+        42,
+        gt=0,
+        le=100_000,
+        description="Stop starting new generations after this long (the 45-minute budget).",
+    )
+    workers: int = Field(
+        2,
+        ge=1,
+        le=1024,
+        description="Local processes (backend local) or LocalCluster workers (backend dask).",
+    )
+    predictive_draws: int = Field(
+        60,
+        ge=2,
+        le=10_000,
+        description="Posterior draws × 1 replicate for the posterior predictive in the report.",
+    )
+    check_replications: int = Field(
+        20,
+        ge=1,
+        le=1000,
+        description="Replicates of the central-parameter scenario in the report's fit table.",
+    )
+    central_name: Name = Field(
+        "kunming_2023", description="'name:' written into the central-parameter scenario."
+    )
+    central: Literal["best_fit", "median"] = Field(
+        "best_fit",
+        description=(
+            "How the central parameter set is chosen. best_fit: of the last generation's `central_candidates` "
+            "particles closest to the data, the one whose mean over `central_replicates` replicates fits best "
+            "(an accepted draw, so its parameters are mutually consistent); median: the weighted median of each "
+            "parameter separately (can fall outside the accepted region when parameters are correlated)."
+        ),
+    )
+    central_candidates: int = Field(
+        24, ge=1, le=10_000, description="Particles re-simulated to choose a best_fit centre."
+    )
+    central_replicates: int = Field(
+        8, ge=1, le=1000, description="Replicates per candidate when choosing a best_fit centre."
+    )
