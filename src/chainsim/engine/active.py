@@ -28,12 +28,14 @@ FLOAT = (
     "signed_day",
     "land_day",
     "construction_day",
-    "due_day",  # the day the current scheduled stage ends
+    "due_day",  # the day the current scheduled stage (or, contacted, the first reply) ends
+    "drop_clock",  # a project's drop-out clock: exponential budget left, used up by the hazard
     "funds_left_yi",  # realised value still to arrive
     "funds_rate_yi_per_day",  # construction instalment
 )
 INT = (*Pool.INT, "rep", "slot", "stage", "source", "park", "cohorts")  # cohorts: bit c = reporting cohort c
-BOOL = (*Pool.BOOL, "served", "serving")  # served: has had a commissioner; serving: holds a slot now
+# engages: a contacted firm's reply, drawn on contact; served: has had a commissioner; serving: holds a slot now
+BOOL = (*Pool.BOOL, "engages", "served", "serving")
 FLOAT_FILL = {
     "contact_day": NEVER,
     "hold_day": NEVER,
@@ -93,14 +95,15 @@ class Active:
         s = slice(self.n, self.n + k)
         F, I, B, pool = self.F, self.I, self.B, self.pool
         nf, ni, nb = len(Pool.FLOAT), len(Pool.INT), len(Pool.BOOL)
+        floats, ints, bools = pool.unpack(pool.rows[slot])
         F[nf:, s] = self._float_fill[nf:]
-        F[:nf, s] = pool.floats[:, slot]
+        F[:nf, s] = floats
         F[self.fi["contact_day"], s] = day
         F[self.fi["hold_day"], s] = hold_day
         I[ni:, s] = self._int_fill[ni:]
-        I[:ni, s] = pool.ints[:, slot]
+        I[:ni, s] = ints
         I[ni : ni + 4, s] = (rep, slot, stage, source)
-        B[:nb, s] = pool.bools[:, slot]
+        B[:nb, s] = bools
         B[nb:, s] = False
         for m in range(len(self.marks)):  # a recycled firm starts afresh: only this contact counts
             if (mark == m).any():

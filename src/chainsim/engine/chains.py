@@ -73,11 +73,11 @@ class ChainIndex:
     def missing(self, local_producers: NDArray[np.int64], ratio: float) -> NDArray[np.bool_]:
         """Segments whose local producers number fewer than ``ratio`` × their chain's mean
         (one row per replicate). Integer sums: the same in any batch."""
-        per_chain = local_producers @ self._member
+        per_chain = local_producers.astype(np.float64) @ self._member
         mean = per_chain / self._segments_per_chain
         return local_producers < ratio * mean[..., self.segment_chain]
 
     def supplier_access(self, present: NDArray[np.bool_]) -> NDArray[np.float64]:
         """Share of each segment's suppliers and buyers that are present locally (one row
         per replicate; integer counts, then one division)."""
-        return (present.astype(np.int64) @ self._adjacency) / self._degree
+        return (present.astype(np.float64) @ self._adjacency) / self._degree

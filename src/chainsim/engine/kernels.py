@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import ndtri, pdtr
+from scipy.special import ndtri
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -21,23 +21,29 @@ ATTEMPTS = 4  # candidate draws per wanted firm when sampling the pool
 
 
 def poisson_from_uniform(lam: F64 | float, u: F64) -> I64:
-    """Poisson(lam) counts by inversion of one uniform each (exact; normal approximation
-    with continuity correction above lam = 1000)."""
-    lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
-    if lam.size == 0:
-        return np.zeros(u.shape, dtype=np.int64)
-    top = float(lam.max())
-    if top > 1000.0:
-        approx = np.floor(lam + np.sqrt(lam) * ndtri(np.clip(u, 1e-12, 1 - 1e-12)) + 0.5)
-        small = poisson_from_uniform(np.minimum(lam, 1000.0), u)
-        return np.where(lam > 1000.0, np.maximum(approx, 0), small).astype(np.int64)
-    out = np.zeros(u.shape, dtype=np.int64)
-    some = np.flatnonzero(u > pdtr(0, lam))  # k = 0 otherwise: most draws when lam is small
-    if len(some):
-        kmax = int(top + 8.0 * np.sqrt(top) + 10.0)
-        cdf = pdtr(np.arange(kmax)[None, :], lam.ravel()[some, None])
-        out.ravel()[some] = (cdf < u.ravel()[some, None]).sum(axis=1)
-    return out
+    """Poisson(lam) counts by inversion of one uniform each: the smallest k whose CDF
+    reaches u, the CDF built term by term (p_k = p_{k-1} · lam / k) only for the draws
+    still above it — most draws stop at 0 or 1. Above lam = 700, where e^−lam underflows,
+    the normal approximation with continuity correction."""
+    lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape).ravel()
+    flat_u = u.ravel()
+    out = np.zeros(flat_u.shape, dtype=np.int64)
+    big = lam > 700.0
+    if big.any():
+        z = ndtri(np.clip(flat_u[big], 1e-12, 1 - 1e-12))
+        out[big] = np.maximum(np.floor(lam[big] + np.sqrt(lam[big]) * z + 0.5), 0)
+    p = np.exp(-np.where(big, 0.0, lam))
+    cdf = p.copy()
+    todo = np.flatnonzero(~big & (flat_u > cdf))
+    k, kmax = 0, float(lam[~big].max(initial=0.0))
+    limit = kmax + 12.0 * np.sqrt(kmax) + 30.0  # u within rounding of 1: stop there
+    while len(todo) and k < limit:
+        k += 1
+        p[todo] *= lam[todo] / k
+        cdf[todo] += p[todo]
+        out[todo] = k
+        todo = todo[flat_u[todo] > cdf[todo]]
+    return out.reshape(u.shape)
 
 
 def poisson_scalar(lam: float, u: float) -> int:

@@ -17,7 +17,7 @@ from chainsim.engine.calendar import Calendar
 from chainsim.engine.chains import ChainIndex
 from chainsim.engine.contact import draw
 from chainsim.engine.parks import ParkSystem
-from chainsim.engine.pool import Catalog, Pool
+from chainsim.engine.pool import Catalog, cached_pool
 from chainsim.engine.records import BatchRecorder, Recorder
 from chainsim.engine.rng import BatchStreams
 from chainsim.engine.strategies import Ceremony, Service, StageFactors, Strategy, registered
@@ -75,7 +75,7 @@ class ChainModel(mesa.Model):
         self.calendar = cal = Calendar(cfg.calendar)
         self.chains = ChainIndex(cfg.chains)
         self.region_ids = list(cfg.population.regions)
-        self.pool = Pool(cfg, self.chains, cfg.seed)
+        self.pool = cached_pool(cfg, self.chains, cfg.seed)
         R, S = self.n_reps, self.chains.n_segments
         self.step_no, self.day = 0, 0.0
         self.idle = np.full(R * self.pool.n, True)  # replicate r's firm i is in the pool: [r × n + i]
@@ -91,9 +91,8 @@ class ChainModel(mesa.Model):
         self.strategies: list[Strategy] = [s for cls in registered() if (s := cls.build(self)) is not None]
         self.marking = [s for s in self.strategies if s.marks_contacts]
         self.catalog = Catalog(self.pool)
-        for s in self.strategies:  # sampling tables are built now, not during the run
-            for by, bias in s.sampling():
-                self.catalog.way(by, bias)
+        # sampling tables are built now, not during the run
+        self.catalog.declare([way for s in self.strategies for way in s.sampling()])
         self.active = Active(self.pool, [s.key for s in self.marking])
         self.step_orders = StepOrders([], None, StageFactors())
         rep = cfg.reporting
@@ -169,7 +168,9 @@ class ChainModel(mesa.Model):
         if not orders:
             return
         got = draw(self.catalog, self.idle, self.streams.contact_sampling, t, orders)
+        first = self.active.n
         self.active.add(got.rep, got.slot, got.stage, got.source, self.day, got.hold_day, got.mark)
+        pipeline.schedule_replies(self, t, np.arange(first, self.active.n))
         self.recorder_batch.count(t, "contacts", got.rep)
 
     def record(self, t: int) -> None:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 Rows = NDArray[np.int64]
 LAND_CHOICE_OFFSET = 32  # park-choice keys of a diverting firm: slot × 64 + 32 + park
+REPLY_KEYS = np.array([0, 1 << 62], dtype=np.int64)  # a reply's two uniforms: when, and which
 
 
 def hold_ceremonies(m: ChainModel, t: int) -> Rows:
@@ -47,19 +48,42 @@ def hold_ceremonies(m: ChainModel, t: int) -> Rows:
     return np.concatenate(signed) if signed else np.zeros(0, dtype=np.int64)
 
 
+def schedule_replies(m: ChainModel, t: int, rows: Rows) -> None:
+    """Phase 3's end: a contacted firm's reply — engage or drop out — is drawn on contact,
+    as the day the competing risks fire and which one does. The per-step risks a, b of
+    docs/model.md (``engage_prob_per_step``, ``drop_contacted_per_step``) are a constant
+    daily rate λ = −ln(1 − a − b) / step_days, so the reply comes an Exp(λ) time after the
+    contact step began: the same step, with the same probability, as drawing every step
+    (any step length), and the firm costs nothing until then."""
+    p, a = m.config.pipeline, m.active
+    rows = rows[a.i("stage")[rows] == Stage.CONTACTED]
+    if len(rows) == 0:
+        return
+    engage, drop = p.engage_prob_per_step, p.drop_contacted_per_step
+    q = min(engage + drop, 1.0)
+    rep, slot = a.i("rep")[rows], a.i("slot")[rows]
+    u = m.streams.engage.uniform(t, rep[:, None], slot[:, None] | REPLY_KEYS)
+    start = m.day - float(m.calendar.step_len[t])
+    if q <= 0.0:
+        a.f("due_day")[rows] = np.inf
+    else:
+        rate = -np.log1p(-q) / m.config.calendar.step_days if q < 1.0 else np.inf
+        a.f("due_day")[rows] = start - np.log1p(-u[:, 0]) / rate
+    a.b("engages")[rows] = u[:, 1] * q < engage
+
+
 def negotiate(m: ChainModel, t: int) -> Rows:
-    """Phase 5 (*Negotiate*): competing risks with one uniform per firm — contacted firms
-    engage or drop; negotiating firms sign or drop, the signing hazard raised by supplier
-    access and the strategies' multipliers. Returns the rows that signed."""
+    """Phase 5 (*Negotiate*): contacted firms whose reply is due engage or drop out (see
+    :func:`schedule_replies`); negotiating firms sign or drop — competing risks with one
+    uniform per firm, the signing hazard raised by supplier access and the strategies'
+    multipliers. Returns the rows that signed."""
     a, p, s = m.active, m.config.pipeline, m.streams
     scale = float(m.calendar.scale[t])
     stage, rep, slot = a.i("stage"), a.i("rep"), a.i("slot")
-    contacted, talking = np.flatnonzero(stage == Stage.CONTACTED), np.flatnonzero(stage == Stage.NEGOTIATING)
-    engage_p, drop_p = K.competing(p.engage_prob_per_step, p.drop_contacted_per_step, scale)
-    u = s.engage.uniform(t, rep[contacted], slot[contacted])
-    engage = u < engage_p
-    lost_c = ~engage & (u < engage_p + drop_p)
-    stage[contacted[engage]] = Stage.NEGOTIATING
+    replies = np.flatnonzero((stage == Stage.CONTACTED) & (a.f("due_day") <= m.day))
+    talking = np.flatnonzero(stage == Stage.NEGOTIATING)
+    engage = a.b("engages")[replies]
+    stage[replies[engage]] = Stage.NEGOTIATING
     hazard = p.sign_prob_per_step * np.exp(
         p.supplier_access_beta * m.access[rep[talking], a.i("segment")[talking]]
     )
@@ -71,7 +95,7 @@ def negotiate(m: ChainModel, t: int) -> Rows:
     u = s.negotiate.uniform(t, rep[talking], slot[talking])
     sign = u < sign_p
     lost_t = ~sign & (u < sign_p + drop_p)
-    lose(m, t, np.concatenate([contacted[lost_c], talking[lost_t]]))
+    lose(m, t, np.concatenate([replies[~engage], talking[lost_t]]))
     return talking[sign]
 
 
@@ -84,6 +108,9 @@ def sign(m: ChainModel, t: int, rows: Rows) -> None:
     rep, slot = a.i("rep")[rows], a.i("slot")[rows]
     a.i("stage")[rows] = Stage.SIGNED
     a.f("signed_day")[rows] = m.day
+    a.f("drop_clock")[rows] = -np.log1p(
+        -m.streams.after_signing.uniform(t, rep, slot)
+    )  # Exp(1): see drop_out
     n_parks = m.parks.n
     u = m.streams.park_choice.uniform(t, rep[:, None], slot[:, None] * 64 + np.arange(n_parks))
     park = m.parks.choose(rep, a.i("chain")[rows], a.f("land_need_ha")[rows], u)
@@ -253,20 +280,26 @@ def start_production(m: ChainModel, t: int, rows: Rows) -> None:
 
 def drop_out(m: ChainModel, t: int) -> None:
     """Each project still signed … in construction is lost with ``drop_signed_per_step``
-    (× the service's drop factor while served, × the stage factor before land)."""
+    (× the service's drop factor while served, × the stage factor before land). Drawn as
+    a clock: each project holds an Exp(1) budget from its signing and spends the step's
+    cumulative hazard −s·ln(1 − h); it is lost when the budget runs out — the same
+    probability every step as a fresh draw, one number per project."""
     a = m.active
     stage = a.i("stage")
     rows = np.flatnonzero((stage >= Stage.SIGNED) & (stage <= Stage.CONSTRUCTION))
     if len(rows) == 0:
         return
-    hazard = np.full(len(rows), m.config.pipeline.drop_signed_per_step)
+    h = m.config.pipeline.drop_signed_per_step
     svc, factors = m.step_orders.service, m.step_orders.factors
-    if svc is not None:
-        hazard[a.b("serving")[rows]] *= svc.drop_factor
-    if factors.drop_before_land != 1.0:
-        hazard[stage[rows] <= Stage.REGISTERED] *= factors.drop_before_land
-    u = m.streams.after_signing.uniform(t, a.i("rep")[rows], a.i("slot")[rows])
-    lose(m, t, rows[u < per_step(hazard, float(m.calendar.scale[t]))])
+    served_h = h * (svc.drop_factor if svc is not None else 1.0)
+    # hazard by class: bit 0 served, bit 1 before land
+    hazard = np.array([h, served_h, h * factors.drop_before_land, served_h * factors.drop_before_land])
+    with np.errstate(divide="ignore"):
+        spend = -float(m.calendar.scale[t]) * np.log1p(-np.minimum(hazard, 1.0))
+    cls = a.b("serving")[rows] + 2 * (stage[rows] <= Stage.REGISTERED)
+    clock = a.f("drop_clock")
+    clock[rows] -= spend[cls]
+    lose(m, t, rows[clock[rows] < 0.0])
 
 
 def pay_construction(m: ChainModel, t: int) -> None:

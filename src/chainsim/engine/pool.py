@@ -12,6 +12,7 @@ not in who the candidates are. What happens to a firm lives elsewhere: whether i
 from __future__ import annotations
 
 import hashlib
+import json
 
 import numpy as np
 from numpy.typing import NDArray
@@ -51,15 +52,21 @@ def _attribute_uniforms(seed: int, name: str, n: int) -> NDArray[np.float64]:
 
 
 class Pool:
-    """All candidate firms: ``n`` slots, attributes indexed by slot.
-
-    For the pipeline table, the attributes it copies on entry are also kept as three
-    stacked matrices (float, int, bool), so that one fancy index copies them all.
-    """
+    """All candidate firms: ``n`` slots, attributes indexed by slot (one array each), and
+    the same attributes as one row per firm (``rows``) for the pipeline table to copy."""
 
     FLOAT = ("value_yi", "land_need_ha", "mw_need")
     INT = ("segment", "chain", "region")
     BOOL = ("industrial", "foreign", "anchor")
+
+    @staticmethod
+    def unpack(rows: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_]]:
+        """(floats, ints, bools) of gathered ``rows``, each (attribute × firm), in the
+        order of FLOAT, INT and BOOL."""
+        code = rows[:, 3].astype(np.int64)
+        ints = (code[None, :] >> np.array([[0], [12], [20]])) & np.array([[0xFFF], [0xFF], [0xFF]])
+        bools = ((code[None, :] >> np.array([[28], [29], [30]])) & 1).astype(bool)
+        return rows[:, :3].T, ints, bools
 
     def __init__(self, cfg: Scenario, index: ChainIndex, seed: int) -> None:
         n = cfg.population.pool_size
@@ -77,29 +84,77 @@ class Pool:
         size = cfg.population.project_size
         anchor = draw("anchor") < size.anchor_share
         z = ndtri(np.clip(draw("size"), 1e-12, 1 - 1e-12))
-        value = size.median_yi * np.exp(size.sigma_log * z)
-        value[anchor] *= size.anchor_size_factor
-        value = np.minimum(value, size.max_yi)
+        # log size first: size-biased weights are exp(bias × log size), cheaper than a power
+        log_value = np.log(size.median_yi) + size.sigma_log * z
+        log_value[anchor] += np.log(size.anchor_size_factor)
+        self.log_value = np.minimum(log_value, np.log(size.max_yi))
+        value = np.exp(self.log_value)
         industrial = index.segment_industrial[segment]
         loc = cfg.location
         land = value * np.where(industrial, loc.land_ha_per_yi_industrial, loc.land_ha_per_yi_other)
         mw = np.where(industrial, value * loc.mw_per_yi_industrial, 0.0)
-        self.floats = np.stack([value, land, mw])
-        self.ints = np.stack([segment, chain, region]).astype(np.int64)
-        self.bools = np.stack([industrial, foreign, anchor])
-        self.value_yi, self.land_need_ha, self.mw_need = self.floats
-        self.segment, self.chain, self.region = self.ints
-        self.industrial, self.foreign, self.anchor = self.bools
+        self.value_yi, self.land_need_ha, self.mw_need = value, land, mw
+        self.segment, self.chain, self.region = (
+            segment.astype(np.int64),
+            chain.astype(np.int64),
+            region.astype(np.int64),
+        )
+        self.industrial, self.foreign, self.anchor = industrial, foreign, anchor
+        if index.n_segments > 1 << 12 or len(index.chain_ids) > 1 << 8 or len(regions) > 1 << 8:
+            raise ValueError("at most 4,096 segments, 256 chains and 256 regions")
+        # One row per firm (32 bytes): what a contact copies into the pipeline table comes
+        # from one place in memory, not nine (contacts are scattered over the pool, and at
+        # a batch's size the copy is bound by memory latency). Integers and flags are packed
+        # exactly into the fourth float: see unpack().
+        code = (
+            self.segment
+            | self.chain << 12
+            | self.region << 20
+            | industrial.astype(np.int64) << 28
+            | foreign.astype(np.int64) << 29
+            | anchor.astype(np.int64) << 30
+        )
+        self.rows = np.empty((n, 4))
+        self.rows[:, 0], self.rows[:, 1], self.rows[:, 2], self.rows[:, 3] = value, land, mw, code
         self.by_segment = sorted_by(self.segment, index.n_segments)
         self.by_region = sorted_by(self.region, len(regions))
-        self.n_regions, self.n_segments = len(regions), index.n_segments
+        for array in (*self.by_region, *self.by_segment, self.rows, self.log_value, value, land, mw):
+            array.flags.writeable = False  # shared by runs (see cached_pool): nobody may write
+        for array in (self.segment, self.chain, self.region, industrial, foreign, anchor):
+            array.flags.writeable = False
+        self.n_regions, self.n_segments, self.n_chains = len(regions), index.n_segments, len(index.chain_ids)
+
+
+_CACHE: dict[str, Pool] = {}
+_CACHE_SIZE = 4
+
+
+def cached_pool(cfg: Scenario, index: ChainIndex, seed: int) -> Pool:
+    """The pool of (seed, population, chains, location), built once per process: a pool is
+    a pure function of those and read-only, and sweeps, calibrations and the dashboard
+    build the same pool for run after run (a 300,000-firm pool costs ~35 ms)."""
+    key = json.dumps(
+        [
+            seed,
+            cfg.population.model_dump(mode="json"),
+            cfg.chains and {k: c.model_dump(mode="json") for k, c in cfg.chains.items()},
+            cfg.location.model_dump(mode="json"),
+        ],
+        sort_keys=True,
+    )
+    pool = _CACHE.pop(key, None) or Pool(cfg, index, seed)
+    _CACHE[key] = pool  # most recent last
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    return pool
 
 
 def sorted_by(
     key: NDArray[np.integer], n_groups: int
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Slots sorted by ``key``, with each group's first position and size."""
-    order = np.argsort(key, kind="stable")  # stable: the same order on every machine
+    # stable (the same order on every machine), on 16-bit keys: a radix sort
+    order = np.argsort(key.astype(np.int16), kind="stable")
     counts = np.bincount(key, minlength=n_groups)
     first = np.concatenate(([0], np.cumsum(counts)[:-1]))
     return order, first, counts
@@ -144,41 +199,54 @@ class Catalog:
         """(weighted?, offset of its group 0) of a sampling way, adding its block if new."""
         key = (by, float(bias))
         if key not in self.ways:
-            self.ways[key] = (True, self._add_block(by, float(bias)))
+            self.declare([key])
         return self.ways[key]
 
-    def _add_block(self, by: object, bias: float) -> int:
-        pool = self.pool
-        if by == "region":
-            slots, first, count = pool.by_region
-        elif by == "segment":
-            slots, first, count = pool.by_segment
-        else:
-            regions, chains = by.regions, by.chains  # type: ignore[attr-defined]
-            mask = np.ones(pool.n, dtype=bool)
-            if regions:
-                mask &= np.isin(pool.region, regions)
-            if chains:
-                mask &= np.isin(pool.chain, chains)
-            slots = np.flatnonzero(mask)
-            first, count = np.zeros(1, np.int64), np.array([len(slots)])
-        value = pool.value_yi[slots]
-        weights = value if bias == 1.0 else value**bias
-        start = len(self.w_slots)
-        offset = self.w_cum[-1] if start else 0.0
-        cum = np.cumsum(weights) + offset
-        self.w_slots = np.concatenate([self.w_slots, slots])
-        self.w_cum = np.concatenate([self.w_cum, cum])
-        g_first = first + start
-        g_last = g_first + np.maximum(count, 1) - 1
-        lo = np.where(g_first > 0, self.w_cum[np.maximum(g_first - 1, 0)], 0.0)
-        hi = np.where(count > 0, self.w_cum[np.minimum(g_last, len(self.w_cum) - 1)], lo)
-        base = len(self.w_first)
-        self.w_first = np.concatenate([self.w_first, g_first])
-        self.w_last = np.concatenate([self.w_last, g_last])
+    def declare(self, ways: list[Way]) -> None:
+        """Add the weighted blocks of these ways (those not there yet), in this order."""
+        new = [w for w in dict.fromkeys((by, float(b)) for by, b in ways) if w not in self.ways]
+        if not new:
+            return
+        slots, cums, firsts, counts = [self.w_slots], [self.w_cum], [], []
+        total = float(self.w_cum[-1]) if len(self.w_cum) else 0.0
+        start, base = len(self.w_slots), len(self.w_first)
+        for by, bias in new:
+            block, first, count = self._block(by)
+            weights = np.exp(bias * self.pool.log_value[block]) if bias else np.ones(len(block))
+            cum = np.cumsum(weights) + total
+            total = float(cum[-1]) if len(cum) else total
+            self.ways[(by, bias)] = (True, base)
+            base += len(first)
+            slots.append(block)
+            cums.append(cum)
+            firsts.append(first + start)
+            counts.append(count)
+            start += len(block)
+        self.w_slots, self.w_cum = np.concatenate(slots), np.concatenate(cums)
+        first, count = np.concatenate(firsts), np.concatenate(counts)
+        last = first + np.maximum(count, 1) - 1
+        lo = np.where(first > 0, self.w_cum[np.maximum(first - 1, 0)], 0.0)
+        hi = np.where(count > 0, self.w_cum[np.minimum(last, len(self.w_cum) - 1)], lo)
+        self.w_first = np.concatenate([self.w_first, first])
+        self.w_last = np.concatenate([self.w_last, last])
         self.w_lo, self.w_hi = np.concatenate([self.w_lo, lo]), np.concatenate([self.w_hi, hi])
         self.w_empty |= bool((count == 0).any())
-        return base
+
+    def _block(self, by: object) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """A block's slots in order, with each of its groups' first position and size."""
+        pool = self.pool
+        if by == "region":
+            return pool.by_region
+        if by == "segment":
+            return pool.by_segment
+        mask = np.ones(pool.n, dtype=bool)
+        regions, chains = by.regions, by.chains  # type: ignore[attr-defined]
+        if regions:
+            mask &= np.isin(np.arange(pool.n_regions), regions)[pool.region]
+        if chains:
+            mask &= np.isin(np.arange(pool.n_chains), chains)[pool.chain]
+        slots = np.flatnonzero(mask)
+        return slots, np.zeros(1, np.int64), np.array([len(slots)])
 
     def candidates(
         self, group: NDArray[np.int64], weighted: bool, u: NDArray[np.float64]

@@ -224,14 +224,11 @@ class RunPlan:
         lam = (rates * cal.scale[:, None]).ravel()  # (step, team) row-major
         steps = np.repeat(np.arange(n), G)
         tk = np.tile(team_keys, n)
-        counts = np.stack(
-            [
-                poisson_from_uniform(lam, streams.poisson_counts.uniform_at(steps, np.full(n * G, r), tk))
-                for r in range(R)
-            ]
-        )  # (rep, step × team)
-        flat = counts.ravel()
-        rep_of = np.repeat(np.repeat(np.arange(R), n * G), flat)
+        reps = np.repeat(np.arange(R), n * G)
+        u = streams.poisson_counts.uniform_at(np.tile(steps, R), reps, np.tile(tk, R))
+        counts = poisson_from_uniform(np.tile(lam, R), u)  # (rep, step, team) flattened
+        flat = counts
+        rep_of = np.repeat(reps, flat)
         step_of = np.repeat(np.tile(steps, R), flat)
         team_of = np.repeat(np.tile(np.tile(np.arange(G), n), R), flat)
         starts = np.concatenate(([0], np.cumsum(flat)))[:-1]

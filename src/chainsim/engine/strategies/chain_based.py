@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from chainsim.engine.calendar import per_step
-from chainsim.engine.kernels import poisson_scalar
+from chainsim.engine.kernels import poisson_from_uniform
 from chainsim.engine.strategies.base import F64, ContactOrder, Context, RunPlan, Strategy, team_key
 from chainsim.engine.strategies.registry import register
 from chainsim.vocabulary import Source
@@ -103,7 +103,7 @@ class ChainBased(Strategy):
         referring = ctx.anchors * self.has_neighbours  # (rep, segment), integers
         total = referring.sum(axis=1) * p
         u = ctx.streams.poisson_counts.uniform(t, self.reps, self.referral_keys)
-        n = np.array([poisson_scalar(float(lam), float(x)) for lam, x in zip(total, u)])
+        n = poisson_from_uniform(total, u)
         if not n.any():
             return None
         rep = np.repeat(self.reps, n)

@@ -47,10 +47,12 @@ class LeaderLed(Strategy):
             steps = np.repeat(np.arange(n), trips)
             nth = (np.arange(len(steps)) - offsets[steps]).astype(np.uint64)
             keys = np.uint64(key << 24) + nth
-            dest = np.empty((R, len(steps)), dtype=np.int64)
-            for r in range(R):
-                u = model.streams.trip_destination.uniform_at(steps, np.full(len(steps), r), keys)
-                dest[r] = np.minimum((dest_cum[steps] <= u[:, None]).sum(axis=1), len(model.region_ids) - 1)
+            rep = np.repeat(np.arange(R), len(steps))
+            u = model.streams.trip_destination.uniform_at(np.tile(steps, R), rep, np.tile(keys, R))
+            cum = np.tile(dest_cum[steps], (R, 1))
+            dest = np.minimum((cum <= u[:, None]).sum(axis=1), len(model.region_ids) - 1).reshape(
+                R, len(steps)
+            )
             self.levels.append((level, trips, offsets, dest, per_trip, key))
 
     @staticmethod
