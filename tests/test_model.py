@@ -42,20 +42,25 @@ def test_firm_attributes_depend_only_on_seed_and_slot():
 # ----------------------------------------------------------------- common random numbers
 def by_slot(m: ChainModel) -> dict[str, np.ndarray]:
     """Replicate 0's pipeline state per firm slot (live rows; stage POOL where none)."""
-    a, n = m.active, m.pool.n
-    stage = a.i("stage")
-    live = (a.i("rep") == 0) & (stage >= Stage.CONTACTED) & (stage <= Stage.CONSTRUCTION)
-    slot = a.i("slot")[live]
+    n = m.pool.n
     out = {"stage": np.full(n, int(Stage.POOL)), "contact_day": np.full(n, -1.0), "leader_day": np.full(n, -1.0),
-           "source": np.full(n, -1), "signed_day": np.full(n, -1.0)}  # fmt: skip
-    for name, col in (("stage", stage), ("source", a.i("source"))):
-        out[name][slot] = col[live]
-    for name, col in (
-        ("contact_day", "contact_day"),
-        ("leader_day", "mark_leader_led"),
-        ("signed_day", "signed_day"),
+           "source": np.full(n, -1), "signed_day": np.full(n, -1.0), "hold_day": np.full(n, -1e9)}  # fmt: skip
+    for a, first, last in (
+        (m.talks, Stage.CONTACTED, Stage.NEGOTIATING),
+        (m.projects, Stage.SIGNED, Stage.CONSTRUCTION),
     ):
-        out[name][slot] = a.f(col)[live]
+        stage = a.i("stage")
+        live = (a.i("rep") == 0) & (stage >= first) & (stage <= last)
+        slot = a.i("slot")[live]
+        for name, col in (("stage", stage), ("source", a.i("source"))):
+            out[name][slot] = col[live]
+        for name, col in (
+            ("contact_day", "contact_day"),
+            ("leader_day", "mark_leader_led"),
+            ("signed_day", "signed_day"),
+            ("hold_day", "hold_day"),
+        ):
+            out[name][slot] = a.f(col)[live]
     out["stage"][~m.idle[:n] & (out["stage"] == Stage.POOL)] = (
         Stage.LOST
     )  # left the pipeline (lost or producing)
@@ -70,7 +75,7 @@ class Watched(ChainModel):
         super().step()
 
     def on_signed(self, t: int, rows: np.ndarray) -> None:
-        self.signed_now |= set(self.active.i("slot")[rows].tolist())
+        self.signed_now |= set(self.projects.i("slot")[rows].tolist())
 
 
 def test_unrelated_lever_leaves_a_firms_next_decision_unchanged():
@@ -148,7 +153,7 @@ def test_counts_conserve_and_cumulative_flows_never_fall():
 
 def test_funds_never_exceed_the_realised_share_of_agreements():
     m = ChainModel(small(), rng=8).run()
-    a, share = m.active, m.config.pipeline.realisation_share
+    a, share = m.projects, m.config.pipeline.realisation_share
     left = a.f("funds_left_yi")
     assert (left >= -1e-9).all() and (left <= a.f("value_yi") * share + 1e-9).all()
     flows = m.recorder.flows
@@ -169,7 +174,7 @@ def test_a_full_park_delays_or_diverts():
     anning = list(cfg.parks).index("anning")
     assert m.parks.land_used[0, anning] == 0
     assert m.parks.producing[0, :, anning].sum() == 0  # nobody got land there
-    a = m.active
+    a = m.projects
     assert not (
         (a.i("stage") >= Stage.LAND) & (a.i("stage") <= Stage.CONSTRUCTION) & (a.i("park") == anning)
     ).any()
@@ -239,11 +244,9 @@ def test_event_invitees_sign_at_the_ceremony_not_before():
     """An invitee prepared for a ceremony (项目储备) negotiates at once but signs no earlier
     than its event; without that preparation the same outreach yields far fewer signings."""
     model = ChainModel(small(), rng=11).run()
-    a = model.active
-    after = [Stage.SIGNED, Stage.REGISTERED, Stage.LAND, Stage.CONSTRUCTION, Stage.PRODUCING]
-    signed = np.flatnonzero(np.isin(a.i("stage"), after))  # their current project's signing day
-    assert np.all(a.f("hold_day")[signed] <= a.f("signed_day")[signed])
-    held = np.flatnonzero(a.f("hold_day") > -1e8)
+    a = model.projects
+    assert np.all(a.f("hold_day") <= a.f("signed_day"))  # every project's signing, lost or producing too
+    held = np.flatnonzero(np.concatenate([model.talks.f("hold_day"), a.f("hold_day")]) > -1e8)
     assert len(held) > 0  # the events invited someone
     # events with targets (the HK and flower promotions; the Expo signs the whole ready pipeline)
     targeted = [e for e, ev in model.config.events.items() if ev.target_regions or ev.target_chains]

@@ -61,11 +61,11 @@ SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
 @given(cfg=scenarios())
 def test_counts_flows_money_and_land_stay_consistent(cfg):
     m = ChainModel(cfg).run()
-    rec, a = m.recorder, m.active
-    # every firm is in exactly one stage, and the last row matches the pipeline table and pool
+    rec, a = m.recorder, m.projects
+    # every firm is in exactly one stage, and the last row matches the pipeline tables and pool
     assert (rec.stages.sum(axis=1) == m.pool.n).all() and (rec.stages >= 0).all()
-    stage = a.i("stage")
-    live = stage[(stage >= Stage.CONTACTED) & (stage <= Stage.CONSTRUCTION)]
+    talks, projects = m.talks.i("stage"), a.i("stage")
+    live = np.concatenate([talks[talks <= Stage.NEGOTIATING], projects[projects <= Stage.CONSTRUCTION]])
     assert np.array_equal(rec.stages[-1][1:7], np.bincount(live, minlength=len(Stage))[1:7])
     assert rec.stages[-1][Stage.POOL] == m.idle.sum()
     # flows are non-negative, so cumulative signings, landings and funds never fall

@@ -4,9 +4,9 @@ The class watches the reported weeks (from the scenario's ``start_date``), so th
 runs its burn-in when it is built: step 1 on the page is the first week of 2022, and the
 pipeline already holds the projects of earlier years. Beyond what the model's recorder
 keeps, the page needs the signing *value* by source and each signing's fate by signing
-quarter; :meth:`ClassroomModel.on_signed` notes both as signings happen, and after each
-step the firms' signing and construction days are copied from the pipeline table into
-per-firm arrays (the table forgets a firm once it produces or is lost).
+quarter; :meth:`ClassroomModel.on_signed` notes both as signings happen, and each step
+the firms' stages and signing and construction days are copied from the pipeline tables
+into per-firm arrays (a table forgets a firm once it produces or is lost).
 
 Nothing here changes the model's behaviour: the seed is the first replicate seed of
 ``chainsim run --seed S``, so a run on the page matches ``chainsim run SCENARIO --seed S
@@ -61,19 +61,30 @@ class ClassroomModel(ChainModel):
     def on_signed(self, t: int, rows: NDArray[np.int64]) -> None:
         if len(rows) == 0 or t < self.calendar.burn_in:
             return
-        a = self.active
+        a = self.projects
         self.value_by_source[t] += np.bincount(
             a.i("source")[rows], weights=a.f("value_yi")[rows], minlength=self.value_by_source.shape[1]
         )
         self._signed.append((a.i("slot")[rows].copy(), self.day, int(self._quarter_of_step[t])))
 
-    def step(self) -> None:
-        super().step()
-        a = self.active
-        slot = a.i("slot")
-        self.signed_day[slot] = a.f("signed_day")
-        self.construction_day[slot] = np.maximum(self.construction_day[slot], a.f("construction_day"))
-        self.stage_of[slot] = a.i("stage")
+    def record(self, t: int) -> None:
+        """Copy each firm's stage and milestone days from the tables before the model drops
+        finished rows (finished rows first, so a firm's live row has the last word)."""
+        for table, first, last in (
+            (self.talks, Stage.CONTACTED, Stage.NEGOTIATING),
+            (self.projects, Stage.SIGNED, Stage.CONSTRUCTION),
+        ):
+            stage, slot = table.i("stage"), table.i("slot")
+            live = (stage >= first) & (stage <= last)
+            for rows in (~live, live):
+                s = slot[rows]
+                self.stage_of[s] = stage[rows]
+                if table is self.projects:
+                    self.signed_day[s] = table.f("signed_day")[rows]
+                    self.construction_day[s] = np.maximum(
+                        self.construction_day[s], table.f("construction_day")[rows]
+                    )
+        super().record(t)
 
     # ------------------------------------------------------------------ what the page reads
     @property
@@ -127,9 +138,8 @@ class ClassroomModel(ChainModel):
 
     def in_service(self) -> int:
         """Projects holding a commissioner slot now."""
-        a = self.active
-        stage = a.i("stage")
-        return int(np.count_nonzero(a.b("serving") & (stage >= Stage.SIGNED) & (stage <= Stage.CONSTRUCTION)))
+        a = self.projects
+        return int(np.count_nonzero(a.b("serving") & (a.i("stage") <= Stage.CONSTRUCTION)))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""The pipeline table: every firm in talks or in a project (contacted … construction), of
-every replicate of the batch, one row each.
+"""A pipeline table: firms in talks (contacted, negotiating) or firms with a project
+(signed … in construction), of every replicate of the batch, one row each.
 
 A step never gathers from the pool's hundreds of thousands of slots: a firm's fixed
 attributes are copied into its row when it is contacted, and every phase works on these
@@ -19,7 +19,6 @@ from numpy.typing import NDArray
 
 from chainsim.engine.calendar import NEVER
 from chainsim.engine.pool import Pool
-from chainsim.vocabulary import Stage
 
 FLOAT = (
     *Pool.FLOAT,
@@ -110,6 +109,17 @@ class Active:
                 F[self.fi[f"mark_{self.marks[m]}"], s] = np.where(mark == m, day, NEVER)
         self.n += k
 
+    def take(self, other: Active, rows: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Append copies of ``other``'s ``rows`` (same columns); return their new rows."""
+        k = len(rows)
+        self._reserve(self.n + k)
+        s = slice(self.n, self.n + k)
+        self.F[:, s] = other.F[:, rows]
+        self.I[:, s] = other.I[:, rows]
+        self.B[:, s] = other.B[:, rows]
+        self.n += k
+        return np.arange(s.start, s.stop)
+
     def keep(self, rows: NDArray[np.bool_]) -> None:
         """Keep the rows where ``rows`` is true (in order); drop the others."""
         m = int(np.count_nonzero(rows))
@@ -121,12 +131,10 @@ class Active:
         self.B[:, :m] = np.compress(rows, self.B[:, :n], axis=1)
         self.n = m
 
-    def drop_finished(self, slack: float = 0.25) -> None:
-        """Drop the rows of firms that left the pipeline (lost, or producing) once they are
-        more than ``slack`` of the table: every phase selects rows by stage, so a few
-        finished rows cost less than copying the table every step."""
-        stage = self.i("stage")
-        live = (stage >= Stage.CONTACTED) & (stage <= Stage.CONSTRUCTION)
+    def drop_finished(self, live: NDArray[np.bool_], slack: float = 0.25) -> None:
+        """Drop the rows of firms that left this table (``live`` false) once they are more
+        than ``slack`` of it: every phase selects rows by stage, so a few finished rows cost
+        less than copying the table every step."""
         if self.n - np.count_nonzero(live) > slack * self.n:
             self.keep(live)
 

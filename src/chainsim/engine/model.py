@@ -93,7 +93,8 @@ class ChainModel(mesa.Model):
         self.catalog = Catalog(self.pool)
         # sampling tables are built now, not during the run
         self.catalog.declare([way for s in self.strategies for way in s.sampling()])
-        self.active = Active(self.pool, [s.key for s in self.marking])
+        marks = [s.key for s in self.marking]
+        self.talks, self.projects = Active(self.pool, marks), Active(self.pool, marks)
         self.step_orders = StepOrders([], None, StageFactors())
         rep = cfg.reporting
         self.event_index = {eid: i for i, eid in enumerate(cfg.events)}
@@ -168,21 +169,29 @@ class ChainModel(mesa.Model):
         if not orders:
             return
         got = draw(self.catalog, self.idle, self.streams.contact_sampling, t, orders)
-        first = self.active.n
-        self.active.add(got.rep, got.slot, got.stage, got.source, self.day, got.hold_day, got.mark)
-        pipeline.schedule_replies(self, t, np.arange(first, self.active.n))
+        first = self.talks.n
+        self.talks.add(got.rep, got.slot, got.stage, got.source, self.day, got.hold_day, got.mark)
+        pipeline.schedule_replies(self, t, np.arange(first, self.talks.n))
         self.recorder_batch.count(t, "contacts", got.rep)
 
     def record(self, t: int) -> None:
-        """Phase 10: count the stages (the table's finished rows are overwritten by the
-        producing and lost counts), and drop finished rows from time to time."""
-        a, R, k = self.active, self.n_reps, len(Stage)
-        counts = np.bincount(a.i("rep") * k + a.i("stage"), minlength=R * k).reshape(R, k)
+        """Phase 10: count the stages (a table's finished rows are left out: moved or lost
+        talks; producing and lost projects, which the producing and lost counts replace),
+        and drop finished rows from time to time."""
+        R, k = self.n_reps, len(Stage)
+        counts = np.zeros((R, k), dtype=np.int64)
+        for table, first, last in (
+            (self.talks, Stage.CONTACTED, Stage.NEGOTIATING),
+            (self.projects, Stage.SIGNED, Stage.CONSTRUCTION),
+        ):
+            stage = table.i("stage")
+            by_stage = np.bincount(table.i("rep") * k + stage, minlength=R * k).reshape(R, k)
+            counts[:, first : last + 1] = by_stage[:, first : last + 1]
+            table.drop_finished((stage >= first) & (stage <= last))
         counts[:, Stage.PRODUCING] = self.n_producing
         counts[:, Stage.LOST] = self.n_lost
         counts[:, Stage.POOL] = self.pool.n - counts.sum(axis=1)
         self.recorder_batch.stages[:, t] = counts
-        a.drop_finished()
 
     def on_signed(self, t: int, rows: NDArray[np.int64]) -> None:
         """Called at the end of phase 6 with the table rows that signed (for subclasses

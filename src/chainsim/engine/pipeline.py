@@ -1,5 +1,7 @@
 """The strategy-neutral pipeline: ceremonies, negotiation, signing, service, building,
-funds and drop-out (docs/model.md, phases 4–9), on the rows of the pipeline table.
+funds and drop-out (docs/model.md, phases 4–9), on the rows of the pipeline tables:
+``m.talks`` (contacted and negotiating firms) and ``m.projects`` (signed … in
+construction); a signing moves a firm's row from the first to the second.
 
 Each phase is one function of the model: masks → rows → one kernel call → write back.
 What strategies change arrives as orders and multipliers (:mod:`.strategies.base`):
@@ -20,6 +22,7 @@ from chainsim.engine.calendar import per_step
 from chainsim.vocabulary import Stage
 
 if TYPE_CHECKING:
+    from chainsim.engine.active import Active
     from chainsim.engine.model import ChainModel
 
 Rows = NDArray[np.int64]
@@ -30,7 +33,7 @@ REPLY_KEYS = np.array([0, 1 << 62], dtype=np.int64)  # a reply's two uniforms: w
 def hold_ceremonies(m: ChainModel, t: int) -> Rows:
     """Phase 4 (*Events*): on a ceremony's step every negotiating firm it targets signs
     with its close probability; the firm's source becomes the ceremony's."""
-    a, signed = m.active, []
+    a, signed = m.talks, []
     for c in m.step_orders.ceremonies:
         stage = a.i("stage")
         ready = stage == Stage.NEGOTIATING
@@ -55,7 +58,7 @@ def schedule_replies(m: ChainModel, t: int, rows: Rows) -> None:
     daily rate λ = −ln(1 − a − b) / step_days, so the reply comes an Exp(λ) time after the
     contact step began: the same step, with the same probability, as drawing every step
     (any step length), and the firm costs nothing until then."""
-    p, a = m.config.pipeline, m.active
+    p, a = m.config.pipeline, m.talks
     rows = rows[a.i("stage")[rows] == Stage.CONTACTED]
     if len(rows) == 0:
         return
@@ -77,7 +80,7 @@ def negotiate(m: ChainModel, t: int) -> Rows:
     :func:`schedule_replies`); negotiating firms sign or drop — competing risks with one
     uniform per firm, the signing hazard raised by supplier access and the strategies'
     multipliers. Returns the rows that signed."""
-    a, p, s = m.active, m.config.pipeline, m.streams
+    a, p, s = m.talks, m.config.pipeline, m.streams
     scale = float(m.calendar.scale[t])
     stage, rep, slot = a.i("stage"), a.i("rep"), a.i("slot")
     replies = np.flatnonzero((stage == Stage.CONTACTED) & (a.f("due_day") <= m.day))
@@ -95,7 +98,7 @@ def negotiate(m: ChainModel, t: int) -> Rows:
     u = s.negotiate.uniform(t, rep[talking], slot[talking])
     sign = u < sign_p
     lost_t = ~sign & (u < sign_p + drop_p)
-    lose(m, t, np.concatenate([replies[~engage], talking[lost_t]]))
+    lose(m, t, np.concatenate([replies[~engage], talking[lost_t]]), a)
     return talking[sign]
 
 
@@ -104,7 +107,9 @@ def sign(m: ChainModel, t: int, rows: Rows) -> None:
     registration, note the reporting cohorts."""
     if len(rows) == 0:
         return
-    a = m.active
+    m.talks.i("stage")[rows] = Stage.SIGNED  # leaves the talks …
+    a = m.projects
+    rows = a.take(m.talks, rows)  # … for the projects
     rep, slot = a.i("rep")[rows], a.i("slot")[rows]
     a.i("stage")[rows] = Stage.SIGNED
     a.f("signed_day")[rows] = m.day
@@ -137,7 +142,7 @@ def sign(m: ChainModel, t: int, rows: Rows) -> None:
 def duration(m: ChainModel, t: int, rows: Rows, mean_days: float) -> NDArray[np.float64]:
     """A stage duration drawn on entry (log-normal around the mean); a served project's
     is shortened by its service's factor."""
-    a = m.active
+    a = m.projects
     u = m.streams.duration.uniform(t, a.i("rep")[rows], a.i("slot")[rows])
     d = K.lognormal_days(mean_days, m.config.pipeline.duration_sigma_log, u)
     svc = m.step_orders.service
@@ -149,11 +154,11 @@ def duration(m: ChainModel, t: int, rows: Rows, mean_days: float) -> NDArray[np.
 def serve(m: ChainModel, t: int) -> None:
     """Phase 7 (*Serve*): free service slots go to the largest projects never served; a
     new one's remaining time in its stage shrinks by the service's factor."""
-    svc, a = m.step_orders.service, m.active
+    svc, a = m.step_orders.service, m.projects
     if svc is None or svc.slots <= 0:
         return
     stage, serving, rep = a.i("stage"), a.b("serving"), a.i("rep")
-    projects = (stage >= Stage.SIGNED) & (stage <= Stage.CONSTRUCTION)
+    projects = stage <= Stage.CONSTRUCTION  # the table's live rows (signed … construction)
     free = svc.slots - np.bincount(rep[projects & serving], minlength=m.n_reps)
     if not (free > 0).any():
         return
@@ -176,9 +181,9 @@ def build(m: ChainModel, t: int) -> None:
     """Phase 8 (*Build*): scheduled transitions in stage order — signed → registered →
     land → construction → producing — for projects whose due day has passed (a firm can
     pass several short stages in one step), then drop-outs after signing."""
-    a = m.active
+    a = m.projects
     stage, due = a.i("stage"), a.f("due_day")
-    rows = np.flatnonzero((due <= m.day) & (stage >= Stage.SIGNED) & (stage <= Stage.CONSTRUCTION))
+    rows = np.flatnonzero((due <= m.day) & (stage <= Stage.CONSTRUCTION))
     for stage_from, enter in TRANSITIONS:
         if len(rows) == 0:
             break
@@ -191,7 +196,7 @@ def build(m: ChainModel, t: int) -> None:
 def register(m: ChainModel, t: int, rows: Rows) -> None:
     """signed → registered: ``funds_at_registration_share`` of the realised value arrives;
     land is due ``land_days`` later."""
-    a, p = m.active, m.config.pipeline
+    a, p = m.projects, m.config.pipeline
     a.i("stage")[rows] = Stage.REGISTERED
     entered = a.f("due_day")[rows]
     realised = a.f("value_yi")[rows] * p.realisation_share
@@ -204,7 +209,7 @@ def register(m: ChainModel, t: int, rows: Rows) -> None:
 def acquire_land(m: ChainModel, t: int, rows: Rows) -> None:
     """registered → land: first come, first served in each park; a refused firm waits or
     re-chooses among parks with room (``divert_prob_per_step``)."""
-    a, parks = m.active, m.parks
+    a, parks = m.projects, m.parks
     rep, due = a.i("rep"), a.f("due_day")
     rows = rows[np.lexsort((due[rows], rep[rows]))]  # by application day within each replicate
     got = parks.acquire(rep[rows], a.i("park")[rows], a.f("land_need_ha")[rows], a.f("mw_need")[rows])
@@ -241,7 +246,7 @@ def acquire_land(m: ChainModel, t: int, rows: Rows) -> None:
 def break_ground(m: ChainModel, t: int, rows: Rows) -> None:
     """land → construction: *landed* (落地); the rest of the realised value arrives evenly
     over the construction time."""
-    a = m.active
+    a = m.projects
     day = a.f("due_day")[rows]
     a.i("stage")[rows] = Stage.CONSTRUCTION
     a.f("construction_day")[rows] = day
@@ -257,7 +262,7 @@ def break_ground(m: ChainModel, t: int, rows: Rows) -> None:
 def start_production(m: ChainModel, t: int, rows: Rows) -> None:
     """construction → producing: what is left of the realised value arrives; the firm
     counts as a local producer of its segment and park from now on."""
-    a = m.active
+    a = m.projects
     day = a.f("due_day")[rows]
     pay(m, t, rows, a.f("funds_left_yi")[rows])  # instalments up to today, then the rest
     a.i("stage")[rows] = Stage.PRODUCING
@@ -284,9 +289,9 @@ def drop_out(m: ChainModel, t: int) -> None:
     a clock: each project holds an Exp(1) budget from its signing and spends the step's
     cumulative hazard −s·ln(1 − h); it is lost when the budget runs out — the same
     probability every step as a fresh draw, one number per project."""
-    a = m.active
+    a = m.projects
     stage = a.i("stage")
-    rows = np.flatnonzero((stage >= Stage.SIGNED) & (stage <= Stage.CONSTRUCTION))
+    rows = np.flatnonzero(stage <= Stage.CONSTRUCTION)
     if len(rows) == 0:
         return
     h = m.config.pipeline.drop_signed_per_step
@@ -299,13 +304,13 @@ def drop_out(m: ChainModel, t: int) -> None:
     cls = a.b("serving")[rows] + 2 * (stage[rows] <= Stage.REGISTERED)
     clock = a.f("drop_clock")
     clock[rows] -= spend[cls]
-    lose(m, t, rows[clock[rows] < 0.0])
+    lose(m, t, rows[clock[rows] < 0.0], a)
 
 
 def pay_construction(m: ChainModel, t: int) -> None:
     """Phase 9 (*Funds*): projects in construction pay their daily instalment for the
     days of this step they spent building."""
-    a = m.active
+    a = m.projects
     rows = np.flatnonzero(a.i("stage") == Stage.CONSTRUCTION)
     if len(rows) == 0:
         return
@@ -316,7 +321,7 @@ def pay_construction(m: ChainModel, t: int) -> None:
 def pay(m: ChainModel, t: int, rows: Rows, amount_yi: NDArray[np.float64]) -> None:
     """Funds arrive: domestic money counts in 到位资金 (F2a) and, for industrial chains, in
     工业项目到位资金 (F12b); foreign money in 实际利用外资 (亿美元 = 亿元 / fx, F2b)."""
-    a = m.active
+    a = m.projects
     a.f("funds_left_yi")[rows] -= amount_yi
     foreign, industrial = a.b("foreign")[rows], a.b("industrial")[rows]
     domestic = np.where(foreign, 0.0, amount_yi)
@@ -326,11 +331,10 @@ def pay(m: ChainModel, t: int, rows: Rows, amount_yi: NDArray[np.float64]) -> No
     rec.add(t, "fdi_usd_yi", rep, np.where(foreign, amount_yi / m.config.pipeline.fx_cny_per_usd, 0.0))
 
 
-def lose(m: ChainModel, t: int, rows: Rows) -> None:
-    """Lost: back in the pool ``recontact_after_days`` later, as a new candidate."""
+def lose(m: ChainModel, t: int, rows: Rows, a: Active) -> None:
+    """Lost (rows of table ``a``): back in the pool ``recontact_after_days`` later, as a new candidate."""
     if len(rows) == 0:
         return
-    a = m.active
     a.i("stage")[rows] = Stage.LOST
     a.b("serving")[rows] = False
     rep = a.i("rep")[rows]
