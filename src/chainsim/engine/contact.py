@@ -5,9 +5,10 @@ the same way (by region, by segment, from a set, with one size bias) share one k
 call. Each wanted firm draws a candidate from its group and takes it if it is still idle
 in its replicate; when two wanted firms draw the same firm, the earlier gets it
 (strategies act in registry order). Those that missed draw again, a few candidates at a
-time (``ATTEMPTS``: 1, then 3, then 4 per round, 16 in all), so every contact finds an
+time (``ATTEMPTS``: 1, then 7, then 8 per round, 16 in all), so every contact finds an
 idle firm unless its group is nearly exhausted — and the first round, which settles
-~97 % of contacts, costs one candidate each. The
+85–97 % of contacts (large firms and small segments are often busy), costs one
+candidate each. The
 uniforms are keyed by (replicate seed, step, order key, attempt): a team's draws never
 depend on which other teams act (docs/model.md, "Randomness").
 """
@@ -25,7 +26,7 @@ from chainsim.engine.rng import BatchStream
 from chainsim.engine.strategies.base import ContactOrder
 from chainsim.vocabulary import Stage
 
-ATTEMPTS = (1, 3, 4, 4, 4)  # candidate draws per round; a wanted firm's keys are key × 16 + attempt
+ATTEMPTS = (1, 7, 8)  # candidate draws per round; a wanted firm's keys are key × 16 + attempt
 FIRST = np.cumsum((0, *ATTEMPTS))
 
 
@@ -76,7 +77,7 @@ def draw(
             cand[w] = catalog.candidates(group[todo][w], True, u[w])
             cand[~w] = catalog.candidates(group[todo][~w], False, u[~w])
         flat = rep[todo, None] * n_pool + cand
-        available = idle[flat] & (cand >= 0)
+        available = idle[flat] & (cand >= 0) if catalog.w_empty else idle[flat]
         chosen, rows = first_available(flat, available)
         idle[chosen] = False  # taken: later rounds and rows skip them
         picked.append(chosen)

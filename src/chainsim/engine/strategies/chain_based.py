@@ -52,7 +52,8 @@ class ChainBased(Strategy):
             [team_key("group/" + gid) for gid in cfg.groups],
             np.broadcast_to(rates, (cal.n_steps, len(groups))),
         )
-        self._cum_for: bytes | None = None
+        self._cum: F64 | None = None  # targeting() of the missing links in _cum_for
+        self._cum_for = np.zeros(0, dtype=bool)
         # anchor referrals: each segment's neighbours, padded to a table
         self.referral_key = team_key("anchor_referral")
         self.degree = np.array([len(n) for n in idx.neighbours])
@@ -89,8 +90,13 @@ class ChainBased(Strategy):
         if sl.start == sl.stop:
             return None
         missing = self.ctx.missing
-        if self._cum_for != missing.tobytes():  # the missing links change rarely
-            self._cum, self._cum_for = self.targeting(missing), missing.tobytes()
+        if self._cum is None:
+            self._cum, self._cum_for = self.targeting(missing), missing.copy()
+        else:  # the missing links change rarely: recompute the replicates whose changed
+            changed = np.flatnonzero((missing != self._cum_for).any(axis=1))
+            if len(changed):
+                self._cum[changed] = self.targeting(missing[changed])
+                self._cum_for[changed] = missing[changed]
         rep, who, u = self.plan.rep[sl], self.plan.extra["team"][sl], self.plan.u[sl]
         seg = np.minimum((self._cum[rep, who] <= u[:, None]).sum(axis=1), self._cum.shape[2] - 1)
         return ContactOrder(Source.CHAIN_GROUP, "segment", rep, seg, self.plan.keys[sl])
