@@ -125,7 +125,10 @@ def print_summary(s: dict[str, Any], cfg: Scenario, show: Callable[[str], None] 
         row = _ljust(f"{en} {zh}", label_w)
         show(row + "".join(_cell(s["periods"][p][metric]).rjust(col_w + 2) for p in periods))
     show("Signings by source 签约来源:")
-    for src, zh in zip(SOURCE_NAMES, SOURCE_ZH):
+    zh_of = dict(zip(SOURCE_NAMES, SOURCE_ZH))
+    sources = next(iter(s["periods"].values()))["signings_by_source"] if periods else {}
+    for src in sources:  # the run's sources: the built-ins, then any other registered strategy's
+        zh = zh_of.get(src, "")
         show(
             _ljust(f"  {src} {zh}", label_w)
             + "".join(_cell(s["periods"][p]["signings_by_source"][src]).rjust(col_w + 2) for p in periods)
