@@ -26,14 +26,13 @@ import numpy as np
 from chainsim.config.schema import Scenario
 from chainsim.engine.calendar import NEVER, Calendar
 from chainsim.engine.chains import ChainIndex
-from chainsim.engine.records import Recorder
+from chainsim.engine.records import DURATIONS, Recorder
 from chainsim.engine.rng import BatchStreams
 from chainsim.engine.strategies import Ceremony, Service, StageFactors, Strategy, Within, registered
 from chainsim.reference.agents import FirmAgent, Group, Park
 from chainsim.vocabulary import Stage, source_names
 
 TALKING = (Stage.CONTACTED, Stage.NEGOTIATING)
-DURATIONS = ("signing_to_land_days", "signing_to_production_days", "construction_to_production_days")
 
 
 @dataclass
