@@ -3,7 +3,10 @@ docs/model.md alone, as the yardstick of the vectorised engine.
 
 Quick tests: it runs the default scenario, fills the same records (so ``Results.summary()``
 has the same keys), keeps its books (stages conserve, every signing has one source), runs
-from the command line, and imports nothing of the fast engine.
+from the command line, and imports nothing of the fast pipeline: it shares the strategies
+(chainsim.engine.strategies) and what they stand on (configuration, calendar, chain maps,
+random streams, records, vocabulary), never the vectorised model, pipeline, contact
+sampling, pipeline table, pool or parks.
 
 Slow tests: the two engines agree *in distribution* (they share no random numbers), and
 the same comparison rejects when one hazard of the fast engine is 10 % higher.
@@ -27,26 +30,38 @@ from chainsim.engine.model import ChainModel
 from chainsim.engine.records import F
 from chainsim.reference import ReferenceModel
 from chainsim.results.summary import Replicate, Results
+from chainsim.vocabulary import source_names
 from paths import DEFAULT_SCENARIO, ROOT, SRC, src_env
 
 REFERENCE_DIR = SRC / "chainsim" / "reference"
-ALLOWED = {
-    "chainsim.config.schema",
+#: what the reference may import: the configuration, the vocabulary, the engine's shared
+#: foundations and the strategies (a module or a package, with its submodules)
+ALLOWED = (
+    "chainsim.config",
+    "chainsim.vocabulary",
     "chainsim.engine.calendar",
     "chainsim.engine.records",
-    "chainsim.vocabulary",
-}
-FORBIDDEN = {
-    "chainsim.engine.model",
-    "chainsim.engine.build",
-    "chainsim.engine.strategies",
-    "chainsim.engine.firms",
-    "chainsim.engine.kernels",
-    "chainsim.engine.parks",
-    "chainsim.engine.rng",
     "chainsim.engine.chains",
+    "chainsim.engine.rng",
+    "chainsim.engine.kernels",
+    "chainsim.engine.strategies",
+    "chainsim.reference",
+)
+#: the fast pipeline: what the reference is checked against, so it must not use it
+FORBIDDEN = (
+    "chainsim.engine.model",
+    "chainsim.engine.pipeline",
+    "chainsim.engine.contact",
+    "chainsim.engine.active",
+    "chainsim.engine.pool",
+    "chainsim.engine.parks",
     "chainsim.api",
-}
+)
+
+
+def within(module: str, packages: tuple[str, ...]) -> bool:
+    """Is ``module`` one of ``packages`` or a submodule of one?"""
+    return any(module == p or module.startswith(p + ".") for p in packages)
 
 
 def small(*overrides: str):
@@ -85,10 +100,8 @@ def test_reference_keeps_its_books():
     flows = rec.flows
     assert (flows >= -1e-9).all()
     assert np.array_equal(rec.stages[:, 7], np.cumsum(flows[:, F["producing"]]).astype(int))  # producers stay
-    by_source = flows[:, F["signings_by_source.leader_trip"] : F["signings_by_source.organic"] + 1].sum(
-        axis=1
-    )
-    assert np.array_equal(by_source, flows[:, F["signings"]])
+    by_source = sum(flows[:, rec.F[f"signings_by_source.{s}"]] for s in rec.sources)
+    assert rec.sources == source_names() and np.array_equal(by_source, flows[:, F["signings"]])
     assert np.array_equal(rec.segment_signings.sum(axis=1), flows[:, F["signings"]])
     # funds never exceed the realised share of what was registered
     assert all(
@@ -101,32 +114,40 @@ def test_reference_keeps_its_books():
     assert all(p.land_free >= -1e-9 for p in m.parks)
 
 
-def test_reference_source_imports_only_config_calendar_and_records():
-    for path in REFERENCE_DIR.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (
-                isinstance(node, ast.ImportFrom)
-                and node.level == 0
-                and (node.module or "").startswith("chainsim")
-            ):
-                assert node.module in ALLOWED or node.module.startswith("chainsim.reference."), (
-                    f"{path.name} imports {node.module}"
-                )
-            elif isinstance(node, ast.ImportFrom) and node.level > 0:
-                assert node.module in {"agents", "model"}, f"{path.name} imports .{node.module}"
-            elif isinstance(node, ast.Import):
-                assert not any(a.name.startswith("chainsim") for a in node.names), (
-                    f"{path.name}: {ast.unparse(node)}"
-                )
+def chainsim_imports(path) -> list[tuple[str, list[str]]]:
+    """Each chainsim import of a file: (module, names imported from it; [] for ``import m``)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path.name}: use absolute imports ({ast.unparse(node)})"
+            if (node.module or "").startswith("chainsim"):
+                found.append((node.module, [a.name for a in node.names]))
+        elif isinstance(node, ast.Import):
+            found += [(a.name, []) for a in node.names if a.name.startswith("chainsim")]
+    return found
+
+
+def test_reference_imports_strategies_but_not_the_fast_pipeline():
+    assert within("chainsim.engine.strategies.leader_led", ALLOWED)
+    assert within("chainsim.engine.model", FORBIDDEN) and not within("chainsim.engine.modelx", FORBIDDEN)
+    imports = {path.name: chainsim_imports(path) for path in REFERENCE_DIR.glob("*.py")}
+    assert "chainsim.engine.strategies" in {module for module, _ in imports["model.py"]}  # it shares them
+    for name, found in imports.items():
+        for module, names in found:
+            assert within(module, ALLOWED), f"{name} imports {module}"
+            # `from chainsim.engine import model` would import a module by name
+            assert not any(within(f"{module}.{n}", FORBIDDEN) for n in names), (
+                f"{name}: from {module} import {names}"
+            )
 
 
 # chainsim/__init__ loads the API lazily; to be sure, in a fresh interpreter load the package without
-# its __init__, import the allowed modules, then import and RUN the reference:
-# nothing new of the fast engine may appear in sys.modules.
+# its __init__ and the loader, then import and RUN the reference: every chainsim module that
+# appears must be allowed, and none of the fast pipeline may.
 _IMPORT_CHECK = r"""
 import json, sys, types
 pkg = types.ModuleType("chainsim"); pkg.__path__ = [sys.argv[1]]; sys.modules["chainsim"] = pkg
-import chainsim.config.schema, chainsim.engine.calendar, chainsim.engine.records, chainsim.config.loader
+import chainsim.config.schema, chainsim.config.loader
 before = set(sys.modules)
 from chainsim.reference import ReferenceModel
 cfg, _ = chainsim.config.loader.load_scenario(chainsim.config.schema.Scenario, sys.argv[2], ["population.pool_size=2000", "calendar.burn_in_steps=3"])
@@ -135,7 +156,7 @@ print(json.dumps(sorted(m for m in set(sys.modules) - before if m.startswith("ch
 """
 
 
-def test_reference_runs_without_loading_the_fast_engine():
+def test_reference_runs_without_loading_the_fast_pipeline():
     out = subprocess.run(
         [sys.executable, "-c", _IMPORT_CHECK, str(SRC / "chainsim"), str(DEFAULT_SCENARIO)],
         capture_output=True,
@@ -146,8 +167,9 @@ def test_reference_runs_without_loading_the_fast_engine():
     )
     assert out.returncode == 0, out.stderr
     new = set(json.loads(out.stdout.strip().splitlines()[-1]))
-    assert new <= {"chainsim.reference", "chainsim.reference.model", "chainsim.reference.agents"}, new
-    assert not new & FORBIDDEN
+    assert "chainsim.reference.model" in new and "chainsim.engine.strategies.leader_led" in new, new
+    assert not {m for m in new if within(m, FORBIDDEN)}, new
+    assert {m for m in new if not within(m, ALLOWED)} <= {"chainsim.engine"}, new  # the (empty) package
 
 
 def test_cli_runs_the_reference_engine(capsys):

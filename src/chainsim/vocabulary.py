@@ -188,6 +188,18 @@ def register_source(key: str, en: str, zh: str) -> int:
     return len(SOURCE_NAMES) - 1
 
 
+def unregister_source(key: str) -> None:
+    """Remove a source added with :func:`register_source` (never a built-in one); later
+    sources' codes move down by one, so build runs after, not during, the change."""
+    if key not in SOURCE_NAMES:
+        return
+    code = SOURCE_NAMES.index(key)
+    if code < len(Source) - 1:
+        raise ValueError(f"source {key!r} is built in")
+    del _TERMS[_SOURCE_TERMS[code].key]
+    del _SOURCE_TERMS[code], SOURCE_NAMES[code], SOURCE_ZH[code]
+
+
 def source_names() -> list[str]:
     """The signing sources now known, built-ins first: a copy."""
     return list(SOURCE_NAMES)

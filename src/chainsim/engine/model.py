@@ -101,6 +101,7 @@ class ChainModel(mesa.Model):
         self.recorder_batch = BatchRecorder(
             R, cal.n_steps, S, list(cfg.events), list(rep.cohorts),
             float(cal.day_of(cfg.calendar.start_date) - 1), source_names(),
+            [name for s in self.strategies for name in s.tallies],
         )  # fmt: skip
         self.cohorts = list(rep.cohorts.values())
         self.cohort_as_of = np.array([cal.day_of(c.as_of) for c in self.cohorts], dtype=np.float64)
@@ -157,7 +158,10 @@ class ChainModel(mesa.Model):
             ceremonies += s.ceremonies(t)
             if (f := s.stage_factors(t)) is not None:
                 factors = factors * f
-            service = service or s.service(t)
+            if (svc := s.service(t)) is not None:
+                if service is not None:
+                    raise ValueError(f"two strategies offer a service at step {t}; only one may ({s.key})")
+                service = svc
             for name, value in s.tally(t).items():
                 self.recorder_batch.add_all(t, name, value)
         self.step_orders = StepOrders(ceremonies, service, factors)

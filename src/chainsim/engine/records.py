@@ -46,9 +46,11 @@ SIGNING_FLOWS = [
 DURATIONS = ("signing_to_land_days", "signing_to_production_days", "construction_to_production_days")
 
 
-def flow_names(sources: list[str]) -> list[str]:
-    """The flow columns of a run whose signing sources are ``sources`` (built-ins first)."""
-    return BASE_FLOWS + [f"signings_by_source.{s}" for s in sources]
+def flow_names(sources: list[str], extra: list[str] | None = None) -> list[str]:
+    """The flow columns of a run whose signing sources are ``sources`` (built-ins first),
+    then the ``extra`` flows its strategies tally."""
+    names = BASE_FLOWS + [f"signings_by_source.{s}" for s in sources]
+    return names + [e for e in dict.fromkeys(extra or []) if e not in names]
 
 
 class Recorder:
@@ -62,9 +64,10 @@ class Recorder:
         cohort_ids: list[str],
         start_day: float,
         sources: list[str] | None = None,
+        extra_flows: list[str] | None = None,
     ) -> None:
         self.sources = list(sources) if sources is not None else source_names()
-        self.flow_names = flow_names(self.sources)
+        self.flow_names = flow_names(self.sources, extra_flows)
         self.F = {name: i for i, name in enumerate(self.flow_names)}
         self.flows = np.zeros((n_steps, len(self.flow_names)))
         self.segment_signings = np.zeros((n_steps, n_segments), dtype=np.int32)
@@ -127,10 +130,11 @@ class BatchRecorder:
         cohort_ids: list[str],
         start_day: float,
         sources: list[str],
+        extra_flows: list[str] | None = None,
     ) -> None:
         self.R = n_reps
         self.sources = list(sources)
-        self.flow_names = flow_names(self.sources)
+        self.flow_names = flow_names(self.sources, extra_flows)
         self.F = {name: i for i, name in enumerate(self.flow_names)}
         self.flows = np.zeros((n_reps, n_steps, len(self.flow_names)))
         self.segment_signings = np.zeros((n_reps, n_steps, n_segments), dtype=np.int32)

@@ -2,7 +2,8 @@
 
 ``ReferenceModel(cfg, rng=seed).run().recorder`` gives the same records as the
 vectorised :class:`chainsim.engine.model.ChainModel`, equal in distribution (not draw for draw);
-``tests/test_reference.py`` checks that statistically.
+``tests/test_reference.py`` checks that statistically. Both engines consume the same
+registered strategies (:mod:`chainsim.engine.strategies`); each has its own pipeline.
 """
 
 from chainsim.reference.model import ReferenceModel

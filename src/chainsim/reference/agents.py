@@ -4,8 +4,10 @@
 A firm's rules for its current stage live in :meth:`FirmAgent.step` (docs/model.md,
 phases 5 and 8): a firm in talks weighs its competing risks, a signed project moves on
 when its due day has passed. The model decides *when* each firm steps (phase order,
-first-come-first-served land queue); the firm decides *what* happens to it. Every random
-number comes from the model's generator ``model.rng``.
+first-come-first-served land queue) and hands the firm what the strategies ordered this
+step (``model.orders``: stage factors, the service order; ``boost``: the signing-hazard
+multiplier of the strategies that contacted it); the firm decides *what* happens to it.
+Every random number comes from the model's generator ``model.rng``.
 """
 
 from __future__ import annotations
@@ -16,14 +18,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from chainsim.vocabulary import SOURCE_NAMES, Stage
+from chainsim.vocabulary import Stage
 
 if TYPE_CHECKING:
     from chainsim.reference.model import ReferenceModel
-
-
-# The stage and source vocabulary is shared with the outputs (it is not engine code).
-SOURCES = tuple(SOURCE_NAMES)
 
 
 def per_step(p: float, s: float) -> float:
@@ -73,7 +71,7 @@ class Park(mesa.Agent):
 
     def utility(self, chain: int) -> float:
         """Logit utility of this park for a firm of ``chain`` (docs/model.md, phase 6)."""
-        w = self.model.cfg.location
+        w = self.model.config.location
         return (
             w.specialisation * (chain in self.specialised)
             + w.agglomeration * math.log1p(self.producers.get(chain, 0))
@@ -99,9 +97,10 @@ class FirmAgent(mesa.Agent):
     # Pipeline state of a firm still in the pool (class defaults: a firm gets its own
     # values when it first moves, which keeps creating 10⁵ agents cheap).
     stage: Stage = Stage.POOL
-    source: str | None = None  # what brought it: one of SOURCES
+    source: str | None = None  # what brought it: a name of chainsim.vocabulary.source_names()
     contact_day: float | None = None
-    leader_day: float | None = None  # a leader contacted it (signing boost)
+    marks: dict[str, float] = {}  # strategy key → day it contacted this project (replaced, never mutated)
+    boost: float = 1.0  # the marking strategies' signing-hazard multiplier this step (phase 5)
     hold_day: float | None = None  # an event invitee: signs no earlier than this day
     signed_day: float | None = None
     land_day: float | None = None
@@ -147,23 +146,26 @@ class FirmAgent(mesa.Agent):
             self.start_production()
 
     # ------------------------------------------------------------------ talks
-    def contact(self, source: str, leader: bool) -> None:
+    def contact(self, source: str, marked_by: str | None, hold_until: float | None) -> None:
+        """Phase 3: contacted by ``source``; a strategy that marks its contacts keeps the
+        day (its sign multiplier reads it); an event invitee (``hold_until``) negotiates at
+        once and signs no earlier than that day."""
         m = self.model
         self.stage, self.source, self.contact_day = Stage.CONTACTED, source, m.day
-        self.hold_day = None  # set by an event invitation
-        self.leader_day = m.day if leader else None  # the boost belongs to this project
+        self.marks = {marked_by: m.day} if marked_by else {}  # a recycled firm starts afresh
+        self.hold_day = hold_until
+        if hold_until is not None:
+            self.stage = Stage.NEGOTIATING
 
     def negotiate(self) -> None:
         """Competing risks with one uniform: move on if u < a, drop if a ≤ u < a + b."""
-        m, p = self.model, self.model.cfg.pipeline
+        m, p = self.model, self.model.config.pipeline
         if self.stage == Stage.CONTACTED:
             a, b = p.engage_prob_per_step, p.drop_contacted_per_step
         else:
-            boost = 1.0
-            if self.leader_day is not None:
-                boost += p.leader_boost * math.exp(-(m.day - self.leader_day) / p.leader_boost_decay_days)
             a = min(
-                1.0, p.sign_prob_per_step * math.exp(p.supplier_access_beta * m.access[self.segment]) * boost
+                1.0,
+                p.sign_prob_per_step * math.exp(p.supplier_access_beta * m.access[self.segment]) * self.boost,
             )
             if self.hold_day is not None and m.day < self.hold_day:
                 a = 0.0  # an event invitee signs at the ceremony, not before
@@ -186,25 +188,26 @@ class FirmAgent(mesa.Agent):
         self.served = self.serving = False  # a recycled firm starts a new project
         choice = m.choose_park(self)
         self.park = 0 if choice is None else choice  # no park with room: wait at the first
-        self.due_day = m.day + self.duration(m.register_mean_days())
+        self.due_day = m.day + self.duration(m.config.pipeline.register_days * m.orders.factors.register)
         self.cohorts = m.cohorts_of(self)
         m.note_signing(self)
 
     # ------------------------------------------------------------------ build
     def duration(self, mean_days: float) -> float:
-        """A stage duration: log-normal with this mean; shorter while served."""
+        """A stage duration: log-normal with this mean; × the service's factor while served."""
         m = self.model
-        sd = m.cfg.pipeline.duration_sigma_log
+        sd = m.config.pipeline.duration_sigma_log
         d = mean_days * math.exp(sd * m.rng.standard_normal() - 0.5 * sd * sd)
-        return d * m.cfg.strategies.commissioners.duration_factor if self.serving else d
+        service = m.orders.service
+        return d * service.duration_factor if self.serving and service is not None else d
 
     def register(self) -> None:
-        m, p = self.model, self.model.cfg.pipeline
+        m, p = self.model, self.model.config.pipeline
         entered = self.due_day
         self.stage = Stage.REGISTERED
         self.funds_left_yi = self.value_yi * p.realisation_share
         m.pay(self, self.funds_left_yi * p.funds_at_registration_share)
-        self.due_day = entered + self.duration(p.land_days * m.reform_factor("missing_docs"))
+        self.due_day = entered + self.duration(p.land_days * m.orders.factors.land)
         m.flow["registered"] += 1
 
     def take_land(self) -> None:
@@ -217,15 +220,14 @@ class FirmAgent(mesa.Agent):
         day = max(self.due_day, m.day - m.step_len)  # a firm that waited gets land this step
         self.stage, self.land_day = Stage.LAND, day
         m.note_duration("signing_to_land_days", day - self.signed_day, self, day)
-        land_and_build = m.reform_on("land_and_build")
-        self.due_day = (
-            day if land_and_build else day + self.duration(m.cfg.pipeline.land_to_construction_days)
-        )
+        factor = m.orders.factors.land_to_construction  # 0 (拿地即开工): construction starts at once
+        mean = m.config.pipeline.land_to_construction_days * factor
+        self.due_day = day + self.duration(mean) if factor else day
 
     def wait_or_divert(self) -> None:
         """Refused: with probability divert_prob_per_step re-choose among parks with room."""
         m = self.model
-        if m.rng.random() < per_step(m.cfg.location.divert_prob_per_step, m.s):
+        if m.rng.random() < per_step(m.config.location.divert_prob_per_step, m.s):
             choice = m.choose_park(self)
             if choice is not None:
                 self.park = choice
@@ -235,7 +237,8 @@ class FirmAgent(mesa.Agent):
         m = self.model
         day = self.due_day
         self.stage, self.construction_day = Stage.CONSTRUCTION, day
-        build_days = self.duration(m.cfg.pipeline.construction_days)
+        mean = m.config.pipeline.construction_days * m.orders.factors.construction
+        build_days = max(self.duration(mean), 1.0)  # at least one day
         self.due_day = day + build_days
         self.rate_yi_per_day = self.funds_left_yi / build_days
         m.flow["landed"] += 1
@@ -259,13 +262,14 @@ class FirmAgent(mesa.Agent):
         m.pay(self, min(self.funds_left_yi, self.rate_yi_per_day * days))
 
     def survive(self) -> None:
-        """Drop-out after signing (phase 8, last rule)."""
-        m, sm = self.model, self.model.cfg.strategies.commissioners
-        hazard = m.cfg.pipeline.drop_signed_per_step
-        if self.serving:
-            hazard *= sm.drop_factor
-        if self.stage <= Stage.REGISTERED and m.reform_on("full_agency"):
-            hazard *= sm.reforms.full_agency_drop_factor
+        """Drop-out after signing (phase 8, last rule): × the service's drop factor while
+        served, × the stage factor before land (全程代办) while signed or registered."""
+        m, service = self.model, self.model.orders.service
+        hazard = m.config.pipeline.drop_signed_per_step
+        if self.serving and service is not None:
+            hazard *= service.drop_factor
+        if self.stage <= Stage.REGISTERED:
+            hazard *= m.orders.factors.drop_before_land
         if m.rng.random() < per_step(hazard, m.s):
             m.lose(self)
 
@@ -276,8 +280,8 @@ def pick(cum: np.ndarray, u: float) -> int:
 
 
 class Group:
-    """The firms of one group (a region, a segment, an event's targets), for drawing one
-    firm *still in the pool*, uniformly or ∝ size^bias. Draws members until one is idle
+    """The firms of one group (a region, a segment, a set of regions × chains), for
+    drawing one firm *still in the pool*, uniformly or ∝ size^bias. Draws members until one is idle
     (rejection: exactly the distribution over idle members), and after a few misses
     lists the idle members and draws among them."""
 

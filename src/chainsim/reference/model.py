@@ -1,59 +1,75 @@
 """ReferenceModel: the model of docs/model.md written for reading, one Mesa agent per firm.
 
-It is the teaching version of :class:`chainsim.engine.model.ChainModel` ("this is what the fast
-code computes") and its yardstick, written from the specification alone: it imports
-only the configuration (``chainsim.config.schema``), the step calendar (``chainsim.engine.calendar``)
-the stage and source vocabulary (``chainsim.vocabulary``) and the recorder
-(``chainsim.engine.records``), so that its output plugs into
-``Results.summary()``. All randomness comes from ``self.rng``; the two engines agree in
-distribution, not draw for draw. :meth:`ReferenceModel.step` runs the ten phases of a
-step in the spec's order; each firm's own rules are in :mod:`.agents`.
+It is the teaching version of :class:`chainsim.engine.model.ChainModel` ("this is what the
+fast code computes") and its yardstick. The promotion strategies are shared: the model
+builds every registered strategy (:mod:`chainsim.engine.strategies`) with itself as their
+:class:`~chainsim.engine.strategies.Context` (one replicate) and, phase by phase, carries
+out what they order, firm by firm — contact orders, signing ceremonies, sign multipliers,
+the service order, stage factors and tallies. The pipeline is its own, written from the
+specification: negotiation, signing, park choice, the land queue, building, funds and
+drop-outs; tests/test_reference.py checks the two engines agree *in distribution* (they
+share the strategies' plans but not a random number of the pipeline, all of which comes
+from ``self.rng``). It never imports the fast pipeline (model, pipeline, contact, active,
+pool, parks). :meth:`ReferenceModel.step` runs the ten phases in the spec's order; each
+firm's own rules are in :mod:`.agents`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import mesa
-import networkx as nx
 import numpy as np
 
 from chainsim.config.schema import Scenario
-from chainsim.engine.calendar import Calendar, spread_by_length
-from chainsim.engine.records import FLOWS, Recorder
-from chainsim.reference.agents import SOURCES, FirmAgent, Group, Park, Stage, per_step, pick
+from chainsim.engine.calendar import NEVER, Calendar
+from chainsim.engine.chains import ChainIndex
+from chainsim.engine.records import DURATIONS, Recorder
+from chainsim.engine.rng import BatchStreams
+from chainsim.engine.strategies import Ceremony, Service, StageFactors, Strategy, Within, registered
+from chainsim.reference.agents import FirmAgent, Group, Park
+from chainsim.vocabulary import Stage, source_names
 
 TALKING = (Stage.CONTACTED, Stage.NEGOTIATING)
-DURATIONS = ("signing_to_land_days", "signing_to_production_days", "construction_to_production_days")
-assert all(f"signings_by_source.{s}" in FLOWS for s in SOURCES)
 
 
 @dataclass
-class EventPlan:
-    """A dated event: its invitations per step, the step that holds it (−1: not held, its
-    lever being off) and whom it targets (``None``: everyone)."""
+class StepOrders:
+    """What the strategies ordered for this step beyond contacts (asked once, after phase 2)."""
 
-    eid: str
-    step: int
-    invites: np.ndarray
-    regions: set[int] | None
-    chains: set[int] | None
-    invited: Group
+    ceremonies: list[Ceremony] = field(default_factory=list)  # phase 4
+    service: Service | None = None  # phases 7 and 8 (at most one strategy offers one)
+    factors: StageFactors = field(default_factory=StageFactors)  # phases 6 and 8 (they multiply)
 
 
 class ReferenceModel(mesa.Model):
-    """Industry-chain investment promotion, one :class:`FirmAgent` per candidate firm."""
+    """Industry-chain investment promotion, one :class:`FirmAgent` per candidate firm.
+
+    The attributes ``config``, ``calendar``, ``chains``, ``region_ids``, ``n_reps`` (1),
+    ``streams``, ``missing`` and ``anchors`` (1 × segments) are the context the strategies
+    read; the last two are kept up to date by :meth:`chain_state`.
+    """
 
     def __init__(self, config: Scenario, rng: int | None = None) -> None:
-        super().__init__(rng=config.seed if rng is None else int(rng))
-        self.cfg = cfg = config
+        seed = config.seed if rng is None else int(rng)
+        super().__init__(rng=seed)
+        # --- the strategies' context (chainsim.engine.strategies.Context), one replicate
+        self.config = cfg = config
         self.calendar = cal = Calendar(cfg.calendar)
+        self.chains = ChainIndex(cfg.chains)  # segment numbering and neighbours (the chain maps)
         self.region_ids = list(cfg.population.regions)
+        self.n_reps = 1
+        self.streams = BatchStreams([seed])  # the strategies plan with these; the firms use self.rng
+        n_seg = self.chains.n_segments
+        self.missing = np.zeros((1, n_seg), dtype=bool)
+        self.anchors = np.zeros((1, n_seg), dtype=np.int64)
+        # --- the world
         self.t, self.day, self.step_len, self.s = 0, 0.0, 0.0, 1.0
-        self._chain_maps()
+        self.producing_by_segment = [0] * n_seg
+        self.producing_anchors = [0] * n_seg
+        self.access = [0.0] * n_seg
         self._make_firms()
         self.parks = [
             Park(
@@ -62,13 +78,16 @@ class ReferenceModel(mesa.Model):
                 p.land_ha,
                 p.infrastructure_mw,
                 p.land_added_ha_per_year,
-                {self.chain_ids.index(c) for c in p.specialisations},
+                {self.chains.chain_ids.index(c) for c in p.specialisations},
             )
             for pid, p in cfg.parks.items()
         ]
-        self._levers()
-        self._schedules()
-        # the pipeline, as two short lists: only these firms step
+        # --- the strategies, in the order they act
+        self.strategies: list[Strategy] = [s for cls in registered() if (s := cls.build(self)) is not None]
+        self.marking = [s for s in self.strategies if s.marks_contacts]
+        self.sources = source_names()  # a contact order's source code → its name
+        self.orders = StepOrders()
+        # --- the pipeline, as two short lists: only these firms step
         self.talks: list[FirmAgent] = []  # contacted or negotiating
         self.projects: list[FirmAgent] = []  # signed … construction
         self.returns: dict[int, list[FirmAgent]] = {}  # step → lost firms coming back
@@ -79,53 +98,33 @@ class ReferenceModel(mesa.Model):
         rep = cfg.reporting
         self.rec = self.recorder = Recorder(
             cal.n_steps,
-            self.n_segments,
+            n_seg,
             list(cfg.events),
             list(rep.cohorts),
             float(cal.day_of(cfg.calendar.start_date) - 1),
+            sources=self.sources,
+            extra_flows=[name for s in self.strategies for name in s.tallies],
         )
         self.cohorts = list(rep.cohorts.values())
         self.as_of_day = [cal.day_of(c.as_of) for c in self.cohorts]
         self._durations: dict[str, list[tuple[float, bool, float, float]]] = {k: [] for k in DURATIONS}
 
     # ------------------------------------------------------------------ set-up
-    def _chain_maps(self) -> None:
-        """Number all segments globally; link each to its suppliers and buyers."""
-        self.chain_ids = list(self.cfg.chains)
-        self.seg_chain, self.incumbents, self.anchor_incumbents, self.seg_weight = [], [], [], []
-        graph, index = nx.Graph(), {}
-        for c, (cid, chain) in enumerate(self.cfg.chains.items()):
-            for sid, seg in chain.segments.items():
-                index[cid, sid] = len(self.seg_chain)
-                graph.add_node(index[cid, sid])
-                self.seg_chain.append(c)
-                self.incumbents.append(seg.incumbents)
-                self.anchor_incumbents.append(seg.anchor_incumbents)
-                self.seg_weight.append(seg.pool_weight)
-            graph.add_edges_from((index[cid, a], index[cid, b]) for a, b in chain.edges)
-        self.n_segments = n = len(self.seg_chain)
-        self.neighbours = [sorted(graph.neighbors(i)) for i in range(n)]
-        self.segments_of = {
-            c: [i for i in range(n) if self.seg_chain[i] == c] for c in range(len(self.chain_ids))
-        }
-        self.producing_by_segment = [0] * n
-        self.producing_anchors = [0] * n
-        self.missing = [False] * n
-        self.access = [0.0] * n
-
     def _make_firms(self) -> None:
         """Draw every firm's fixed attributes once (docs/model.md, "Agents and state")."""
-        cfg, rng = self.cfg, self.rng
+        cfg, rng, idx = self.config, self.rng, self.chains
         pop, size, loc = cfg.population, cfg.population.project_size, cfg.location
         n = pop.pool_size
         chains = list(cfg.chains.values())
         shares = np.array([c.pool_share for c in chains])
         chain = rng.choice(len(chains), size=n, p=shares / shares.sum())
         segment = np.zeros(n, dtype=np.int64)
-        for c, segs in self.segments_of.items():
+        seg_weight = [seg.pool_weight for c in chains for seg in c.segments.values()]  # global numbering
+        for c in range(len(chains)):
+            segs = np.flatnonzero(idx.segment_chain == c)
             mine = np.flatnonzero(chain == c)
-            w = np.array([self.seg_weight[i] for i in segs])
-            segment[mine] = np.array(segs)[rng.choice(len(segs), size=len(mine), p=w / w.sum())]
+            w = np.array([seg_weight[i] for i in segs])
+            segment[mine] = segs[rng.choice(len(segs), size=len(mine), p=w / w.sum())]
         regions = list(pop.regions.values())
         rshare = np.array([r.pool_share for r in regions])
         region = rng.choice(len(regions), size=n, p=rshare / rshare.sum())
@@ -136,102 +135,43 @@ class ReferenceModel(mesa.Model):
         industrial = np.array([c.industrial for c in chains])[chain]
         land = value * np.where(industrial, loc.land_ha_per_yi_industrial, loc.land_ha_per_yi_other)
         mw = np.where(industrial, value * loc.mw_per_yi_industrial, 0.0)
-        self.firms = [
-            FirmAgent(self, *a)
-            for a in zip(
-                chain.tolist(),
-                segment.tolist(),
-                region.tolist(),
-                foreign.tolist(),
-                anchor.tolist(),
-                industrial.tolist(),
-                value.tolist(),
-                land.tolist(),
-                mw.tolist(),
-            )
-        ]
-        in_region: list[list[FirmAgent]] = [[] for _ in regions]
-        in_segment: list[list[FirmAgent]] = [[] for _ in range(self.n_segments)]
+        columns = (chain, segment, region, foreign, anchor, industrial, value, land, mw)
+        self.firms = [FirmAgent(self, *a) for a in zip(*(c.tolist() for c in columns))]
+        self.in_region: list[list[FirmAgent]] = [[] for _ in regions]
+        self.in_segment: list[list[FirmAgent]] = [[] for _ in range(idx.n_segments)]
         for f in self.firms:
-            in_region[f.region].append(f)
-            in_segment[f.segment].append(f)
-        self.by_region = [Group(m) for m in in_region]
-        self.by_segment = [Group(m) for m in in_segment]
-        self._biased: dict[tuple[int, float], Group] = {}
-        self.region_cum = np.cumsum(rshare)
+            self.in_region[f.region].append(f)
+            self.in_segment[f.segment].append(f)
+        self.groups: dict[tuple[str | Within, int, float], Group] = {}
 
-    def _levers(self) -> None:
-        """Per step: which strategies and reforms act (by lever date)."""
-        cal, s = self.calendar, self.cfg.strategies
-
-        def on(w) -> np.ndarray:
-            return cal.lever_mask(w.active_from, w.active_until) & w.enabled
-
-        self.leader_on, self.chain_on, self.service_on = (
-            on(s.leader_led),
-            on(s.chain_based),
-            on(s.commissioners),
-        )
-        rf = s.commissioners.reforms  # the reforms belong to the service strategy
-        self.reforms = {
-            k: on(getattr(rf, k)) & self.service_on for k in ("land_and_build", "missing_docs", "full_agency")
-        }
-
-    def _schedules(self) -> None:
-        """Leader trips per step (per window) and event invitations per step."""
-        cal, cfg, n = self.calendar, self.cfg, self.calendar.n_steps
-        ll, start = cfg.strategies.leader_led, cfg.calendar.start_date
-        burn = cal.date_end < np.datetime64(start, "D")
-        self.trips: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"city": [], "county": []}
-        for w in ll.trips.values():
-            trips = np.zeros(n, dtype=np.int64)
-            trips[~burn] = cal.spread_over(w.trips, w.start, w.end)[~burn]  # by days, even past the run
-            if burn.any() and w.start <= start <= w.end:  # burn-in: this window's trips a day
-                per_day = w.trips / ((w.end - w.start).days + 1)
-                trips[burn] = spread_by_length(per_day * cal.step_len[burn].sum(), cal.step_len[burn])
-            trips[~self.leader_on] = 0
-            dest = np.cumsum([w.destinations.get(r, 0.0) for r in self.region_ids])
-            self.trips[w.level].append((trips, dest))
-        self.events: list[EventPlan] = []
-        for eid, e in cfg.events.items():
-            step = cal.step_of(e.date)
-            lever = getattr(cfg.strategies, e.lever)
-            held = (
-                e.enabled
-                and 0 <= step < n
-                and bool((cal.lever_mask(lever.active_from, lever.active_until) & lever.enabled)[step])
-            )
-            invites = np.zeros(n, dtype=np.int64)
-            first = max(cal.step_of(e.date - dt.timedelta(days=e.outreach_days)), 0)
-            if held and step > first:
-                invites[first:step] = spread_by_length(e.outreach_contacts, cal.step_len[first:step])
-            regions = {self.region_ids.index(r) for r in e.target_regions} or None
-            chains = {self.chain_ids.index(c) for c in e.target_chains} or None
-            invited = Group(
-                [
-                    f
-                    for f in self.firms
-                    if (regions is None or f.region in regions) and (chains is None or f.chain in chains)
-                ]
-                if held
-                else [],
-                e.size_bias,
-            )
-            self.events.append(EventPlan(eid, step if held else -1, invites, regions, chains, invited))
+    def group(self, by: str | Within, g: int, size_bias: float) -> Group:
+        """The group a contact order's row draws from: region ``g``, segment ``g``, or the
+        firms of a :class:`Within` set (regions ∩ chains; empty = all), weighted ∝ size^bias."""
+        key = (by, g, size_bias)
+        if key not in self.groups:
+            if by == "region":
+                members = self.in_region[g]
+            elif by == "segment":
+                members = self.in_segment[g]
+            elif isinstance(by, Within):
+                members = [f for f in self.firms if within(f, by)]
+            else:
+                raise ValueError(f"a contact order draws by 'region', 'segment' or a Within set, not {by!r}")
+            self.groups[key] = Group(members, size_bias)
+        return self.groups[key]
 
     # ------------------------------------------------------------------ one step
     def step(self) -> None:
         cal, t = self.calendar, self.t
         self.day, self.step_len, self.s = float(cal.day_end[t]), float(cal.step_len[t]), float(cal.scale[t])
         self.new_signings, self.refused = [], []
-        self.flow = defaultdict(float)  # this step's flows by FLOWS name, recorded in phase 10
+        self.flow = defaultdict(float)  # this step's flows by name, recorded in phase 10
         self.recycle()  # 1
         self.chain_state()  # 2
+        self.plan()  # the strategies' ceremonies, service, stage factors and tallies of this step
         self.contact()  # 3
-        self.hold_events()  # 4
-        for firm in self.talks:  # 5 negotiate
-            firm.step()
-        self.talks = [f for f in self.talks if f.stage in TALKING]
+        self.hold_ceremonies()  # 4
+        self.negotiate()  # 5
         for firm in self.new_signings:  # 6 sign
             firm.sign()
         self.projects.extend(self.new_signings)
@@ -252,6 +192,7 @@ class ReferenceModel(mesa.Model):
 
     # ------------------------------------------------------------------ phases
     def recycle(self) -> None:
+        """Phase 1: lost firms whose cool-down ends return to the pool; land banks refill."""
         for firm in self.returns.pop(self.t, []):
             firm.stage = Stage.POOL
             self.n_lost -= 1
@@ -259,106 +200,108 @@ class ReferenceModel(mesa.Model):
             park.refill(self.step_len)
 
     def chain_state(self) -> None:
-        """Missing links (缺链) and supplier access from the local producers."""
-        local = [a + b for a, b in zip(self.incumbents, self.producing_by_segment)]
-        for segs in self.segments_of.values():
+        """Phase 2: missing links (缺链) and supplier access from the local producers; the
+        producing anchors per segment (the strategies read ``missing`` and ``anchors``)."""
+        idx, ratio = self.chains, self.config.strategies.chain_based.missing_link_ratio
+        local = [a + b for a, b in zip(idx.incumbents.tolist(), self.producing_by_segment)]
+        for c in range(len(idx.chain_ids)):
+            segs = np.flatnonzero(idx.segment_chain == c).tolist()
             mean = sum(local[i] for i in segs) / len(segs)
             for i in segs:
-                self.missing[i] = local[i] < self.cfg.strategies.chain_based.missing_link_ratio * mean
-        for i, nb in enumerate(self.neighbours):
-            self.access[i] = sum(not self.missing[j] for j in nb) / len(nb) if nb else 0.0
-        self.rec.missing[self.t] = self.missing
+                self.missing[0, i] = local[i] < ratio * mean
+        for i, nb in enumerate(idx.neighbours):
+            self.access[i] = sum(not self.missing[0, j] for j in nb) / len(nb) if len(nb) else 0.0
+            self.anchors[0, i] = idx.anchor_incumbents[i] + self.producing_anchors[i]
+        self.rec.missing[self.t] = self.missing[0]
 
-    def reach(self, group: Group, source: str, leader: bool = False, hold_until: float | None = None) -> None:
-        """One contact: a firm still in the pool of ``group`` (if any) becomes contacted
-        (an event invitee, with ``hold_until``: negotiating at once, signing no earlier than that day)."""
-        firm = group.draw(self.rng)
-        if firm is not None:
-            firm.contact(source, leader)
-            if hold_until is not None:
-                firm.stage, firm.hold_day = Stage.NEGOTIATING, hold_until
-            self.talks.append(firm)
-            self.flow["contacts"] += 1
+    def plan(self) -> None:
+        """Ask every strategy for this step's ceremonies (phase 4), service order (7), stage
+        factors (6, 8; they multiply) and tallies (counted in phase 10)."""
+        t, orders = self.t, StepOrders()
+        for s in self.strategies:
+            orders.ceremonies += s.ceremonies(t)
+            if (f := s.stage_factors(t)) is not None:
+                orders.factors = orders.factors * f
+            if (svc := s.service(t)) is not None:
+                if orders.service is not None:
+                    raise ValueError(f"two strategies offer a service at step {t}; only one may ({s.key})")
+                orders.service = svc
+            for name, value in s.tally(t).items():
+                self.flow[name] += value
+        self.orders = orders
 
     def contact(self) -> None:
-        t, rng, s, cb = self.t, self.rng, self.s, self.cfg.strategies.chain_based
-        ll = self.cfg.strategies.leader_led
-        for level, windows in self.trips.items():  # leader trips
-            per_trip = ll.firms_per_city_trip if level == "city" else ll.firms_per_county_trip
-            for trips, dest in windows:
-                self.flow[f"{level}_leader_trips"] += int(trips[t])
-                for _ in range(int(trips[t])):
-                    region = pick(dest, rng.random())
-                    for _ in range(per_trip):
-                        self.reach(self.region_group(region, ll.size_bias), "leader_trip", leader=True)
-        if self.chain_on[t]:
-            for g in cb.groups.values():  # sector groups
-                segs = [i for c in g.chains for i in self.segments_of[self.chain_ids.index(c)]]
-                gaps = [i for i in segs if self.missing[i]]
-                for _ in range(rng.poisson(g.contacts_per_step * s)):
-                    aim = gaps if gaps and rng.random() < cb.targeting_precision else segs
-                    self.reach(
-                        self.by_segment[aim[min(int(rng.random() * len(aim)), len(aim) - 1)]], "chain_group"
-                    )
-            p = per_step(cb.anchor_referral_prob_per_step, s)
-            for i, nb in enumerate(self.neighbours):  # anchor referrals
-                anchors = self.anchor_incumbents[i] + self.producing_anchors[i]
-                for _ in range(rng.poisson(anchors * p) if anchors and nb else 0):
-                    self.reach(
-                        self.by_segment[nb[min(int(rng.random() * len(nb)), len(nb) - 1)]], "anchor_referral"
-                    )
-        for ev in self.events:  # event invitations
-            hold = (
-                float(self.calendar.day_end[ev.step]) if self.cfg.events[ev.eid].invitees_negotiate else None
-            )
-            for _ in range(int(ev.invites[t])):
-                self.reach(ev.invited, "event", hold_until=hold)
-        for _ in range(rng.poisson(self.cfg.organic.arrivals_per_step * s)):  # organic arrivals
-            self.reach(self.by_region[pick(self.region_cum, rng.random())], "organic")
+        """Phase 3: each strategy's contact orders, strategy by strategy in registry order,
+        row by row. A row draws one firm still in the pool from its group (``self.rng``); the
+        firm records the order's source, the contact day for a marking strategy, and, for an
+        event invitee (``hold_until``), negotiates at once. A group with nobody left in the
+        pool yields nobody."""
+        for strategy in self.strategies:
+            marked_by = strategy.key if strategy.marks_contacts else None
+            for order in strategy.contacts(self.t):
+                source = self.sources[order.source]
+                hold = float(order.hold_until) if order.hold_until > NEVER else None
+                for g in order.groups.tolist():  # one replicate: every row's rep is 0
+                    firm = self.group(order.by, g, order.size_bias).draw(self.rng)
+                    if firm is not None:
+                        firm.contact(source, marked_by, hold)
+                        self.talks.append(firm)
+                        self.flow["contacts"] += 1
 
-    def region_group(self, region: int, bias: float) -> Group:
-        if not bias:
-            return self.by_region[region]
-        if (region, bias) not in self._biased:
-            self._biased[region, bias] = Group(self.by_region[region].members, bias)
-        return self._biased[region, bias]
-
-    def hold_events(self) -> None:
-        """On an event's step, targeted negotiating firms sign with event_close_prob."""
-        for ev in self.events:
-            if ev.step != self.t:
-                continue
+    def hold_ceremonies(self) -> None:
+        """Phase 4 (*Events*): at each of this step's ceremonies, every negotiating firm it
+        targets signs with its close probability; the firm's source becomes the ceremony's."""
+        for c in self.orders.ceremonies:
             for firm in self.talks:
                 if (
                     firm.stage == Stage.NEGOTIATING
-                    and (ev.regions is None or firm.region in ev.regions)
-                    and (ev.chains is None or firm.chain in ev.chains)
-                    and self.rng.random() < self.cfg.pipeline.event_close_prob
+                    and within(firm, c.within)
+                    and self.rng.random() < c.close_prob
                 ):
-                    firm.stage, firm.source = Stage.SIGNED, "event"
+                    firm.stage, firm.source = Stage.SIGNED, self.sources[c.source]
                     self.new_signings.append(firm)
-                    self.rec.event_signings[ev.eid] += 1
-                    self.rec.event_value_yi[ev.eid] += firm.value_yi
+                    if c.name in self.rec.event_signings:
+                        self.rec.event_signings[c.name] += 1
+                        self.rec.event_value_yi[c.name] += firm.value_yi
+        self.talks = [f for f in self.talks if f.stage in TALKING]
+
+    def negotiate(self) -> None:
+        """Phase 5: each firm in talks weighs its competing risks (:meth:`FirmAgent.negotiate`).
+        A negotiating firm's signing hazard is × its ``boost``: the product of the sign
+        multipliers of the strategies that mark their contacts, asked once for all."""
+        talking = [f for f in self.talks if f.stage == Stage.NEGOTIATING]
+        boost = np.ones(len(talking))
+        for strategy in self.marking:
+            mark_day = np.array([f.marks.get(strategy.key, NEVER) for f in talking], dtype=np.float64)
+            multiplier = strategy.sign_multiplier(self.t, self.day, mark_day)
+            if multiplier is not None:
+                boost *= multiplier
+        for firm, b in zip(talking, boost.tolist()):
+            firm.boost = b
+        for firm in self.talks:
+            firm.step()
         self.talks = [f for f in self.talks if f.stage in TALKING]
 
     def serve(self) -> None:
-        """Free commissioner slots go to the largest never-served projects."""
-        cm = self.cfg.strategies.commissioners
-        if not self.service_on[self.t]:
+        """Phase 7 (*Serve*): free service slots go to the largest never-served projects;
+        a new one's remaining time in its stage × the service's duration factor."""
+        service = self.orders.service
+        if service is None or service.slots <= 0:
             return
-        free = cm.slots - sum(f.serving for f in self.projects)
+        free = service.slots - sum(f.serving for f in self.projects)
         if free <= 0:
             return
         wanting = sorted(
-            (f for f in self.projects if not f.served and f.value_yi >= cm.min_value_yi),
+            (f for f in self.projects if not f.served and f.value_yi >= service.min_value_yi),
             key=lambda f: -f.value_yi,
         )
         for firm in wanting[:free]:
             firm.served = firm.serving = True
-            firm.due_day = self.day + max(firm.due_day - self.day, 0.0) * cm.duration_factor
+            firm.due_day = self.day + max(firm.due_day - self.day, 0.0) * service.duration_factor
 
     def build(self) -> None:
-        """Scheduled transitions in stage order; land first come, first served; drop-outs."""
+        """Phase 8 (*Build*): scheduled transitions in stage order; land first come, first
+        served; then drop-outs."""
         for stage in (Stage.SIGNED, Stage.REGISTERED, Stage.LAND, Stage.CONSTRUCTION):
             due = [f for f in self.projects if f.stage == stage and f.due_day <= self.day]
             if stage == Stage.REGISTERED:
@@ -374,6 +317,7 @@ class ReferenceModel(mesa.Model):
         self.projects = [f for f in self.projects if f.stage != Stage.LOST]
 
     def record(self) -> None:
+        """Phase 10: the stage counts, this step's flows and the durations completed."""
         counts = [0] * len(Stage)
         for firm in self.talks + self.projects:
             counts[firm.stage] += 1
@@ -398,23 +342,6 @@ class ReferenceModel(mesa.Model):
                 if score > best_score:
                     best, best_score = i, score
         return best
-
-    def reform_on(self, name: str) -> bool:
-        return bool(self.reforms[name][self.t])
-
-    def reform_factor(self, name: str) -> float:
-        return (
-            getattr(self.cfg.strategies.commissioners.reforms, name + "_factor")
-            if self.reform_on(name)
-            else 1.0
-        )
-
-    def register_mean_days(self) -> float:
-        return (
-            self.cfg.pipeline.register_days
-            * self.reform_factor("missing_docs")
-            * self.reform_factor("full_agency")
-        )
 
     def cohorts_of(self, firm: FirmAgent) -> list[int]:
         date = self.calendar.date(self.t)
@@ -452,7 +379,7 @@ class ReferenceModel(mesa.Model):
         """Funds arrive: domestic in 到位资金 (and its industrial part), foreign in 亿美元."""
         firm.funds_left_yi -= amount_yi
         if firm.foreign:
-            self.flow["fdi_usd_yi"] += amount_yi / self.cfg.pipeline.fx_cny_per_usd
+            self.flow["fdi_usd_yi"] += amount_yi / self.config.pipeline.fx_cny_per_usd
         else:
             self.flow["funds_in_place_yi"] += amount_yi
             if firm.industrial:
@@ -470,5 +397,10 @@ class ReferenceModel(mesa.Model):
         firm.stage, firm.serving = Stage.LOST, False
         self.n_lost += 1
         self.flow["lost"] += 1
-        back = self.calendar.step_at_day(self.day + self.cfg.population.recontact_after_days)
+        back = self.calendar.step_at_day(self.day + self.config.population.recontact_after_days)
         self.returns.setdefault(back, []).append(firm)
+
+
+def within(firm: FirmAgent, w: Within) -> bool:
+    """Is the firm in the set: one of its regions and one of its chains (empty = any)?"""
+    return (not w.regions or firm.region in w.regions) and (not w.chains or firm.chain in w.chains)

@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 
 from chainsim.config.schema import Scenario
-from chainsim.engine.records import BASE_FLOWS, FLOWS, F, Recorder
-from chainsim.vocabulary import SOURCE_NAMES, STAGE_NAMES
+from chainsim.engine.records import BASE_FLOWS, Recorder
+from chainsim.vocabulary import STAGE_NAMES, source_names
 
 PERIOD_METRICS = [
     "signings",
@@ -74,21 +74,32 @@ class Results:
     burn_in: int = 0
 
     # ----------------------------------------------------------------- per replicate
+    @property
+    def sources(self) -> list[str]:
+        """The run's signing sources, as its recorders list them: the built-ins, then those
+        of any other registered strategy (one ``signings_by_source.<key>`` flow each)."""
+        return list(self.replicates[0].recorder.sources) if self.replicates else source_names()
+
+    @property
+    def flow_names(self) -> list[str]:
+        """The run's flow columns (the base flows, then one per signing source)."""
+        return list(self.replicates[0].recorder.flow_names) if self.replicates else list(BASE_FLOWS)
+
     def period_values(self, period: str, metric: str) -> np.ndarray:
         p = self.config.reporting.periods[period]
         mask = (self.date_end >= np.datetime64(p.start, "D")) & (self.date_end <= np.datetime64(p.end, "D"))
-        return np.array([r.recorder.flows[mask, F[metric]].sum() for r in self.replicates])
+        return np.array([r.recorder.flows[mask, r.recorder.F[metric]].sum() for r in self.replicates])
 
     # ----------------------------------------------------------------- summary
     def summary(self) -> dict[str, Any]:
         from chainsim.version import __version__
 
-        cfg = self.config
+        cfg, sources = self.config, self.sources
         periods = {}
         for name in cfg.reporting.periods:
             block = {m: stat(self.period_values(name, m)) for m in PERIOD_METRICS}
             block["signings_by_source"] = {
-                s: stat(self.period_values(name, f"signings_by_source.{s}")) for s in SOURCE_NAMES
+                s: stat(self.period_values(name, f"signings_by_source.{s}")) for s in sources
             }
             periods[name] = block
         cohorts = {}
@@ -148,8 +159,8 @@ class Results:
         for i, name in enumerate(STAGE_NAMES):
             cols[f"n_{name}"] = stages[:, i]
         flows = np.concatenate([r.recorder.flows for r in self.replicates])
-        for name in FLOWS:
-            cols[name.replace(".", "_")] = flows[:, F[name]]
+        for i, name in enumerate(self.flow_names):
+            cols[name.replace(".", "_")] = flows[:, i]
         return pa.table(cols)
 
 

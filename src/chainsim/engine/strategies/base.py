@@ -38,6 +38,7 @@ from chainsim.engine.calendar import NEVER, Calendar
 from chainsim.engine.chains import ChainIndex
 from chainsim.engine.kernels import poisson_from_uniform
 from chainsim.engine.rng import BatchStreams
+from chainsim.vocabulary import source_code
 
 I64 = NDArray[np.int64]
 U64 = NDArray[np.uint64]
@@ -156,12 +157,22 @@ class Strategy(mesa.Agent):
 
     key: ClassVar[str] = ""
     order: ClassVar[int] = 100
+    #: flows it reports with :meth:`tally` beyond the built-in ones (e.g. its own event counts)
+    tallies: ClassVar[tuple[str, ...]] = ()
     sources: ClassVar[tuple[str | tuple[str, str, str], ...]] = ()
     marks_contacts: ClassVar[bool] = False
 
     def __init__(self, model: Context) -> None:
         super().__init__(model)  # type: ignore[arg-type]
         self.ctx = model
+
+    @staticmethod
+    def code(source: str) -> int:
+        """The integer code of a signing source key (what orders carry), as registered now."""
+        code = source_code(source)
+        if code < 0:
+            raise ValueError(f"unknown signing source {source!r}: declare it in the strategy's `sources`")
+        return code
 
     @classmethod
     def build(cls, model: Context) -> Strategy | None:

@@ -9,7 +9,7 @@ else (a notebook, a test, a plug-in) registers the same way and runs in both eng
 from __future__ import annotations
 
 from chainsim.engine.strategies.base import Strategy
-from chainsim.vocabulary import register_source, source_names
+from chainsim.vocabulary import register_source, source_names, unregister_source
 
 REGISTRY: dict[str, type[Strategy]] = {}
 
@@ -31,8 +31,15 @@ def register[S: type[Strategy]](cls: S) -> S:
 
 
 def unregister(key: str) -> None:
-    """Remove a strategy from the registry (tests that register a toy strategy clean up)."""
-    REGISTRY.pop(key, None)
+    """Remove a strategy from the registry, and the signing sources it added that no other
+    registered strategy brings (tests that register a toy strategy clean up with this)."""
+    cls = REGISTRY.pop(key, None)
+    if cls is None:
+        return
+    still = {s if isinstance(s, str) else s[0] for other in REGISTRY.values() for s in other.sources}
+    for source in cls.sources:
+        if not isinstance(source, str) and source[0] not in still:
+            unregister_source(source[0])
 
 
 def registered() -> list[type[Strategy]]:
