@@ -39,14 +39,83 @@ import time
 from chainsim import load
 from chainsim.engine.model import ChainModel
 cfg = load({str(SCENARIO)!r})
-ChainModel(cfg, rng=0).run()  # warm caches
+ChainModel(cfg, rng=0).run()  # warm caches (the pool is cached per process from here on)
 times = []
 for i in range({repeats}):
     t = time.perf_counter(); m = ChainModel(cfg, rng=i + 1); t1 = time.perf_counter(); m.run(); t2 = time.perf_counter()
     times.append((t1 - t, t2 - t1))
 times.sort(key=lambda x: x[0] + x[1])
 init, sim = times[len(times) // 2]
-RESULT = dict(n_steps=m.calendar.n_steps, pool=m.firms.n, init_s=init, step_s=sim, total_s=init + sim)
+RESULT = dict(n_steps=m.calendar.n_steps, pool=m.pool.n, init_s=init, step_s=sim, total_s=init + sim)
+""")
+
+
+def api_run(replications: int, repeats: int) -> dict:
+    """``chainsim.run(path, replications=R)`` end to end (YAML, set-up, steps, results):
+    the first call in a fresh process (cold: imports done, pool not yet cached) and the
+    best of ``repeats`` further calls in the same process (warm: the pool is cached)."""
+    return _child(f"""
+import time
+import chainsim
+from chainsim.engine.model import ChainModel
+t = time.perf_counter(); chainsim.run({str(SCENARIO)!r}, replications={replications}); cold = time.perf_counter() - t
+warm = []
+for _ in range({repeats}):
+    t = time.perf_counter(); chainsim.run({str(SCENARIO)!r}, replications={replications}); warm.append(time.perf_counter() - t)
+t = time.perf_counter(); cfg = chainsim.load({str(SCENARIO)!r}); load_s = time.perf_counter() - t
+RESULT = dict(replications={replications}, cold_s=cold, warm_best_s=min(warm), warm_median_s=sorted(warm)[len(warm) // 2],
+              load_s=load_s)
+""")
+
+
+def batch_ratio(replications: int, repeats: int) -> dict:
+    """R replicates stepped as one batch against the same R replicates one by one (the
+    numbers are identical: tests/test_batch.py), measured in the same run."""
+    return _child(f"""
+import time
+import chainsim
+from chainsim.api import replicate_seeds
+from chainsim.engine.model import ChainModel
+cfg = chainsim.load({str(SCENARIO)!r})
+seeds = replicate_seeds(cfg.seed, {replications})
+ChainModel(cfg, rng=seeds[0]).run()  # warm: the pool is cached
+batch, single = [], []
+for _ in range({repeats}):
+    t = time.perf_counter(); ChainModel(cfg, seeds=seeds).run(); batch.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    for s in seeds:
+        ChainModel(cfg, rng=s).run()
+    single.append(time.perf_counter() - t)
+RESULT = dict(replications={replications}, batch_s=min(batch), one_by_one_s=min(single), speedup=min(single) / min(batch),
+              per_replicate_step_us=min(batch) / {replications} / ChainModel(cfg, rng=0).calendar.n_steps * 1e6)
+""")
+
+
+def numpy_calls_per_step(replications: int) -> dict:
+    """NumPy work per step: calls into NumPy's C functions and methods, counted with a
+    profile hook over the reported steps (ufunc operators such as ``a + b`` are not calls
+    the hook sees: the count is a lower bound, comparable between versions)."""
+    return _child(f"""
+import sys, collections
+import chainsim
+from chainsim.engine.model import ChainModel
+cfg = chainsim.load({str(SCENARIO)!r})
+m = ChainModel(cfg, seeds=list(range({replications})))
+while m.step_no < m.calendar.burn_in:
+    m.step()
+count = collections.Counter()
+def hook(frame, event, arg):
+    if event == "c_call" and (getattr(arg, "__module__", "") or "").startswith("numpy") or (
+        event == "c_call" and type(getattr(arg, "__self__", None)).__module__ == "numpy"
+    ):
+        count[getattr(arg, "__qualname__", str(arg))] += 1
+n = m.calendar.n_steps - m.step_no
+sys.setprofile(hook)
+while m.running:
+    m.step()
+sys.setprofile(None)
+RESULT = dict(replications={replications}, steps=n, calls_per_step=sum(count.values()) / n,
+              top=[(k, v / n) for k, v in count.most_common(8)])
 """)
 
 
@@ -60,8 +129,8 @@ end = dt.date(2023, 8, 31).isoformat()
 cfg = load({str(SCENARIO)!r}, ["population.pool_size={pool}", "calendar.burn_in_steps=0", "calendar.start_date=" + start.isoformat(),
                                 "calendar.end_date=" + end])
 t = time.perf_counter(); m = ChainModel(cfg, rng=1); t1 = time.perf_counter(); m.run(); t2 = time.perf_counter()
-RESULT = dict(pool=m.firms.n, n_steps=m.calendar.n_steps, init_s=t1 - t, sim_s=t2 - t1,
-              firm_steps_per_s=m.firms.n * m.calendar.n_steps / (t2 - t1))
+RESULT = dict(pool=m.pool.n, n_steps=m.calendar.n_steps, init_s=t1 - t, sim_s=t2 - t1,
+              firm_steps_per_s=m.pool.n * m.calendar.n_steps / (t2 - t1))
 """)
 
 
@@ -87,8 +156,8 @@ RESULT = dict(pool={pool}, factor={factor}, step_s_small=res[{pool}], step_s_lar
 
 def bandwidth_floor() -> dict:
     """A memory-bandwidth floor for the default scenario, measured in the same run: one
-    read-and-write pass over the state arrays a step touches, for the whole pool (what a
-    naive vectorised step would cost) and for the active pipeline only (what ours touches)."""
+    read-and-write pass over per-firm state for the whole pool (what a step over pool-sized
+    arrays would cost at the least) and over the pipeline tables' rows (what ours touches)."""
     return _child(f"""
 import time, numpy as np
 from chainsim import load
@@ -97,25 +166,25 @@ cfg = load({str(SCENARIO)!r})
 m = ChainModel(cfg, rng=1)
 while m.step_no < m.calendar.burn_in + 40:
     m.step()
-f = m.firms
-arrays = [f.stage, f.due_day, f.leader_day, f.segment, f.serving, f.funds_left_yi, f.funds_rate_yi_per_day, f.construction_day]
-active = np.concatenate([m.talks, m.projects])
+tables = [m.talks, m.projects]
+n = m.pool.n
+pool_arrays = [np.zeros(n) for _ in range(sum(len(t.float_cols) for t in tables[:1]))]  # one float a column, pool-sized
 def full_pass():
-    for a in arrays:
+    for a in pool_arrays:
         b = a.copy()  # read + write every byte once
 def active_pass():
-    for a in arrays:
-        b = a[active]
-def best(fn, n=20):
+    for t in tables:
+        b = t.F[:, : t.n].copy(); c = t.I[:, : t.n].copy()
+def best(fn, k=20):
     out = 1e9
-    for _ in range(n):
+    for _ in range(k):
         t = time.perf_counter(); fn(); out = min(out, time.perf_counter() - t)
     return out
 t0 = time.process_time()
 for _ in range(40):
     m.step()
 step = (time.process_time() - t0) / 40
-RESULT = dict(pool=f.n, active=int(len(active)), state_mb=sum(a.nbytes for a in arrays) / 1e6, step_s=step,
+RESULT = dict(pool=n, active=int(sum(t.n for t in tables)), state_mb=sum(a.nbytes for a in pool_arrays) / 1e6, step_s=step,
               full_pass_s=best(full_pass), active_pass_s=best(active_pass))
 """)
 
@@ -193,14 +262,33 @@ def main() -> None:
     print(
         f"chainsim benchmarks · {results['machine']['date']} · Python {results['machine']['python']} · {results['machine']['cpus']} CPUs"
     )
+    load_avg = os.getloadavg()
+    results["machine"]["loadavg_before"] = load_avg
+    for r in (1, 20):
+        a = results[f"api_run_{r}"] = api_run(r, 7 if r == 1 else 5)
+        goal = {1: 0.080, 20: 0.600}[r]
+        print(
+            f"chainsim.run(default, replications={r}): cold {a['cold_s'] * 1e3:.0f} ms, warm best {a['warm_best_s'] * 1e3:.0f} ms "
+            f"(median {a['warm_median_s'] * 1e3:.0f}; goal ≤ {goal * 1e3:.0f} ms); YAML {a['load_s'] * 1e3:.0f} ms"
+        )
+    b = results["batch_ratio"] = batch_ratio(20, 3)
+    print(
+        f"20 replicates as one batch {b['batch_s']:.2f} s vs one by one {b['one_by_one_s']:.2f} s: {b['speedup']:.1f}× "
+        f"({b['per_replicate_step_us']:.0f} µs per replicate-step)"
+    )
+    for r in (1, 20):
+        n = results[f"numpy_calls_{r}"] = numpy_calls_per_step(r)
+        print(
+            f"NumPy calls per step, R = {r}: {n['calls_per_step']:.0f} (a lower bound: operators are not counted)"
+        )
     d = results["default_replicate"] = default_replicate(7)
     print(
         f"default scenario, one replicate ({d['n_steps']} steps, pool {d['pool']:,}): simulation {d['step_s'] * 1e3:.0f} ms "
-        f"+ set-up {d['init_s'] * 1e3:.0f} ms = {d['total_s'] * 1e3:.0f} ms (goal ≤ 100 ms); peak RSS {d['peak_rss_mb']:.0f} MB"
+        f"+ set-up {d['init_s'] * 1e3:.0f} ms = {d['total_s'] * 1e3:.0f} ms; peak RSS {d['peak_rss_mb']:.0f} MB"
     )
     c = results["cli_20_replications"] = cli_wall(20)
     print(
-        f"`chainsim run scenarios/kunming_2023.yaml --replications 20`: {c['wall_s']:.1f} s wall (goal ≤ 10 s)"
+        f"`chainsim run scenarios/kunming_2023.yaml --replications 20`: {c['wall_s']:.1f} s wall, process start included"
     )
     results["pool_scaling"] = []
     print(f"{'pool':>12} {'steps':>6} {'set-up s':>9} {'sim s':>7} {'firm-steps/s':>14} {'peak RSS MB':>12}")
@@ -222,9 +310,9 @@ def main() -> None:
     )
     b = results["bandwidth_floor"] = bandwidth_floor()
     print(
-        f"memory floor (default scenario, pool {b['pool']:,}, {b['active']:,} active): step {b['step_s'] * 1e3:.2f} ms; "
-        f"one pass over the full state ({b['state_mb']:.0f} MB) {b['full_pass_s'] * 1e3:.2f} ms "
-        f"(step = {b['step_s'] / b['full_pass_s']:.2f}×); over the active rows {b['active_pass_s'] * 1e6:.0f} µs "
+        f"memory floor (default scenario, pool {b['pool']:,}, {b['active']:,} rows in the tables): step {b['step_s'] * 1e3:.2f} ms; "
+        f"one pass over pool-sized state ({b['state_mb']:.0f} MB) {b['full_pass_s'] * 1e3:.2f} ms "
+        f"(step = {b['step_s'] / b['full_pass_s']:.2f}×); over the tables' rows {b['active_pass_s'] * 1e6:.0f} µs "
         f"(step = {b['step_s'] / b['active_pass_s']:.0f}×)"
     )
     try:
@@ -237,6 +325,7 @@ def main() -> None:
             f"vectorised vs reference (default scenario, pool {q['pool']:,}): {q['vectorised_s']:.3f} s vs "
             f"{q['reference_s']:.1f} s per replicate: {q['ratio']:.0f}× per firm-step (goal ≥ 200×)"
         )
+    results["machine"]["loadavg_after"] = os.getloadavg()
     out = ROOT / "benchmarks" / "results.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out.relative_to(ROOT)}")

@@ -121,7 +121,8 @@ def spread_by_length(total: float, lengths: NDArray[np.integer]) -> NDArray[np.i
         return np.zeros(0, dtype=np.int64)
     days = np.concatenate(([0], np.cumsum(lengths)))
     cum = np.floor(total * days / days[-1] + 0.5).astype(np.int64)
-    return np.diff(cum)
+    counts: NDArray[np.int64] = np.diff(cum)
+    return counts
 
 
 def per_step(p: float | NDArray[np.float64], scale: float) -> float | NDArray[np.float64]:

@@ -75,7 +75,8 @@ class ChainIndex:
         (one row per replicate). Integer sums: the same in any batch."""
         per_chain = local_producers.astype(np.float64) @ self._member
         mean = per_chain / self._segments_per_chain
-        return local_producers < ratio * mean[..., self.segment_chain]
+        missing: NDArray[np.bool_] = local_producers < ratio * mean[..., self.segment_chain]
+        return missing
 
     def supplier_access(self, present: NDArray[np.bool_]) -> NDArray[np.float64]:
         """Share of each segment's suppliers and buyers that are present locally (one row

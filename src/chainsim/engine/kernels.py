@@ -65,7 +65,8 @@ def lognormal_days(mean_days: F64 | float, sigma_log: float, u: F64) -> F64:
     """Log-normal durations with the given mean and log-scale spread, by inversion of one
     uniform each (so common random numbers carry over to durations)."""
     z = ndtri(np.clip(u, 1e-12, 1 - 1e-12))
-    return np.asarray(mean_days) * np.exp(sigma_log * z - 0.5 * sigma_log * sigma_log)
+    days: F64 = np.asarray(mean_days) * np.exp(sigma_log * z - 0.5 * sigma_log * sigma_log)
+    return days
 
 
 def competing(p_a: F64 | float, p_b: F64 | float, scale: float = 1.0) -> tuple[F64 | float, F64 | float]:
@@ -98,10 +99,11 @@ def positions_weighted(u: F64, cumw: F64, first: I64, counts: I64, group: I64) -
     past = pos > hi_pos
     if past.any():
         pos[past] = np.searchsorted(cumw, target[past], side="left")
-    return np.clip(pos, lo_pos, hi_pos)
+    clipped: I64 = np.clip(pos, lo_pos, hi_pos)
+    return clipped
 
 
-def first_available(candidates: I64, available: Bool, return_rows: bool = False):
+def first_available(candidates: I64, available: Bool, return_rows: bool = False) -> I64 | tuple[I64, I64]:
     """From a (wanted, attempts) table of slots, the first available slot of each row,
     with rows that found none and later duplicates dropped (draw order is kept).
     With ``return_rows``, also the row each chosen slot came from."""

@@ -91,7 +91,9 @@ def negotiate(m: ChainModel, t: int) -> Rows:
         p.supplier_access_beta * m.access[rep[talking], a.i("segment")[talking]]
     )
     for strategy in m.marking:
-        hazard *= strategy.sign_multiplier(t, m.day, a.f(f"mark_{strategy.key}")[talking])
+        multiplier = strategy.sign_multiplier(t, m.day, a.f(f"mark_{strategy.key}")[talking])
+        if multiplier is not None:
+            hazard *= multiplier
     hazard = np.minimum(hazard, 1.0)
     hazard[a.f("hold_day")[talking] > m.day] = 0.0  # prepared for a ceremony: signs there, not before
     sign_p, drop_p = K.competing(hazard, p.drop_negotiating_per_step, scale)

@@ -40,7 +40,8 @@ def invert_cdf(cum: NDArray[np.float64], x: NDArray[np.float64], per_unit: int =
     while True:  # a bucket may straddle boundaries: step up where x is past the category
         up = (x >= cum[cat]) & (cat < last)
         if not up.any():
-            return cat
+            found: NDArray[np.int64] = cat
+            return found
         cat += up
 
 
@@ -255,9 +256,10 @@ class Catalog:
         g = group[:, None]
         if not weighted:
             count = self.u_count[g]
-            return self.u_slots[
+            uniform: NDArray[np.int64] = self.u_slots[
                 self.u_first[g] + np.minimum((u * count).astype(np.int64), np.maximum(count - 1, 0))
             ]
+            return uniform
         lo = self.w_lo[g]
         pos = np.searchsorted(self.w_cum, lo + u * (self.w_hi[g] - lo), side="right")
         slots = self.w_slots[np.minimum(pos, self.w_last[g])]

@@ -67,7 +67,8 @@ class Stream:
         digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
         self.name = name
         self._base = _mix_int(_mix_int(seed) ^ int.from_bytes(digest, "little"))
-        self._cached_step, self._cached_key = None, np.uint64(0)
+        self._cached_step: int | None = None
+        self._cached_key = np.uint64(0)
 
     def _step_key(self, step: int) -> np.uint64:
         if step != self._cached_step:  # a phase draws several times at one step

@@ -26,6 +26,7 @@ strategy that plans with :class:`RunPlan` gets it for free.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
@@ -163,7 +164,7 @@ class Strategy(mesa.Agent):
     marks_contacts: ClassVar[bool] = False
 
     def __init__(self, model: Context) -> None:
-        super().__init__(model)  # type: ignore[arg-type]
+        super().__init__(model)
         self.ctx = model
 
     @staticmethod
@@ -179,7 +180,7 @@ class Strategy(mesa.Agent):
         """The strategy for this scenario, or ``None`` if it has nothing to do in it."""
         return cls(model)
 
-    def sampling(self) -> list[tuple[str | Within, float]]:
+    def sampling(self) -> Sequence[tuple[str | Within, float]]:
         """The (group kind, size bias) ways its contact orders draw, so that the engine
         builds their sampling tables at set-up (optional: a new way is built on first use)."""
         return []

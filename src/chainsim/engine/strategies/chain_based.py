@@ -109,7 +109,7 @@ class ChainBased(Strategy):
         referring = ctx.anchors * self.has_neighbours  # (rep, segment), integers
         total = referring.sum(axis=1) * p
         u = ctx.streams.poisson_counts.uniform(t, self.reps, self.referral_keys)
-        n = poisson_from_uniform(total, u)
+        n = poisson_from_uniform(total.astype(np.float64), u)
         if not n.any():
             return None
         rep = np.repeat(self.reps, n)
