@@ -67,3 +67,17 @@ def test_replicates_of_a_batch_differ_and_share_the_pool():
     # the pool is the scenario seed's, shared: a model with another replicate seed has the same firms
     other = ChainModel(cfg, rng=12345)
     assert np.array_equal(other.pool.value_yi, m.pool.value_yi)
+
+
+def test_batch_streams_draw_each_replicates_own_numbers():
+    """Replicate r of a batch stream draws what the replicate's own stream draws, at steps
+    inside the prepared table and past it."""
+    from chainsim.engine.rng import BatchStreams, Stream
+
+    seeds = [3, 99, 2**62 + 5]
+    batch = BatchStreams(seeds, n_steps=10)
+    keys = np.arange(50, dtype=np.int64)
+    for step in (0, 5, 9, 12):
+        for r, seed in enumerate(seeds):
+            mine = batch.engage.uniform(step, np.full(50, r), keys)
+            np.testing.assert_array_equal(mine, Stream(seed, "engage").uniform(step, keys))

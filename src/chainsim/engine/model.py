@@ -71,8 +71,8 @@ class ChainModel(mesa.Model):
         self.config = cfg = config
         self.seeds, self.n_reps = seeds, len(seeds)
         self.seed = seeds[0]
-        self.streams = BatchStreams(seeds)
         self.calendar = cal = Calendar(cfg.calendar)
+        self.streams = BatchStreams(seeds, cal.n_steps)
         self.chains = ChainIndex(cfg.chains)
         self.region_ids = list(cfg.population.regions)
         self.pool = cached_pool(cfg, self.chains, cfg.seed)

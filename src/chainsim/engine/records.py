@@ -149,7 +149,8 @@ class BatchRecorder:
         self.cohort_producing = np.zeros((n_reps, len(cohort_ids)), dtype=np.int64)
         self.start_day = start_day
         self._durations: dict[str, list[tuple[NDArray, ...]]] = {k: [] for k in DURATIONS}
-        self._signing_cols = [self.F[n] for n in SIGNING_FLOWS]
+        self._signing_cols = np.array([self.F[n] for n in SIGNING_FLOWS])
+        self._k = np.arange(len(SIGNING_FLOWS))
         self._source0 = self.F[f"signings_by_source.{self.sources[0]}"]
 
     # -------------------------------------------------------------- writing
@@ -178,26 +179,25 @@ class BatchRecorder:
     ) -> None:
         """Signing counts and values (F6, F12a's industrial ≥ 1 亿 and ≥ 10 亿) and sources."""
         big_ind = industrial & (value >= 1)
-        contrib = np.stack(
-            [
-                np.ones_like(value),
-                value,
-                value >= 10,
-                big_ind,
-                np.where(big_ind, value, 0.0),
-                industrial & (value >= 10),
-            ],
-            axis=1,
-        )
-        k = len(SIGNING_FLOWS)
-        sums = np.bincount(
-            (rep[:, None] * k + np.arange(k)).ravel(), weights=contrib.ravel(), minlength=self.R * k
-        )
-        self.flows[:, step, self._signing_cols] += sums.reshape(self.R, k)
+        k, R = len(SIGNING_FLOWS), self.R
+        contrib = np.empty((len(rep), k))
+        contrib[:, 0] = 1.0
+        contrib[:, 1] = value
+        contrib[:, 2] = value >= 10
+        contrib[:, 3] = big_ind
+        contrib[:, 4] = np.where(big_ind, value, 0.0)
+        contrib[:, 5] = industrial & (value >= 10)
+        sums = np.bincount((rep[:, None] * k + self._k).ravel(), weights=contrib.ravel(), minlength=R * k)
+        row = self.flows[:, step]
+        row[:, self._signing_cols] += sums.reshape(R, k)
         n_src = len(self.sources)
-        by_source = np.bincount(rep * n_src + source, minlength=self.R * n_src).reshape(self.R, n_src)
-        self.flows[:, step, self._source0 : self._source0 + n_src] += by_source
-        np.add.at(self.segment_signings[:, step], (rep, segment), 1)
+        row[:, self._source0 : self._source0 + n_src] += np.bincount(
+            rep * n_src + source, minlength=R * n_src
+        ).reshape(R, n_src)
+        S = self.segment_signings.shape[2]
+        self.segment_signings[:, step] += (
+            np.bincount(rep * S + segment, minlength=R * S).reshape(R, S).astype(np.int32)
+        )
 
     def event(self, e: int, rep: NDArray[np.int64], value: NDArray[np.float64]) -> None:
         self.event_signings[:, e] += np.bincount(rep, minlength=self.R)

@@ -124,21 +124,26 @@ class BatchStream:
     :class:`Stream` gives for its own seed, so a batch of replicates reproduces the same
     replicates run one by one, bit for bit."""
 
-    __slots__ = ("name", "_bases", "_cached_step", "_cached_keys", "_single")
+    __slots__ = ("name", "_bases", "_table", "_single")
 
     def __init__(self, seeds: list[int], name: str) -> None:
         self.name = name
         self._bases = np.array([Stream(s, name)._base for s in seeds], dtype=np.uint64)
         self._single = len(seeds) == 1
-        self._cached_step: int | None = None
-        self._cached_keys = self._bases
+        self._table = np.zeros((0, len(seeds)), dtype=np.uint64)
+
+    def prepare(self, n_steps: int) -> None:
+        """Every replicate's generator state for steps 0 … n_steps − 1, in one pass (a
+        step's draws then start from a table row, not a hash per call)."""
+        steps = np.arange(1, n_steps + 1, dtype=np.uint64)[:, None]
+        self._table = _mix(self._bases[None, :] + steps * np.uint64(_GOLDEN))
 
     def step_keys(self, step: int) -> NDArray[np.uint64]:
-        """Each replicate's generator state at ``step`` (cached: a phase draws several times)."""
-        if step != self._cached_step:
-            offset = np.uint64(((step + 1) * _GOLDEN) & _MASK)
-            self._cached_step, self._cached_keys = step, _mix(self._bases + offset)
-        return self._cached_keys
+        """Each replicate's generator state at ``step``."""
+        if step < len(self._table):
+            keys: NDArray[np.uint64] = self._table[step]
+            return keys
+        return _mix(self._bases + np.uint64(((step + 1) * _GOLDEN) & _MASK))
 
     def uniform(self, step: int, rep: NDArray[np.integer], keys: NDArray[np.integer]) -> NDArray[np.float64]:
         """One uniform per (replicate, key) at ``step``; ``rep`` broadcasts against ``keys``."""
@@ -157,10 +162,12 @@ class BatchStream:
 class BatchStreams:
     """The model's named streams for a batch of replicate seeds."""
 
-    def __init__(self, seeds: list[int]) -> None:
+    def __init__(self, seeds: list[int], n_steps: int = 0) -> None:
         self.seeds = list(seeds)
         for name in Streams.NAMES:
-            setattr(self, name, BatchStream(self.seeds, name))
+            stream = BatchStream(self.seeds, name)
+            stream.prepare(n_steps)
+            setattr(self, name, stream)
 
     def __getattr__(self, name: str) -> BatchStream:  # pragma: no cover - typing aid
         raise AttributeError(f"no random stream named {name!r}; streams: {', '.join(Streams.NAMES)}")

@@ -26,6 +26,8 @@ from chainsim.engine.strategies.base import F64, ContactOrder, Context, RunPlan,
 from chainsim.engine.strategies.registry import register
 from chainsim.vocabulary import Source
 
+PAIR = np.array([0, 1], dtype=np.uint64)  # a referral's two uniforms: who refers, to whom
+
 
 @register
 class ChainBased(Strategy):
@@ -115,8 +117,8 @@ class ChainBased(Strategy):
         rep = np.repeat(self.reps, n)
         nth = (np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)).astype(np.uint64)
         base = np.uint64(self.referral_key << 24)
-        u0 = ctx.streams.referral_target.uniform(t, rep, base + 2 * nth)
-        u1 = ctx.streams.referral_target.uniform(t, rep, base + 2 * nth + np.uint64(1))
+        u = ctx.streams.referral_target.uniform(t, rep[:, None], base + 2 * nth[:, None] + PAIR)
+        u0, u1 = u[:, 0], u[:, 1]
         cum = np.cumsum(referring, axis=1)  # integer weights: the same shares in any batch
         referrer = np.minimum((cum[rep] <= (u0 * cum[rep, -1])[:, None]).sum(axis=1), cum.shape[1] - 1)
         deg = self.degree[referrer]
