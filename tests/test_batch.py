@@ -81,3 +81,15 @@ def test_batch_streams_draw_each_replicates_own_numbers():
         for r, seed in enumerate(seeds):
             mine = batch.engage.uniform(step, np.full(50, r), keys)
             np.testing.assert_array_equal(mine, Stream(seed, "engage").uniform(step, keys))
+
+
+def test_vary_pool_gives_each_replicate_its_own_pool():
+    """--vary-pool: replicate i is the run of root seed s_i, pool and all."""
+    cfg = chainsim.load(DEFAULT_SCENARIO, SMALL)
+    varied = chainsim.run(cfg, replications=2, vary_pool=True)
+    seeds = replicate_seeds(cfg.seed, 2)
+    for seed, rep in zip(seeds, varied.replicates):
+        own = ChainModel(cfg.model_copy(update={"seed": seed}), rng=seed).run().recorder
+        same_records(own, rep.recorder)
+    shared = chainsim.run(cfg, replications=2)
+    assert not np.array_equal(shared.replicates[0].recorder.flows, varied.replicates[0].recorder.flows)

@@ -49,11 +49,15 @@ def run(
     replications: int = 1,
     progress: Callable[[int, int], None] | None = None,
     engine: str = "vectorised",
+    vary_pool: bool = False,
 ) -> Results:
     """Run ``replications`` replicates of a scenario; return the results object.
 
     ``seed`` defaults to the scenario's seed. Replicate ``i`` always gets the same seed
-    for the same root seed, so results are identical on any machine.
+    for the same root seed, so results are identical on any machine. The candidate pool
+    is drawn from the root seed and shared by the replicates (stepped as one batch); with
+    ``vary_pool`` each replicate draws its own pool from its own seed, so the intervals
+    include the pool's variation too (slower: no batching, a pool per replicate).
     """
     cfg = config if isinstance(config, Scenario) else load(config)
     if replications < 1:
@@ -64,7 +68,13 @@ def run(
     cfg = cfg.model_copy(update={"seed": root})
     results = Results(config=cfg, seed=root)
     seeds = replicate_seeds(root, replications)
-    if engine == "vectorised":  # replicates batched: the same numbers as one by one, faster
+    if vary_pool:  # each replicate its own pool: its seed is its root seed
+        for i, s in enumerate(seeds):
+            own = cfg.model_copy(update={"seed": s})
+            results.replicates.append(run_replicate(own, s, engine))
+            if progress:
+                progress(i + 1, replications)
+    elif engine == "vectorised":  # replicates batched: the same numbers as one by one, faster
         for start in range(0, replications, BATCH):
             model = ChainModel(cfg, seeds=seeds[start : start + BATCH]).run()
             results.replicates += [

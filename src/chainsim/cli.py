@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         help="vectorised (fast, default) or reference (one Mesa agent per firm, for reading and checking)",
     )
     run.add_argument(
+        "--vary-pool",
+        action="store_true",
+        help="draw a candidate pool per replicate, so intervals include the pool's variation "
+        "(default: one pool from the root seed, shared by the replicates; slower)",
+    )
+    run.add_argument(
         "--force",
         action="store_true",
         help="write into a non-empty --out directory (replacing our files there)",
@@ -144,6 +150,7 @@ def _run(args: argparse.Namespace) -> int:
             replications=args.replications,
             progress=_Progress("replicates"),
             engine=args.engine,
+            vary_pool=args.vary_pool,
         )
     summary = results.summary()
     if args.json:
