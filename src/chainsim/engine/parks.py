@@ -17,6 +17,9 @@ from chainsim.config.schema import Location
 from chainsim.config.schema import Park as ParkConfig
 from chainsim.engine.kernels import allocate_capacity, gumbel_choice
 
+type F64 = NDArray[np.float64]
+type I64 = NDArray[np.int64]
+
 
 class Park(mesa.Agent):
     def __init__(self, model: mesa.Model, system: ParkSystem, i: int, pid: str, cfg: ParkConfig) -> None:
@@ -32,7 +35,7 @@ class Park(mesa.Agent):
         return float(self.system.land_used[0, self.i])
 
     @property
-    def producing_by_chain(self) -> NDArray[np.int64]:
+    def producing_by_chain(self) -> I64:
         return self.system.producing[0, :, self.i]
 
 
@@ -69,9 +72,7 @@ class ParkSystem:
             np.minimum(self.land_free + self.land_added_per_day * days, self.land_total), self.land_free
         )
 
-    def utilities(
-        self, rep: NDArray[np.int64], chain: NDArray[np.int64], land_need: NDArray[np.float64]
-    ) -> NDArray[np.float64]:
+    def utilities(self, rep: I64, chain: I64, land_need: F64) -> F64:
         """Logit utility of each park for each firm (in its replicate); −inf where the land does not fit."""
         w = self.w
         base = w.free_land * (self.land_free / np.maximum(self.land_total, 1e-9)) + w.infrastructure * (
@@ -86,20 +87,20 @@ class ParkSystem:
 
     def choose(
         self,
-        rep: NDArray[np.int64],
-        chain: NDArray[np.int64],
-        land_need: NDArray[np.float64],
-        u: NDArray[np.float64],
-    ) -> NDArray[np.int64]:
+        rep: I64,
+        chain: I64,
+        land_need: F64,
+        u: F64,
+    ) -> I64:
         """Gumbel-max choice among parks with room; −1 where none has room."""
         return gumbel_choice(self.utilities(rep, chain, land_need), u)
 
     def acquire(
         self,
-        rep: NDArray[np.int64],
-        park: NDArray[np.int64],
-        land_need: NDArray[np.float64],
-        mw_need: NDArray[np.float64],
+        rep: I64,
+        park: I64,
+        land_need: F64,
+        mw_need: F64,
     ) -> NDArray[np.bool_]:
         """Grant land in request order within each replicate; update the parks; return who got it."""
         R, P = self.land_free.shape
@@ -112,7 +113,5 @@ class ParkSystem:
         self.grid_free = np.maximum(self.grid_free - mw, 0.0)
         return granted
 
-    def add_producers(
-        self, rep: NDArray[np.int64], park: NDArray[np.int64], chain: NDArray[np.int64]
-    ) -> None:
+    def add_producers(self, rep: I64, park: I64, chain: I64) -> None:
         np.add.at(self.producing, (rep, chain, park), 1)

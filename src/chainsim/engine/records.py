@@ -12,28 +12,6 @@ from numpy.typing import NDArray
 
 from chainsim.vocabulary import SOURCE_NAMES, Stage, source_names
 
-BASE_FLOWS = [
-    "contacts",
-    "signings",
-    "signing_value_yi",
-    "signings_ge_10yi",
-    "industrial_signings_ge_1yi",
-    "industrial_signing_value_yi",
-    "industrial_signings_ge_10yi",
-    "registered",
-    "landed",
-    "producing",
-    "lost",
-    "funds_in_place_yi",
-    "industrial_funds_in_place_yi",
-    "fdi_usd_yi",
-    "city_leader_trips",
-    "county_leader_trips",
-]
-#: the built-in sources' flows; a run of registered strategies may add more after them
-SOURCE_FLOWS = [f"signings_by_source.{s}" for s in SOURCE_NAMES[:5]]
-FLOWS = BASE_FLOWS + SOURCE_FLOWS
-F = {name: i for i, name in enumerate(FLOWS)}
 #: the signing flows a signing adds to, in this order (see :meth:`BatchRecorder.signings`)
 SIGNING_FLOWS = [
     "signings",
@@ -43,7 +21,37 @@ SIGNING_FLOWS = [
     "industrial_signing_value_yi",
     "industrial_signings_ge_10yi",
 ]
+#: money arriving (see pipeline.pay)
+FUNDS_FLOWS = ["funds_in_place_yi", "industrial_funds_in_place_yi", "fdi_usd_yi"]
+#: the flow columns every run has, in column order
+BASE_FLOWS = [
+    "contacts",
+    *SIGNING_FLOWS,
+    "registered",
+    "landed",
+    "producing",
+    "lost",
+    *FUNDS_FLOWS,
+    "city_leader_trips",
+    "county_leader_trips",
+]
+#: the built-in sources' flows; a run of registered strategies may add more after them
+SOURCE_FLOWS = [f"signings_by_source.{s}" for s in SOURCE_NAMES[:5]]
+FLOWS = BASE_FLOWS + SOURCE_FLOWS
+F = {name: i for i, name in enumerate(FLOWS)}
 DURATIONS = ("signing_to_land_days", "signing_to_production_days", "construction_to_production_days")
+type F64 = NDArray[np.float64]
+type I64 = NDArray[np.int64]
+type Bool = NDArray[np.bool_]
+
+
+def keep_in_horizon(
+    into: list[tuple[NDArray, ...]], start_day: float, done_day: F64, *columns: NDArray
+) -> None:
+    """Append the rows of ``columns`` whose milestone fell inside the reported horizon."""
+    keep = done_day > start_day
+    if keep.any():
+        into.append(tuple(c[keep] for c in columns))
 
 
 def flow_names(sources: list[str], extra: list[str] | None = None) -> list[str]:
@@ -54,7 +62,24 @@ def flow_names(sources: list[str], extra: list[str] | None = None) -> list[str]:
 
 
 class Recorder:
-    """One replicate's records."""
+    """One replicate's records: the reference engine writes them, results read them (the
+    vectorised engine's are views of a :class:`BatchRecorder`'s arrays)."""
+
+    sources: list[str]
+    flow_names: list[str]
+    F: dict[str, int]
+    flows: F64  # (step, flow)
+    segment_signings: NDArray[np.int32]  # (step, segment)
+    missing: Bool  # (step, segment): missing links seen by the step
+    stages: I64  # (step, stage)
+    event_signings: dict[str, int]
+    event_value_yi: dict[str, float]
+    cohort_ids: list[str]
+    cohort_signed: I64
+    cohort_landed: I64
+    cohort_producing: I64
+    start_day: float
+    _durations: dict[str, list[tuple[NDArray, ...]]]  # completions in the horizon: (days, served, value)
 
     def __init__(
         self,
@@ -66,37 +91,17 @@ class Recorder:
         sources: list[str] | None = None,
         extra_flows: list[str] | None = None,
     ) -> None:
-        self.sources = list(sources) if sources is not None else source_names()
-        self.flow_names = flow_names(self.sources, extra_flows)
-        self.F = {name: i for i, name in enumerate(self.flow_names)}
-        self.flows = np.zeros((n_steps, len(self.flow_names)))
-        self.segment_signings = np.zeros((n_steps, n_segments), dtype=np.int32)
-        self.missing = np.zeros((n_steps, n_segments), dtype=bool)  # missing links seen by the step
-        self.stages = np.zeros((n_steps, len(Stage)), dtype=np.int64)
-        self.event_signings = dict.fromkeys(event_ids, 0)
-        self.event_value_yi = dict.fromkeys(event_ids, 0.0)
-        self.cohort_ids = cohort_ids
-        self.cohort_signed = np.zeros(len(cohort_ids), dtype=np.int64)
-        self.cohort_landed = np.zeros(len(cohort_ids), dtype=np.int64)
-        self.cohort_producing = np.zeros(len(cohort_ids), dtype=np.int64)
-        self.start_day = start_day
-        # durations of stage completions within the reported horizon: (days, served, value)
-        self._durations: dict[str, list[tuple[NDArray, NDArray, NDArray]]] = {k: [] for k in DURATIONS}
+        batch = BatchRecorder(
+            1, n_steps, n_segments, event_ids, cohort_ids, start_day,
+            list(sources) if sources is not None else source_names(), extra_flows,
+        )  # fmt: skip
+        batch.fill(self, 0)
 
     def add(self, step: int, name: str, value: float) -> None:
         self.flows[step, self.F[name]] += value
 
-    def durations(
-        self,
-        name: str,
-        days: NDArray[np.float64],
-        served: NDArray[np.bool_],
-        value_yi: NDArray[np.float64],
-        done_day: NDArray[np.float64],
-    ) -> None:
-        keep = done_day > self.start_day
-        if keep.any():
-            self._durations[name].append((days[keep], served[keep], value_yi[keep]))
+    def durations(self, name: str, days: F64, served: Bool, value_yi: F64, done_day: F64) -> None:
+        keep_in_horizon(self._durations[name], self.start_day, done_day, days, served, value_yi)
 
     def duration_samples(
         self, name: str
@@ -219,23 +224,18 @@ class BatchRecorder:
                 hit &= day <= as_of[c]
             into[:, c] += np.bincount(rep[hit], minlength=self.R)
 
-    def durations(
-        self,
-        name: str,
-        rep: NDArray[np.int64],
-        days: NDArray[np.float64],
-        served: NDArray[np.bool_],
-        value_yi: NDArray[np.float64],
-        done_day: NDArray[np.float64],
-    ) -> None:
-        keep = done_day > self.start_day
-        if keep.any():
-            self._durations[name].append((rep[keep], days[keep], served[keep], value_yi[keep]))
+    def durations(self, name: str, rep: I64, days: F64, served: Bool, value_yi: F64, done_day: F64) -> None:
+        keep_in_horizon(self._durations[name], self.start_day, done_day, rep, days, served, value_yi)
 
     # -------------------------------------------------------------- reading
     def replicate(self, r: int) -> Recorder:
         """Replicate ``r``'s records as a :class:`Recorder` (arrays are views)."""
         rec = Recorder.__new__(Recorder)
+        self.fill(rec, r)
+        return rec
+
+    def fill(self, rec: Recorder, r: int) -> None:
+        """Make ``rec`` replicate ``r``'s records (arrays are views, the rest copies)."""
         rec.sources, rec.flow_names, rec.F = self.sources, self.flow_names, self.F
         rec.flows, rec.segment_signings = self.flows[r], self.segment_signings[r]
         rec.missing, rec.stages = self.missing[r], self.stages[r]
@@ -248,10 +248,9 @@ class BatchRecorder:
         rec.start_day = self.start_day
         rec._durations = {}
         for name, parts in self._durations.items():
-            mine = []
+            mine: list[tuple[NDArray, ...]] = []
             for rep, days, served, value in parts:
                 k = rep == r
                 if k.any():
                     mine.append((days[k], served[k], value[k]))
             rec._durations[name] = mine
-        return rec

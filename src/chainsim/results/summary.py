@@ -17,19 +17,13 @@ import numpy as np
 import pyarrow as pa
 
 from chainsim.config.schema import Scenario
-from chainsim.engine.records import BASE_FLOWS, Recorder
+from chainsim.engine.records import BASE_FLOWS, FUNDS_FLOWS, SIGNING_FLOWS, Recorder
 from chainsim.vocabulary import STAGE_NAMES, source_names
 
+#: the metrics summary.json reports per period, in this order
 PERIOD_METRICS = [
-    "signings",
-    "signing_value_yi",
-    "signings_ge_10yi",
-    "industrial_signings_ge_1yi",
-    "industrial_signing_value_yi",
-    "industrial_signings_ge_10yi",
-    "funds_in_place_yi",
-    "industrial_funds_in_place_yi",
-    "fdi_usd_yi",
+    *SIGNING_FLOWS,
+    *FUNDS_FLOWS,
     "landed",
     "producing",
     "city_leader_trips",
