@@ -57,12 +57,13 @@ def draw(
     pool; ``idle`` (replicate × slot, flattened) is updated for the firms taken."""
     sizes = [len(o) for o, _ in orders]
     ways = [catalog.way(o.by, o.size_bias) for o, _ in orders]
+    order_of = np.repeat(np.arange(len(orders)), sizes)  # each wanted firm's order
     rep = np.concatenate([o.rep for o, _ in orders])
     keys = np.concatenate([o.keys for o, _ in orders]) * np.uint64(FIRST[-1])
-    group = np.concatenate([o.groups for o, _ in orders]) + np.repeat([base for _, base in ways], sizes)
+    group = np.concatenate([o.groups for o, _ in orders]) + np.array([base for _, base in ways])[order_of]
     flags = [weighted for weighted, _ in ways]
     mixed = any(flags) and not all(flags)
-    weighted = np.repeat(flags, sizes) if mixed else None
+    weighted = np.array(flags)[order_of] if mixed else None
     n_pool = np.int64(catalog.pool.n)
     todo = np.arange(len(keys))
     picked, picked_rows = [], []
@@ -92,9 +93,10 @@ def draw(
         if len(picked) == 1
         else (np.concatenate(picked), np.concatenate(picked_rows))
     )
-    source = np.repeat([o.source for o, _ in orders], sizes)[rows]
-    hold = np.repeat([o.hold_until for o, _ in orders], sizes)[rows]
-    mark = np.repeat([m for _, m in orders], sizes)[rows]
+    of = order_of[rows]
+    source = np.array([o.source for o, _ in orders])[of]
+    hold = np.array([o.hold_until for o, _ in orders])[of]
+    mark = np.array([m for _, m in orders])[of]
     return Contacts(flat // n_pool, flat % n_pool, source, hold, mark)
 
 
@@ -103,8 +105,12 @@ def first_available(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """From a (wanted, attempts) table, the first available candidate of each row and the
     row it came from; rows with none, and later rows that drew an earlier row's firm, drop out."""
-    rows = np.flatnonzero(available.any(axis=1))
-    pick = candidates[rows, available[rows].argmax(axis=1)]
+    if available.shape[1] == 1:  # one candidate a row (the first round)
+        rows = np.flatnonzero(available[:, 0])
+        pick = candidates[rows, 0]
+    else:
+        rows = np.flatnonzero(available.any(axis=1))
+        pick = candidates[rows, available[rows].argmax(axis=1)]
     if len(pick) > 1:  # the same firm for two rows: the earlier row keeps it
         order = np.argsort(pick, kind="stable")
         later = np.zeros(len(pick), dtype=bool)

@@ -10,7 +10,9 @@ Two kinds of contact while the strategy acts (docs/model.md, phase 3):
   chain state.
 - *Anchor referrals* (龙头企业引荐, “龙头企业+市级部门+区县”): each segment makes
   Poisson(producing anchors × (1 − (1 − ``anchor_referral_prob_per_step``)^s)) referrals
-  to a uniformly chosen neighbour segment; a pool firm of that segment uniformly.
+  to a uniformly chosen neighbour segment; a pool firm of that segment uniformly. Drawn
+  as the events of one unit-rate Poisson process per replicate, run on the cumulative
+  referral hazard (the same counts in distribution, one number per referral).
 
 Events with ``lever: chain_based`` are held by :mod:`.events` while this strategy acts.
 """
@@ -21,7 +23,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from chainsim.engine.calendar import per_step
-from chainsim.engine.kernels import poisson_from_uniform
 from chainsim.engine.strategies.base import F64, ContactOrder, Context, RunPlan, Strategy, team_key
 from chainsim.engine.strategies.registry import register
 from chainsim.vocabulary import Source
@@ -61,7 +62,12 @@ class ChainBased(Strategy):
         self.degree = np.array([len(n) for n in idx.neighbours])
         self.has_neighbours = (self.degree > 0).astype(np.int64)
         self.reps = np.arange(model.n_reps)
-        self.referral_keys = np.full(model.n_reps, self.referral_key, dtype=np.uint64)
+        # referrals are the events of a Poisson process run on the cumulative referral
+        # hazard: each replicate's unit-rate arrival times, drawn by arrival number
+        self.hazard = np.zeros(model.n_reps)  # cumulative referral hazard so far
+        self.referred = np.zeros(model.n_reps, dtype=np.int64)  # arrivals used so far
+        self.arrivals = np.zeros((model.n_reps, 0))
+        self._more_arrivals(256)
         width = max(int(self.degree.max()), 1) if len(idx.neighbours) else 1
         self.neighbour_table = np.array(
             [np.pad(n, (0, width - len(n)), constant_values=i) for i, n in enumerate(idx.neighbours)],
@@ -103,21 +109,38 @@ class ChainBased(Strategy):
         seg = np.minimum((self._cum[rep, who] <= u[:, None]).sum(axis=1), self._cum.shape[2] - 1)
         return ContactOrder(Source.CHAIN_GROUP, "segment", rep, seg, self.plan.keys[sl])
 
+    def _more_arrivals(self, k: int) -> None:
+        """Extend every replicate's arrival times to ``k`` (arrival i's gap is keyed by i)."""
+        have, R = self.arrivals.shape[1], self.ctx.n_reps
+        if k <= have:
+            return
+        i = np.arange(have, k, dtype=np.uint64)
+        rep = np.repeat(self.reps, k - have)
+        keys = np.tile(np.uint64(self.referral_key << 24) + i, R)
+        u = self.ctx.streams.poisson_counts.uniform_at(np.full(len(keys), -1), rep, keys)
+        gaps = -np.log1p(-u).reshape(R, k - have)
+        start = self.arrivals[:, -1:] if have else np.zeros((R, 1))
+        self.arrivals = np.concatenate([self.arrivals, start + np.cumsum(gaps, axis=1)], axis=1)
+
     def _anchor_referrals(self, t: int) -> ContactOrder | None:
-        """Poisson referrals per segment = one Poisson total per replicate, shared out ∝
-        each segment's rate (only segments with neighbours refer)."""
+        """Referrals this step: the arrivals that fall within the step's share of the
+        cumulative hazard, Σ over segments with neighbours of producing anchors × the
+        step's referral probability (a Poisson count per step, as docs/model.md has it)."""
         ctx = self.ctx
         p = per_step(self.cfg.anchor_referral_prob_per_step, float(ctx.calendar.scale[t]))
         referring = ctx.anchors * self.has_neighbours  # (rep, segment), integers
-        total = referring.sum(axis=1) * p
-        u = ctx.streams.poisson_counts.uniform(t, self.reps, self.referral_keys)
-        n = poisson_from_uniform(total.astype(np.float64), u)
+        self.hazard += referring.sum(axis=1) * p
+        while (self.hazard >= self.arrivals[:, -1]).any():
+            self._more_arrivals(2 * self.arrivals.shape[1])
+        upto = (self.arrivals <= self.hazard[:, None]).sum(axis=1)
+        n, first = upto - self.referred, self.referred
+        self.referred = upto
         if not n.any():
             return None
         rep = np.repeat(self.reps, n)
-        nth = (np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)).astype(np.uint64)
+        k = (np.repeat(first, n) + np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)).astype(np.uint64)
         base = np.uint64(self.referral_key << 24)
-        u = ctx.streams.referral_target.uniform(t, rep[:, None], base + 2 * nth[:, None] + PAIR)
+        u = ctx.streams.referral_target.uniform(t, rep[:, None], base + 2 * k[:, None] + PAIR)
         u0, u1 = u[:, 0], u[:, 1]
         cum = np.cumsum(referring, axis=1)  # integer weights: the same shares in any batch
         referrer = np.minimum((cum[rep] <= (u0 * cum[rep, -1])[:, None]).sum(axis=1), cum.shape[1] - 1)
@@ -125,4 +148,4 @@ class ChainBased(Strategy):
         partner = self.neighbour_table[
             referrer, np.minimum((u1 * deg).astype(np.int64), np.maximum(deg - 1, 0))
         ]
-        return ContactOrder(Source.ANCHOR_REFERRAL, "segment", rep, partner, base + nth)
+        return ContactOrder(Source.ANCHOR_REFERRAL, "segment", rep, partner, base + k)
