@@ -60,7 +60,9 @@ def main() -> None:
                 for name, src in (("before", old / "src"), ("after", ROOT / "src")):
                     rows[name] = measure(src, r, args.repeats)
                     m = rows[name]
-                    print(f"R={r:2d} {name:6s} cold {m['cold_s'] * 1e3:7.0f} ms  warm best {m['warm_best_s'] * 1e3:7.0f} ms")
+                    print(
+                        f"R={r:2d} {name:6s} cold {m['cold_s'] * 1e3:7.0f} ms  warm best {m['warm_best_s'] * 1e3:7.0f} ms"
+                    )
                 rows["speedup_warm"] = rows["before"]["warm_best_s"] / rows["after"]["warm_best_s"]
                 rows["speedup_cold"] = rows["before"]["cold_s"] / rows["after"]["cold_s"]
                 report[f"replications_{r}"] = rows

@@ -327,10 +327,8 @@ def pay(m: ChainModel, t: int, rows: Rows, amount_yi: NDArray[np.float64]) -> No
     a.f("funds_left_yi")[rows] -= amount_yi
     foreign, industrial = a.b("foreign")[rows], a.b("industrial")[rows]
     domestic = np.where(foreign, 0.0, amount_yi)
-    rep, rec = a.i("rep")[rows], m.recorder_batch
-    rec.add(t, "funds_in_place_yi", rep, domestic)
-    rec.add(t, "industrial_funds_in_place_yi", rep, np.where(industrial, domestic, 0.0))
-    rec.add(t, "fdi_usd_yi", rep, np.where(foreign, amount_yi / m.config.pipeline.fx_cny_per_usd, 0.0))
+    fdi = np.where(foreign, amount_yi / m.config.pipeline.fx_cny_per_usd, 0.0)
+    m.recorder_batch.funds(t, a.i("rep")[rows], domestic, np.where(industrial, domestic, 0.0), fdi)
 
 
 def lose(m: ChainModel, t: int, rows: Rows, a: Active) -> None:

@@ -156,6 +156,7 @@ class BatchRecorder:
         self._durations: dict[str, list[tuple[NDArray, ...]]] = {k: [] for k in DURATIONS}
         self._signing_cols = np.array([self.F[n] for n in SIGNING_FLOWS])
         self._k = np.arange(len(SIGNING_FLOWS))
+        self._funds_cols, self._kf = np.array([self.F[n] for n in FUNDS_FLOWS]), np.arange(len(FUNDS_FLOWS))
         self._source0 = self.F[f"signings_by_source.{self.sources[0]}"]
 
     # -------------------------------------------------------------- writing
@@ -203,6 +204,16 @@ class BatchRecorder:
         self.segment_signings[:, step] += (
             np.bincount(rep * S + segment, minlength=R * S).reshape(R, S).astype(np.int32)
         )
+
+    def funds(self, step: int, rep: I64, domestic: F64, industrial: F64, fdi: F64) -> None:
+        """Money arriving, per replicate: FUNDS_FLOWS in one bincount (row order kept)."""
+        k, R = len(FUNDS_FLOWS), self.R
+        sums = np.bincount(
+            (rep[:, None] * k + self._kf).ravel(),
+            weights=np.stack([domestic, industrial, fdi], axis=1).ravel(),
+            minlength=R * k,
+        )
+        self.flows[:, step, self._funds_cols] += sums.reshape(R, k)
 
     def event(self, e: int, rep: NDArray[np.int64], value: NDArray[np.float64]) -> None:
         self.event_signings[:, e] += np.bincount(rep, minlength=self.R)
