@@ -127,22 +127,11 @@ def dose(panels: Sequence[dict[str, Any]], title: str, ylabel: str, path: Path) 
             ax.set_xlim(-0.6, len(es) - 0.4)
         else:
             x = p["x"]
-            ax.fill_between(
-                x,
-                [e.interval("total")[0] for e in es],
-                [e.interval("total")[1] for e in es],
-                color=BLUE,
-                alpha=0.18,
-                lw=0,
-            )
-            ax.fill_between(
-                x,
-                [e.interval("param")[0] for e in es],
-                [e.interval("param")[1] for e in es],
-                color=DARK,
-                alpha=0.35,
-                lw=0,
-            )
+            for kind, colour, alpha in (("total", BLUE, 0.18), ("param", DARK, 0.35)):
+                bands = [e.interval(kind) for e in es]
+                ax.fill_between(
+                    x, [lo for lo, _ in bands], [hi for _, hi in bands], color=colour, alpha=alpha, lw=0
+                )
             ax.plot(x, mean, "o-", color=DARK, lw=2.5, ms=8)
             ax.axvline(p["reference"], color="tab:red", lw=1.2, ls=":")
         ax.axhline(0, color="grey", lw=1.2, ls="--")
