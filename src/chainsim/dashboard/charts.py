@@ -71,6 +71,17 @@ def _time_x(span: tuple[int, int]) -> dict[str, Any]:
     }
 
 
+def _colour(field: str, domain: list[str], colours: list[str]) -> dict[str, Any]:
+    """Colour by ``field``'s categories, in a two-column legend below the chart."""
+    return {
+        "field": field,
+        "type": "nominal",
+        "title": None,
+        "legend": {"columns": 2},
+        "scale": {"domain": domain, "range": colours},
+    }
+
+
 # --------------------------------------------------------------------------- the words a chart and its data share
 def cohort_statuses(lang: Lang) -> list[str]:
     """What became of a quarter's signings, in stacking order."""
@@ -119,16 +130,6 @@ def funnel_spec(lang: Lang) -> Spec:
 
 
 # --------------------------------------------------------------------------- signings by source
-def _source_colour(lang: Lang) -> dict[str, Any]:
-    return {
-        "field": "source",
-        "type": "nominal",
-        "title": None,
-        "legend": {"columns": 2},
-        "scale": {"domain": [source(s, lang) for s in source_names()], "range": SOURCE_COLOURS},
-    }
-
-
 def signings_spec(lang: Lang, value: bool, span: tuple[int, int]) -> Spec:
     return _base(
         lang,
@@ -142,7 +143,7 @@ def signings_spec(lang: Lang, value: bool, span: tuple[int, int]) -> Spec:
                 "stack": "zero",
                 "title": t("value_yi", lang) if value else t("metric.signings", lang),
             },
-            "color": _source_colour(lang),
+            "color": _colour("source", [source(s, lang) for s in source_names()], SOURCE_COLOURS),
             "order": {"field": "k"},
         },
     )
@@ -230,13 +231,7 @@ def cohort_spec(lang: Lang, quarters: list[str]) -> Spec:
                         "axis": {"format": ".0%"},
                         "scale": {"domain": [0, 1]},
                     },
-                    "color": {
-                        "field": "status",
-                        "type": "nominal",
-                        "title": None,
-                        "legend": {"columns": 2},
-                        "scale": {"domain": status, "range": ["#2e9e4f", "#f2c14e", "#c7c7c7"]},
-                    },
+                    "color": _colour("status", status, ["#2e9e4f", "#f2c14e", "#c7c7c7"]),
                     "order": {"field": "k"},
                     "tooltip": [
                         {"field": "quarter"},
@@ -357,13 +352,7 @@ def land_spec(lang: Lang) -> Spec:
                 "title": t("hectares", lang),
                 "axis": {"tickCount": 3, "labelOverlap": "greedy"},
             },
-            "color": {
-                "field": "kind",
-                "type": "nominal",
-                "title": None,
-                "legend": {"columns": 2},
-                "scale": {"domain": kinds, "range": ["#8c6d31", "#e6a532", "#dfe7d0"]},
-            },
+            "color": _colour("kind", kinds, ["#8c6d31", "#e6a532", "#dfe7d0"]),
             "order": {"field": "k"},
         },
     )
