@@ -161,11 +161,15 @@ def test_views_give_rows_at_start_and_later():
 def test_every_label_has_both_languages():
     """Each word the page looks up is a vocabulary term (an unknown key would show as itself)."""
     code = "".join(
-        (ROOT / "src/chainsim/dashboard" / f).read_text(encoding="utf-8") for f in ("app.py", "views.py")
+        (ROOT / "src/chainsim/dashboard" / f).read_text(encoding="utf-8")
+        for f in ("app.py", "panels.py", "charts.py", "views.py")
     )
     keys = {
         k if "." in k else f"ui.{k}" for k in re.findall(r"""\b(?:t|title)\(\s*["']([a-z_.]+)["']""", code)
     }
+    # the lever panel's switches (a term key) and sliders (labelled by their lever's ui word)
+    keys |= set(re.findall(r'\bswitch\(\s*"([a-z_.]+)"', code))
+    keys |= {f"ui.{k}" for k in re.findall(r'\bslider\(\s*solara\.\w+,\s*"(\w+)"', code)}
     keys |= {f"ui.{k}" for k in re.findall(r'\("(kpi_\w+)"', code)}
     keys |= {f"reform.{r}" for r in controls.REFORMS}
     assert len(keys) > 60

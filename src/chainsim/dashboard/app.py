@@ -21,18 +21,18 @@ tests/test_dashboard.py measures click → last chart redrawn.
 from __future__ import annotations
 
 import os
-import threading
 import time
-from dataclasses import dataclass, field
 from html import escape
 
 import solara
 
 from chainsim.config.loader import ScenarioError
+from chainsim.dashboard import charts
 from chainsim.dashboard import controls as C
 from chainsim.dashboard import views as V
-from chainsim.dashboard.classroom import Built, build
-from chainsim.dashboard.labels import Lang, name, t, title
+from chainsim.dashboard.classroom import Session, build
+from chainsim.dashboard.labels import Lang, name, t
+from chainsim.dashboard.panels import InUse, LeverPanel, RunPanel
 from chainsim.dashboard.vega import chart, spec_json
 from chainsim.engine.records import F
 
@@ -53,21 +53,6 @@ CSS = """
 .chainsim-command { font-family: monospace; font-size: 11px; word-break: break-all; color: #333; }
 .chainsim-vega { min-height: 240px; }
 """
-
-
-@dataclass
-class Session:
-    """One tab's model, and the lock that keeps stepping and drawing apart."""
-
-    built: Built
-    lock: threading.RLock = field(default_factory=threading.RLock)
-
-    def step(self) -> bool:
-        with self.lock:
-            m = self.built.model
-            if m.running:
-                m.step()
-            return m.running
 
 
 @solara.component
@@ -126,28 +111,9 @@ def Page():
             solara.Button(t("lang_zh", "zh"), value="zh", text=True)
     with solara.Sidebar():
         RunPanel(L, playing, running.value, speed, advance, do_reset)
-        LeverPanel(levers, L, error)
+        LeverPanel(levers, L, error, SCENARIO)
         InUse(session, L, generation.value)
     Main(session, L, tick, generation.value, chain_id)
-
-
-@solara.component
-def RunPanel(L: Lang, playing, running: bool, speed, advance, do_reset):
-    with solara.Card(t("run", L)):
-        with solara.Row():
-            solara.Button(label=t("reset", L), color="primary", on_click=do_reset)
-            solara.Button(
-                label="❚❚" if playing.value else "▶",
-                color="primary",
-                on_click=lambda: playing.set(not playing.value),
-                disabled=not running,
-            )
-            solara.Button(
-                label=t("step", L), color="primary", on_click=advance, disabled=playing.value or not running
-            )
-        solara.SliderInt(t("speed", L), value=speed, min=1, max=20)
-        if not running:
-            solara.Info(t("finished", L), dense=True)
 
 
 @solara.component
@@ -169,134 +135,6 @@ def Status(session: Session, L: Lang, tick: int, generation: int):
         f'<div class="chainsim-note">{escape(t("burn_in_note", L, n=m.calendar.burn_in))}</div>'
     )
     solara.HTML(tag="div", unsafe_innerHTML=html, classes=["chainsim-status"])
-
-
-@solara.component
-def LeverPanel(levers, L: Lang, error):
-    lv: C.Levers = levers.value
-
-    def set_(**changes) -> None:
-        levers.value = levers.value.replace(**changes)
-
-    def set_scenario(path: str) -> None:
-        try:
-            levers.value = C.defaults(path, seed=levers.value.seed)
-            error.value = ""
-        except ScenarioError as err:
-            error.value = str(err)
-
-    def set_seed(text: str) -> None:
-        try:
-            set_(seed=C.parse_seed(text))
-            error.value = ""
-        except ScenarioError:
-            error.value = t("seed_error", L)
-
-    with solara.Card(t("levers", L)):
-        solara.Text(t("levers_hint", L), classes=["chainsim-note"])
-        solara.Select(
-            t("scenario", L), values=C.scenario_choices(SCENARIO), value=lv.scenario, on_value=set_scenario
-        )
-        solara.InputText(t("seed", L), value=str(lv.seed), on_value=set_seed, continuous_update=False)
-        solara.Switch(
-            label=title("strategy.leader_led", L), value=lv.leader_on, on_value=lambda v: set_(leader_on=v)
-        )
-        solara.SliderFloat(
-            t("leader_trips", L, v=lv.leader_trips),
-            value=lv.leader_trips,
-            min=0.0,
-            max=3.0,
-            step=0.25,
-            on_value=lambda v: set_(leader_trips=v),
-            disabled=not lv.leader_on,
-        )
-        solara.Switch(
-            label=title("strategy.chain_based", L), value=lv.chain_on, on_value=lambda v: set_(chain_on=v)
-        )
-        solara.SliderFloat(
-            t("precision", L, v=lv.precision),
-            value=lv.precision,
-            min=0.0,
-            max=1.0,
-            step=0.05,
-            on_value=lambda v: set_(precision=v),
-            disabled=not lv.chain_on,
-        )
-        solara.SliderFloat(
-            t("effort", L, v=lv.effort),
-            value=lv.effort,
-            min=0.0,
-            max=3.0,
-            step=0.25,
-            on_value=lambda v: set_(effort=v),
-            disabled=not lv.chain_on,
-        )
-        solara.Text(t("precision_note", L), classes=["chainsim-note"])
-        solara.Switch(
-            label=title("strategy.commissioners", L),
-            value=lv.commissioners_on,
-            on_value=lambda v: set_(commissioners_on=v),
-        )
-        solara.SliderInt(
-            t("slots", L, v=lv.slots),
-            value=lv.slots,
-            min=0,
-            max=100,
-            on_value=lambda v: set_(slots=v),
-            disabled=not lv.commissioners_on,
-        )
-        for reform in C.REFORMS:
-            solara.Switch(
-                label=title(f"reform.{reform}", L),
-                value=getattr(lv, reform),
-                disabled=not lv.commissioners_on,
-                on_value=lambda v, r=reform: set_(**{r: v}),
-            )
-        if error.value:
-            solara.Error(error.value, dense=True)
-
-
-@solara.component
-def InUse(session: Session, L: Lang, generation: int):
-    """The parameters of the model now running, read back from its configuration."""
-    b = session.built
-    cfg = b.model.config
-    s = cfg.strategies
-    trips = {"city": 0, "county": 0}
-    for w in s.leader_led.trips.values():
-        trips[w.level] += w.trips
-    off = t("strategy_off", L)
-    lines = [
-        t("in_use_scenario", L, name=cfg.name, seed=b.levers.seed, pool=cfg.population.pool_size),
-        t("in_use_trips", L, **trips)
-        if s.leader_led.enabled
-        else f"{title('strategy.leader_led', L)}: {off}",
-        (
-            t(
-                "in_use_chain",
-                L,
-                contacts=sum(g.contacts_per_step for g in s.chain_based.groups.values()),
-                precision=s.chain_based.targeting_precision,
-            )
-            if s.chain_based.enabled
-            else f"{title('strategy.chain_based', L)}: {off}"
-        ),
-    ]
-    if s.commissioners.enabled:
-        on = [title(f"reform.{r}", L) for r in C.REFORMS if getattr(s.commissioners.reforms, r).enabled]
-        lines += [
-            t("in_use_comm", L, slots=s.commissioners.slots),
-            t("in_use_reforms", L, reforms=", ".join(on) or t("none", L)),
-        ]
-    else:
-        lines.append(f"{title('strategy.commissioners', L)}: {off}")
-    with solara.Card(t("in_use", L)):
-        for line in lines:
-            solara.Text(line, classes=["chainsim-in-use"], style={"display": "block"})
-        solara.Text(
-            t("command", L), classes=["chainsim-note"], style={"display": "block", "margin-top": "6px"}
-        )
-        solara.Text(C.command(b.levers, b.base), classes=["chainsim-command"])
 
 
 @solara.component
@@ -355,15 +193,15 @@ def Views(session: Session, L: Lang, tick: int, generation: int, chain_id):
         lambda: {
             k: spec_json(v)
             for k, v in {
-                "funnel": V.funnel_spec(L),
-                "signings": V.signings_spec(L, False, span),
-                "value": V.signings_spec(L, True, span),
-                "funds": V.funds_spec(L, False, span),
-                "fdi": V.funds_spec(L, True, span),
-                "cohort": V.cohort_spec(L, session.built.model.quarters),
-                "chain": V.chain_spec(L),
-                "land": V.land_spec(L),
-                "park_firms": V.park_firms_spec(
+                "funnel": charts.funnel_spec(L),
+                "signings": charts.signings_spec(L, False, span),
+                "value": charts.signings_spec(L, True, span),
+                "funds": charts.funds_spec(L, False, span),
+                "fdi": charts.funds_spec(L, True, span),
+                "cohort": charts.cohort_spec(L, session.built.model.quarters),
+                "chain": charts.chain_spec(L),
+                "land": charts.land_spec(L),
+                "park_firms": charts.park_firms_spec(
                     L, [name(c, L) for c in session.built.model.config.chains.values()]
                 ),
             }.items()

@@ -16,7 +16,8 @@ Nothing here changes the model's behaviour: the seed is the first replicate seed
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -178,3 +179,18 @@ def build(levers: Levers) -> Built:
     cfg = cfg.model_copy(update={"seed": levers.seed})
     model = ClassroomModel(cfg, rng=replicate_seeds(levers.seed, 1)[0])
     return Built(model, levers, base, calibrated, sets)
+
+
+@dataclass
+class Session:
+    """One tab's model, and the lock that keeps stepping and drawing apart."""
+
+    built: Built
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def step(self) -> bool:
+        with self.lock:
+            m = self.built.model
+            if m.running:
+                m.step()
+            return m.running

@@ -38,9 +38,34 @@ def setup() -> str | None:
     return use_cjk(**PROJECTOR)
 
 
-def _bands() -> list[str]:
-    """Legend of the two interval widths."""
-    return [term("report.param_band").both(), term("report.total_band").both()]
+def _effect(ax: Any, e: Effect, at: float, horizontal: bool) -> None:
+    """One effect at ``at`` on the other axis: thin bar = total 95 %, thick = parameter 95 %,
+    open dot = mean."""
+
+    def bar(lo_hi: tuple[float, float], **style: Any) -> None:
+        if horizontal:
+            ax.plot(list(lo_hi), [at, at], solid_capstyle="butt", **style)
+        else:
+            ax.plot([at, at], lo_hi, **style)
+
+    bar(e.interval("total"), color=BLUE, lw=2)
+    bar(e.interval("param"), color=DARK, lw=8 if horizontal else 10, alpha=0.85)
+    ax.plot(*((e.mean, at) if horizontal else (at, e.mean)), "o", color="white", mec=DARK, mew=2, ms=10)
+
+
+def _finish_with_bands(fig: Any, handles: list[Any], title: str, size: int, top: float, path: Path) -> None:
+    """Title, the legend of the two interval widths below the panels, layout, save."""
+    fig.suptitle(title, fontsize=size)
+    fig.legend(
+        handles,
+        [term("report.param_band").both(), term("report.total_band").both()],
+        loc="lower center",
+        ncol=2,
+        bbox_to_anchor=(0.5, -0.02),
+        frameon=False,
+    )
+    fig.tight_layout(rect=(0, 0.05, 1, top))
+    _save(fig, path)
 
 
 def _save(fig: Any, path: Path) -> None:
@@ -72,29 +97,16 @@ def forest(panels: Sequence[tuple[str, Sequence[tuple[str, Effect]]]], title: st
             if math.isnan(e.mean):
                 ax.text(0, y, "n/a", ha="center", va="center")
                 continue
-            lo, hi = e.interval("total")
-            ax.plot([lo, hi], [y, y], color=BLUE, lw=2, solid_capstyle="butt")
-            lo, hi = e.interval("param")
-            ax.plot([lo, hi], [y, y], color=DARK, lw=8, solid_capstyle="butt", alpha=0.85)
-            ax.plot(e.mean, y, "o", color="white", mec=DARK, mew=2, ms=10)
+            _effect(ax, e, y, horizontal=True)
         ax.axvline(0, color="grey", lw=1.2, ls="--")
         ax.set_yticks(range(len(rows)), [n for n, _ in reversed(rows)])
         ax.set_ylim(-0.6, len(rows) - 0.4)
         ax.set_title(label.replace(" · ", "\n"), fontsize=15)
         ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(title, fontsize=20)
     from matplotlib.lines import Line2D
 
-    fig.legend(
-        [Line2D([], [], color=DARK, lw=8), Line2D([], [], color=BLUE, lw=2)],
-        _bands(),
-        loc="lower center",
-        ncol=2,
-        bbox_to_anchor=(0.5, -0.02),
-        frameon=False,
-    )
-    fig.tight_layout(rect=(0, 0.05, 1, 0.95))
-    _save(fig, path)
+    legend = [Line2D([], [], color=DARK, lw=8), Line2D([], [], color=BLUE, lw=2)]
+    _finish_with_bands(fig, legend, title, 20, 0.95, path)
 
 
 def dose(panels: Sequence[dict[str, Any]], title: str, ylabel: str, path: Path) -> None:
@@ -110,48 +122,26 @@ def dose(panels: Sequence[dict[str, Any]], title: str, ylabel: str, path: Path) 
             for x, e in zip(xs, es, strict=True):
                 if math.isnan(e.mean):
                     continue
-                ax.plot([x, x], e.interval("total"), color=BLUE, lw=2)
-                ax.plot([x, x], e.interval("param"), color=DARK, lw=10, alpha=0.85)
-                ax.plot(x, e.mean, "o", color="white", mec=DARK, mew=2, ms=10)
+                _effect(ax, e, x, horizontal=False)
             ax.set_xticks(list(xs), [str(v) for v in p["x"]])
             ax.set_xlim(-0.6, len(es) - 0.4)
         else:
             x = p["x"]
-            ax.fill_between(
-                x,
-                [e.interval("total")[0] for e in es],
-                [e.interval("total")[1] for e in es],
-                color=BLUE,
-                alpha=0.18,
-                lw=0,
-            )
-            ax.fill_between(
-                x,
-                [e.interval("param")[0] for e in es],
-                [e.interval("param")[1] for e in es],
-                color=DARK,
-                alpha=0.35,
-                lw=0,
-            )
+            for kind, colour, alpha in (("total", BLUE, 0.18), ("param", DARK, 0.35)):
+                bands = [e.interval(kind) for e in es]
+                ax.fill_between(
+                    x, [lo for lo, _ in bands], [hi for _, hi in bands], color=colour, alpha=alpha, lw=0
+                )
             ax.plot(x, mean, "o-", color=DARK, lw=2.5, ms=8)
             ax.axvline(p["reference"], color="tab:red", lw=1.2, ls=":")
         ax.axhline(0, color="grey", lw=1.2, ls="--")
         ax.set_title(p["title"].replace(" · ", "\n"), fontsize=15)
         ax.set_ylabel(ylabel, fontsize=13)
         ax.grid(alpha=0.3)
-    fig.suptitle(title, fontsize=19)
     from matplotlib.patches import Patch
 
-    fig.legend(
-        [Patch(color=DARK, alpha=0.5), Patch(color=BLUE, alpha=0.25)],
-        _bands(),
-        loc="lower center",
-        ncol=2,
-        bbox_to_anchor=(0.5, -0.02),
-        frameon=False,
-    )
-    fig.tight_layout(rect=(0, 0.05, 1, 0.94))
-    _save(fig, path)
+    legend = [Patch(color=DARK, alpha=0.5), Patch(color=BLUE, alpha=0.25)]
+    _finish_with_bands(fig, legend, title, 19, 0.94, path)
 
 
 def funnels(

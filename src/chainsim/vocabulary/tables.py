@@ -1,233 +1,16 @@
-"""Every word chainsim prints, in English and Chinese: the one home of the terms.
+"""The vocabulary's term tables: strategies and reforms, the indicators of summary.json,
+and the words of the printed summary, the report, the analysis and the dashboard.
 
-Stages, signing sources, strategies, reforms, indicators and the words of the summary,
-report, analysis and dashboard are :class:`Term` s under a dotted key (``kind.name``, e.g.
-``metric.funds_in_place_yi``, ``source.anchor_referral``, ``ui.run``). Look them up at
-call time with :func:`term` or :func:`label`; an unknown key falls back to its bare name,
-so a label is never missing and a lookup never crashes. Chinese terms follow the source
+Importing :mod:`chainsim.vocabulary` defines them; the Chinese follows the source
 article's wording (docs/reference/FACTS.md) where it has one.
-
-A promotion strategy added at run time adds its signing source with
-:func:`register_source`: ``SOURCE_NAMES`` grows in place (codes are list indices, the
-built-ins first in :class:`Source` order), so code that reads it when it runs sees the
-new source; :func:`source_names` returns a copy of the current list.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from enum import IntEnum
-from typing import Literal
+from chainsim.vocabulary.codes import source_term
+from chainsim.vocabulary.core import capital, define, metric_term, term
 
-Lang = Literal["en", "zh"]
-LANGS: tuple[Lang, ...] = ("en", "zh")
-
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    """One concept: its key, English (lower case as in running text) and Chinese."""
-
-    key: str  # "kind.name"
-    en: str
-    zh: str
-    unit: str = ""  # 亿元, 亿美元, days …
-    short_en: str = ""  # chart legends and indented rows; defaults to en
-    short_zh: str = ""
-    abbr: str = ""  # one-letter mark (strategies in the report's arm labels)
-
-    @property
-    def name(self) -> str:
-        return self.key.partition(".")[2] or self.key
-
-    def text(self, lang: Lang = "en", *, short: bool = False, unit: bool = False) -> str:
-        """The term in ``lang``; ``unit`` appends " (亿元)" / "（亿元）"."""
-        if lang == "zh":
-            s = (short and self.short_zh) or self.zh
-            return f"{s}（{self.unit}）" if unit and self.unit else s
-        s = (short and self.short_en) or self.en
-        return f"{s} ({self.unit})" if unit and self.unit else s
-
-    def both(self, sep: str = " · ", *, short: bool = False, unit: bool = False, cap: bool = False) -> str:
-        """English, then Chinese (once, if they are the same)."""
-        en = self.text("en", short=short, unit=unit)
-        en = capital(en) if cap else en
-        return en if self.zh in ("", self.en) else f"{en}{sep}{self.text('zh', short=short)}"
-
-
-def capital(text: str) -> str:
-    """First letter upper case (``str.capitalize`` would lower the rest)."""
-    return text[:1].upper() + text[1:]
-
-
-_TERMS: dict[str, Term] = {}
-
-
-def _t(key: str, en: str, zh: str, **more: str) -> Term:
-    if key in _TERMS:
-        raise ValueError(f"vocabulary: {key} defined twice")
-    _TERMS[key] = Term(key, en, zh, **more)
-    return _TERMS[key]
-
-
-def term(key: str) -> Term:
-    """The term of ``key``; an unknown key gives a term whose en and zh are its bare name."""
-    found = _TERMS.get(key)
-    if found is not None:
-        return found
-    name = key.partition(".")[2] or key
-    return Term(key, name, name)
-
-
-def label(key: str, lang: Lang = "en", /, *, short: bool = False, unit: bool = False, **fmt: object) -> str:
-    """The text of ``key`` in ``lang``, formatted with ``fmt`` (dashboard phrases have fields)."""
-    text = term(key).text(lang, short=short, unit=unit)
-    return text.format(**fmt) if fmt else text
-
-
-def known(key: str) -> bool:
-    return key in _TERMS
-
-
-def terms(kind: str | None = None) -> list[Term]:
-    """Every term, or those of one kind ("stage", "source", "metric", "ui" …), in definition order."""
-    return [t for k, t in _TERMS.items() if kind is None or k.partition(".")[0] == kind]
-
-
-# --------------------------------------------------------------------------- stages
-class Stage(IntEnum):
-    """Pipeline stages (MODEL.md); ``LOST`` is reachable from every stage before ``PRODUCING``."""
-
-    POOL = 0
-    CONTACTED = 1
-    NEGOTIATING = 2
-    SIGNED = 3
-    REGISTERED = 4
-    LAND = 5
-    CONSTRUCTION = 6
-    PRODUCING = 7
-    LOST = 8
-
-
-STAGE_NAMES = [s.name.lower() for s in Stage]
-_STAGE_TERMS = [
-    _t("stage.pool", "pool", "候选池"),
-    _t("stage.contacted", "contacted", "已接洽"),
-    _t("stage.negotiating", "negotiating", "洽谈中"),
-    _t("stage.signed", "signed", "已签约"),
-    _t("stage.registered", "registered", "已注册"),
-    _t("stage.land", "got land", "已拿地"),
-    _t("stage.construction", "building", "在建"),
-    _t("stage.producing", "producing", "已投产"),
-    _t("stage.lost", "lost", "流失"),
-]
-assert [t.name for t in _STAGE_TERMS] == STAGE_NAMES
-STAGE_ZH = [t.zh for t in _STAGE_TERMS]  # engine.firms re-exports it; prefer stage_term()
-
-
-def stage_term(stage: int | str) -> Term:
-    """A stage's term from its code or name."""
-    if isinstance(stage, str):
-        return term(f"stage.{stage}")
-    return _STAGE_TERMS[stage] if 0 <= stage < len(_STAGE_TERMS) else term(f"stage.{stage}")
-
-
-# --------------------------------------------------------------------------- signing sources
-class Source(IntEnum):
-    """What brought a signing: exactly one per signing (the built-ins; more via register_source)."""
-
-    NONE = -1
-    LEADER_TRIP = 0
-    EVENT = 1
-    CHAIN_GROUP = 2
-    ANCHOR_REFERRAL = 3
-    ORGANIC = 4
-
-
-_SOURCE_TERMS = [
-    # 领导外出招商, not 领导招商 (the strategy, which also holds events): the source is the trip itself
-    _t("source.leader_trip", "leader trips", "领导外出招商"),
-    _t("source.event", "events", "推介活动"),
-    # the chain-based strategy's groups, as in every table before; FACTS F10 says 产业(专项)招商组 (by sector)
-    _t("source.chain_group", "sector groups", "产业链招商组"),
-    # 龙头企业引荐, not 以商招商 (any investor bringing others): here a producing anchor firm
-    # refers its own suppliers and buyers, F10's "龙头企业+市级部门+区县"
-    _t("source.anchor_referral", "anchor referrals", "龙头企业引荐"),
-    # 自主来访, not 自发: the firm approached the city without being contacted
-    _t("source.organic", "organic arrivals", "自主来访"),
-]
-SOURCE_NAMES = [t.name for t in _SOURCE_TERMS]  # grows in place: see register_source
-SOURCE_ZH = [t.zh for t in _SOURCE_TERMS]  # grows with it (engine.firms re-exports it; prefer source_term())
-assert SOURCE_NAMES == [s.name.lower() for s in Source if s >= 0]
-_SOURCE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-
-
-def register_source(key: str, en: str, zh: str) -> int:
-    """Add a signing source (a strategy registered at run time); its code, its index in SOURCE_NAMES.
-
-    Registering the same key with the same labels again returns the same code; the same
-    key with other labels is an error (two strategies would share one source).
-    """
-    if not isinstance(key, str) or not _SOURCE_KEY.match(key):
-        raise ValueError(f"source key {key!r}: lower-case letters, digits and _, starting with a letter")
-    if not (isinstance(en, str) and en.strip() and isinstance(zh, str) and zh.strip()):
-        raise ValueError(f"source {key!r}: give an English and a Chinese label")
-    if key in SOURCE_NAMES:
-        code = SOURCE_NAMES.index(key)
-        old = _SOURCE_TERMS[code]
-        if (old.en, old.zh) != (en, zh):
-            raise ValueError(
-                f"source {key!r} is already registered as ({old.en!r}, {old.zh!r}), not ({en!r}, {zh!r})"
-            )
-        return code
-    _SOURCE_TERMS.append(_t(f"source.{key}", en, zh))
-    SOURCE_NAMES.append(key)
-    SOURCE_ZH.append(zh)
-    return len(SOURCE_NAMES) - 1
-
-
-def unregister_source(key: str) -> None:
-    """Remove a source added with :func:`register_source` (never a built-in one); later
-    sources' codes move down by one, so build runs after, not during, the change."""
-    if key not in SOURCE_NAMES:
-        return
-    code = SOURCE_NAMES.index(key)
-    if code < len(Source) - 1:
-        raise ValueError(f"source {key!r} is built in")
-    del _TERMS[_SOURCE_TERMS[code].key]
-    del _SOURCE_TERMS[code], SOURCE_NAMES[code], SOURCE_ZH[code]
-
-
-def source_names() -> list[str]:
-    """The signing sources now known, built-ins first: a copy."""
-    return list(SOURCE_NAMES)
-
-
-def source_code(key: str) -> int:
-    """The code of a source key, or Source.NONE if it is not registered."""
-    return SOURCE_NAMES.index(key) if key in SOURCE_NAMES else int(Source.NONE)
-
-
-def source_term(source: int | str) -> Term:
-    """A source's term from its code or key (an unknown one falls back to its key)."""
-    if isinstance(source, str):
-        return term(f"source.{source}")
-    return _SOURCE_TERMS[source] if 0 <= source < len(_SOURCE_TERMS) else term(f"source.{source}")
-
-
-@contextmanager
-def sources_restored() -> Iterator[None]:
-    """Undo the sources registered inside the block (for tests that register toy strategies)."""
-    n = len(SOURCE_NAMES)
-    try:
-        yield
-    finally:
-        for t in _SOURCE_TERMS[n:]:
-            del _TERMS[t.key]
-        del _SOURCE_TERMS[n:], SOURCE_NAMES[n:], SOURCE_ZH[n:]
-
+_t = define  # the tables below call it on every line
 
 # --------------------------------------------------------------------------- strategies and reforms
 _t("strategy.leader_led", "leader-led promotion", "“一把手”招商", short_en="leader-led", abbr="L")
@@ -251,10 +34,6 @@ _t("strategy.organic", "organic arrivals", "自主来访", short_en="organic", a
 _t("reform.land_and_build", "build on the day land is acquired", "拿地即开工")
 _t("reform.missing_docs", "proceed with documents missing", "容缺办理")
 _t("reform.full_agency", "government does all the paperwork", "全程代办")
-
-
-def strategy_term(name: str) -> Term:
-    return term(f"strategy.{name}")
 
 
 # --------------------------------------------------------------------------- indicators (summary.json)
@@ -316,44 +95,6 @@ _t(
 )
 _t("group.commissioned", "served by a commissioner", "有首席服务专员的项目")
 _t("group.other", "other projects", "其他项目")
-
-
-def metric_term(name: str) -> Term:
-    return term(f"metric.{name}")
-
-
-def _period(name: str) -> str:
-    return name.replace("_", "–") if name.replace("_", "").isdigit() else name
-
-
-def outcome_term(path: str) -> Term:
-    """The term of a summary.json path, e.g. ``periods.2023_2025.funds_in_place_yi`` →
-    "funds in place 2023–2025" · 省外产业到位资金 (亿元)."""
-    parts = path.split(".")
-    name = parts[-1]
-    m = metric_term(name) if known(f"metric.{name}") else Term(path, name.replace("_", " "), "")
-    if parts[0] == "periods" and len(parts) >= 3:
-        if parts[2] == "signings_by_source":
-            s = source_term(parts[-1])
-            return Term(path, f"signings from {s.en} {_period(parts[1])}", f"{s.zh}签约")
-        return Term(path, f"{m.en} {_period(parts[1])}", m.zh, m.unit)
-    if parts[0] == "cohorts" and len(parts) >= 3:
-        cohort = parts[1].replace("_ge_10yi", " ≥ 10 亿")
-        zh = re.sub(r"^(\d{4})", r"\1年", cohort) + "签约批次"  # 2023 ≥ 10 亿 → 2023年 ≥ 10 亿签约批次
-        return Term(path, f"{m.en}, {cohort} signings", m.zh and f"{zh}：{m.zh}", m.unit)
-    if parts[0] == "durations" and len(parts) >= 3:
-        g = term(f"group.{parts[1]}")
-        return Term(path, f"{m.en} ({g.en})", m.zh and f"{m.zh}（{g.zh}）", m.unit)
-    if parts[0] == "events" and len(parts) >= 3:
-        return Term(path, f"{m.en}, event {parts[1]}", m.zh and f"{m.zh}（{parts[1]}）", m.unit)
-    return replace(m, key=path)
-
-
-def outcome_label(path: str, zh: bool = True, unit: bool = True) -> str:
-    """ "funds in place 2023–2025 (亿元) · 省外产业到位资金" (English only without ``zh``)."""
-    t = outcome_term(path)
-    text = t.text("en", unit=unit)
-    return f"{text} · {t.zh}" if zh and t.zh else text
 
 
 # --------------------------------------------------------------------------- words of the outputs

@@ -1,0 +1,52 @@
+"""The report's numbers in Markdown: values, intervals and tables of effects."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+from chainsim.report.labels import word
+from chainsim.report.stats import Effect
+from chainsim.vocabulary import outcome_label
+
+
+def num(x: float, outcome: str = "") -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if outcome.endswith("_rate"):
+        return f"{100 * x:.1f} %"
+    return f"{x:,.3g}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+def ci(e: Effect, kind: str, outcome: str = "") -> str:
+    if math.isnan(e.mean):
+        return "–"
+    lo, hi = e.interval(kind)
+    return f"[{num(lo, outcome)}, {num(hi, outcome)}]"
+
+
+def effect_row(name: str, e: Effect, outcome: str, u: Effect | None = None) -> str:
+    gain = (
+        f"{u.noise_sd / e.noise_sd:.1f}×"
+        if u is not None and e.noise_sd > 0 and not math.isnan(u.noise_sd)
+        else "–"
+    )
+    return (
+        f"| {name} | **{num(e.mean, outcome)}** | {ci(e, 'param', outcome)} | {ci(e, 'noise', outcome)} | "
+        f"{ci(e, 'total', outcome)} | ±{num(1.96 * e.mc_se, outcome)} | {gain} |"
+    )
+
+
+def effect_head() -> list[str]:
+    words = " | ".join(
+        word(f"report.{k}") for k in ("effect", "mean", "parameter_95", "noise_95", "total_95")
+    )
+    return [f"| {words} | ± MC 95 % | CRN gain |", "|---|---:|---|---|---|---:|---:|"]
+
+
+def effect_table(
+    outcome: str, zh: bool, rows: Iterable[str], *, after_name: str = "", above: Sequence[str] = ()
+) -> list[str]:
+    """The table of an outcome's effects: the outcome's name in bold (then ``after_name``),
+    a blank line, the lines ``above`` the table, the head, one row per effect, a blank line."""
+    return [f"**{outcome_label(outcome, zh)}**{after_name}", "", *above, *effect_head(), *rows, ""]
