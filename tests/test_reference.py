@@ -208,7 +208,7 @@ def test_cli_runs_the_reference_engine(capsys):
 # firms that leaders and events favour are depleted, its contacts fall short (−2.6 % at
 # 50,000 firms, detected at 30 seeds; < 0.2 % of draws fail from ~120,000 on).
 EQ_OVERRIDES = ["population.pool_size=120000", "calendar.burn_in_steps=30", "calendar.end_date=2024-12-31"]
-N_SEEDS = 60
+N_SEEDS = 100  # per arm: enough power for the teeth test (a 10 % hazard change moves signings ~1.5 %)
 ALPHA = 0.01  # family-wise, over the outputs of one comparison (Holm–Bonferroni)
 OUTPUTS = (
     "signings",
