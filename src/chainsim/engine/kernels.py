@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import ndtri
+from scipy.special import gammaln, ndtri, pdtr
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -22,9 +22,11 @@ ATTEMPTS = 4  # candidate draws per wanted firm when sampling the pool
 
 def poisson_from_uniform(lam: F64 | float, u: F64) -> I64:
     """Poisson(lam) counts by inversion of one uniform each: the smallest k whose CDF
-    reaches u, the CDF built term by term (p_k = p_{k-1} · lam / k) only for the draws
-    still above it — most draws stop at 0 or 1. Above lam = 700, where e^−lam underflows,
-    the normal approximation with continuity correction."""
+    reaches u. The CDF is built term by term (p_k = p_{k-1} · lam / k) only for the draws
+    still above it: from k = 0 for lam ≤ 30 (most draws stop at 0 or 1), and from four
+    standard deviations below the mean for larger lam (scipy's CDF there; a draw below it,
+    p ≈ 3e-5, restarts from 0), so the work follows √lam, not lam. Above lam = 700, where
+    e^−lam underflows, the normal approximation with continuity correction."""
     lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape).ravel()
     flat_u = u.ravel()
     out = np.zeros(flat_u.shape, dtype=np.int64)
@@ -32,17 +34,28 @@ def poisson_from_uniform(lam: F64 | float, u: F64) -> I64:
     if big.any():
         z = ndtri(np.clip(flat_u[big], 1e-12, 1 - 1e-12))
         out[big] = np.maximum(np.floor(lam[big] + np.sqrt(lam[big]) * z + 0.5), 0)
-    p = np.exp(-np.where(big, 0.0, lam))
+    lam_ok = np.where(big, 0.0, lam)
+    start = np.where(lam_ok > 30.0, np.floor(lam_ok - 4.0 * np.sqrt(lam_ok)), 0.0)
+    p = np.exp(-lam_ok)  # p_0, replaced by p_start below where start > 0
     cdf = p.copy()
+    far = np.flatnonzero(start > 0)
+    if len(far):
+        k0, lf = start[far], lam_ok[far]
+        p[far] = np.exp(k0 * np.log(lf) - lf - gammaln(k0 + 1.0))
+        cdf[far] = pdtr(k0, lf)
+        below = far[flat_u[far] <= cdf[far]]  # rare: back to k = 0 for these
+        start[below] = 0.0
+        p[below] = np.exp(-lam_ok[below])
+        cdf[below] = p[below]
+    out[~big] = start[~big].astype(np.int64)
     todo = np.flatnonzero(~big & (flat_u > cdf))
-    k, kmax = 0, float(lam[~big].max(initial=0.0))
-    limit = kmax + 12.0 * np.sqrt(kmax) + 30.0  # u within rounding of 1: stop there
-    while len(todo) and k < limit:
-        k += 1
-        p[todo] *= lam[todo] / k
+    k = out.copy()
+    while len(todo):
+        k[todo] += 1
+        p[todo] *= lam_ok[todo] / k[todo]
         cdf[todo] += p[todo]
-        out[todo] = k
-        todo = todo[flat_u[todo] > cdf[todo]]
+        out[todo] = k[todo]
+        todo = todo[(flat_u[todo] > cdf[todo]) & (p[todo] > 0.0)]  # p underflows only where u rounds to 1
     return out.reshape(u.shape)
 
 

@@ -17,7 +17,7 @@ from chainsim.engine.calendar import Calendar
 from chainsim.engine.chains import ChainIndex
 from chainsim.engine.contact import draw
 from chainsim.engine.parks import ParkSystem
-from chainsim.engine.pool import Catalog, cached_pool
+from chainsim.engine.pool import cached_pool
 from chainsim.engine.records import BatchRecorder, Recorder
 from chainsim.engine.rng import BatchStreams
 from chainsim.engine.strategies import Ceremony, Service, StageFactors, Strategy, registered
@@ -90,9 +90,7 @@ class ChainModel(mesa.Model):
         self.parks = ParkSystem(self, cfg.parks, self.chains.chain_ids, cfg.location, R)
         self.strategies: list[Strategy] = [s for cls in registered() if (s := cls.build(self)) is not None]
         self.marking = [s for s in self.strategies if s.marks_contacts]
-        self.catalog = Catalog(self.pool)
-        # sampling tables are built now, not during the run
-        self.catalog.declare([way for s in self.strategies for way in s.sampling()])
+        self.catalog = self.pool.catalog([way for s in self.strategies for way in s.sampling()])
         marks = [s.key for s in self.marking]
         self.talks, self.projects = Active(self.pool, marks), Active(self.pool, marks)
         self.step_orders = StepOrders([], None, StageFactors())
@@ -172,6 +170,8 @@ class ChainModel(mesa.Model):
         orders = [(o, marks.get(s.key, -1)) for s in self.strategies for o in s.contacts(t) if len(o)]
         if not orders:
             return
+        # a way no strategy declared gets its block now, in a catalog of this run's own
+        self.catalog = self.catalog.with_ways([(o.by, o.size_bias) for o, _ in orders])
         got = draw(self.catalog, self.idle, self.streams.contact_sampling, t, orders)
         first = self.talks.n
         self.talks.add(got.rep, got.slot, got.stage, got.source, self.day, got.hold_day, got.mark)

@@ -11,6 +11,7 @@ not in who the candidates are. What happens to a firm lives elsewhere: whether i
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 
@@ -124,6 +125,16 @@ class Pool:
         for array in (self.segment, self.chain, self.region, industrial, foreign, anchor):
             array.flags.writeable = False
         self.n_regions, self.n_segments, self.n_chains = len(regions), index.n_segments, len(index.chain_ids)
+        self._catalogs: dict[tuple[Way, ...], Catalog] = {}
+
+    def catalog(self, ways: list[Way]) -> Catalog:
+        """The sampling catalog with these ways' blocks, built in this order once per pool
+        (the same ways in the same order give the same arrays, so sharing it between runs
+        changes no number)."""
+        key = tuple(dict.fromkeys((by, float(b)) for by, b in ways))
+        if key not in self._catalogs:
+            self._catalogs[key] = Catalog(self).with_ways(list(key))
+        return self._catalogs[key]
 
 
 _CACHE: dict[str, Pool] = {}
@@ -197,11 +208,19 @@ class Catalog:
         }
 
     def way(self, by: object, bias: float) -> tuple[bool, int]:
-        """(weighted?, offset of its group 0) of a sampling way, adding its block if new."""
-        key = (by, float(bias))
-        if key not in self.ways:
-            self.declare([key])
-        return self.ways[key]
+        """(weighted?, offset of its group 0) of a sampling way (see :meth:`with_ways`)."""
+        return self.ways[(by, float(bias))]
+
+    def with_ways(self, ways: list[Way]) -> Catalog:
+        """This catalog if it holds these ways, else a copy with their blocks added (a
+        catalog may be shared by runs: see :meth:`Pool.catalog`; it never changes)."""
+        new = [w for w in dict.fromkeys((by, float(b)) for by, b in ways) if w not in self.ways]
+        if not new:
+            return self
+        other = copy.copy(self)
+        other.ways = dict(self.ways)
+        other.declare(new)
+        return other
 
     def declare(self, ways: list[Way]) -> None:
         """Add the weighted blocks of these ways (those not there yet), in this order."""
