@@ -141,16 +141,36 @@ def sign(m: ChainModel, t: int, rows: Rows) -> None:
     m.on_signed(t, rows)
 
 
-def duration(m: ChainModel, t: int, rows: Rows, mean_days: float) -> NDArray[np.float64]:
-    """A stage duration drawn on entry (log-normal around the mean); a served project's
-    is shortened by its service's factor."""
+def duration(
+    m: ChainModel, t: int, rows: Rows, mean_days: float, spread: Spread | None = None
+) -> NDArray[np.float64]:
+    """A stage duration drawn on entry (log-normal around the mean; its spread factor from
+    ``spread`` when the rows' draws are already made this step); a served project's is
+    shortened by its service's factor."""
     a = m.projects
-    u = m.streams.duration.uniform(t, a.i("rep")[rows], a.i("slot")[rows])
-    d = K.lognormal_days(mean_days, m.config.pipeline.duration_sigma_log, u)
+    factor = spread(rows) if spread is not None else Spread(m, t, rows)(rows)
+    d = mean_days * factor
     svc = m.step_orders.service
     if svc is None:
         return d
     return np.where(a.b("serving")[rows], d * svc.duration_factor, d)
+
+
+class Spread:
+    """The log-normal factor exp(σz − σ²/2) of the stage durations drawn this step, for a
+    set of project rows, from one draw each (the duration stream is keyed by step and
+    firm, so a firm that passes several stages in one step gets the same number for each,
+    whether they are drawn together or apart)."""
+
+    def __init__(self, m: ChainModel, t: int, rows: Rows) -> None:
+        a, sigma = m.projects, m.config.pipeline.duration_sigma_log
+        self.rows = np.sort(rows)
+        u = m.streams.duration.uniform(t, a.i("rep")[self.rows], a.i("slot")[self.rows])
+        self.factor = K.lognormal_days(1.0, sigma, u)
+
+    def __call__(self, rows: Rows) -> NDArray[np.float64]:
+        factor: NDArray[np.float64] = self.factor[np.searchsorted(self.rows, rows)]
+        return factor
 
 
 def serve(m: ChainModel, t: int) -> None:
@@ -186,16 +206,16 @@ def build(m: ChainModel, t: int) -> None:
     a = m.projects
     stage, due = a.i("stage"), a.f("due_day")
     rows = np.flatnonzero((due <= m.day) & (stage <= Stage.CONSTRUCTION))
-    for stage_from, enter in TRANSITIONS:
-        if len(rows) == 0:
-            break
-        ready = rows[(stage[rows] == stage_from) & (due[rows] <= m.day)]
-        if len(ready):
-            enter(m, t, ready)
+    if len(rows):
+        spread = Spread(m, t, rows)  # one duration draw per due project
+        for stage_from, enter in TRANSITIONS:
+            ready = rows[(stage[rows] == stage_from) & (due[rows] <= m.day)]
+            if len(ready):
+                enter(m, t, ready, spread)
     drop_out(m, t)
 
 
-def register(m: ChainModel, t: int, rows: Rows) -> None:
+def register(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
     """signed → registered: ``funds_at_registration_share`` of the realised value arrives;
     land is due ``land_days`` later."""
     a, p = m.projects, m.config.pipeline
@@ -204,11 +224,11 @@ def register(m: ChainModel, t: int, rows: Rows) -> None:
     realised = a.f("value_yi")[rows] * p.realisation_share
     a.f("funds_left_yi")[rows] = realised
     pay(m, t, rows, realised * p.funds_at_registration_share)
-    a.f("due_day")[rows] = entered + duration(m, t, rows, p.land_days * m.step_orders.factors.land)
+    a.f("due_day")[rows] = entered + duration(m, t, rows, p.land_days * m.step_orders.factors.land, spread)
     m.recorder_batch.count(t, "registered", a.i("rep")[rows])
 
 
-def acquire_land(m: ChainModel, t: int, rows: Rows) -> None:
+def acquire_land(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
     """registered → land: first come, first served in each park; a refused firm waits or
     re-chooses among parks with room (``divert_prob_per_step``)."""
     a, parks = m.projects, m.parks
@@ -241,11 +261,11 @@ def acquire_land(m: ChainModel, t: int, rows: Rows) -> None:
     )
     factor = m.step_orders.factors.land_to_construction  # 0 under 拿地即开工: construction starts at once
     due[ok] = day + (
-        duration(m, t, ok, m.config.pipeline.land_to_construction_days) * factor if factor else 0.0
+        duration(m, t, ok, m.config.pipeline.land_to_construction_days, spread) * factor if factor else 0.0
     )
 
 
-def break_ground(m: ChainModel, t: int, rows: Rows) -> None:
+def break_ground(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
     """land → construction: *landed* (落地); the rest of the realised value arrives evenly
     over the construction time."""
     a = m.projects
@@ -253,7 +273,7 @@ def break_ground(m: ChainModel, t: int, rows: Rows) -> None:
     a.i("stage")[rows] = Stage.CONSTRUCTION
     a.f("construction_day")[rows] = day
     mean = m.config.pipeline.construction_days * m.step_orders.factors.construction
-    build_days = np.maximum(duration(m, t, rows, mean), 1.0)
+    build_days = np.maximum(duration(m, t, rows, mean, spread), 1.0)
     a.f("due_day")[rows] = day + build_days
     a.f("funds_rate_yi_per_day")[rows] = a.f("funds_left_yi")[rows] / build_days
     rec, rep = m.recorder_batch, a.i("rep")[rows]
@@ -261,7 +281,7 @@ def break_ground(m: ChainModel, t: int, rows: Rows) -> None:
     rec.cohorts(rec.cohort_landed, rep, a.i("cohorts")[rows], day, m.cohort_as_of)
 
 
-def start_production(m: ChainModel, t: int, rows: Rows) -> None:
+def start_production(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
     """construction → producing: what is left of the realised value arrives; the firm
     counts as a local producer of its segment and park from now on."""
     a = m.projects
