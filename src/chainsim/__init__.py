@@ -6,7 +6,7 @@ and docs/ for the model, the scenario format and the outputs.
 
 from chainsim.version import __version__
 
-__all__ = ["__version__", "load", "run"]
+__all__ = ["__version__", "compare", "load", "run"]
 
 
 def __getattr__(name: str):
@@ -16,4 +16,8 @@ def __getattr__(name: str):
         from chainsim import api
 
         return getattr(api, name)
+    if name == "compare":
+        from chainsim.results.compare import compare
+
+        return compare
     raise AttributeError(f"module 'chainsim' has no attribute {name!r}")
