@@ -284,3 +284,12 @@ def load_scenario(
     """resolve_scenario + validate; returns (config, merged_dict)."""
     data, source = resolve_scenario(path, overrides)
     return validate(model_cls, data, source), data
+
+
+#: directories ``extends:`` may also reach (``chainsim --allow-extends DIR``)
+_ALLOWED_EXTRA: list[Path] = []
+
+
+def allow_extends(dirs: Sequence[str | Path]) -> None:
+    """Let ``extends:`` also name files under ``dirs`` (the ``--allow-extends`` option)."""
+    _ALLOWED_EXTRA.extend(Path(d).resolve() for d in dirs)

@@ -64,13 +64,21 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
+#: the files ``chainsim run --out`` writes
+RUN_FILES = ("summary.json", "timeseries.parquet", "scenario.resolved.yaml")
+
+
 def write_outputs(
     out: Path, results: Results, summary: dict[str, Any], written: list[Path] | None = None
 ) -> list[Path]:
     """Write the three output files, each atomically; ``written`` collects those done
     (so an interrupted caller can say what was saved)."""
+    from chainsim.results.outdir import clean_tmp, write_marker
+
     written = [] if written is None else written
     out.mkdir(parents=True, exist_ok=True)
+    write_marker(out, "run", RUN_FILES)  # first: these files are chainsim's, --force may replace them
+    clean_tmp(out, RUN_FILES)  # left by a writer killed between its write and its rename
     files = {
         "summary.json": lambda p: p.write_text(
             json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

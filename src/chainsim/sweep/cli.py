@@ -93,6 +93,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="write into a non-empty --out, discarding another sweep's results",
     )
     o.add_argument(
+        "--allow-version-change",
+        action="store_true",
+        help="resume although the finished runs were made by other code (chainsim source or package "
+        "versions); recorded in manifest.json",
+    )
+    o.add_argument(
         "--batch-rows",
         type=positive_int,
         default=100,
@@ -159,6 +165,7 @@ def handle(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         command=shlex.join(["chainsim", *sys.argv[1:]]),
         timeout=args.timeout,
+        allow_version_change=args.allow_version_change,
     )
     rate = report.runs_this_session / report.seconds if report.seconds > 0 else 0.0
     print(

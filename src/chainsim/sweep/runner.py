@@ -154,6 +154,7 @@ def run_sweep(
     say: Callable[[str], None] | None = None,
     command: str = "",
     timeout: float = 10.0,
+    allow_version_change: bool = False,
 ) -> SweepReport:
     """Run (or resume) a sweep into ``out``; see the module docstring. ``backend`` is
     "local" or "dask", or a backend object (then it is started but not closed here)."""
@@ -163,7 +164,7 @@ def run_sweep(
     sweep = load_sweep(sweep_path)
     points = design_points(sweep)
     n_runs = len(points) * sweep.spec.replications
-    mode = inspect_out(out, sweep, force)
+    mode = inspect_out(out, sweep, force, allow_version_change)
     own = isinstance(backend, str)  # a backend object passed in stays open for its owner
     engine = make_backend(backend, workers, scheduler, scheduler_file, cluster, timeout) if own else backend
     try:
@@ -185,6 +186,15 @@ def run_sweep(
         )
     if mode == "resume":
         say(f"resuming {out}: {before} of {n_runs} runs already done, {len(missing)} to run")
+    if store.rebuilt:
+        say(
+            f"warning: {out}/manifest.json was missing or unreadable: rebuilt from the part files in {out}/runs"
+        )
+    if store.version_change:
+        say(
+            f"warning: --allow-version-change: adding runs of code {store.code_hash[:12]}… to runs of code "
+            f"{', '.join(h[:12] for h in store.version_change)} (recorded in {out}/manifest.json)"
+        )
     # "error" until the loop ends normally: an unexpected exception leaves it in the manifest
     status, message, n_workers = "error", "", engine.workers
     store.begin_session(

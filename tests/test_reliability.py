@@ -1,0 +1,204 @@
+"""Reliability, round two (issue 17): outputs never cost the user a file or a finished
+result. Each test names the group of the issue it checks; every one failed on the parent
+commit (cfd7aad) of the change that made it pass (docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pyarrow.parquet as pq
+import pytest
+
+from chainsim.cli import main
+from chainsim.sweep import read_results, run_sweep
+from paths import ROOT, SRC, src_env
+from relkit import one_message, run_cli, small_scenario, sweep_doc, write_yaml
+
+
+@pytest.fixture
+def base(tmp_path):
+    return small_scenario(tmp_path)
+
+
+def sweep_cli(capsys, *args):
+    code = main(["sweep", *map(str, args), "--workers", "1", "--no-progress"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --------------------------------------------------------------------------- 1: user files
+@pytest.mark.parametrize("force", [False, True], ids=["plain", "force"])
+def test_group1_sweep_into_the_directory_of_its_own_file_deletes_nothing(tmp_path, base, capsys, force):
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    sweep = write_yaml(proj / "sweep.yaml", sweep_doc(base))
+    before = sweep.read_bytes()
+    code, _, err = sweep_cli(capsys, sweep, "--out", proj, *(["--force"] if force else []))
+    one_message(code, err, (2,))
+    assert "not written by 'chainsim sweep'" in err
+    assert sweep.read_bytes() == before and sorted(os.listdir(proj)) == ["sweep.yaml"]
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["plain", "force"])
+def test_group1_users_files_named_like_ours_are_never_overwritten(tmp_path, base, capsys, force):
+    sweep = write_yaml(tmp_path / "s.yaml", sweep_doc(base))
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("base_scenario.yaml", "design.parquet"):
+        (out / name).write_text(f"the user's own {name}")
+    code, _, err = sweep_cli(capsys, sweep, "--out", out, *(["--force"] if force else []))
+    one_message(code, err, (2,))
+    for name in ("base_scenario.yaml", "design.parquet"):
+        assert (out / name).read_text() == f"the user's own {name}"
+
+
+def test_group1_force_replaces_only_what_chainsim_wrote(tmp_path, base, capsys):
+    out = tmp_path / "out"
+    first = write_yaml(tmp_path / "a.yaml", sweep_doc(base))
+    assert sweep_cli(capsys, first, "--out", out)[0] == 0
+    (out / "notes.txt").write_text("mine")
+    (out / "runs" / "mine.txt").write_text("mine too")
+    other = write_yaml(tmp_path / "b.yaml", sweep_doc(base, seed=6))
+    code, _, err = sweep_cli(capsys, other, "--out", out)
+    one_message(code, err, (2,))
+    assert "different sweep" in err
+    code, _, err = sweep_cli(capsys, other, "--out", out, "--force")
+    assert code == 0, err
+    assert (out / "notes.txt").read_text() == "mine" and (out / "runs" / "mine.txt").read_text() == "mine too"
+    assert (
+        read_results(out).num_rows == 4
+        and json.loads((out / "manifest.json").read_text())["sweep"]["seed"] == 6
+    )
+
+
+def test_group1_run_force_never_overwrites_a_users_file(tmp_path, base, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("the user's")
+    assert main(["run", str(base), "--out", str(out), "--force"]) == 2
+    err = capsys.readouterr().err
+    one_message(2, err, (2,))
+    assert "summary.json" in err and "not written by chainsim" in err
+    assert (out / "summary.json").read_text() == "the user's" and sorted(os.listdir(out)) == ["summary.json"]
+
+
+def test_group10_a_killed_writers_temp_file_is_removed_by_the_next_run(tmp_path, base, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(base), "--out", str(out)]) == 0
+    (out / ".summary.json.k1ll3d.tmp").write_text("half a file")  # SIGKILL between write and rename
+    assert main(["run", str(base), "--out", str(out), "--force"]) == 0
+    capsys.readouterr()
+    assert not list(out.glob("*.tmp"))
+
+
+# --------------------------------------------------------------------------- 2: print after write
+def _outputs(out):
+    return sorted(p.name for p in out.iterdir()) if out.exists() else []
+
+
+RUN_FILES = [".chainsim-output.json", "scenario.resolved.yaml", "summary.json", "timeseries.parquet"]
+
+
+def test_group2_run_to_a_full_stdout_keeps_the_files(tmp_path, base):
+    out = tmp_path / "o"
+    with open("/dev/full", "w") as full:
+        proc = run_cli("run", base, "-r", "2", "--out", out, stdout=full)
+    one_message(proc.returncode, proc.stderr, (1,))
+    assert "standard output" in proc.stderr and "no space left" in proc.stderr
+    assert _outputs(out) == RUN_FILES
+
+
+def test_group2_run_into_a_closed_pipe_keeps_the_files(tmp_path, base):
+    out = tmp_path / "o"
+    with open(tmp_path / "err.txt", "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "chainsim.cli", "run", str(base), "-r", "2", "--out", str(out)],
+            cwd=ROOT,
+            env=src_env(),
+            stdout=subprocess.PIPE,
+            stderr=err,
+        )
+        proc.stdout.close()  # `| head -0`: the reader has gone before anything is printed
+        code = proc.wait(timeout=120)
+    text = (tmp_path / "err.txt").read_text()
+    one_message(code, text, (1,))
+    assert "standard output was closed" in text
+    assert _outputs(out) == RUN_FILES
+
+
+def test_group2_run_on_an_ascii_terminal_prints_and_writes(tmp_path, base):
+    out = tmp_path / "o"
+    proc = run_cli("run", base, "--out", out, env=src_env(PYTHONIOENCODING="ascii"))
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "\\u7b7e\\u7ea6" in proc.stdout  # 签约, escaped
+    assert _outputs(out) == RUN_FILES
+
+
+def test_group2_schema_into_a_closed_pipe(tmp_path):
+    with open("/dev/full", "w") as full:
+        proc = run_cli("schema", stdout=full)
+    one_message(proc.returncode, proc.stderr, (1,))
+
+
+# --------------------------------------------------------------------------- 3: lost manifest
+@pytest.mark.parametrize("damage", ["lost", "truncated", "lost-with-marker"])
+def test_group3_a_lost_or_truncated_manifest_is_rebuilt_from_the_parts(tmp_path, base, capsys, damage):
+    sweep = write_yaml(tmp_path / "s.yaml", sweep_doc(base))
+    out = tmp_path / "out"
+    run_sweep(sweep, out, workers=1, batch_rows=2, progress=False)
+    full = read_results(out).drop_columns(["wall_time_s", "cpu_time_s"])
+    parts = sorted((out / "runs").glob("part-*.parquet"))
+    assert len(parts) == 2
+    parts[1].unlink()
+    if damage == "truncated":
+        m = out / "manifest.json"
+        m.write_bytes(m.read_bytes()[:200])
+    else:
+        (out / "manifest.json").unlink()
+        if damage == "lost-with-marker":
+            (out / ".chainsim-output.json").unlink(missing_ok=True)
+    code, stdout, err = sweep_cli(capsys, sweep, "--out", out)
+    assert code == 0, err
+    assert "(2 this time" in stdout and "rebuilt from the part files" in err
+    assert read_results(out).drop_columns(["wall_time_s", "cpu_time_s"]).equals(full)
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["status"] == "complete" and m["runs_done"] == 4 and "rebuilt_from_parts" in m
+    assert len(list((out / "runs").glob("part-*.parquet"))) == 2  # the first part kept, not rerun
+
+
+# --------------------------------------------------------------------------- 4: other code
+def test_group4_resume_under_edited_code_is_refused_unless_allowed(tmp_path, base, capsys):
+    sweep = write_yaml(tmp_path / "s.yaml", sweep_doc(base))
+    out = tmp_path / "out"
+    run_sweep(sweep, out, workers=1, batch_rows=2, progress=False)
+    first = json.loads((out / "manifest.json").read_text())
+    parts = sorted((out / "runs").glob("part-*.parquet"))
+    parts[1].unlink()
+    kept = parts[0].read_bytes()
+    # the same chainsim version, one engine file edited (a copy: the real engine is untouched)
+    edited = tmp_path / "edited_src"
+    shutil.copytree(SRC / "chainsim", edited / "chainsim", ignore=shutil.ignore_patterns("__pycache__"))
+    model = edited / "chainsim" / "engine" / "model.py"
+    model.write_text(model.read_text() + "\n# an edit that changes nothing but the code\n")
+    env = {**os.environ, "PYTHONPATH": str(edited), "PYTHONIOENCODING": "utf-8"}
+    args = ("sweep", sweep, "--out", out, "--workers", "1", "--no-progress")
+    proc = run_cli(*args, env=env)
+    one_message(proc.returncode, proc.stderr, (2,))
+    assert "made by other code" in proc.stderr and "--allow-version-change" in proc.stderr
+    assert sorted(p.name for p in (out / "runs").iterdir()) == [parts[0].name]
+    assert parts[0].read_bytes() == kept
+    assert json.loads((out / "manifest.json").read_text()) == first  # not even the manifest changed
+    proc = run_cli(*args, "--allow-version-change", env=env)
+    assert proc.returncode == 0, proc.stderr
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["environment"] == first["environment"] and m["code_hash"] == first["code_hash"]
+    change = m["sessions"][-1]["version_change"]
+    assert change["from"] == [first["code_hash"]] and change["to"] != first["code_hash"]
+    assert change["allowed_by"] == "--allow-version-change"
+    metas = {pq.read_schema(p).metadata[b"chainsim.code_hash"] for p in (out / "runs").glob("part-*.parquet")}
+    assert len(metas) == 2  # each part says which code made its rows
