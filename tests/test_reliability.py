@@ -202,3 +202,213 @@ def test_group4_resume_under_edited_code_is_refused_unless_allowed(tmp_path, bas
     assert change["allowed_by"] == "--allow-version-change"
     metas = {pq.read_schema(p).metadata[b"chainsim.code_hash"] for p in (out / "runs").glob("part-*.parquet")}
     assert len(metas) == 2  # each part says which code made its rows
+
+
+# --------------------------------------------------------------------------- 5: sweep files
+def _dry(capsys, tmp_path, base, **over):
+    sweep = write_yaml(tmp_path / "s.yaml", sweep_doc(base, **over))
+    code = main(["sweep", str(sweep), "--dry-run"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+SLOTS = "strategies.commissioners.slots"
+
+
+def test_group5_two_factors_with_the_same_key_are_refused(tmp_path, base, capsys):
+    factors = {
+        "a": {"kind": "lever", "key": SLOTS, "values": [0, 21]},
+        "b": {"kind": "lever", "key": f" {SLOTS}", "values": [1, 2]},
+    }
+    code, _, err = _dry(capsys, tmp_path, base, factors=factors)
+    one_message(code, err, (2,))
+    assert "both set strategies.commissioners.slots" in err
+
+
+def test_group5_every_value_of_a_factor_is_checked(tmp_path, base, capsys):
+    factors = {"slots": {"kind": "lever", "key": SLOTS, "values": [*range(100), -1]}}
+    code, _, err = _dry(capsys, tmp_path, base, factors=factors)
+    one_message(code, err, (2,))
+    assert "factors.slots.values" in err and "-1" in err
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"factors": {"slots": {"kind": "lever", "key": SLOTS, "values": [0, 21, "40"]}}},
+        {
+            "factors": {"slots": {"kind": "lever", "key": SLOTS}},
+            "design": {"method": "table", "table": [{"slots": 0}, {"slots": "21"}]},
+        },
+    ],
+    ids=["values", "table"],
+)
+def test_group5_a_factors_values_have_one_type(tmp_path, base, capsys, over):
+    code, _, err = _dry(capsys, tmp_path, base, **over)
+    one_message(code, err, (2,))
+    assert "mix" in err and "numbers and text" in err
+
+
+# --------------------------------------------------------------------------- 6: bounded work
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "extra, needle",
+    [
+        (["-r", "100000000"], "--replications: 100,000,000 is over the limit of 10,000"),
+        (["--posterior-draws", "1000000"], "--posterior-draws: 1,000,000 is over the limit"),
+        (["-r", "1000", "--posterior-draws", "1000"], "--posterior-draws × --replications"),
+    ],
+    ids=["replications", "draws", "draws-x-replications"],
+)
+def test_group6_run_limits(tmp_path, base, capsys, extra, needle):
+    code = main(["run", str(base), *extra])
+    err = capsys.readouterr().err
+    one_message(code, err, (2,))
+    assert needle in err
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "over, needle",
+    [
+        (
+            {
+                "factors": {
+                    f"f{i}": {"kind": "uncertainty", "key": k, "range": r, "levels": 1000}
+                    for i, (k, r) in enumerate(
+                        [
+                            ("pipeline.sign_prob_per_step", [0.01, 0.02]),
+                            ("pipeline.event_close_prob", [0.01, 0.02]),
+                            ("parks.anning.land_ha", [100, 200]),
+                            ("parks.anning.infrastructure_mw", [100, 200]),
+                        ]
+                    )
+                },
+            },
+            "design points: 1,000,000,000,000 is over the limit",
+        ),
+        (
+            {"design": {"method": "latin_hypercube", "samples": 1_000_000}, "replications": 100},
+            "runs (points × replications)",
+        ),
+    ],
+    ids=["full-factorial-points", "runs"],
+)
+def test_group6_sweep_limits_before_any_point_is_built(tmp_path, base, capsys, over, needle):
+    for how in (["--dry-run"], ["--out", str(tmp_path / "out")]):
+        sweep = write_yaml(tmp_path / "s.yaml", sweep_doc(base, **over))
+        code = main(["sweep", str(sweep), *how])
+        err = capsys.readouterr().err
+        one_message(code, err, (2,))
+        assert needle in err and not (tmp_path / "out").exists()
+
+
+def test_group6_work_above_the_available_memory_is_refused(tmp_path, base, capsys, monkeypatch):
+    monkeypatch.setattr("chainsim.limits.mem_available", lambda: 500_000_000)
+    code = main(["run", str(base), "--set", "population.pool_size=20000000", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    one_message(code, err, (2,))
+    assert "needs about" in err and "500.0 MB available" in err and "--allow-large" in err
+    assert not (tmp_path / "o").exists()
+    sweep = write_yaml(tmp_path / "s.yaml", sweep_doc(base, set=["population.pool_size=20000000"]))
+    code = main(["sweep", str(sweep), "--out", str(tmp_path / "o"), "--workers", "2"])
+    err = capsys.readouterr().err
+    one_message(code, err, (2,))
+    assert "needs about" in err and not (tmp_path / "o").exists()
+
+
+def test_group6_large_work_prints_its_estimate_first(tmp_path, base, capsys):
+    sweep = write_yaml(
+        tmp_path / "s.yaml",
+        sweep_doc(base, design={"method": "latin_hypercube", "samples": 500_000}, replications=10),
+    )
+    assert main(["sweep", str(sweep), "--dry-run", "--workers", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "5,000,000 runs on 2 worker(s): about" in out and "(estimate)" in out
+
+
+def _merge_bomb(levels: int = 40) -> str:
+    """~3 kB of YAML whose merge keys double a mapping at every level (2**40 values)."""
+    lines = ["a0: &a0 {x: [1, 2, 3, 4, 5, 6, 7, 8]}"]
+    for i in range(1, levels):
+        lines += [
+            f"p{i}: &p{i} {{k{i}: *a{i - 1}}}",
+            f"q{i}: &q{i} {{j{i}: *a{i - 1}}}",
+            f"a{i}: &a{i} {{<<: [*p{i}, *q{i}]}}",
+        ]
+    return "\n".join([*lines, f"name: *a{levels - 1}"]) + "\n"
+
+
+@pytest.mark.parametrize("loader", ["default", "pure-python"])
+def test_group6_yaml_merge_keys_cannot_expand_without_bound(tmp_path, loader):
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(_merge_bomb())
+    code = (
+        "import sys; import chainsim.config.yamlfile as y\n"
+        + ("y.LineLoader = y.PyLineLoader\n" if loader == "pure-python" else "")
+        + "from chainsim.cli import main; sys.exit(main(['validate', sys.argv[1]]))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(bomb)],
+        env=src_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: __import__("resource").setrlimit(
+            __import__("resource").RLIMIT_AS, (3_000_000_000, 3_000_000_000)
+        ),
+    )
+    one_message(proc.returncode, proc.stderr, (2,))
+    assert "too large" in proc.stderr
+
+
+# --------------------------------------------------------------------------- 7: validate = run
+BURN = ["--set", "calendar.burn_in_steps=5000", "--set", "calendar.burn_in_step_days=366"]
+
+
+@pytest.mark.parametrize("cmd", ["validate", "run"])
+def test_group7_a_burn_in_before_year_1_fails_validation(base, capsys, cmd):
+    code = main([cmd, str(base), *BURN])
+    err = capsys.readouterr().err
+    one_message(code, err, (2,))
+    assert "calendar" in err and "burn-in" in err and "before year 1" in err
+
+
+def test_group7_a_burn_in_reaching_too_far_back_in_a_sweep_factor(tmp_path, base, capsys):
+    factors = {"burn": {"kind": "uncertainty", "key": "calendar.burn_in_step_days", "values": [28, 366]}}
+    code, _, err = _dry(capsys, tmp_path, base, factors=factors, set=["calendar.burn_in_steps=1500"])
+    one_message(code, err, (2,))
+    assert "factors.burn.values" in err and "burn-in" in err
+
+
+@pytest.mark.parametrize(
+    "where", ["--set", "sweep-set", "sweep-sets", "calibration-fixed"], ids=lambda w: w.replace("-", "_")
+)
+def test_group7_invalid_dates_by_every_route_are_one_message(tmp_path, base, capsys, where):
+    bad = "strategies.leader_led.active_until=2023-02-30"
+    if where == "--set":
+        args = ["validate", str(base), "--set", bad]
+    elif where.startswith("sweep"):
+        over = (
+            {"set": [bad]}
+            if where == "sweep-set"
+            else {"factors": {"lv": {"kind": "lever", "sets": {"a": [bad], "b": []}}}}
+        )
+        args = ["sweep", str(write_yaml(tmp_path / "s.yaml", sweep_doc(base, **over))), "--dry-run"]
+    else:
+        from paths import CALIBRATION_DIR
+
+        cal = CALIBRATION_DIR / "kunming_2023.yaml"
+        args = [
+            "calibrate",
+            str(cal),
+            "--set",
+            f"fixed=['{bad}']",
+            "--out",
+            str(tmp_path / "o"),
+            "--report-only",
+        ]
+    code = main(args)
+    err = capsys.readouterr().err
+    one_message(code, err, (2,))
+    assert "2023-02-30" in err

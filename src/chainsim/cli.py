@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from chainsim.config.loader import ScenarioError
 from chainsim.results.outputs import print_summary, write_outputs
@@ -72,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
         help="write into a non-empty --out directory (replacing our files there)",
     )
     run.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the table")
+    run.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="run although the estimated memory exceeds what this machine has available",
+    )
 
     val = sub.add_parser("validate", help="check a scenario file")
     val.add_argument("scenario")
@@ -134,6 +140,7 @@ def _run(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--seed {args.seed}: must be a whole number from 0 to 2**63 - 1")
     if args.out is not None:
         _check_out(args.out, args.force)
+    _check_size(args, cfg)
     if args.posterior_draws:
         from chainsim.calibration.posterior import run_with_posterior
 
@@ -172,6 +179,32 @@ def _run(args: argparse.Namespace) -> int:
     if args.out is not None:
         print(f"\nwrote {', '.join(p.name for p in written)} to {args.out}/")
     return 0
+
+
+def _check_size(args: argparse.Namespace, cfg: Any) -> None:
+    """The documented limits on -r and --posterior-draws, and the memory estimate."""
+    from chainsim import limits
+    from chainsim.engine.calendar import Calendar
+
+    limits.at_most("--replications", args.replications, limits.MAX_REPLICATIONS)
+    runs = args.replications
+    if args.posterior_draws:
+        limits.at_most("--posterior-draws", args.posterior_draws, limits.MAX_POSTERIOR_DRAWS)
+        runs *= args.posterior_draws
+        limits.at_most(
+            "--posterior-draws × --replications",
+            runs,
+            limits.MAX_DRAWS_X_REPLICATIONS,
+            "for more, run a sweep with a posterior: section (results on disk, not in memory)",
+        )
+    mem, secs = limits.run_estimate(cfg.population.pool_size, Calendar(cfg.calendar).n_steps, runs)
+    limits.check_budget(
+        f"{runs:,} replicate{'s' if runs > 1 else ''} of {cfg.population.pool_size:,} firms",
+        mem,
+        secs,
+        args.allow_large,
+        lambda text: print(f"chainsim: {text}", file=sys.stderr, flush=True),
+    )
 
 
 def _check_out(out: Path, force: bool = False) -> None:

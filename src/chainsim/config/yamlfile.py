@@ -128,6 +128,14 @@ def _parse(text: str, name: str) -> tuple[Any, dict[KeyPath, int]]:
                 walk(value_node, path + (key,))
 
     def clone(value: Any) -> Any:  # un-share aliased objects: a --set must change one copy
+        # counted again here: merge keys (`<<: *a`) copy a mapping's entries without a node
+        # of their own, so a few hundred bytes of nested merges could expand to gigabytes
+        count[0] += 1
+        if count[0] > 2 * MAX_NODES:
+            raise ScenarioError(
+                f"{name}: too large (over {MAX_NODES} values once YAML aliases and merge keys are expanded)",
+                name,
+            )
         if isinstance(value, dict):
             return {k: clone(v) for k, v in value.items()}
         return [clone(v) for v in value] if isinstance(value, list) else value

@@ -9,6 +9,7 @@ interrupted (what finished is saved).
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -93,6 +94,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="write into a non-empty --out, discarding another sweep's results",
     )
     o.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="run although the estimated memory exceeds what this machine has available",
+    )
+    o.add_argument(
         "--allow-version-change",
         action="store_true",
         help="resume although the finished runs were made by other code (chainsim source or package "
@@ -166,6 +172,7 @@ def handle(args: argparse.Namespace) -> int:
         command=shlex.join(["chainsim", *sys.argv[1:]]),
         timeout=args.timeout,
         allow_version_change=args.allow_version_change,
+        allow_large=args.allow_large,
     )
     rate = report.runs_this_session / report.seconds if report.seconds > 0 else 0.0
     print(
@@ -182,8 +189,10 @@ def _dry_run(args: argparse.Namespace, flags: dict) -> int:
     from chainsim.sweep import cluster as cl
     from chainsim.sweep.config import load_sweep
     from chainsim.sweep.design import design_points
+    from chainsim.sweep.runner import check_sweep_size
 
     sweep = load_sweep(args.sweep)
+    check_sweep_size(sweep, args.workers or os.cpu_count() or 1, True, lambda text: print(text))
     points = design_points(sweep)
     s = sweep.spec
     print(

@@ -23,7 +23,7 @@ from chainsim.config.yamlfile import read_input
 from chainsim.sweep.checks import check_draws, check_factor_fields, check_values
 from chainsim.sweep.outcomes import expand_outcomes, summary_skeleton
 from chainsim.sweep.posterior import PosteriorDraws, load_draws
-from chainsim.sweep.spec import DRAW, FactorSpec, Scalar, SweepFile, draw_factor
+from chainsim.sweep.spec import DRAW, FactorSpec, Scalar, SweepFile, draw_factor, value_kind
 
 
 @dataclass
@@ -184,6 +184,11 @@ def _read_table(path: Path, spec: SweepFile, fail: Any) -> list[dict[str, Scalar
         rows = [{k: _parse_cell(v) for k, v in zip(header, r, strict=True)} for r in body]
     else:
         rows = [dict(r) for r in design.table]
+    for name in names:  # one column type per factor
+        kinds = {value_kind(row[name]) for row in rows if name in row}
+        if len(kinds) > 1:
+            loc = ("design", "table_file") if design.table_file else ("design", "table")
+            raise fail(loc, f"factor {name!r} mixes {' and '.join(sorted(kinds))} across the points")
     for i, row in enumerate(rows):
         loc = ("design", "table_file") if design.table_file else ("design", "table", i)
         if set(row) != names:

@@ -155,6 +155,7 @@ def run_sweep(
     command: str = "",
     timeout: float = 10.0,
     allow_version_change: bool = False,
+    allow_large: bool = False,
 ) -> SweepReport:
     """Run (or resume) a sweep into ``out``; see the module docstring. ``backend`` is
     "local" or "dask", or a backend object (then it is started but not closed here)."""
@@ -162,6 +163,7 @@ def run_sweep(
     say = say or (lambda text: print(text, file=sys.stderr, flush=True))
     out = Path(out)
     sweep = load_sweep(sweep_path)
+    check_sweep_size(sweep, workers or os.cpu_count() or 1, allow_large, say)  # before the points exist
     points = design_points(sweep)
     n_runs = len(points) * sweep.spec.replications
     mode = inspect_out(out, sweep, force, allow_version_change)
@@ -254,6 +256,25 @@ def run_sweep(
         backend=engine.name,
         workers=n_workers,
         message=message,
+    )
+
+
+def check_sweep_size(sweep: Sweep, workers: int, allow_large: bool, say: Callable[[str], None]) -> None:
+    """The documented limits on design points and runs, and the memory and time estimate,
+    computed from the sweep file alone (a full factorial's points are not built first)."""
+    from chainsim import limits
+    from chainsim.engine.calendar import Calendar
+    from chainsim.sweep.design import n_points
+
+    points = n_points(sweep)
+    hint = "split the sweep, or use a sampled design (latin_hypercube, sobol) with fewer samples"
+    limits.at_most(f"{sweep.path}: design points", points, limits.MAX_POINTS, hint)
+    runs = points * sweep.spec.replications
+    limits.at_most(f"{sweep.path}: runs (points × replications)", runs, limits.MAX_RUNS, hint)
+    pool = sweep.base.population.pool_size
+    mem, secs = limits.sweep_estimate(pool, Calendar(sweep.base.calendar).n_steps, points, runs, workers)
+    limits.check_budget(
+        f"sweep {sweep.spec.name}: {runs:,} runs on {workers} worker(s)", mem, secs, allow_large, say
     )
 
 

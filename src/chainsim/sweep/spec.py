@@ -132,7 +132,21 @@ class FactorSpec(Strict):
             raise ValueError("integer, log and levels apply to a range only")
         if self.values is not None and len({json.dumps(v) for v in self.values}) < len(self.values):
             raise ValueError("values must not repeat")
+        if self.values is not None and len(kinds := {value_kind(v) for v in self.values}) > 1:
+            raise ValueError(
+                f"values mix {' and '.join(sorted(kinds))} ({self.values[:6]}{' …' if len(self.values) > 6 else ''});"
+                ' give every value of a factor the same type (write 40, not "40")'
+            )
         return self
+
+
+def value_kind(v: Any) -> str:
+    """The type family of a factor value: one column type per factor."""
+    if isinstance(v, bool):
+        return "true/false"
+    if isinstance(v, (int, float)):
+        return "numbers"
+    return "text"
 
 
 class DesignSpec(Strict):
@@ -304,6 +318,16 @@ class SweepFile(Strict):
                 raise ValueError(
                     f"factor {name!r} needs a range or values (only a table design gives values itself)"
                 )
+        keys: dict[str, str] = {}
+        for name, f in self.factors.items():
+            if f.key is not None:
+                key = ".".join(part.strip() for part in f.key.split("."))
+                if key in keys:
+                    raise ValueError(
+                        f"factors {keys[key]!r} and {name!r} both set {key}: one of them would have no "
+                        "effect; give each field one factor"
+                    )
+                keys[key] = name
         if self.design.reference is not None:
             if set(self.design.reference) != set(self.factors):
                 raise ValueError(f"design.reference must give exactly the factors {sorted(self.factors)}")
