@@ -412,3 +412,109 @@ def test_group7_invalid_dates_by_every_route_are_one_message(tmp_path, base, cap
     err = capsys.readouterr().err
     one_message(code, err, (2,))
     assert "2023-02-30" in err
+
+
+# --------------------------------------------------------------------------- 9: signals
+def _long_sweep(tmp_path, base):
+    factors = {"slots": {"kind": "lever", "key": SLOTS, "values": list(range(0, 60, 3))}}
+    return write_yaml(tmp_path / "s.yaml", sweep_doc(base, factors=factors, replications=2))
+
+
+def _start(tmp_path, *args, new_session=True, stdout=None):
+    err = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115 - closed by _finish
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chainsim.cli", *map(str, args)],
+        cwd=ROOT,
+        env=src_env(PYTHONIOENCODING="utf-8"),
+        stdout=stdout if stdout is not None else subprocess.DEVNULL,
+        stderr=err,
+        start_new_session=new_session,  # its own process group, as a terminal's job is
+    )
+    proc.err_file = err
+    return proc
+
+
+def _wait_for(cond, proc, seconds=60.0):
+    import time
+
+    t0 = time.monotonic()
+    while not cond():
+        assert proc.poll() is None, "the sweep ended before the signal"
+        assert time.monotonic() - t0 < seconds, "timed out"
+        time.sleep(0.02)
+
+
+def _stderr(tmp_path, proc):
+    proc.err_file.close()
+    return (tmp_path / "stderr.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow  # ~15 s: the sweep is finished afterwards, to show nothing was lost
+@pytest.mark.parametrize("when", ["start-up", "running"])
+def test_group9_ctrl_c_stops_workers_cleanly_and_the_manifest_says_stopped(tmp_path, base, when):
+    import signal
+
+    sweep, out = _long_sweep(tmp_path, base), tmp_path / "out"
+    proc = _start(
+        tmp_path, "sweep", sweep, "--out", out, "--workers", "2", "--batch-rows", "1", "--no-progress"
+    )
+    if when == "start-up":
+        _wait_for(lambda: (out / "manifest.json").exists(), proc)
+    else:
+        _wait_for(
+            lambda: any((out / "runs").glob("part-*.parquet")) if (out / "runs").is_dir() else False, proc
+        )
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C at a terminal: the whole process group
+    code = proc.wait(timeout=60)
+    err = _stderr(tmp_path, proc)
+    assert code == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "rerun the same command" in err and "nothing was saved" not in err
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["status"] == "stopped" and "interrupted" in m["stop_reason"]
+    proc = run_cli("sweep", sweep, "--out", out, "--workers", "2", "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(read_results(out)["run_id"].to_pylist()) == list(range(40))
+
+
+def test_group9_sigterm_stops_like_ctrl_c(tmp_path, base):
+    import signal
+
+    sweep, out = _long_sweep(tmp_path, base), tmp_path / "out"
+    proc = _start(
+        tmp_path, "sweep", sweep, "--out", out, "--workers", "2", "--batch-rows", "1", "--no-progress"
+    )
+    _wait_for(lambda: (out / "runs").is_dir() and any((out / "runs").glob("part-*.parquet")), proc)
+    proc.send_signal(signal.SIGTERM)  # a batch system ending the job: the driver only
+    code = proc.wait(timeout=60)
+    err = _stderr(tmp_path, proc)
+    assert code == 130 and "Traceback" not in err, err
+    assert json.loads((out / "manifest.json").read_text())["status"] == "stopped"
+
+
+def test_group9_children_die_with_a_killed_driver(tmp_path, base):
+    """SIGKILL of the driver: its fork server and workers exit too, so a caller reading the
+    driver's output is not left waiting for them (they held the pipe open for minutes)."""
+    import signal
+    import time
+
+    sweep, out = _long_sweep(tmp_path, base), tmp_path / "out"
+    proc = _start(
+        tmp_path,
+        "sweep",
+        sweep,
+        "--out",
+        out,
+        "--workers",
+        "2",
+        "--batch-rows",
+        "1",
+        "--no-progress",
+        stdout=subprocess.PIPE,
+    )
+    _wait_for(lambda: (out / "runs").is_dir() and any((out / "runs").glob("part-*.parquet")), proc)
+    proc.send_signal(signal.SIGKILL)
+    t0 = time.monotonic()
+    proc.communicate(timeout=30)  # EOF only once every process holding the pipe has exited
+    assert time.monotonic() - t0 < 15
+    _stderr(tmp_path, proc)

@@ -26,9 +26,12 @@ each result and drops it, so neither the driver nor the workers accumulate resul
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing as mp
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,8 +81,27 @@ def mp_context() -> mp.context.BaseContext:
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(["chainsim.sweep.worker"])
+        from multiprocessing import forkserver
+
+        with sigint_ignored():  # the fork server and every worker it forks ignore Ctrl-C
+            forkserver.ensure_running()
         return ctx
     return mp.get_context("spawn")
+
+
+@contextlib.contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while child processes start: they inherit it, so a Ctrl-C at the
+    terminal (sent to the whole process group) reaches only the driver, which stops the
+    workers cleanly, instead of printing a traceback from every worker process."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _pid(_: int) -> int:
@@ -429,7 +451,7 @@ def connect_dask(
                 "is it running, and is the address tcp://HOST:PORT?"
             ) from None
         return DaskBackend(client)
-    with dask.config.set(DASK_CONFIG):  # read by the scheduler, each nanny and the worker it spawns
+    with dask.config.set(DASK_CONFIG), sigint_ignored():  # Ctrl-C: the driver's, not the workers'
         cluster = LocalCluster(
             n_workers=workers or os.cpu_count() or 1,
             threads_per_worker=1,

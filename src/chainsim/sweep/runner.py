@@ -10,6 +10,7 @@ workers idle at the end). Results are written as they arrive.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -169,15 +170,26 @@ def run_sweep(
     mode = inspect_out(out, sweep, force, allow_version_change)
     own = isinstance(backend, str)  # a backend object passed in stays open for its owner
     engine = make_backend(backend, workers, scheduler, scheduler_file, cluster, timeout) if own else backend
+    store = None
     try:
         store = Store(out, sweep, mode, n_runs, points, batch_rows=batch_rows, flush_seconds=flush_seconds)
         missing = store.missing()
         t_start = time.monotonic()
         if len(missing):
             engine.start(lambda text: say(f"warning: {text}"))  # processes up, chainsim imported
-    except BaseException:
+    except BaseException as exc:
+        if store is not None:  # interrupted or failed while workers started: say so in the manifest
+            store.manifest["stop_reason"] = (
+                "interrupted" if isinstance(exc, KeyboardInterrupt) else "start-up failed"
+            )
+            try:
+                store.write_manifest("stopped")
+            except OSError:
+                pass
+            store.close()
         if own:
-            engine.close()
+            with contextlib.suppress(Exception):
+                engine.close()
         raise
     t0 = time.monotonic()
     startup = t0 - t_start
@@ -235,8 +247,10 @@ def run_sweep(
             store.flush()
         except OSError:
             pass
+        if status == "interrupted":  # the manifest says stopped, and why
+            store.manifest["stop_reason"] = "interrupted (Ctrl-C or SIGTERM)"
         try:
-            store.write_manifest(status)
+            store.write_manifest("stopped" if status == "interrupted" else status)
         except OSError:
             pass
         store.close()

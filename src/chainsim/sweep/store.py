@@ -298,7 +298,10 @@ class Store:
             for row in rows:  # not saved: they will run again next time
                 self.done[row["run_id"]] = False
             raise StoreError(f"cannot write results to {self.runs_dir} ({exc.strerror or exc})") from exc
-        self.write_manifest("running")
+        try:
+            self.write_manifest("running")
+        except OSError as exc:  # the rows are saved; only the manifest lags behind
+            raise StoreError(f"cannot write {self.out / 'manifest.json'} ({exc.strerror or exc})") from exc
 
     @property
     def n_done(self) -> int:
