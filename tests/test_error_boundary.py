@@ -322,7 +322,7 @@ def test_corrupt_calibration_files(tmp_path, capsys, damage):
     "table, needle",
     [
         ("slots\n0\n21,5\n", "ragged"),
-        ("slots\n0\n名\n", "is not one of its values"),
+        ("slots\n0\n7\n", "is not one of its values"),
         (b"slots,\xc3\n0,1\n", "UTF-8"),
     ],
     ids=["ragged", "unknown-value", "gbk"],

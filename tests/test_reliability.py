@@ -181,8 +181,10 @@ def test_group4_resume_under_edited_code_is_refused_unless_allowed(tmp_path, bas
     parts[1].unlink()
     kept = parts[0].read_bytes()
     # the same chainsim version, one engine file edited (a copy: the real engine is untouched)
-    edited = tmp_path / "edited_src"
+    edited = tmp_path / "edited" / "src"  # a checkout's layout: its scenarios/ beside src/
     shutil.copytree(SRC / "chainsim", edited / "chainsim", ignore=shutil.ignore_patterns("__pycache__"))
+    for d in ("scenarios", "calibration"):
+        (tmp_path / "edited" / d).symlink_to(ROOT / d)
     model = edited / "chainsim" / "engine" / "model.py"
     model.write_text(model.read_text() + "\n# an edit that changes nothing but the code\n")
     env = {**os.environ, "PYTHONPATH": str(edited), "PYTHONIOENCODING": "utf-8"}
@@ -518,3 +520,68 @@ def test_group9_children_die_with_a_killed_driver(tmp_path, base):
     proc.communicate(timeout=30)  # EOF only once every process holding the pipe has exited
     assert time.monotonic() - t0 < 15
     _stderr(tmp_path, proc)
+
+
+# --------------------------------------------------------------------------- 10: extends, terminal
+SECRET = "TOPSECRET_TOKEN: hunter2\n"
+
+
+@pytest.mark.parametrize("target", ["parent-dir", "absolute", "symlink-out"])
+def test_group10_extends_outside_the_allowed_places_is_refused_unread(tmp_path, capsys, target):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text(SECRET)
+    (tmp_path / "proj").mkdir()
+    if target == "parent-dir":
+        ref = "../secret.yaml"
+    elif target == "absolute":
+        ref = "/etc/passwd"
+    else:
+        (tmp_path / "proj" / "link.yaml").symlink_to(secret)
+        ref = "link.yaml"
+    scn = tmp_path / "proj" / "scn.yaml"
+    scn.write_text(f"extends: {ref}\nname: x\n")
+    code = main(["validate", str(scn)])
+    err = capsys.readouterr().err
+    one_message(code, err, (2,))
+    assert "'extends:' may only name a file" in err and "--allow-extends" in err
+    assert "TOPSECRET" not in err and "hunter2" not in err and "root:" not in err
+
+
+def test_group10_allow_extends_and_no_content_in_errors(tmp_path, capsys):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("just: [a, list\nroot:x:0:0:root:/root:/bin/bash\n")  # broken YAML
+    (tmp_path / "proj").mkdir()
+    scn = tmp_path / "proj" / "scn.yaml"
+    scn.write_text("extends: ../secret.yaml\nname: x\n")
+    code = main(["--allow-extends", str(tmp_path), "validate", str(scn)])
+    err = capsys.readouterr().err
+    one_message(code, err, (2,))
+    assert "not valid YAML" in err and "root:" not in err and "just" not in err
+    code = main(["validate", str(scn)])  # the allowance was for that command only
+    assert code == 2 and "may only name" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "path", ["scenarios/kunming_2023.yaml", "experiments/strategy_comparison/base_2023_2025.yaml"]
+)
+def test_group10_the_projects_own_extends_chains_keep_working(capsys, path):
+    assert main(["validate", str(ROOT / path)]) == 0, capsys.readouterr().err
+
+
+def test_group10_terminal_escape_codes_never_reach_the_terminal(tmp_path, capsys):
+    scn = tmp_path / "esc.yaml"
+    scn.write_text(f'extends: {tmp_path / "small.yaml"}\nname: "evil\\e]0;owned\\a\\e[2J"\n')
+    small_scenario(tmp_path)
+    code = main(["validate", str(scn)])
+    err = capsys.readouterr().err
+    one_message(code, err, (2,))
+    assert "control character" in err and "\x1b" not in err and "\x07" not in err
+    code = main(["validate", str(tmp_path / "missing\x1b[2J.yaml")])  # a file name that is a code
+    err = capsys.readouterr().err
+    assert code == 2 and "\x1b" not in err
+
+
+def test_group10_a_sweep_name_cannot_leave_the_experiment_directory(tmp_path, base, capsys):
+    code, _, err = _dry(capsys, tmp_path, base, name="../../outside")
+    one_message(code, err, (2,))
+    assert "name" in err

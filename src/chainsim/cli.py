@@ -263,10 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     _tolerant_streams()
     args = _parser().parse_args(argv)
-    if getattr(args, "allow_extends", None):
-        from chainsim.config.loader import allow_extends
+    from chainsim.config.loader import allow_extends
 
-        allow_extends(args.allow_extends)
+    allow_extends(args.allow_extends)  # this command's list, not one left by an earlier call
     handler = (
         getattr(args, "handler", None)
         or {"run": _run, "validate": _validate, "schema": _schema}[args.command]

@@ -167,6 +167,9 @@ def load_yaml_mapping(path: str | Path, named_by: str = "") -> tuple[dict, dict[
         data, lines = _parse(text, str(path))
     except yaml.YAMLError as exc:
         line, why = _yaml_problem(exc, text)
+        if named_by:  # another file's target: say where, never what (it may not be a scenario at all)
+            where = f", line {line}" if line else ""
+            raise ScenarioError(f"{shown}{where}: not valid YAML", path, line=line) from None
         raise ScenarioError(f"{path}{why}", path, line=line) from None
     except RecursionError:  # deep nesting, or an alias used inside its own anchor
         raise ScenarioError(f"{path}: YAML too deeply nested or recursive", path) from None
@@ -174,8 +177,8 @@ def load_yaml_mapping(path: str | Path, named_by: str = "") -> tuple[dict, dict[
         raise ScenarioError(f"{shown} is empty: expected a YAML mapping of scenario fields", path)
     if not isinstance(data, dict):
         raise ScenarioError(
-            f"{path}: the top level must be a mapping of scenario fields "
-            f"(key: value lines), not {show(data)}",
+            f"{shown}: the top level must be a mapping of scenario fields "
+            f"(key: value lines){'' if named_by else ', not ' + show(data)}",
             path,
             line=1,
         )

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,23 @@ def read_marker(out: Path) -> dict[str, Any] | None:
     return data
 
 
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same directory, then rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_marker(out: Path, command: str, files: Iterable[str], **extra: Any) -> None:
     """Record (atomically) that ``command`` writes ``files`` (names directly in ``out``)."""
-    from chainsim.results.outputs import atomic_write
-
     old = read_marker(out) or {}
     names = sorted({*old.get("files", []), *files})
     data = {**old, "format": FORMAT, "command": command, "files": names, **extra}

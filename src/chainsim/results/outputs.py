@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -14,8 +12,11 @@ import pyarrow.parquet as pq
 import yaml
 
 from chainsim.config.schema import Scenario
+from chainsim.results.outdir import atomic_write
 from chainsim.results.summary import Results
 from chainsim.vocabulary import capital, metric_term, source_term, term
+
+__all__ = ["INDICATORS", "RUN_FILES", "atomic_write", "print_summary", "resolved_yaml", "write_outputs"]
 
 #: the indicators the summary prints, in order; True: an indented part of the row above
 INDICATORS = [
@@ -47,21 +48,6 @@ def _row_labels() -> list[str]:
             out.append(t.both(" ", unit=True, cap=True))
             above = t.unit
     return out
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same directory, then rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 #: the files ``chainsim run --out`` writes

@@ -277,7 +277,12 @@ class ClusterSpec(Strict):
 class SweepFile(Strict):
     """A parameter sweep of chainsim scenarios."""
 
-    name: str = Field("sweep", max_length=120)
+    name: str = Field(
+        "sweep",
+        max_length=120,
+        pattern=r"^[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]*$",
+        description="The sweep's name; also a directory name under `chainsim experiment --out` (no slashes, no leading dot).",
+    )
     description: str = Field("", max_length=4000)
     base: str = Field(min_length=1, description="Base scenario file, relative to the sweep file.")
     set: list[str] = Field(
