@@ -585,3 +585,22 @@ def test_group10_a_sweep_name_cannot_leave_the_experiment_directory(tmp_path, ba
     code, _, err = _dry(capsys, tmp_path, base, name="../../outside")
     one_message(code, err, (2,))
     assert "name" in err
+
+
+@pytest.mark.parametrize(
+    "flags, cluster",
+    [
+        (["--queue", "normal\n#SBATCH --wrap=id"], {}),
+        (["--memory", "8GB; id"], {}),
+        ([], {"python": "python3; curl x | sh"}),
+        ([], {"job_extra_directives": ["--qos=high\nid"]}),
+        ([], {"local_directory": "$(id)"}),
+    ],
+    ids=["queue-newline", "memory-shell", "python-shell", "directive-newline", "dir-substitution"],
+)
+def test_group5_job_script_fields_match_strict_patterns(tmp_path, base, capsys, flags, cluster):
+    sweep = write_yaml(tmp_path / "s.yaml", sweep_doc(base, cluster={"kind": "slurm", **cluster}))
+    code = main(["sweep", str(sweep), "--cluster", "slurm", *flags, "--dry-run"])
+    out, err = capsys.readouterr()
+    one_message(code, err, (2,))
+    assert "#!/" not in out  # no job script was printed

@@ -137,20 +137,29 @@ def boundary(handler: Callable[[argparse.Namespace], int], args: argparse.Namesp
             "or a smaller population.pool_size."
         )
         return EXIT_FAULT
+    except ValueError as err:
+        if "null byte" not in str(err):
+            return _internal(err, args)
+        say("chainsim: error: a file name given cannot contain a NUL character")
+        return EXIT_USAGE
     except RecursionError:
         _debug()
         say(f"chainsim: error: input nested too deeply; {_kept(args)}.")
         return EXIT_FAULT
     except Exception as err:  # a bug: still one message, and where to report it
-        _debug()
-        first = (str(err).strip().splitlines() or [""])[0][:300]
-        say(
-            f"chainsim: error: internal error ({type(err).__name__}: {first}); {_kept(args)}. "
-            "Please report it with the command line (CHAINSIM_DEBUG=1 shows the traceback)."
-        )
-        return EXIT_FAULT
+        return _internal(err, args)
     finally:
         restore()
+
+
+def _internal(err: Exception, args: argparse.Namespace) -> int:
+    _debug()
+    first = (str(err).strip().splitlines() or [""])[0][:300]
+    say(
+        f"chainsim: error: internal error ({type(err).__name__}: {first}); {_kept(args)}. "
+        "Please report it with the command line (CHAINSIM_DEBUG=1 shows the traceback)."
+    )
+    return EXIT_FAULT
 
 
 def _is_stdout(err: OSError) -> bool:

@@ -24,6 +24,12 @@ MAX_DRAWS_X_REPLICATIONS = 100_000  #: chainsim run --posterior-draws K -r R: K 
 MAX_POINTS = 1_000_000  #: design points of a sweep (after crossing with posterior draws)
 MAX_RUNS = 10_000_000  #: design points × replications of a sweep
 
+
+def max_workers() -> int:
+    """Local worker processes at most: 4 per core (at least 64)."""
+    return max(64, 4 * (os.cpu_count() or 1))
+
+
 BASE_BYTES = 200_000_000
 BYTES_PER_FIRM = 250
 BYTES_PER_REPLICATE_STEP = 400

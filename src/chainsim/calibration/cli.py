@@ -64,6 +64,9 @@ def _calibrate(args: argparse.Namespace) -> int:
     if args.workers is not None:
         if args.workers < 1:
             raise ScenarioError(f"--workers {args.workers}: must be at least 1")
+        from chainsim import limits
+
+        limits.at_most("--workers", args.workers, limits.max_workers())
         overrides.append(f"workers={args.workers}")
     if args.scheduler and args.backend != "dask":
         raise ScenarioError("--scheduler needs --backend dask")

@@ -31,6 +31,8 @@ def read_input(path: Path, shown: str, what: str = "scenario file", limit: int =
     import os
     import stat
 
+    if "\0" in str(path):
+        raise ScenarioError(f"{shown!r}: a file name cannot contain a NUL character", path)
     try:
         st = path.stat()
     except FileNotFoundError:

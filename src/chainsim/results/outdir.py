@@ -64,6 +64,8 @@ def write_marker(out: Path, command: str, files: Iterable[str], **extra: Any) ->
 def check_writable_place(out: Path) -> None:
     """``out`` can become a directory: it is not a file, a dangling symlink or a file's child,
     and its nearest existing ancestor is a writable directory (ScenarioError otherwise)."""
+    if "\0" in str(out):
+        raise ScenarioError(f"--out {str(out)!r}: a path cannot contain a NUL character")
     if out.is_symlink() and not out.exists():
         raise ScenarioError(f"--out {out}: a symbolic link to {os.readlink(out)}, which does not exist")
     for parent in (out, *out.parents):

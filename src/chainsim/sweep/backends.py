@@ -417,7 +417,7 @@ def check_scheduler(scheduler: str | None, scheduler_file: str | None, timeout: 
         try:
             with socket.create_connection((host, int(port or 8786)), timeout=max(timeout, 0.1)):
                 pass
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, OverflowError) as exc:
             raise ScenarioError(
                 f"{what}: cannot reach the Dask scheduler at {address} within {timeout:.0f} s "
                 f"({getattr(exc, 'strerror', None) or exc}); is it running, and is the address "

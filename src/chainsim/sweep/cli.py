@@ -61,7 +61,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--timeout",
-        type=float,
+        type=positive_seconds,
         default=10.0,
         metavar="SECONDS",
         help="wait this long for --scheduler (default 10)",
@@ -125,6 +125,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     a.set_defaults(handler=handle_analyze)
 
 
+def positive_seconds(text: str) -> float:
+    """argparse type: a finite number of seconds > 0 (at most a day)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value <= 86400:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"expected seconds from 0 to 86400, got {text}")
+    return value
+
+
 def handle_analyze(args: argparse.Namespace) -> int:
     from chainsim.sweep.analyze import write_analysis
 
@@ -145,6 +156,15 @@ def handle(args: argparse.Namespace) -> int:
     if args.cluster is None and any(v is not None for v in flags.values()):
         raise ScenarioError(
             "--queue, --account, --cores, --processes, --memory, --walltime and --jobs need --cluster slurm|pbs"
+        )
+    from chainsim import limits
+
+    if args.workers is not None:
+        limits.at_most(
+            "--workers",
+            args.workers,
+            limits.max_workers(),
+            "more workers than that only compete for the cores",
         )
     if args.dry_run:
         return _dry_run(args, flags)

@@ -57,6 +57,10 @@ def make_backend(
     timeout: float = 10.0,
 ) -> Any:
     """The backend for the CLI's choices (raises ScenarioError for an unreachable scheduler)."""
+    from chainsim import limits
+
+    if workers is not None:
+        limits.at_most("--workers", workers, limits.max_workers(), "more workers only compete for the cores")
     if kind == "dask" or scheduler or scheduler_file or cluster is not None:
         if cluster is not None:
             from distributed import Client
