@@ -1,7 +1,9 @@
 """The ``chainsim`` command line: run, validate, schema.
 
-User mistakes (a bad scenario file, a bad ``--set``) print one clear message and exit
-with status 2, with no traceback and nothing written to ``--out``.
+Every command runs inside one error boundary (:mod:`chainsim.errors`): user mistakes (a
+bad scenario file, a bad ``--set``) print one clear message and exit with status 2, with
+nothing written to ``--out``; faults (a full disk, a closed stdout) exit 1 saying what was
+kept; never a traceback. docs/reliability.md lists each promise with its test.
 """
 
 from __future__ import annotations
