@@ -604,3 +604,33 @@ def test_group5_job_script_fields_match_strict_patterns(tmp_path, base, capsys, 
     out, err = capsys.readouterr()
     one_message(code, err, (2,))
     assert "#!/" not in out  # no job script was printed
+
+
+@pytest.mark.slow  # a Dask LocalCluster starts
+def test_group9_ctrl_c_on_dask_stops_without_tracebacks(tmp_path, base):
+    import signal
+
+    factors = {"slots": {"kind": "lever", "key": SLOTS, "values": list(range(0, 60, 3))}}
+    sweep = write_yaml(tmp_path / "s.yaml", sweep_doc(base, factors=factors, replications=10))
+    out = tmp_path / "out"
+    proc = _start(
+        tmp_path,
+        "sweep",
+        sweep,
+        "--out",
+        out,
+        "--backend",
+        "dask",
+        "--workers",
+        "2",
+        "--batch-rows",
+        "1",
+        "--no-progress",
+    )
+    _wait_for(lambda: (out / "runs").is_dir() and any((out / "runs").glob("part-*.parquet")), proc, 120)
+    os.killpg(proc.pid, signal.SIGINT)
+    code = proc.wait(timeout=60)
+    err = _stderr(tmp_path, proc)
+    assert code == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert json.loads((out / "manifest.json").read_text())["status"] == "stopped"
