@@ -247,6 +247,8 @@ def test_full_disk_sweep_stops_and_resumes(tmp_path):
         assert "Traceback" not in proc.stderr
         assert "no space left" in proc.stderr.lower() or "full" in proc.stderr.lower(), proc.stderr
         assert "rerun" in proc.stderr
+        manifest = json.loads((disk / "out" / "manifest.json").read_text())
+        assert manifest["status"] == "stopped"  # rewritten in place: no room for a second copy
         filler.unlink()  # space freed: the same command finishes the sweep
         proc = run_cli(*args, "--out", disk / "out")
         assert proc.returncode == 0, proc.stderr

@@ -243,7 +243,7 @@ def run_sweep(
     except NoWorkers as exc:
         status, message = "stopped", f"{exc}; start workers and rerun the same command to resume"
     except StoreError as exc:  # a full disk, a vanished directory: what was flushed stays
-        status, message = "stopped", f"{exc}; free space and rerun to resume"
+        status, message = "stopped", f"{exc}; free space"
     finally:
         restore()
         bar.close()

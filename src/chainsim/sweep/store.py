@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import platform
 import socket
@@ -376,10 +377,20 @@ class Store:
             m["ended"] = now()
             if m["sessions"]:
                 m["sessions"][-1].update(ended=m["ended"], status=status, runs_done_after=self.n_done)
-        atomic_write(
-            self.out / "manifest.json",
-            lambda p: p.write_text(json.dumps(m, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"),
-        )
+        text = (json.dumps(m, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        try:
+            atomic_write(self.out / "manifest.json", lambda p: p.write_bytes(text))
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            # a full disk has no room for a second copy: rewrite the old one in place (a
+            # manifest cut short by a crash now is rebuilt from the part files on resume)
+            try:
+                with open(self.out / "manifest.json", "r+b") as fh:
+                    fh.write(text)
+                    fh.truncate()
+            except OSError:
+                raise exc from None
 
     def _write_inputs(self, points: list[dict[str, Any]]) -> None:
         s = self.sweep
