@@ -5,6 +5,7 @@ commit (cfd7aad) of the change that made it pass (docs/reliability.md).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -13,6 +14,8 @@ import sys
 
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chainsim.cli import main
 from chainsim.sweep import read_results, run_sweep
@@ -634,3 +637,39 @@ def test_group9_ctrl_c_on_dask_stops_without_tracebacks(tmp_path, base):
     assert code == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert json.loads((out / "manifest.json").read_text())["status"] == "stopped"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.dates(dt.date(1900, 1, 1), dt.date(2100, 1, 1)),
+    steps=st.integers(0, 5000),
+    burn_days=st.one_of(st.none(), st.integers(1, 366)),
+    settle=st.integers(0, 3660),
+    step_days=st.integers(1, 31),
+)
+def test_group7_validate_accepts_a_burn_in_exactly_when_the_engine_can_lay_it_out(
+    start, steps, burn_days, settle, step_days
+):
+    """The schema's burn-in check computes the first day as the engine's Calendar does."""
+    from pydantic import ValidationError
+
+    from chainsim.config.schema import Calendar as CalendarConfig
+    from chainsim.engine.calendar import Calendar
+
+    fields = dict(
+        start_date=start,
+        end_date=start + dt.timedelta(days=400),
+        step_days=step_days,
+        burn_in_steps=steps,
+        burn_in_step_days=burn_days,
+        burn_in_settle_days=settle,
+    )
+    try:
+        cfg = CalendarConfig(**fields)
+    except ValidationError as exc:
+        assert "burn-in" in str(exc)
+        with pytest.raises((OverflowError, AssertionError, ValueError)):
+            cal = Calendar(CalendarConfig.model_construct(**fields))
+            assert cal.sim_start >= dt.date(1900, 1, 1)
+        return
+    assert Calendar(cfg).sim_start >= dt.date(1900, 1, 1)
