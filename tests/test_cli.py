@@ -295,6 +295,7 @@ def test_run_prints_table_and_writes_outputs(happy):
     assert "Signings 签约项目" in proc.stdout and "Funds in place" in proc.stdout
     assert "2 replicates" in proc.stdout
     assert sorted(p.name for p in out_dir.iterdir()) == [
+        ".chainsim-output.json",  # the marker: what chainsim wrote here (--force replaces only that)
         "scenario.resolved.yaml",
         "summary.json",
         "timeseries.parquet",
@@ -410,6 +411,10 @@ def test_non_empty_out_is_refused_without_force(tmp_path, capsys):
     assert "not empty" in err and "--force" in err
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
     assert main(["run", str(small_scenario), "--out", str(out), "--force"]) == 0
-    assert {"summary.json", "timeseries.parquet", "scenario.resolved.yaml", "notes.txt"} == {
-        p.name for p in out.iterdir()
-    }
+    assert {
+        "summary.json",
+        "timeseries.parquet",
+        "scenario.resolved.yaml",
+        "notes.txt",
+        ".chainsim-output.json",
+    } == {p.name for p in out.iterdir()}

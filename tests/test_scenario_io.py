@@ -20,6 +20,7 @@ from chainsim.config import yamlfile
 from chainsim.config.loader import (
     Origin,
     ScenarioError,
+    extends_allowed,
     load_scenario,
     load_yaml_mapping,
     resolve_scenario,
@@ -142,7 +143,8 @@ def test_extends_deep_merges_mappings_and_replaces_lists(tmp_path: Path) -> None
             land_ha: 800
         """,
     )
-    merged, source = resolve_scenario(over)
+    with extends_allowed([tmp_path]):  # ../ leaves the file's own directory: allowed explicitly
+        merged, source = resolve_scenario(over)
     assert "extends" not in merged
     assert merged["regions"] == ["dali"]  # the list is replaced wholesale
     assert merged["parks"]["anning"] == {"land_ha": 800, "kind": "industrial"}

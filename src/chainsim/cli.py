@@ -1,7 +1,9 @@
 """The ``chainsim`` command line: run, validate, schema.
 
-User mistakes (a bad scenario file, a bad ``--set``) print one clear message and exit
-with status 2, with no traceback and nothing written to ``--out``.
+Every command runs inside one error boundary (:mod:`chainsim.errors`): user mistakes (a
+bad scenario file, a bad ``--set``) print one clear message and exit with status 2, with
+nothing written to ``--out``; faults (a full disk, a closed stdout) exit 1 saying what was
+kept; never a traceback. docs/reliability.md lists each promise with its test.
 """
 
 from __future__ import annotations
@@ -9,21 +11,30 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from chainsim.config.loader import ScenarioError
 from chainsim.results.outputs import print_summary, write_outputs
 
 EXIT_USAGE = 2
+EXIT_FAULT = 1
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="chainsim", description="Agent-based model of industry-chain investment promotion (产业链招商)."
+    )
+    p.add_argument(
+        "--allow-extends",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also let scenario files 'extends:' files under DIR (repeatable; by default only the "
+        "extending file's own directory tree and the project's scenarios/ and calibration/)",
     )
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -70,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
         help="write into a non-empty --out directory (replacing our files there)",
     )
     run.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the table")
+    run.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="run although the estimated memory exceeds what this machine has available",
+    )
 
     val = sub.add_parser("validate", help="check a scenario file")
     val.add_argument("scenario")
@@ -132,6 +148,7 @@ def _run(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--seed {args.seed}: must be a whole number from 0 to 2**63 - 1")
     if args.out is not None:
         _check_out(args.out, args.force)
+    _check_size(args, cfg)
     if args.posterior_draws:
         from chainsim.calibration.posterior import run_with_posterior
 
@@ -153,11 +170,7 @@ def _run(args: argparse.Namespace) -> int:
             vary_pool=args.vary_pool,
         )
     summary = results.summary()
-    if args.json:
-        print(json.dumps(summary, indent=2, ensure_ascii=False))
-    else:
-        print_summary(summary, results.config)
-    if args.out is not None:
+    if args.out is not None:  # files first: a failed print (closed pipe, full terminal) loses nothing
         written: list[Path] = []
         try:
             write_outputs(args.out, results, summary, written)
@@ -168,25 +181,64 @@ def _run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 130
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        print_summary(summary, results.config)
+    if args.out is not None:
         print(f"\nwrote {', '.join(p.name for p in written)} to {args.out}/")
     return 0
 
 
+def _check_size(args: argparse.Namespace, cfg: Any) -> None:
+    """The documented limits on -r and --posterior-draws, and the memory estimate."""
+    from chainsim import limits
+    from chainsim.engine.calendar import Calendar
+
+    limits.at_most("--replications", args.replications, limits.MAX_REPLICATIONS)
+    runs = args.replications
+    if args.posterior_draws:
+        limits.at_most("--posterior-draws", args.posterior_draws, limits.MAX_POSTERIOR_DRAWS)
+        runs *= args.posterior_draws
+        limits.at_most(
+            "--posterior-draws × --replications",
+            runs,
+            limits.MAX_DRAWS_X_REPLICATIONS,
+            "for more, run a sweep with a posterior: section (results on disk, not in memory)",
+        )
+    mem, secs = limits.run_estimate(cfg.population.pool_size, Calendar(cfg.calendar).n_steps, runs)
+    limits.check_budget(
+        f"{runs:,} replicate{'s' if runs > 1 else ''} of {cfg.population.pool_size:,} firms",
+        mem,
+        secs,
+        args.allow_large,
+        lambda text: print(f"chainsim: {text}", file=sys.stderr, flush=True),
+    )
+
+
 def _check_out(out: Path, force: bool = False) -> None:
     """Refuse an --out that cannot become a directory, or that holds files already
-    (unless --force), before any work is done."""
-    if out.is_dir() and not force and any(out.iterdir()):
+    (unless --force, which replaces only files chainsim wrote there), before any work."""
+    from chainsim.results.outdir import check_writable_place, read_marker
+    from chainsim.results.outputs import RUN_FILES
+
+    check_writable_place(out)
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not force:
         raise ScenarioError(
-            f"--out {out}: the directory is not empty; choose another, or add --force to overwrite"
+            f"--out {out}: the directory is not empty; choose another, or add --force to replace "
+            "chainsim's own files there"
         )
-    for parent in (out, *out.parents):
-        if parent.exists():
-            if not parent.is_dir():
-                where = "" if parent == out else f" ({parent} is a file)"
-                raise ScenarioError(f"--out {out}: exists and is not a directory{where}")
-            if not os.access(parent, os.W_OK):
-                raise ScenarioError(f"--out {out}: {parent} is not writable")
-            return
+    marker = read_marker(out)
+    listed = set(marker["files"]) if marker else set()
+    theirs = [n for n in RUN_FILES if (out / n).exists() and n not in listed]
+    if theirs:
+        raise ScenarioError(
+            f"--out {out}: {', '.join(theirs)} there {'was' if len(theirs) == 1 else 'were'} not written by "
+            "chainsim (no record in its .chainsim-output.json); --force replaces only chainsim's own "
+            "files: move them, or choose another directory"
+        )
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -213,19 +265,33 @@ def _schema(_: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run a command inside the one error boundary: every
+    failure ends in one message (exit 2: bad input; 1: a fault, saying what was kept and
+    how to resume; 130: interrupted), never a traceback (CHAINSIM_DEBUG=1 shows one)."""
+    from chainsim.errors import boundary
+
+    _tolerant_streams()
     args = _parser().parse_args(argv)
+    from chainsim.config.loader import allow_extends
+
+    allow_extends(args.allow_extends)  # this command's list, not one left by an earlier call
     handler = (
         getattr(args, "handler", None)
         or {"run": _run, "validate": _validate, "schema": _schema}[args.command]
     )
-    try:
-        return handler(args)
-    except ScenarioError as err:
-        print(f"chainsim: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("\nchainsim: interrupted before any output was written; nothing was saved.", file=sys.stderr)
-        return 130
+    return boundary(handler, args)
+
+
+def _tolerant_streams() -> None:
+    """Text a terminal cannot show (PYTHONIOENCODING=ascii and Chinese labels) is escaped,
+    not a UnicodeEncodeError after the work is done."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # pragma: no cover - a detached or closed stream
+                pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -194,7 +194,17 @@ def check_resumable(cal: Calibration, paths: Paths, fresh: bool) -> bool:
         return False
     if fresh:
         return False
-    meta = json.loads(paths.meta.read_text()) if paths.meta.exists() else {}
+    try:
+        meta = json.loads(paths.meta.read_text(encoding="utf-8")) if paths.meta.exists() else {}
+        if not isinstance(meta, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(
+            f"{paths.meta}: unreadable ({type(exc).__name__}: {str(exc)[:120]}); rerun with --fresh to "
+            "start over, or use another --out",
+            paths.meta,
+        ) from None
+    _check_history(paths.db)
     if meta.get("fingerprint") != cal.fingerprint():
         raise ScenarioError(
             f"{paths.db} was made from a different calibration config, targets, priors or base scenario "
@@ -202,6 +212,24 @@ def check_resumable(cal: Calibration, paths: Paths, fresh: bool) -> bool:
             "rerun with --fresh to start over, or use another --out"
         )
     return True
+
+
+def _check_history(db: Path) -> None:
+    """A history database that SQLite cannot read is refused before anything runs."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise ScenarioError(
+            f"{db}: not a readable calibration history ({exc}); rerun with --fresh to start over "
+            "(it is replaced), or use another --out",
+            db,
+        ) from None
 
 
 def run_abc(

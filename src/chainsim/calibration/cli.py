@@ -64,13 +64,22 @@ def _calibrate(args: argparse.Namespace) -> int:
     if args.workers is not None:
         if args.workers < 1:
             raise ScenarioError(f"--workers {args.workers}: must be at least 1")
+        from chainsim import limits
+
+        limits.at_most("--workers", args.workers, limits.max_workers())
         overrides.append(f"workers={args.workers}")
     if args.scheduler and args.backend != "dask":
         raise ScenarioError("--scheduler needs --backend dask")
     cal = load_calibration(args.config, overrides)
     out = args.out if args.out is not None else args.config.parent
-    if out.exists() and not out.is_dir():
-        raise ScenarioError(f"--out {out}: exists and is not a directory")
+    from chainsim.results.outdir import check_writable_place
+
+    check_writable_place(out)
+    if args.backend == "dask" and args.scheduler and not args.report_only:
+        from chainsim.sweep.backends import check_scheduler
+
+        is_file = Path(args.scheduler).is_file()
+        check_scheduler(None if is_file else args.scheduler, args.scheduler if is_file else None)
 
     if args.report_only and args.fresh:
         raise ScenarioError("--report-only and --fresh contradict each other")

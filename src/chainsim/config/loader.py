@@ -9,10 +9,11 @@ line of every key); ``--set`` keys are dotted keys (:mod:`chainsim.config.dotted
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import types
 import typing
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Iterator, Mapping, Sequence, Set
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -24,6 +25,8 @@ from chainsim.config.yamlfile import KeyPath, load_yaml_mapping
 
 __all__ = [
     "Origin",
+    "allow_extends",
+    "extends_allowed",
     "ScenarioError",
     "SourceMap",
     "load_scenario",
@@ -74,6 +77,57 @@ def _merge(base: dict, over: dict, base_src: SourceMap, over_src: SourceMap, pre
     return base
 
 
+#: the project's own scenario and calibration directories (a source checkout's root)
+_PROJECT = Path(__file__).resolve().parents[3]
+PROJECT_DIRS = (_PROJECT / "scenarios", _PROJECT / "calibration")
+#: directories ``extends:`` may also reach (``chainsim --allow-extends DIR``)
+_ALLOWED_EXTRA: list[Path] = []
+
+
+def allow_extends(dirs: Sequence[str | Path]) -> None:
+    """Let ``extends:`` also name files under ``dirs`` (the ``--allow-extends`` option);
+    replaces the previous list."""
+    _ALLOWED_EXTRA[:] = [Path(d).resolve() for d in dirs]
+
+
+@contextlib.contextmanager
+def extends_allowed(dirs: Sequence[str | Path]) -> Iterator[None]:
+    """``allow_extends(dirs)`` for the length of a ``with`` block."""
+    old = list(_ALLOWED_EXTRA)
+    allow_extends([*old, *dirs])
+    try:
+        yield
+    finally:
+        _ALLOWED_EXTRA[:] = old
+
+
+def _project_dirs_of(path: Path) -> list[Path]:
+    """scenarios/ and calibration/ of the nearest directory above ``path`` that has both
+    (a chainsim project, or a copy of one: experiments/x/base.yaml extends ../../scenarios/)."""
+    for anc in path.parents:
+        if (anc / "scenarios").is_dir() and (anc / "calibration").is_dir():
+            return [anc / "scenarios", anc / "calibration"]
+    return []
+
+
+def _check_extends_target(target: Path, extending: Path, name: str, line: int | None) -> None:
+    """``extends:`` may name files in the extending file's directory tree, the project's
+    scenarios/ and calibration/, or a directory allowed with --allow-extends; the target
+    is not read otherwise (so no error can show its content)."""
+    real = target.resolve()
+    roots = [extending.parent, *PROJECT_DIRS, *_project_dirs_of(extending), *_ALLOWED_EXTRA]
+    if any(real.is_relative_to(root.resolve()) for root in roots):
+        return
+    raise ScenarioError(
+        f"{name}, line {line}: 'extends:' may only name a file in this file's directory "
+        f"({extending.parent}) or below it, or in the scenarios/ and calibration/ of its project; "
+        f"{target} is outside them. To allow its directory: chainsim --allow-extends DIR ...",
+        name,
+        "extends",
+        line,
+    )
+
+
 def _resolve_file(path: Path, chain: list[tuple[Path, str]], via: str) -> tuple[dict, SourceMap]:
     name, real = str(path), path.resolve()
     if any(real == seen for seen, _ in chain):
@@ -97,6 +151,7 @@ def _resolve_file(path: Path, chain: list[tuple[Path, str]], via: str) -> tuple[
             line,
         )
     # Relative to the naming file, so that scenarios work from any working directory.
+    _check_extends_target(path.parent / parent, real, name, line)
     base, base_entries = _resolve_file(
         path.parent / parent, [*chain, (real, name)], f"(named by 'extends:' in {name}, line {line})"
     )

@@ -47,6 +47,20 @@ class Calendar(Strict):
             raise ValueError(f"end_date ({self.end_date}) must be after start_date ({self.start_date})")
         if (self.end_date - self.start_date).days > 366 * 60:
             raise ValueError("the horizon start_date→end_date must be at most 60 years")
+        # the burn-in's first day, exactly as the engine's Calendar lays out its steps
+        burn = self.burn_in_steps * (self.burn_in_step_days or self.step_days)
+        settle = (self.burn_in_settle_days // self.step_days) * self.step_days if self.burn_in_steps else 0
+        try:
+            first = self.start_date - dt.timedelta(days=burn + settle)
+        except OverflowError:
+            first = None
+        if first is None or first < dt.date(1900, 1, 1):
+            raise ValueError(
+                f"the burn-in ({self.burn_in_steps} steps of {self.burn_in_step_days or self.step_days} days"
+                f" + {settle} settling days before start_date {self.start_date}) would start "
+                f"{'before year 1' if first is None else f'on {first}'}; it must start in 1900 or later "
+                "(fewer or shorter burn-in steps, or a later start_date)"
+            )
         return self
 
 

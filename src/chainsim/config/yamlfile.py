@@ -21,6 +21,45 @@ from chainsim.config.errors import ScenarioError, show
 KeyPath = tuple[Any, ...]  # mapping keys (usually str) and list indices (int)
 #: caps alias expansion ("billion laughs"), since aliases are un-shared
 MAX_NODES = 1_000_000
+#: the largest input file read (a scenario is ~50 kB; a CSV design table may be larger)
+MAX_BYTES = 20_000_000
+
+
+def read_input(path: Path, shown: str, what: str = "scenario file", limit: int = MAX_BYTES) -> bytes:
+    """The bytes of a user's input file: only a regular file (not a FIFO, a device such as
+    /dev/zero, a socket or a directory) and at most ``limit`` bytes; ScenarioError otherwise."""
+    import os
+    import stat
+
+    if "\0" in str(path):
+        raise ScenarioError(f"{shown!r}: a file name cannot contain a NUL character", path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise ScenarioError(f"{shown}: a symbolic link to a missing file", path) from None
+        raise ScenarioError(f"{what} not found: {shown}", path) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read {shown}: {exc.strerror or exc}", path) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ScenarioError(f"{shown} is a directory, not a {what}", path)
+    if not stat.S_ISREG(st.st_mode):
+        raise ScenarioError(
+            f"{shown} is not a regular file (a pipe, device or socket); give a {what} on disk", path
+        )
+    if st.st_size > limit:
+        raise ScenarioError(f"{shown} is too large ({st.st_size:,} bytes; at most {limit:,})", path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            raw = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise ScenarioError(f"{what} not found: {shown}", path) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read {shown}: {exc.strerror or exc}", path) from None
+    if len(raw) > limit:
+        raise ScenarioError(f"{shown} is too large (over {limit:,} bytes)", path)
+    return raw
 
 
 def _timestamp(loader: Any, node: yaml.ScalarNode) -> Any:
@@ -91,6 +130,14 @@ def _parse(text: str, name: str) -> tuple[Any, dict[KeyPath, int]]:
                 walk(value_node, path + (key,))
 
     def clone(value: Any) -> Any:  # un-share aliased objects: a --set must change one copy
+        # counted again here: merge keys (`<<: *a`) copy a mapping's entries without a node
+        # of their own, so a few hundred bytes of nested merges could expand to gigabytes
+        count[0] += 1
+        if count[0] > 2 * MAX_NODES:
+            raise ScenarioError(
+                f"{name}: too large (over {MAX_NODES} values once YAML aliases and merge keys are expanded)",
+                name,
+            )
         if isinstance(value, dict):
             return {k: clone(v) for k, v in value.items()}
         return [clone(v) for v in value] if isinstance(value, list) else value
@@ -107,14 +154,7 @@ def load_yaml_mapping(path: str | Path, named_by: str = "") -> tuple[dict, dict[
     "(named by 'extends:' in a.yaml, line 1)") is appended to the file name in errors."""
     path = Path(path)
     shown = f"{path}{named_by and ' ' + named_by}"
-    if path.is_dir():
-        raise ScenarioError(f"{shown} is a directory, not a scenario file", path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(f"scenario file not found: {shown}", path) from None
-    except OSError as exc:
-        raise ScenarioError(f"cannot read {shown}: {exc.strerror or exc}", path) from None
+    raw = read_input(path, shown)
     if b"\0" in raw:
         raise ScenarioError(f"{shown} looks like a binary file, not YAML text", path)
     try:
@@ -129,6 +169,9 @@ def load_yaml_mapping(path: str | Path, named_by: str = "") -> tuple[dict, dict[
         data, lines = _parse(text, str(path))
     except yaml.YAMLError as exc:
         line, why = _yaml_problem(exc, text)
+        if named_by:  # another file's target: say where, never what (it may not be a scenario at all)
+            where = f", line {line}" if line else ""
+            raise ScenarioError(f"{shown}{where}: not valid YAML", path, line=line) from None
         raise ScenarioError(f"{path}{why}", path, line=line) from None
     except RecursionError:  # deep nesting, or an alias used inside its own anchor
         raise ScenarioError(f"{path}: YAML too deeply nested or recursive", path) from None
@@ -136,8 +179,8 @@ def load_yaml_mapping(path: str | Path, named_by: str = "") -> tuple[dict, dict[
         raise ScenarioError(f"{shown} is empty: expected a YAML mapping of scenario fields", path)
     if not isinstance(data, dict):
         raise ScenarioError(
-            f"{path}: the top level must be a mapping of scenario fields "
-            f"(key: value lines), not {show(data)}",
+            f"{shown}: the top level must be a mapping of scenario fields "
+            f"(key: value lines){'' if named_by else ', not ' + show(data)}",
             path,
             line=1,
         )

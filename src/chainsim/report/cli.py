@@ -60,6 +60,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="run the sweeps only (write the report later with chainsim report)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--allow-version-change",
+        action="store_true",
+        help="resume although finished runs were made by other code (recorded in each manifest.json)",
+    )
     p.set_defaults(handler=handle_experiment)
     r = subparsers.add_parser(
         "report",
@@ -85,6 +90,7 @@ def handle_experiment(args: argparse.Namespace) -> int:
         force=args.force,
         progress=not args.no_progress,
         command=command_line(),
+        allow_version_change=args.allow_version_change,
     )
     total = sum(t["seconds"] for t in record["timings"].values())
     print(

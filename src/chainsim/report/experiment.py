@@ -127,25 +127,29 @@ def run_experiment(
     progress: bool = True,
     say: Callable[[str], None] | None = None,
     command: str = "",
+    allow_version_change: bool = False,
 ) -> tuple[str, dict]:
     """Run every sweep of the set into ``out``; return (status, the experiment.json record)."""
     from chainsim import __version__
+    from chainsim.results.outdir import check_writable_place, read_marker, write_marker
     from chainsim.sweep.runner import make_backend, run_sweep
     from chainsim.sweep.store import git_info, inspect_out
 
     say = say or (lambda text: print(text, file=sys.stderr, flush=True))
     path, out = Path(path), Path(out)
     sweeps = load_set(path)
-    if out.exists() and not out.is_dir():
-        raise ScenarioError(f"--out {out}: exists and is not a directory")
+    check_writable_place(out)
     previous = _read_record(out)
-    if out.exists() and any(out.iterdir()) and previous is None and not force:
+    marker = read_marker(out) if out.is_dir() else None
+    ours = previous is not None or (marker is not None and marker.get("command") == "experiment")
+    if out.exists() and any(out.iterdir()) and not ours:
         raise ScenarioError(
-            f"--out {out}: the directory is not empty and holds no experiment.json; choose an empty "
-            "or new directory (or --force)"
+            f"--out {out}: the directory is not empty and holds no experiment of chainsim (no "
+            "experiment.json); choose an empty or new directory (--force replaces only chainsim's "
+            "own output, never other files)"
         )
     for s in sweeps:  # every directory checked before anything runs
-        inspect_out(out / s.spec.name, s, force)
+        inspect_out(out / s.spec.name, s, force, allow_version_change)
     record = {
         "format": FORMAT,
         "name": sweeps[0].spec.name,
@@ -170,6 +174,7 @@ def run_experiment(
     status = "complete"
     try:
         out.mkdir(parents=True, exist_ok=True)
+        write_marker(out, "experiment", ["experiment.json", "report", *(s.spec.name for s in sweeps)])
         _write_record(out, record)
         for i, s in enumerate(sweeps, 1):
             say(
@@ -185,6 +190,7 @@ def run_experiment(
                 progress=progress,
                 say=say,
                 command=command,
+                allow_version_change=allow_version_change,
             )
             record["timings"][s.spec.name] = {
                 "seconds": round(time.monotonic() - t0, 1),

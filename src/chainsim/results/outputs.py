@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -14,8 +12,11 @@ import pyarrow.parquet as pq
 import yaml
 
 from chainsim.config.schema import Scenario
+from chainsim.results.outdir import atomic_write
 from chainsim.results.summary import Results
 from chainsim.vocabulary import capital, metric_term, source_term, term
+
+__all__ = ["INDICATORS", "RUN_FILES", "atomic_write", "print_summary", "resolved_yaml", "write_outputs"]
 
 #: the indicators the summary prints, in order; True: an indented part of the row above
 INDICATORS = [
@@ -49,19 +50,8 @@ def _row_labels() -> list[str]:
     return out
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same directory, then rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+#: the files ``chainsim run --out`` writes
+RUN_FILES = ("summary.json", "timeseries.parquet", "scenario.resolved.yaml")
 
 
 def write_outputs(
@@ -69,8 +59,12 @@ def write_outputs(
 ) -> list[Path]:
     """Write the three output files, each atomically; ``written`` collects those done
     (so an interrupted caller can say what was saved)."""
+    from chainsim.results.outdir import clean_tmp, write_marker
+
     written = [] if written is None else written
     out.mkdir(parents=True, exist_ok=True)
+    write_marker(out, "run", RUN_FILES)  # first: these files are chainsim's, --force may replace them
+    clean_tmp(out, RUN_FILES)  # left by a writer killed between its write and its rename
     files = {
         "summary.json": lambda p: p.write_text(
             json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

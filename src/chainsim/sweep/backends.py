@@ -26,11 +26,15 @@ each result and drops it, so neither the driver nor the workers accumulate resul
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing as mp
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from chainsim.sweep.worker import Run, RunSpec, run_chunk, warm_up
@@ -77,8 +81,27 @@ def mp_context() -> mp.context.BaseContext:
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(["chainsim.sweep.worker"])
+        from multiprocessing import forkserver
+
+        with sigint_ignored():  # the fork server and every worker it forks ignore Ctrl-C
+            forkserver.ensure_running()
         return ctx
     return mp.get_context("spawn")
+
+
+@contextlib.contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while child processes start: they inherit it, so a Ctrl-C at the
+    terminal (sent to the whole process group) reaches only the driver, which stops the
+    workers cleanly, instead of printing a traceback from every worker process."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _pid(_: int) -> int:
@@ -349,6 +372,60 @@ class DaskBackend:
             self.client.close()
 
 
+#: a Dask scheduler address: [protocol://]host:port (no spaces, no shell characters)
+ADDRESS = r"^(?:(?:tcp|tls|ws|wss|inproc|ucx)://)?(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(?::\d{1,5})?$"
+
+
+def check_scheduler(scheduler: str | None, scheduler_file: str | None, timeout: float = 10.0) -> str | None:
+    """The scheduler address given by ``--scheduler`` or ``--scheduler-file`` (read as the
+    JSON file Dask writes), checked for form and reachability (a TCP connection, nothing
+    sent) before anything is written; ScenarioError otherwise. None if neither is given."""
+    import json
+    import re
+    import socket
+
+    from chainsim.config.loader import ScenarioError
+    from chainsim.config.yamlfile import read_input
+
+    if scheduler_file:
+        what = f"--scheduler-file {scheduler_file}"
+        if not os.path.exists(scheduler_file):
+            raise ScenarioError(
+                f"{what}: file not found (start the scheduler with --scheduler-file {scheduler_file})"
+            )
+        raw = read_input(Path(scheduler_file), scheduler_file, "scheduler file", limit=1_000_000)
+        try:
+            info = json.loads(raw.decode("utf-8"))
+            address = info["address"]
+            if not isinstance(address, str):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            raise ScenarioError(
+                f'{what}: not a Dask scheduler file (a JSON object with an "address", written by '
+                "'dask scheduler --scheduler-file FILE')"
+            ) from None
+    elif scheduler:
+        what, address = f"--scheduler {scheduler}", scheduler
+    else:
+        return None
+    if not re.match(ADDRESS, address):
+        raise ScenarioError(f"{what}: {address[:80]!r} is not a scheduler address (tcp://HOST:PORT)")
+    if address.startswith(("tcp://", "tls://")) or "://" not in address:
+        hostport = address.split("://", 1)[-1]
+        host, _, port = hostport.rpartition(":")
+        host = host.strip("[]") or hostport
+        try:
+            with socket.create_connection((host, int(port or 8786)), timeout=max(timeout, 0.1)):
+                pass
+        except (OSError, ValueError, OverflowError) as exc:
+            raise ScenarioError(
+                f"{what}: cannot reach the Dask scheduler at {address} within {timeout:.0f} s "
+                f"({getattr(exc, 'strerror', None) or exc}); is it running, and is the address "
+                "tcp://HOST:PORT?"
+            ) from None
+    return address
+
+
 def connect_dask(
     scheduler: str | None, scheduler_file: str | None, workers: int | None, timeout: float = 10.0
 ) -> DaskBackend:
@@ -361,23 +438,20 @@ def connect_dask(
 
     if scheduler or scheduler_file:
         what = f"--scheduler {scheduler}" if scheduler else f"--scheduler-file {scheduler_file}"
-        if scheduler_file and not os.path.isfile(scheduler_file):
-            raise ScenarioError(
-                f"{what}: file not found (start the scheduler with --scheduler-file {scheduler_file})"
-            )
+        check_scheduler(scheduler, scheduler_file, timeout)
         try:
             if scheduler:
                 client = Client(scheduler, timeout=timeout)
             else:
                 client = Client(scheduler_file=scheduler_file, timeout=timeout)
-        except (OSError, TimeoutError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever Dask raises, one message
             raise ScenarioError(
                 f"{what}: cannot reach the Dask scheduler within {timeout:.0f} s "
                 f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
                 "is it running, and is the address tcp://HOST:PORT?"
             ) from None
         return DaskBackend(client)
-    with dask.config.set(DASK_CONFIG):  # read by the scheduler, each nanny and the worker it spawns
+    with dask.config.set(DASK_CONFIG), sigint_ignored():  # Ctrl-C: the driver's, not the workers'
         cluster = LocalCluster(
             n_workers=workers or os.cpu_count() or 1,
             threads_per_worker=1,

@@ -9,6 +9,7 @@ interrupted (what finished is saved).
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -60,7 +61,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--timeout",
-        type=float,
+        type=positive_seconds,
         default=10.0,
         metavar="SECONDS",
         help="wait this long for --scheduler (default 10)",
@@ -93,6 +94,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="write into a non-empty --out, discarding another sweep's results",
     )
     o.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="run although the estimated memory exceeds what this machine has available",
+    )
+    o.add_argument(
+        "--allow-version-change",
+        action="store_true",
+        help="resume although the finished runs were made by other code (chainsim source or package "
+        "versions); recorded in manifest.json",
+    )
+    o.add_argument(
         "--batch-rows",
         type=positive_int,
         default=100,
@@ -111,6 +123,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     a.add_argument("dir", type=Path, help="the --out directory of a finished 'chainsim sweep'")
     a.set_defaults(handler=handle_analyze)
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type: a finite number of seconds > 0 (at most a day)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value <= 86400:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"expected seconds from 0 to 86400, got {text}")
+    return value
 
 
 def handle_analyze(args: argparse.Namespace) -> int:
@@ -133,6 +156,15 @@ def handle(args: argparse.Namespace) -> int:
     if args.cluster is None and any(v is not None for v in flags.values()):
         raise ScenarioError(
             "--queue, --account, --cores, --processes, --memory, --walltime and --jobs need --cluster slurm|pbs"
+        )
+    from chainsim import limits
+
+    if args.workers is not None:
+        limits.at_most(
+            "--workers",
+            args.workers,
+            limits.max_workers(),
+            "more workers than that only compete for the cores",
         )
     if args.dry_run:
         return _dry_run(args, flags)
@@ -159,6 +191,8 @@ def handle(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         command=shlex.join(["chainsim", *sys.argv[1:]]),
         timeout=args.timeout,
+        allow_version_change=args.allow_version_change,
+        allow_large=args.allow_large,
     )
     rate = report.runs_this_session / report.seconds if report.seconds > 0 else 0.0
     print(
@@ -175,8 +209,10 @@ def _dry_run(args: argparse.Namespace, flags: dict) -> int:
     from chainsim.sweep import cluster as cl
     from chainsim.sweep.config import load_sweep
     from chainsim.sweep.design import design_points
+    from chainsim.sweep.runner import check_sweep_size
 
     sweep = load_sweep(args.sweep)
+    check_sweep_size(sweep, args.workers or os.cpu_count() or 1, True, lambda text: print(text))
     points = design_points(sweep)
     s = sweep.spec
     print(

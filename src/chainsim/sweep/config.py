@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +19,11 @@ from typing import Any
 
 from chainsim.config.loader import ScenarioError, SourceMap, resolve_scenario, validate
 from chainsim.config.schema import Scenario
+from chainsim.config.yamlfile import read_input
 from chainsim.sweep.checks import check_draws, check_factor_fields, check_values
 from chainsim.sweep.outcomes import expand_outcomes, summary_skeleton
 from chainsim.sweep.posterior import PosteriorDraws, load_draws
-from chainsim.sweep.spec import DRAW, FactorSpec, Scalar, SweepFile, draw_factor
+from chainsim.sweep.spec import DRAW, FactorSpec, Scalar, SweepFile, draw_factor, value_kind
 
 
 @dataclass
@@ -149,15 +151,44 @@ def _read_table(path: Path, spec: SweepFile, fail: Any) -> list[dict[str, Scalar
     design, names = spec.design, set(spec.factors)
     if design.table_file is not None:
         file = path.parent / design.table_file
+        loc = ("design", "table_file")
         try:
-            with file.open(newline="", encoding="utf-8-sig") as fh:
-                rows = [{k: _parse_cell(v) for k, v in r.items()} for r in csv.DictReader(fh)]
-        except OSError as exc:
-            raise fail(("design", "table_file"), f"cannot read {file}: {exc.strerror or exc}") from None
-        if not rows:
-            raise fail(("design", "table_file"), f"{file} has no rows")
+            raw = read_input(file, str(file), "CSV design table")
+        except ScenarioError as err:
+            raise fail(loc, str(err)) from None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise fail(
+                loc,
+                f"{file} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}; "
+                "saved as GBK?); save it as UTF-8",
+            ) from None
+        try:
+            reader = csv.reader(io.StringIO(text, newline=""))
+            header = next(reader, None)
+            body = [r for r in reader if r]
+        except csv.Error as exc:
+            raise fail(loc, f"{file} is not a readable CSV file ({exc})") from None
+        if not header or not body:
+            raise fail(loc, f"{file} has no rows")
+        if len(set(header)) < len(header):
+            raise fail(loc, f"{file}: the header repeats a column name ({', '.join(header)})")
+        for i, r in enumerate(body):
+            if len(r) != len(header):
+                raise fail(
+                    loc,
+                    f"{file}, line {i + 2}: {len(r)} cells, but the header has {len(header)} columns "
+                    "(a ragged row)",
+                )
+        rows = [{k: _parse_cell(v) for k, v in zip(header, r, strict=True)} for r in body]
     else:
         rows = [dict(r) for r in design.table]
+    for name in names:  # one column type per factor
+        kinds = {value_kind(row[name]) for row in rows if name in row}
+        if len(kinds) > 1:
+            loc = ("design", "table_file") if design.table_file else ("design", "table")
+            raise fail(loc, f"factor {name!r} mixes {' and '.join(sorted(kinds))} across the points")
     for i, row in enumerate(rows):
         loc = ("design", "table_file") if design.table_file else ("design", "table", i)
         if set(row) != names:

@@ -10,6 +10,7 @@ workers idle at the end). Results are written as they arrive.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -56,6 +57,10 @@ def make_backend(
     timeout: float = 10.0,
 ) -> Any:
     """The backend for the CLI's choices (raises ScenarioError for an unreachable scheduler)."""
+    from chainsim import limits
+
+    if workers is not None:
+        limits.at_most("--workers", workers, limits.max_workers(), "more workers only compete for the cores")
     if kind == "dask" or scheduler or scheduler_file or cluster is not None:
         if cluster is not None:
             from distributed import Client
@@ -154,6 +159,8 @@ def run_sweep(
     say: Callable[[str], None] | None = None,
     command: str = "",
     timeout: float = 10.0,
+    allow_version_change: bool = False,
+    allow_large: bool = False,
 ) -> SweepReport:
     """Run (or resume) a sweep into ``out``; see the module docstring. ``backend`` is
     "local" or "dask", or a backend object (then it is started but not closed here)."""
@@ -161,20 +168,32 @@ def run_sweep(
     say = say or (lambda text: print(text, file=sys.stderr, flush=True))
     out = Path(out)
     sweep = load_sweep(sweep_path)
+    check_sweep_size(sweep, workers or os.cpu_count() or 1, allow_large, say)  # before the points exist
     points = design_points(sweep)
     n_runs = len(points) * sweep.spec.replications
-    mode = inspect_out(out, sweep, force)
+    mode = inspect_out(out, sweep, force, allow_version_change)
     own = isinstance(backend, str)  # a backend object passed in stays open for its owner
     engine = make_backend(backend, workers, scheduler, scheduler_file, cluster, timeout) if own else backend
+    store = None
     try:
         store = Store(out, sweep, mode, n_runs, points, batch_rows=batch_rows, flush_seconds=flush_seconds)
         missing = store.missing()
         t_start = time.monotonic()
         if len(missing):
             engine.start(lambda text: say(f"warning: {text}"))  # processes up, chainsim imported
-    except BaseException:
+    except BaseException as exc:
+        if store is not None:  # interrupted or failed while workers started: say so in the manifest
+            store.manifest["stop_reason"] = (
+                "interrupted" if isinstance(exc, KeyboardInterrupt) else "start-up failed"
+            )
+            try:
+                store.write_manifest("stopped")
+            except OSError:
+                pass
+            store.close()
         if own:
-            engine.close()
+            with contextlib.suppress(Exception):
+                engine.close()
         raise
     t0 = time.monotonic()
     startup = t0 - t_start
@@ -185,6 +204,15 @@ def run_sweep(
         )
     if mode == "resume":
         say(f"resuming {out}: {before} of {n_runs} runs already done, {len(missing)} to run")
+    if store.rebuilt:
+        say(
+            f"warning: {out}/manifest.json was missing or unreadable: rebuilt from the part files in {out}/runs"
+        )
+    if store.version_change:
+        say(
+            f"warning: --allow-version-change: adding runs of code {store.code_hash[:12]}… to runs of code "
+            f"{', '.join(h[:12] for h in store.version_change)} (recorded in {out}/manifest.json)"
+        )
     # "error" until the loop ends normally: an unexpected exception leaves it in the manifest
     status, message, n_workers = "error", "", engine.workers
     store.begin_session(
@@ -215,7 +243,7 @@ def run_sweep(
     except NoWorkers as exc:
         status, message = "stopped", f"{exc}; start workers and rerun the same command to resume"
     except StoreError as exc:  # a full disk, a vanished directory: what was flushed stays
-        status, message = "stopped", f"{exc}; free space and rerun to resume"
+        status, message = "stopped", f"{exc}; free space"
     finally:
         restore()
         bar.close()
@@ -223,8 +251,10 @@ def run_sweep(
             store.flush()
         except OSError:
             pass
+        if status == "interrupted":  # the manifest says stopped, and why
+            store.manifest["stop_reason"] = "interrupted (Ctrl-C or SIGTERM)"
         try:
-            store.write_manifest(status)
+            store.write_manifest("stopped" if status == "interrupted" else status)
         except OSError:
             pass
         store.close()
@@ -244,6 +274,25 @@ def run_sweep(
         backend=engine.name,
         workers=n_workers,
         message=message,
+    )
+
+
+def check_sweep_size(sweep: Sweep, workers: int, allow_large: bool, say: Callable[[str], None]) -> None:
+    """The documented limits on design points and runs, and the memory and time estimate,
+    computed from the sweep file alone (a full factorial's points are not built first)."""
+    from chainsim import limits
+    from chainsim.engine.calendar import Calendar
+    from chainsim.sweep.design import n_points
+
+    points = n_points(sweep)
+    hint = "split the sweep, or use a sampled design (latin_hypercube, sobol) with fewer samples"
+    limits.at_most(f"{sweep.path}: design points", points, limits.MAX_POINTS, hint)
+    runs = points * sweep.spec.replications
+    limits.at_most(f"{sweep.path}: runs (points × replications)", runs, limits.MAX_RUNS, hint)
+    pool = sweep.base.population.pool_size
+    mem, secs = limits.sweep_estimate(pool, Calendar(sweep.base.calendar).n_steps, points, runs, workers)
+    limits.check_budget(
+        f"sweep {sweep.spec.name}: {runs:,} runs on {workers} worker(s)", mem, secs, allow_large, say
     )
 
 

@@ -31,7 +31,7 @@ checks it against the base scenario (:mod:`chainsim.sweep.checks`).
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -132,7 +132,21 @@ class FactorSpec(Strict):
             raise ValueError("integer, log and levels apply to a range only")
         if self.values is not None and len({json.dumps(v) for v in self.values}) < len(self.values):
             raise ValueError("values must not repeat")
+        if self.values is not None and len(kinds := {value_kind(v) for v in self.values}) > 1:
+            raise ValueError(
+                f"values mix {' and '.join(sorted(kinds))} ({self.values[:6]}{' …' if len(self.values) > 6 else ''});"
+                ' give every value of a factor the same type (write 40, not "40")'
+            )
         return self
+
+
+def value_kind(v: Any) -> str:
+    """The type family of a factor value: one column type per factor."""
+    if isinstance(v, bool):
+        return "true/false"
+    if isinstance(v, (int, float)):
+        return "numbers"
+    return "text"
 
 
 class DesignSpec(Strict):
@@ -230,17 +244,32 @@ class ExperimentSpec(Strict):
     )
 
 
+#: strict patterns of what goes into a generated job script (no newline can add a line)
+NAME_LIST = r"^[A-Za-z0-9_.,+@-]+$"
+PLAIN_PATH = r"^[^\s;&|`$<>'\"\\(){}*?]+$"
+OneLine = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\n\r\x00-\x1f\x7f]+$")]
+
+
 class ClusterSpec(Strict):
     """Batch-cluster settings for ``--cluster slurm|pbs`` (each can be overridden by a flag)."""
 
     kind: Literal["slurm", "pbs"] | None = Field(None, description="Job scheduler of the cluster.")
-    queue: str | None = Field(None, max_length=200, description="Partition (SLURM) or queue (PBS).")
-    account: str | None = Field(None, max_length=200, description="Account / project to charge.")
+    queue: str | None = Field(
+        None, max_length=200, pattern=NAME_LIST, description="Partition (SLURM) or queue (PBS)."
+    )
+    account: str | None = Field(
+        None, max_length=200, pattern=NAME_LIST, description="Account / project to charge."
+    )
     cores: int = Field(1, ge=1, le=1024, description="Cores per job.")
     processes: int | None = Field(
         None, ge=1, le=1024, description="Worker processes per job (default: cores; one thread each)."
     )
-    memory: str = Field("4GB", max_length=40, description="Memory per job, e.g. 8GB.")
+    memory: str = Field(
+        "4GB",
+        max_length=40,
+        pattern=r"^\d+(\.\d+)?\s?[KkMmGgTtPp]?i?[Bb]$",
+        description="Memory per job, e.g. 8GB.",
+    )
     walltime: str = Field(
         "01:00:00",
         pattern=r"^(\d+-)?\d{1,3}:\d{2}:\d{2}$",
@@ -250,20 +279,36 @@ class ClusterSpec(Strict):
         1, ge=1, le=10_000, description="Jobs kept running; a job ended by its walltime is replaced."
     )
     interface: str | None = Field(
-        None, max_length=40, description="Network interface of the workers, e.g. ib0."
+        None,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Network interface of the workers, e.g. ib0.",
     )
-    local_directory: str | None = Field(None, max_length=500, description="Scratch directory on the nodes.")
-    python: str | None = Field(None, max_length=500, description="Python on the nodes (default: this one).")
-    job_extra_directives: list[str] = Field(default_factory=list, description="Extra #SBATCH / #PBS lines.")
-    job_script_prologue: list[str] = Field(
-        default_factory=list, description="Shell lines before the worker starts (module load …)."
+    local_directory: str | None = Field(
+        None, max_length=500, pattern=PLAIN_PATH, description="Scratch directory on the nodes."
+    )
+    python: str | None = Field(
+        None, max_length=500, pattern=PLAIN_PATH, description="Python on the nodes (default: this one)."
+    )
+    job_extra_directives: list[OneLine] = Field(
+        default_factory=list, max_length=100, description="Extra #SBATCH / #PBS lines."
+    )
+    job_script_prologue: list[OneLine] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Shell lines before the worker starts (module load …).",
     )
 
 
 class SweepFile(Strict):
     """A parameter sweep of chainsim scenarios."""
 
-    name: str = Field("sweep", max_length=120)
+    name: str = Field(
+        "sweep",
+        max_length=120,
+        pattern=r"^[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]*$",
+        description="The sweep's name; also a directory name under `chainsim experiment --out` (no slashes, no leading dot).",
+    )
     description: str = Field("", max_length=4000)
     base: str = Field(min_length=1, description="Base scenario file, relative to the sweep file.")
     set: list[str] = Field(
@@ -304,6 +349,16 @@ class SweepFile(Strict):
                 raise ValueError(
                     f"factor {name!r} needs a range or values (only a table design gives values itself)"
                 )
+        keys: dict[str, str] = {}
+        for name, f in self.factors.items():
+            if f.key is not None:
+                key = ".".join(part.strip() for part in f.key.split("."))
+                if key in keys:
+                    raise ValueError(
+                        f"factors {keys[key]!r} and {name!r} both set {key}: one of them would have no "
+                        "effect; give each field one factor"
+                    )
+                keys[key] = name
         if self.design.reference is not None:
             if set(self.design.reference) != set(self.factors):
                 raise ValueError(f"design.reference must give exactly the factors {sorted(self.factors)}")

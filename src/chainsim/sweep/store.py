@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
-import os
 import platform
-import shutil
 import socket
 import subprocess
 import sys
@@ -38,6 +37,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chainsim.config.loader import ScenarioError
+from chainsim.provenance import PACKAGES, code_fingerprint, package_versions
+from chainsim.results.outdir import MARKER, check_writable_place, clean_tmp, read_marker, write_marker
 from chainsim.results.outputs import atomic_write, resolved_yaml
 from chainsim.sweep.config import Sweep
 from chainsim.version import __version__
@@ -45,17 +46,9 @@ from chainsim.version import __version__
 FORMAT = "chainsim-sweep/1"
 OURS = ("runs", "manifest.json", "sweep.yaml", "design.parquet", "base_scenario.yaml", ".lock")
 MAX_FAILURES_KEPT = 1000
-PACKAGES = (
-    "numpy",
-    "scipy",
-    "pyarrow",
-    "pydantic",
-    "mesa",
-    "networkx",
-    "dask",
-    "distributed",
-    "dask_jobqueue",
-)
+#: Parquet metadata of every part file: which sweep, and which code, wrote its rows
+META_SWEEP, META_CODE = b"chainsim.sweep_hash", b"chainsim.code_hash"
+__all__ = ["PACKAGES", "Store", "StoreError", "environment", "inspect_out", "read_results"]
 
 
 def now() -> str:
@@ -107,43 +100,96 @@ def factor_type(is_float: bool, is_int: bool, values: list | None, table: list) 
     return pa.string()
 
 
-def inspect_out(out: Path, sweep: Sweep, force: bool) -> str:
-    """Decide, without writing, what to do with ``out``: "new", "resume" or "force".
-    A different sweep, or unknown files, in a non-empty directory is refused (exit 2)."""
-    if out.exists() and not out.is_dir():
-        raise ScenarioError(f"--out {out}: exists and is not a directory")
-    if not out.exists() or not any(out.iterdir()):
-        parent = next(p for p in (out, *out.parents) if p.exists())
-        if not os.access(parent, os.W_OK):
-            raise ScenarioError(f"--out {out}: {parent} is not writable")
-        return "new"
-    manifest = out / "manifest.json"
+def _read_manifest(out: Path) -> dict[str, Any] | None:
+    """manifest.json of ``out`` if it is a readable sweep manifest, else None."""
     try:
-        old = json.loads(manifest.read_text(encoding="utf-8"))
-        old_hash = old["sweep"]["hash"]
-    except (OSError, ValueError, KeyError, TypeError):
-        old, old_hash = None, None
-    if old_hash == sweep.hash:
+        m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        if m.get("format") == FORMAT and isinstance(m["sweep"]["hash"], str):
+            return m
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return None
+
+
+def part_files(out: Path) -> list[Path]:
+    runs = out / "runs"
+    return sorted(runs.glob("part-*.parquet")) if runs.is_dir() else []
+
+
+def parts_provenance(out: Path) -> tuple[set[str | None], set[str | None]]:
+    """(sweep hashes, code hashes) recorded in the part files of ``out`` (None: a part
+    written before they were recorded, or unreadable)."""
+    sweeps: set[str | None] = set()
+    codes: set[str | None] = set()
+    for part in part_files(out):
+        try:
+            meta = pq.read_schema(part).metadata or {}
+        except Exception:  # unreadable: the store sets it aside and reruns its runs
+            continue
+        sweeps.add(meta[META_SWEEP].decode() if META_SWEEP in meta else None)
+        codes.add(meta[META_CODE].decode() if META_CODE in meta else None)
+    return sweeps, codes
+
+
+def inspect_out(out: Path, sweep: Sweep, force: bool, allow_version_change: bool = False) -> str:
+    """Decide, without writing, what to do with ``out``: "new", "resume" or "force".
+    A directory chainsim did not write, a different sweep (without --force), or results
+    of other code (without ``allow_version_change``) are refused (exit 2)."""
+    check_writable_place(out)
+    if not out.exists() or not any(out.iterdir()):
+        return "new"
+    marker = read_marker(out)
+    old = _read_manifest(out)
+    part_sweeps, _ = parts_provenance(out)
+    mine = (marker is not None and marker.get("command") == "sweep") or old is not None
+    names = {p.name for p in out.iterdir()}
+    if not mine and names <= {*OURS, MARKER} and part_sweeps == {sweep.hash}:
+        mine = True  # our own files, manifest and marker lost: the parts say which sweep they are
+    if not mine:
+        raise ScenarioError(
+            f"--out {out}: the directory is not empty and was not written by 'chainsim sweep' (it has "
+            f"no {MARKER} or manifest.json); choose an empty or new directory. --force replaces only "
+            "chainsim's own output, never other files."
+        )
+    known = {h for h in part_sweeps if h is not None}
+    old_hash = old["sweep"]["hash"] if old else (marker or {}).get("sweep_hash")
+    if old_hash is None and len(known) == 1:
+        old_hash = next(iter(known))
+    if old_hash == sweep.hash and known <= {sweep.hash}:
+        check_code(out, allow_version_change)
         return "resume"
     if force:
         return "force"
-    runs = out / "runs"
-    if (
-        old is None
-        and {p.name for p in out.iterdir()} <= set(OURS)
-        and not (runs.is_dir() and any(runs.iterdir()))
-    ):
+    if old_hash is None and not part_files(out):
         return "force"  # a start killed before its manifest was written: only our empty shell is there
-    if old is None:
+    if old_hash is None:
         raise ScenarioError(
-            f"--out {out}: the directory is not empty and holds no sweep manifest; choose an "
-            "empty or new directory (or --force to write into it anyway)"
+            f"--out {out}: holds results of a sweep that cannot be identified (no readable "
+            "manifest.json); choose another directory, or --force to discard those results"
         )
+    what = f"{old['sweep'].get('file')}, " if old else ""
     raise ScenarioError(
-        f"--out {out}: holds results of a different sweep ({old['sweep'].get('file')}, "
-        f"hash {old_hash[:12]}…, this one {sweep.hash[:12]}…); choose another directory, or "
-        "--force to discard those results"
+        f"--out {out}: holds results of a different sweep ({what}hash {old_hash[:12]}…, this one "
+        f"{sweep.hash[:12]}…); choose another directory, or --force to discard those results"
     )
+
+
+def check_code(out: Path, allow_version_change: bool) -> set[str]:
+    """The code hashes of the finished runs in ``out`` other than this process's; refuse to
+    add rows of other code unless ``allow_version_change``."""
+    _, codes = parts_provenance(out)
+    here = code_fingerprint()
+    other = {c or "unrecorded" for c in codes} - {here}
+    if other and not allow_version_change:
+        n = len(part_files(out))
+        shown = ", ".join(sorted(o[:12] + ("…" if o != "unrecorded" else "") for o in other))
+        raise ScenarioError(
+            f"--out {out}: its finished runs ({n} part files) were made by other code (chainsim source "
+            f"or package versions: {shown}; now {here[:12]}…). Resuming would mix model versions in "
+            "one result. Choose a new --out, or add --allow-version-change to continue anyway (the "
+            "change is recorded in manifest.json)."
+        )
+    return other
 
 
 class Store:
@@ -161,16 +207,21 @@ class Store:
     ) -> None:
         self.out, self.sweep, self.n_runs = out, sweep, n_runs
         self.batch_rows, self.flush_seconds = batch_rows, flush_seconds
-        self.schema = arrow_schema(sweep)
+        self.code_hash = code_fingerprint()
+        self.version_change = sorted(check_code(out, True)) if mode == "resume" else []
+        self.schema = arrow_schema(sweep).with_metadata(
+            {META_SWEEP: sweep.hash.encode(), META_CODE: self.code_hash.encode()}
+        )
         out.mkdir(parents=True, exist_ok=True)
         self._lock = _lock(out)
         if mode == "force":
-            for name in OURS[:-1]:
-                p = out / name
-                shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
+            self._remove_ours()
+        # first of all: these names are chainsim's, and which sweep they belong to
+        write_marker(out, "sweep", OURS, sweep_hash=sweep.hash)
         self.runs_dir = out / "runs"
         self.runs_dir.mkdir(exist_ok=True)
-        for tmp in [*self.runs_dir.glob(".*.tmp"), *out.glob(".*.tmp")]:  # left by a killed writer
+        clean_tmp(out)  # left by a writer killed between its write and its rename
+        for tmp in self.runs_dir.glob(".part-*.tmp"):
             tmp.unlink(missing_ok=True)
         self.done = np.zeros(n_runs, dtype=bool)
         self.duplicates = 0
@@ -192,6 +243,26 @@ class Store:
         self._last_flush = time.monotonic()
         if mode != "resume" or not (out / "design.parquet").exists():
             self._write_inputs(points)
+
+    def _remove_ours(self) -> None:
+        """--force: remove the files of chainsim's earlier sweep here, and nothing else (not
+        the sweep file being run, should it lie here)."""
+        keep = {self.sweep.path.resolve()}
+        for name in OURS[:-1]:
+            p = self.out / name
+            if p.resolve() in keep:
+                continue
+            if name == "runs" and p.is_dir() and not p.is_symlink():
+                for f in p.iterdir():
+                    if f.is_file() and (
+                        f.name.startswith("part-") or f.name.endswith((".tmp", ".unreadable"))
+                    ):
+                        f.unlink()
+                with contextlib.suppress(OSError):
+                    p.rmdir()  # kept if something else is in it
+            elif p.is_file() or p.is_symlink():
+                p.unlink()
+        clean_tmp(self.out)
 
     # ------------------------------------------------------------------ rows
     def missing(self) -> np.ndarray:
@@ -228,7 +299,10 @@ class Store:
             for row in rows:  # not saved: they will run again next time
                 self.done[row["run_id"]] = False
             raise StoreError(f"cannot write results to {self.runs_dir} ({exc.strerror or exc})") from exc
-        self.write_manifest("running")
+        try:
+            self.write_manifest("running")
+        except OSError as exc:  # the rows are saved; only the manifest lags behind
+            raise StoreError(f"cannot write {self.out / 'manifest.json'} ({exc.strerror or exc})") from exc
 
     @property
     def n_done(self) -> int:
@@ -236,11 +310,13 @@ class Store:
 
     # ------------------------------------------------------------------ manifest
     def _load_manifest(self, mode: str) -> dict[str, Any]:
-        path = self.out / "manifest.json"
-        if mode == "resume" and path.exists():
-            m = json.loads(path.read_text(encoding="utf-8"))
-            m["sessions"] = m.get("sessions", [])
-            return m
+        self.rebuilt = False
+        if mode == "resume":
+            m = _read_manifest(self.out)
+            if m is not None and m["sweep"]["hash"] == self.sweep.hash:
+                m["sessions"] = m.get("sessions") or []
+                return m
+            self.rebuilt = True  # lost or truncated: the part files are the record of what is done
         s = self.sweep
         return {
             "format": FORMAT,
@@ -263,6 +339,8 @@ class Store:
                 "outcomes": s.outcomes,
             },
             "environment": environment(),
+            "code_hash": self.code_hash,
+            **({"rebuilt_from_parts": now()} if self.rebuilt else {}),
             "started": now(),
             "ended": None,
             "status": "new",
@@ -274,10 +352,17 @@ class Store:
         }
 
     def begin_session(self, info: dict[str, Any]) -> None:
-        self.manifest["sessions"].append(
-            {"started": now(), "ended": None, **info, "runs_done_before": self.n_done}
-        )
-        self.manifest["environment"] = environment()
+        session = {"started": now(), "ended": None, **info, "runs_done_before": self.n_done}
+        # each session's code: the first one's stays in manifest["environment"] / ["code_hash"]
+        session["code_hash"] = self.code_hash
+        session["environment"] = environment()
+        if self.version_change:
+            session["version_change"] = {
+                "from": self.version_change,
+                "to": self.code_hash,
+                "allowed_by": "--allow-version-change",
+            }
+        self.manifest["sessions"].append(session)
         self.write_manifest("running")
 
     def write_manifest(self, status: str) -> None:
@@ -292,14 +377,26 @@ class Store:
             m["ended"] = now()
             if m["sessions"]:
                 m["sessions"][-1].update(ended=m["ended"], status=status, runs_done_after=self.n_done)
-        atomic_write(
-            self.out / "manifest.json",
-            lambda p: p.write_text(json.dumps(m, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"),
-        )
+        text = (json.dumps(m, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        try:
+            atomic_write(self.out / "manifest.json", lambda p: p.write_bytes(text))
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            # a full disk has no room for a second copy: rewrite the old one in place (a
+            # manifest cut short by a crash now is rebuilt from the part files on resume)
+            try:
+                with open(self.out / "manifest.json", "r+b") as fh:
+                    fh.write(text)
+                    fh.truncate()
+            except OSError:
+                raise exc from None
 
     def _write_inputs(self, points: list[dict[str, Any]]) -> None:
         s = self.sweep
-        atomic_write(self.out / "sweep.yaml", lambda p: p.write_bytes(s.path.read_bytes()))
+        copy = self.out / "sweep.yaml"
+        if not (copy.exists() and copy.resolve() == s.path.resolve()):  # never over the file being run
+            atomic_write(copy, lambda p: p.write_bytes(s.path.read_bytes()))
         atomic_write(
             self.out / "base_scenario.yaml", lambda p: p.write_text(resolved_yaml(s.base), encoding="utf-8")
         )
@@ -341,14 +438,7 @@ def _lock(out: Path) -> Any:
 
 def environment() -> dict[str, Any]:
     """chainsim and package versions, Python, host and the git commit of the code (if any)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    pkgs = {}
-    for name in PACKAGES:
-        try:
-            pkgs[name] = version(name.replace("_", "-"))
-        except PackageNotFoundError:
-            pkgs[name] = None
+    pkgs = package_versions()
     return {
         "chainsim_version": __version__,
         "git": git_info(),
@@ -389,5 +479,5 @@ def read_results(out: str | Path) -> pa.Table:
     parts = sorted(Path(out, "runs").glob("part-*.parquet"))
     if not parts:
         raise FileNotFoundError(f"no results in {out}/runs")
-    table = pa.concat_tables([pq.read_table(p) for p in parts])
+    table = pa.concat_tables([pq.read_table(p).replace_schema_metadata(None) for p in parts])
     return table.sort_by("run_id")

@@ -137,20 +137,42 @@ def warm_up(driver_pid: int | None = None) -> None:
     """Pool initialiser. Importing this module already imported chainsim (once per
     process, or once in the fork server). With ``driver_pid``, watch the driver: a pool
     worker blocks on its task queue forever if the driver is SIGKILLed (and keeps the fork
-    server alive), so it exits by itself within a second of the driver's death."""
+    server alive, and the driver's stdout open, so its caller hangs), so it exits by itself
+    within a second of the driver's death — also while the dead driver is a zombie its
+    parent has not reaped yet, or once this worker has been handed to another parent.
+    Ctrl-C is the driver's to handle: a worker ignores SIGINT (no tracebacks from workers)."""
+    import os
+    import signal
+
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except (ValueError, OSError):  # pragma: no cover - not the main thread
+        pass
     if driver_pid is None:
         return
-    import os
     import threading
+
+    parent = os.getppid()
+
+    def gone() -> bool:
+        if os.getppid() != parent:  # our parent (the fork server or the driver) has died
+            return True
+        try:
+            os.kill(driver_pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # the pid now belongs to another user's process: ours is gone
+            return True
+        try:  # a SIGKILLed driver stays a zombie until its parent waits for it
+            with open(f"/proc/{driver_pid}/stat", "rb") as fh:
+                return fh.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
+        except (OSError, IndexError):
+            return False
 
     def watch() -> None:
         while True:
-            time.sleep(1.0)
-            try:
-                os.kill(driver_pid, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # the pid now belongs to another user's process: ours is gone
+            time.sleep(0.5)
+            if gone():
                 os._exit(1)
 
     threading.Thread(target=watch, name="chainsim-driver-watch", daemon=True).start()

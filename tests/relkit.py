@@ -1,0 +1,63 @@
+"""Shared pieces of the reliability tests (test_reliability.py, test_error_boundary.py):
+small scenarios and sweeps, running the real command, and the one-message check."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from paths import DEFAULT_SCENARIO, ROOT, src_env
+
+SMALL = "population: {pool_size: 3000}\ncalendar: {burn_in_steps: 10}\n"
+
+
+def small_scenario(where: Path, name: str = "small.yaml") -> Path:
+    path = where / name
+    path.write_text(f"extends: {DEFAULT_SCENARIO}\n{SMALL}", encoding="utf-8")
+    return path
+
+
+def sweep_doc(base: Path, **over: object) -> dict:
+    doc = {
+        "name": "rel",
+        "base": str(base),
+        "seed": 5,
+        "replications": 2,
+        "factors": {"slots": {"kind": "lever", "key": "strategies.commissioners.slots", "values": [0, 21]}},
+        "design": {"method": "full_factorial"},
+        "outcomes": ["periods.2023H1.signings"],
+    }
+    doc.update(over)
+    return doc
+
+
+def write_yaml(path: Path, doc: dict) -> Path:
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def run_cli(
+    *args: object, timeout: float = 120, env: dict | None = None, **kw
+) -> subprocess.CompletedProcess:
+    """``python -m chainsim.cli ARGS`` on this checkout's code."""
+    return subprocess.run(
+        [sys.executable, "-m", "chainsim.cli", *map(str, args)],
+        cwd=ROOT,
+        env=env or src_env(PYTHONIOENCODING="utf-8"),
+        capture_output="stdout" not in kw,
+        stderr=subprocess.PIPE if "stdout" in kw else None,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        **kw,
+    )
+
+
+def one_message(code: int, err: str, codes: tuple[int, ...] = (1, 2)) -> None:
+    """A failure as the error boundary promises: the exit status, one message, no traceback."""
+    assert code in codes, (code, err)
+    assert "Traceback" not in err, err
+    assert err.count("chainsim: error:") == 1, err
