@@ -48,3 +48,22 @@ def test_different_pools_are_compared_unpaired_and_say_why():
     assert not c.paired and "population" in c.why_unpaired
     r = c.row("periods.2023H1.signing_value_yi")
     assert r.ci95_low < r.diff < r.ci95_high and not r.paired
+
+
+def test_the_command_prints_bilingually_and_writes_json_and_csv(tmp_path, capsys):
+    from chainsim.cli import main
+
+    out = tmp_path / "cmp"
+    args = ["compare", str(DEFAULT_SCENARIO), str(DEFAULT_SCENARIO), "-r", "3", "--out", str(out)]
+    args += [f"--set={s}" for s in SMALL] + ["--set-b=strategies.leader_led.trips.city_2023h1.trips=60"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "B − A" in printed and "签约项目" in printed
+    data = __import__("json").loads((out / "compare.json").read_text(encoding="utf-8"))
+    assert (
+        data["paired"]
+        and data["replications"] == 3
+        and "confidence interval of the mean difference" in data["interval"]
+    )
+    rows = list(csv.DictReader(io.StringIO((out / "compare.csv").read_text(encoding="utf-8"))))
+    assert {r["path"] for r in rows} == {r["path"] for r in data["rows"]}

@@ -106,7 +106,13 @@ def _parser() -> argparse.ArgumentParser:
 # Subsystems with a subcommand of their own: each module has add_parser(subparsers),
 # which registers the parser with set_defaults(handler=fn); fn(args) returns the exit
 # status and raises ScenarioError for bad input. Heavy imports stay inside the handlers.
-PLUGINS = ("chainsim.calibration.cli", "chainsim.sweep.cli", "chainsim.dashboard.cli", "chainsim.report.cli")
+PLUGINS = (
+    "chainsim.calibration.cli",
+    "chainsim.sweep.cli",
+    "chainsim.dashboard.cli",
+    "chainsim.report.cli",
+    "chainsim.results.compare_cli",
+)
 
 
 def positive_int(text: str) -> int:

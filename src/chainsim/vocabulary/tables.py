@@ -107,6 +107,11 @@ _t("word.year_on_year", "year on year", "同比")
 _t("word.cohort", "cohort", "签约批次")
 _t("word.durations", "median stage durations, days", "阶段耗时中位数（天）")
 _t("word.posterior_draw", "posterior draw", "后验抽样")
+_t(
+    "word.compare_interval",
+    "B − A: mean of the paired differences [95 % confidence interval of the mean difference]",
+    "B − A：配对差均值［均值差的95%置信区间］",
+)
 # the experiment report (chainsim report)
 _t("report.title", "strategy-comparison report", "招商策略比较报告")
 _t("report.provenance", "provenance", "来源")
