@@ -95,9 +95,23 @@ def job_script(kind: str, c: ClusterSpec) -> str:
     ).job_script()
 
 
+SUBMIT = {"slurm": "sbatch", "pbs": "qsub"}  # the batch system's submit command
+
+
 def make_cluster(kind: str, c: ClusterSpec) -> Any:
-    """Start the scheduler here and keep ``jobs`` worker jobs queued (adaptive)."""
+    """Start the scheduler here and keep ``jobs`` worker jobs queued (adaptive). Refuses
+    (bad input, before any work) where the batch system's submit command is not on PATH:
+    no job could ever start, and the sweep would wait for workers forever."""
+    import shutil
+
     import dask
+
+    submit = SUBMIT.get(kind)
+    if submit and shutil.which(submit) is None:
+        raise ScenarioError(
+            f"--cluster {kind}: '{submit}' is not on PATH here, so no worker job can be submitted; "
+            f"run the sweep on the cluster's login node, or see the job script with --dry-run"
+        )
 
     from chainsim.sweep.backends import DASK_CONFIG
 
