@@ -20,6 +20,7 @@ from chainsim.config.schema import Chain, Segment
 from chainsim.engine import kernels as K
 from chainsim.engine.calendar import Calendar, spread_evenly
 from chainsim.engine.chains import ChainIndex
+from chainsim.engine.contact import first_available
 from chainsim.engine.rng import Stream
 
 ONE_MINUS = np.nextafter(1.0, 0.0)  # 1 - 2**-53, the largest uniform a Stream can return
@@ -143,43 +144,6 @@ def test_lognormal_days_mean_and_monotone(mean, sigma):
 FIRST, COUNTS = np.array([0, 3, 5]), np.array([3, 2, 4])
 
 
-def test_positions_uniform_stays_in_group_with_exact_edges():
-    u = Stream(0, "p").uniform(0, np.arange(3000, dtype=np.uint64))
-    g = np.arange(3000) % 3
-    pos = K.positions_uniform(u, FIRST, COUNTS, g)
-    assert np.all(pos >= FIRST[g]) and np.all(pos < FIRST[g] + COUNTS[g])
-    assert set(pos[g == 2]) == {5, 6, 7, 8}
-    edges = K.positions_uniform(
-        np.array([0.0, ONE_MINUS, 0.5, 0.0, ONE_MINUS]), FIRST, COUNTS, np.array([2, 2, 2, 1, 1])
-    )
-    np.testing.assert_array_equal(edges, [5, 8, 7, 3, 4])
-
-
-# group 0: weights [2, 5]; group 1: weights [1, 0, 3]
-CUMW = np.cumsum([2.0, 5.0, 1.0, 0.0, 3.0])
-WFIRST, WCOUNTS = np.array([0, 2]), np.array([2, 3])
-
-
-def test_positions_weighted_edges_ratio_and_never_zero_weight():
-    u = np.array([0.0, ONE_MINUS, 0.25 - 1e-12, 0.25, 0.0, ONE_MINUS, 2 / 7 - 1e-12, 2 / 7 + 1e-12])
-    g = np.array([1, 1, 1, 1, 0, 0, 0, 0])
-    np.testing.assert_array_equal(K.positions_weighted(u, CUMW, WFIRST, WCOUNTS, g), [2, 4, 2, 4, 0, 1, 0, 1])
-    for u in (grid(100_000), Stream(9, "w").uniform(0, np.arange(100_000, dtype=np.uint64))):
-        pos = K.positions_weighted(u, CUMW, WFIRST, WCOUNTS, np.ones(u.size, dtype=np.int64))
-        c = np.bincount(pos, minlength=5)
-        assert c[0] == c[1] == c[3] == 0
-        assert abs(c[4] / c[2] / 3 - 1) < 0.02
-        pos0 = K.positions_weighted(u, CUMW, WFIRST, WCOUNTS, np.zeros(u.size, dtype=np.int64))
-        c0 = np.bincount(pos0, minlength=5)
-        assert c0[2:].sum() == 0 and abs(c0[1] / c0[0] / 2.5 - 1) < 0.02
-
-
-def test_positions_weighted_trailing_zero_weight_never_picked():
-    cumw = np.cumsum([1.0, 1.0, 0.0])  # group 0 = [0]; group 1 = [1 (w=1), 2 (w=0)]
-    pos = K.positions_weighted(np.array([ONE_MINUS]), cumw, np.array([0, 1]), np.array([1, 2]), np.array([1]))
-    assert pos[0] == 1
-
-
 # --------------------------------------------------------------------------- first_available
 def test_first_available_hand_table():
     slot_ok = np.zeros(14, dtype=bool)
@@ -193,13 +157,13 @@ def test_first_available_hand_table():
             [10, 11, 12, 13],
         ]
     )  # -> 13
-    picks, rows = K.first_available(cand, slot_ok[cand], return_rows=True)
+    picks, rows = first_available(cand, slot_ok[cand])
     np.testing.assert_array_equal(picks, [6, 2, 13])
     np.testing.assert_array_equal(rows, [0, 3, 4])
-    np.testing.assert_array_equal(K.first_available(cand, slot_ok[cand]), [6, 2, 13])
-    assert K.first_available(cand, np.zeros(cand.shape, dtype=bool)).size == 0  # none available
-    empty = np.zeros((0, K.ATTEMPTS), dtype=np.int64)
-    picks, rows = K.first_available(empty, np.zeros(empty.shape, dtype=bool), return_rows=True)
+    np.testing.assert_array_equal(first_available(cand, slot_ok[cand])[0], [6, 2, 13])
+    assert first_available(cand, np.zeros(cand.shape, dtype=bool))[0].size == 0  # none available
+    empty = np.zeros((0, 4), dtype=np.int64)
+    picks, rows = first_available(empty, np.zeros(empty.shape, dtype=bool))
     assert picks.size == 0 and rows.size == 0
 
 
@@ -216,7 +180,7 @@ def test_first_available_property(data):
     flat, ok = data
     cand = np.array(flat, dtype=np.int64).reshape(-1, 4)
     slot_ok = np.array(ok)
-    picks, rows = K.first_available(cand, slot_ok[cand], return_rows=True)
+    picks, rows = first_available(cand, slot_ok[cand])
     assert len(set(picks.tolist())) == len(picks) and slot_ok[picks].all()
     assert np.all(np.diff(rows) > 0)
     firsts = [r[slot_ok[r]][0] for r in cand if slot_ok[r].any()]

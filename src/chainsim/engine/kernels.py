@@ -7,8 +7,6 @@ every kernel is deterministic given its inputs and can be tested on hand-built a
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import gammaln, ndtri, pdtr
@@ -16,8 +14,6 @@ from scipy.special import gammaln, ndtri, pdtr
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 Bool = NDArray[np.bool_]
-
-ATTEMPTS = 4  # candidate draws per wanted firm when sampling the pool
 
 
 def poisson_from_uniform(lam: F64 | float, u: F64) -> I64:
@@ -59,21 +55,6 @@ def poisson_from_uniform(lam: F64 | float, u: F64) -> I64:
     return out.reshape(u.shape)
 
 
-def poisson_scalar(lam: float, u: float) -> int:
-    """One Poisson(lam) count by inversion, in plain Python (no array overhead)."""
-    if lam <= 0.0:
-        return 0
-    if lam > 1000.0:
-        return int(max(np.floor(lam + np.sqrt(lam) * float(ndtri(min(max(u, 1e-12), 1 - 1e-12))) + 0.5), 0))
-    k, p = 0, math.exp(-lam)
-    cdf = p
-    while u > cdf and p > 0.0:
-        k += 1
-        p *= lam / k
-        cdf += p
-    return k
-
-
 def lognormal_days(mean_days: F64 | float, sigma_log: float, u: F64) -> F64:
     """Log-normal durations with the given mean and log-scale spread, by inversion of one
     uniform each (so common random numbers carry over to durations)."""
@@ -91,43 +72,6 @@ def competing(p_a: F64 | float, p_b: F64 | float, scale: float = 1.0) -> tuple[F
     leave = 1.0 - (1.0 - np.minimum(total, 1.0)) ** scale
     share = np.divide(p_a, total, out=np.zeros_like(total, dtype=float), where=total > 0)
     return leave * share, leave * (1.0 - share)
-
-
-def positions_uniform(u: F64, first: I64, counts: I64, group: I64) -> I64:
-    """Positions (in a group-sorted order) drawn uniformly within each firm's group."""
-    return first[group] + np.minimum((u * counts[group]).astype(np.int64), np.maximum(counts[group] - 1, 0))
-
-
-def positions_weighted(u: F64, cumw: F64, first: I64, counts: I64, group: I64) -> I64:
-    """Positions drawn with probability ∝ weight within each group.
-
-    ``cumw`` is the inclusive cumulative weight along the group-sorted order.
-    """
-    lo_pos, hi_pos = first[group], first[group] + counts[group] - 1
-    lo = np.where(lo_pos > 0, cumw[np.maximum(lo_pos - 1, 0)], 0.0)
-    target = lo + u * (cumw[hi_pos] - lo)
-    pos = np.searchsorted(cumw, target, side="right")
-    # u rounding up to the group's total would step past the group: take the last item
-    # with weight instead (never a zero-weight one)
-    past = pos > hi_pos
-    if past.any():
-        pos[past] = np.searchsorted(cumw, target[past], side="left")
-    clipped: I64 = np.clip(pos, lo_pos, hi_pos)
-    return clipped
-
-
-def first_available(candidates: I64, available: Bool, return_rows: bool = False) -> I64 | tuple[I64, I64]:
-    """From a (wanted, attempts) table of slots, the first available slot of each row,
-    with rows that found none and later duplicates dropped (draw order is kept).
-    With ``return_rows``, also the row each chosen slot came from."""
-    if candidates.size == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return (empty, empty) if return_rows else empty
-    rows = np.flatnonzero(available.any(axis=1))
-    pick = candidates[rows, available[rows].argmax(axis=1)]
-    _, first_idx = np.unique(pick, return_index=True)
-    keep = np.sort(first_idx)
-    return (pick[keep], rows[keep]) if return_rows else pick[keep]
 
 
 def gumbel_choice(utility: F64, u: F64) -> I64:
