@@ -58,13 +58,28 @@ def swept(tmp_path_factory) -> Path:
 
 
 def indices(out: Path) -> dict[tuple[str, str], dict[str, float]]:
+    """indices.csv (long: one row per outcome, factor and index) as (outcome, factor) →
+    {index: value, index_low: …, index_high: …, rank: …, noise_share: …}."""
+    table: dict[tuple[str, str], dict[str, float]] = {}
     with (out / "analysis" / "indices.csv").open(encoding="utf-8") as fh:
-        return {
-            (r["outcome"], r["factor"]): {
-                k: float(v) for k, v in r.items() if k not in ("outcome", "factor", "name_zh")
-            }
-            for r in csv.DictReader(fh)
-        }
+        for r in csv.DictReader(fh):
+            row = table.setdefault((r["outcome"], r["factor"]), {})
+            row[r["index"]], row[r["index"] + "_low"], row[r["index"] + "_high"] = (
+                float(r["value"]),
+                float(r["low"]),
+                float(r["high"]),
+            )
+            row["rank"], row["noise_share"] = float(r["rank"]), float(r["noise_share"] or "nan")
+    return table
+
+
+def sweep_of(where: Path, design: dict, replications: int = 1) -> Path:
+    spec = {**SWEEP, "design": design, "replications": replications}
+    sweep_file = where / "sweep.yaml"
+    sweep_file.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    out = where / "out"
+    assert main(["sweep", str(sweep_file), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    return out
 
 
 def test_analyze_saltelli_sweep(swept: Path) -> None:
@@ -79,6 +94,7 @@ def test_analyze_saltelli_sweep(swept: Path) -> None:
     assert all(p.stat().st_size > 10_000 for p in dest.glob("*.png"))
     idx = indices(swept)
     assert len(idx) == 4 and all(math.isfinite(v) for row in idx.values() for v in row.values())
+    assert {idx[o, "sign_prob"]["rank"] for o in (SIGNINGS, FUNDS)} == {1.0}
     for outcome in (SIGNINGS, FUNDS):
         strong, dummy = idx[outcome, "sign_prob"], idx[outcome, "grid_need"]
         # the irrelevant factor: ST near 0, its interval containing 0
@@ -97,6 +113,48 @@ def test_analyze_saltelli_sweep(swept: Path) -> None:
     report = (dest / "report.md").read_text(encoding="utf-8")
     assert "洽谈→签约概率" in report and "| `sign_prob`" in report and "replicate-noise share" in report
     assert "![periods.2023H1.signings](periods_2023H1_signings.png)" in report
+    # N = 16 base rows: the report warns that this is too few to trust the intervals
+    assert "Saltelli base size N = 16 is small" in report
+
+
+def test_analyze_ranks_a_dummy_factor_last_on_a_latin_hypercube(tmp_path: Path, capsys) -> None:
+    out = sweep_of(tmp_path, {"method": "latin_hypercube", "samples": 40})
+    assert main(["analyze", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"{SIGNINGS}: sign_prob (δ" in printed  # the ranking, on the terminal
+    idx = indices(out)
+    for outcome in (SIGNINGS, FUNDS):
+        strong, dummy = idx[outcome, "sign_prob"], idx[outcome, "grid_need"]
+        assert strong["rank"] == 1 and dummy["rank"] == 2
+        assert strong["delta"] > dummy["delta"] + 0.1
+        assert strong["rho"] > 0.8 and dummy["rho_low"] < 0 < dummy["rho_high"]
+    report = (out / "analysis" / "report.md").read_text(encoding="utf-8")
+    assert "Borgonovo" in report and "| 1 | `sign_prob`" in report
+    # the irrelevant factor is flagged as indistinguishable from a random dummy; the strong one is not
+    assert "δ of grid_need is not above that of a random dummy factor" in report
+    assert "δ of sign_prob" not in report and "δ of sign_prob, " not in report
+
+
+def test_morris_design_and_screening(tmp_path: Path) -> None:
+    out = sweep_of(tmp_path, {"method": "morris", "samples": 8})
+    runs = read_results(out).to_pandas()
+    assert runs["point"].nunique() == 8 * (2 + 1)  # r trajectories of k + 1 points
+    grid = sorted(runs["sign_prob"].unique())
+    assert len(grid) == 4 and grid[0] == pytest.approx(0.005) and grid[-1] == pytest.approx(0.05)
+    assert main(["analyze", str(out)]) == 0
+    idx = indices(out)
+    for outcome in (SIGNINGS, FUNDS):
+        strong, dummy = idx[outcome, "sign_prob"], idx[outcome, "grid_need"]
+        assert dummy["mu_star"] == pytest.approx(0.0, abs=1e-9)  # identical runs: no effect at all
+        assert strong["mu_star"] > 0 and strong["rank"] == 1
+
+
+def test_morris_needs_an_even_grid(tmp_path: Path, capsys) -> None:
+    spec = {**SWEEP, "design": {"method": "morris", "samples": 4, "levels": 5}}
+    sweep_file = tmp_path / "sweep.yaml"
+    sweep_file.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    assert main(["sweep", str(sweep_file), "--out", str(tmp_path / "o"), "--dry-run"]) == 2
+    assert "even number of levels" in capsys.readouterr().err
 
 
 def test_bad_input_exit_2_nothing_written(swept: Path, tmp_path: Path, capsys) -> None:

@@ -1,14 +1,14 @@
 """``chainsim analyze DIR``: tables, plots and global sensitivity indices of a finished sweep.
 
-Replicates are averaged first (one value per design point), because Sobol indices
-decompose the variance of a deterministic function of the factors; the variance the
-averaging removes is reported as the *replicate-noise share* (mean within-point variance
-/ total variance of all runs; 0 = the factors explain everything, 1 = pure noise).
+Replicates are averaged first (one value per design point), because the indices
+describe a deterministic function of the factors; the variance the averaging removes is
+reported as the *replicate-noise share* (mean within-point variance / total variance of
+all runs; 0 = the factors explain everything, 1 = pure noise).
 
-Sobol first-order (S1) and total (ST) indices with 95 % bootstrap intervals come from
-SALib's ``sobol.analyze(calc_second_order=False)`` for a ``saltelli`` design (points are
-stored in the order it reads: A, AB_1 … AB_k, B per base row). The sweep package has no
-Morris design, so no Morris indices: other designs get tables and plots only.
+Every design gets a factor importance (:mod:`chainsim.sweep.importance`): Sobol S1/ST
+for ``saltelli``, Morris μ*/σ for ``morris``, Borgonovo's δ and Spearman's ρ for any
+other sample, the swing for ``one_at_a_time``; with warnings where the numbers should not
+be trusted (small samples, estimates outside [0, 1], replicate noise dominating).
 
 Writes ``DIR/analysis/report.md``, ``indices.csv`` and one PNG per outcome, each through
 a temporary file and a rename, and only after every input check has passed.
@@ -21,7 +21,7 @@ import io
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +30,11 @@ import numpy as np
 from chainsim.config.loader import ScenarioError
 from chainsim.fonts import use_cjk
 from chainsim.results.outputs import atomic_write
+from chainsim.sweep import importance as imp
+from chainsim.sweep.importance import METHODS, Importance, noise_warning
 from chainsim.vocabulary import capital, outcome_label, term
 
 FORMAT = "chainsim-sweep/1"
-RESAMPLES = 1000
 
 
 @dataclass
@@ -43,8 +44,15 @@ class OutcomeAnalysis:
     name: str
     point_means: np.ndarray  # one value per design point (replicates averaged)
     noise_share: float | None  # within-point variance / total variance
-    indices: dict[str, dict[str, float]] = field(default_factory=dict)  # factor → S1, S1_conf, ST, ST_conf
+    importance: Importance | None = None
     note: str = ""
+
+    @property
+    def warnings(self) -> list[str]:
+        found = list(self.importance.warnings) if self.importance else []
+        if (w := noise_warning(self.noise_share)) is not None:
+            found.append(w)
+        return found
 
 
 def load_finished(out: Path) -> tuple[dict[str, Any], Any, Any]:
@@ -100,30 +108,70 @@ def noise_share(runs: Any, outcome: str) -> float | None:
     return within / total
 
 
-def sobol_indices(y: np.ndarray, factors: list[str], seed: int) -> dict[str, dict[str, float]]:
-    """S1 and ST with 95 % bootstrap half-widths for point means in Saltelli order."""
-    from SALib.analyze import sobol
+def factor_matrix(design: Any, factors: list[str], specs: dict[str, dict]) -> np.ndarray:
+    """Design points as numbers, one column per factor: numeric values as they are, a list
+    of text or true/false values as its positions in the list (points sorted by ``point``)."""
+    cols = []
+    for f in factors:
+        col = design.sort_values("point")[f]
+        values = specs[f].get("values")
+        if values is not None and not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
+        ):
+            cols.append(np.array([values.index(v) for v in col], dtype=float))
+        else:
+            cols.append(col.to_numpy(float))
+    return np.column_stack(cols) if cols else np.zeros((len(design), 0))
 
-    problem = {"num_vars": len(factors), "names": factors, "bounds": [[0.0, 1.0]] * len(factors)}
-    res = sobol.analyze(
-        problem,
-        y,
-        calc_second_order=False,
-        num_resamples=RESAMPLES,
-        conf_level=0.95,
-        seed=seed,
-        print_to_console=False,
-    )
-    return {
-        f: {k: float(res[k][j]) for k in ("S1", "S1_conf", "ST", "ST_conf")} for j, f in enumerate(factors)
-    }
+
+def unit_matrix(x: np.ndarray, factors: list[str], specs: dict[str, dict]) -> np.ndarray:
+    """Design points mapped monotonically onto [0, 1] per factor (log ranges on a log scale):
+    what Morris needs to see which factor each step of a trajectory moved, and in which direction."""
+    out = np.empty_like(x)
+    for j, f in enumerate(factors):
+        spec, col = specs[f], x[:, j]
+        if spec.get("range") is not None:
+            lo, hi = spec["range"]
+            if spec.get("log"):
+                col, lo, hi = np.log(col), math.log(lo), math.log(hi)
+            out[:, j] = (col - lo) / (hi - lo) if hi > lo else 0.0
+        else:
+            n = len(spec.get("values") or [1])
+            out[:, j] = col / max(n - 1, 1)
+    return out
+
+
+def importance(sw: dict[str, Any], means: np.ndarray, design: Any) -> tuple[Importance | None, str]:
+    """The factor importance the sweep's design supports (see :mod:`chainsim.sweep.importance`)."""
+    factors, specs, method = list(sw["factors"]), sw["factors"], sw["design"]
+    if sw.get("posterior") or "draw" in design.columns:
+        return (
+            None,
+            "a sweep over posterior draws: factor importance would mix in parameter uncertainty; none computed",
+        )
+    if not np.ptp(means) > 0:
+        return None, "constant over the design points: no variance to attribute"
+    seed = int(sw.get("seed") or 0)
+    if method == "saltelli":
+        return imp.sobol(means, factors, int(sw.get("samples") or len(means) // (len(factors) + 2)), seed), ""
+    x = factor_matrix(design, factors, specs)
+    if method == "morris":
+        return imp.morris(
+            unit_matrix(x, factors, specs), means, factors, int(sw.get("levels") or 4), seed
+        ), ""
+    if method == "one_at_a_time":
+        ordered = design.sort_values("point")
+        ref = sw.get("reference") or {f: ordered[f].iloc[0] for f in factors}
+        return imp.swing(means, {f: ordered[f].tolist() for f in factors}, ref), ""
+    if len(means) < 4:
+        return None, f"{len(means)} design points: too few for an importance measure"
+    return imp.delta_and_rank(x, means, factors, seed), ""
 
 
 def analyze(out: Path) -> tuple[dict[str, Any], Any, Any, list[OutcomeAnalysis]]:
     """Check ``out`` and compute everything (writes nothing): manifest, runs, design, results."""
     manifest, runs, design = load_finished(out)
     sw = manifest["sweep"]
-    factors = list(sw["factors"])
     results = []
     for name in sw["outcomes"]:
         if runs[name].isna().any():
@@ -132,12 +180,7 @@ def analyze(out: Path) -> tuple[dict[str, Any], Any, Any, list[OutcomeAnalysis]]
             )
         means = runs.groupby("point")[name].mean().sort_index().to_numpy(float)
         oa = OutcomeAnalysis(name, means, noise_share(runs, name))
-        if sw["design"] != "saltelli":
-            oa.note = f"a {sw['design']} design: no Sobol indices (they need design method saltelli)"
-        elif not np.ptp(means) > 0:
-            oa.note = "constant over the design points: no variance to attribute"
-        else:
-            oa.indices = sobol_indices(means, factors, int(sw.get("seed") or 0))
+        oa.importance, oa.note = importance(sw, means, design)
         results.append(oa)
     return manifest, runs, design, results
 
@@ -171,8 +214,13 @@ def plot(oa: OutcomeAnalysis, runs: Any, design: Any, factors: dict[str, dict], 
             runs[f], runs[oa.name], s=12, alpha=0.25, color="grey", label=run.both(" ") if zh else run.en
         )
         ax.scatter(design[f], oa.point_means, s=30, color="tab:blue", label=mean.both(" ") if zh else mean.en)
-        idx = oa.indices.get(f)
-        title = f"ST = {idx['ST']:.2f} ± {idx['ST_conf']:.2f}" if idx else ""
+        title = ""
+        if oa.importance is not None and f in oa.importance.values:
+            main = oa.importance.main
+            v, lo, hi = oa.importance.values[f][main]
+            title = f"{INDEX_LABEL[main]} = {_fmt(v, 2)}" + (
+                f"  [{_fmt(lo, 2)}, {_fmt(hi, 2)}]" if hi > lo else ""
+            )
         ax.set_title(title, fontsize=15)
         ax.set_xlabel(_label(f, factors[f]) if zh else f, fontsize=15)
         ax.tick_params(labelsize=13)
@@ -186,9 +234,34 @@ def plot(oa: OutcomeAnalysis, runs: Any, design: Any, factors: dict[str, dict], 
     atomic_write(path, lambda p: p.write_bytes(buf.getvalue()))
 
 
+#: how each index is written in tables and figure titles
+INDEX_LABEL = {
+    "S1": "S1",
+    "ST": "ST",
+    "mu_star": "μ*",
+    "sigma": "σ",
+    "delta": "δ",
+    "rho": "ρ",
+    "swing": "swing",
+}
+METHOD_TEXT = {
+    "sobol": "Sobol indices (SALib, `calc_second_order=False`): S1 first-order, ST total; 95 % bootstrap "
+    "intervals. Ranked by ST.",
+    "morris": "Morris screening (SALib): μ* = mean absolute elementary effect over the whole factor range "
+    "(in the outcome's units; 95 % bootstrap interval), σ = their spread (large σ: interactions or "
+    "non-linearity). Ranked by μ*.",
+    "delta": "Borgonovo's δ (SALib's delta-moment method; moment-independent, accepts any sample; 95 % bootstrap "
+    "interval) and Spearman's rank correlation ρ (95 % Fisher-z interval; the sign says the direction of a "
+    "monotone effect). Ranked by δ.",
+    "swing": "One-at-a-time swing: largest minus smallest outcome over the factor's values with the others "
+    "at the reference point (a dose–response, not a global index). Ranked by swing.",
+}
+
+
 def report_md(manifest: dict[str, Any], results: list[OutcomeAnalysis], pngs: dict[str, str]) -> str:
     sw, factors = manifest["sweep"], manifest["sweep"]["factors"]
-    t = {k: term(f"analyze.{k}") for k in ("title", "noise_share", "sobol", "first_order", "total", "factor")}
+    t = {k: term(f"analyze.{k}") for k in ("title", "noise_share", "factor")}
+    methods = {oa.importance.method for oa in results if oa.importance is not None}
     lines = [
         f"# {t['title'].both(' ', cap=True)}: {sw['name']}",
         "",
@@ -198,10 +271,7 @@ def report_md(manifest: dict[str, Any], results: list[OutcomeAnalysis], pngs: di
         "Replicates are averaged per design point before the indices are computed. "
         f"*{capital(t['noise_share'].en)}* {t['noise_share'].zh} = mean within-point variance / total variance "
         "of all runs.",
-        f"{t['sobol'].both(' ')} (SALib, `calc_second_order=False`): S1 {t['first_order'].both(' ')}, "
-        f"ST {t['total'].both(' ')}, "
-        f"with 95 % bootstrap intervals (S ± 1.96 × bootstrap sd, {RESAMPLES} resamples). No Morris design exists in chainsim.sweep, "
-        "so no Morris indices.",
+        *(METHOD_TEXT[m] for m in METHODS if m in methods),
         "",
         f"{capital(t['factor'].en)}s {t['factor'].zh}: "
         + ", ".join(
@@ -224,15 +294,24 @@ def report_md(manifest: dict[str, Any], results: list[OutcomeAnalysis], pngs: di
             f"{'– (one replicate)' if oa.noise_share is None else f'{oa.noise_share:.1%}'} |",
             "",
         ]
-        if oa.indices:
-            lines += [f"| {t['factor'].both(' ')} | S1 | S1 95 % | ST | ST 95 % |", "|---|---:|---|---:|---|"]
-            for f, i in sorted(oa.indices.items(), key=lambda kv: -kv[1]["ST"]):
-                zh = factors[f].get("name_zh") or ""
-                lines.append(
-                    f"| `{f}` {zh} | {i['S1']:.3f} | [{i['S1'] - i['S1_conf']:.3f}, {i['S1'] + i['S1_conf']:.3f}] "
-                    f"| {i['ST']:.3f} | [{i['ST'] - i['ST_conf']:.3f}, {i['ST'] + i['ST_conf']:.3f}] |"
+        if oa.importance is not None:
+            names = METHODS[oa.importance.method][1]
+            head = " | ".join(f"{INDEX_LABEL[k]} | {INDEX_LABEL[k]} 95 %" for k in names)
+            lines += [f"| rank | {t['factor'].both(' ')} | {head} |", "|---:|---|" + "---:|---|" * len(names)]
+            for rank, f in enumerate(oa.importance.ranked(), 1):
+                row = oa.importance.values[f]
+                cells = " | ".join(
+                    f"{_fmt(row[k][0])} | "
+                    + (f"[{_fmt(row[k][1])}, {_fmt(row[k][2])}]" if row[k][2] > row[k][1] else "–")
+                    for k in names
                 )
+                lines.append(f"| {rank} | `{f}` {factors[f].get('name_zh') or ''} | {cells} |")
+            if oa.importance.threshold is not None:
+                v, lo, hi = oa.importance.threshold
+                lines.append(f"| – | {imp.DUMMY} 随机对照 | {_fmt(v)} | [{_fmt(lo)}, {_fmt(hi)}] | | |")
             lines.append("")
+        for w in oa.warnings:
+            lines += [f"**Warning:** {w}.", ""]
         if oa.note:
             lines += [f"Note: {oa.note}.", ""]
         lines += [f"![{oa.name}]({pngs[oa.name]})", ""]
@@ -240,34 +319,49 @@ def report_md(manifest: dict[str, Any], results: list[OutcomeAnalysis], pngs: di
 
 
 def indices_csv(manifest: dict[str, Any], results: list[OutcomeAnalysis]) -> str:
+    """Tidy (long) table: one row per outcome, factor and index."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(
-        ["outcome", "factor", "name_zh", "S1", "S1_low", "S1_high", "ST", "ST_low", "ST_high", "noise_share"]
+        ["outcome", "factor", "name_zh", "method", "index", "value", "low", "high", "rank", "noise_share"]
     )
     factors = manifest["sweep"]["factors"]
     for oa in results:
         noise = "" if oa.noise_share is None else f"{oa.noise_share:.6g}"
+        if oa.importance is None:
+            for f in factors:
+                w.writerow([oa.name, f, factors[f].get("name_zh", ""), "", "", "", "", "", "", noise])
+            continue
+        rank = {f: i for i, f in enumerate(oa.importance.ranked(), 1)}
         for f in factors:
-            i = oa.indices.get(f)
-            vals = (
-                [
-                    i["S1"],
-                    i["S1"] - i["S1_conf"],
-                    i["S1"] + i["S1_conf"],
-                    i["ST"],
-                    i["ST"] - i["ST_conf"],
-                    i["ST"] + i["ST_conf"],
-                ]
-                if i
-                else [math.nan] * 6
-            )
-            w.writerow([oa.name, f, factors[f].get("name_zh", ""), *(f"{v:.6g}" for v in vals), noise])
+            for index, (v, lo, hi) in oa.importance.values[f].items():
+                w.writerow(
+                    [oa.name, f, factors[f].get("name_zh", ""), oa.importance.method, index,
+                     *(f"{x:.6g}" for x in (v, lo, hi)), rank[f], noise]
+                )  # fmt: skip
     return buf.getvalue()
 
 
-def write_analysis(out: Path) -> Path:
-    """Analyse the sweep in ``out`` and write ``out/analysis/``; returns that directory."""
+def console_summary(results: list[OutcomeAnalysis]) -> list[str]:
+    """A few lines per outcome for the terminal: the ranking and every warning."""
+    lines = []
+    for oa in results:
+        if oa.importance is not None:
+            main = oa.importance.main
+            ranked = ", ".join(
+                f"{f} ({INDEX_LABEL[main]} {_fmt(oa.importance.values[f][main][0], 2)})"
+                for f in oa.importance.ranked()
+            )
+            lines.append(f"{oa.name}: {ranked}")
+        else:
+            lines.append(f"{oa.name}: {oa.note}")
+        lines += [f"  warning: {w}" for w in oa.warnings]
+    return lines
+
+
+def write_analysis(out: Path) -> tuple[Path, list[OutcomeAnalysis]]:
+    """Analyse the sweep in ``out`` and write ``out/analysis/``; returns that directory and
+    the analyses."""
     manifest, runs, design, results = analyze(out)  # every check first: nothing is written on bad input
     factors = manifest["sweep"]["factors"]
     dest = out / "analysis"
@@ -280,4 +374,4 @@ def write_analysis(out: Path) -> Path:
     atomic_write(dest / "indices.csv", lambda p: p.write_text(text, encoding="utf-8"))
     md = report_md(manifest, results, pngs)
     atomic_write(dest / "report.md", lambda p: p.write_text(md, encoding="utf-8"))
-    return dest
+    return dest, results

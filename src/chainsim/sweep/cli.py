@@ -119,7 +119,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "analyze",
         help="tables, plots and Sobol sensitivity indices of a finished sweep",
         description="Write DIR/analysis/report.md, indices.csv and one plot per outcome for a finished sweep "
-        "(replicates averaged per design point; Sobol indices for a saltelli design).",
+        "(replicates averaged per design point; factor importance for every design: Sobol, Morris, δ, swing).",
     )
     a.add_argument("dir", type=Path, help="the --out directory of a finished 'chainsim sweep'")
     a.set_defaults(handler=handle_analyze)
@@ -137,9 +137,11 @@ def positive_seconds(text: str) -> float:
 
 
 def handle_analyze(args: argparse.Namespace) -> int:
-    from chainsim.sweep.analyze import write_analysis
+    from chainsim.sweep.analyze import console_summary, write_analysis
 
-    dest = write_analysis(args.dir)
+    dest, results = write_analysis(args.dir)
+    for line in console_summary(results):
+        print(line)
     print(f"analysis written to {dest}/ (report.md, indices.csv, plots)")
     return 0
 

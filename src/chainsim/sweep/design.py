@@ -60,7 +60,7 @@ def file_points(sweep: Sweep) -> list[Point]:
         for name, f in factors.items():
             points += [{**ref, name: v} for v in f.values or [] if v != ref[name]]
         return points
-    unit = unit_sample(spec.method, len(factors), spec.samples or 0, sweep.seed, spec.scramble)
+    unit = unit_sample(spec.method, len(factors), spec.samples or 0, sweep.seed, spec.scramble, spec.levels)
     return [{n: _from_unit(f, u[j]) for j, (n, f) in enumerate(factors.items())} for u in unit]
 
 
@@ -95,12 +95,23 @@ def n_points(sweep: Sweep) -> int:
     if spec.method == "one_at_a_time":
         return (1 + sum(len(f.values or []) - 1 for f in factors.values())) * per
     k = len(factors)
-    return ((spec.samples or 0) * (k + 2) if spec.method == "saltelli" else (spec.samples or 0)) * per
+    per_sample = {"saltelli": k + 2, "morris": k + 1}.get(spec.method, 1)
+    return (spec.samples or 0) * per_sample * per
 
 
-def unit_sample(method: str, k: int, n: int, seed: int, scramble: bool = True) -> NDArray[np.float64]:
-    """``n`` points (``n·(k+2)`` for saltelli) in [0, 1)^k."""
+def unit_sample(
+    method: str, k: int, n: int, seed: int, scramble: bool = True, levels: int = 4
+) -> NDArray[np.float64]:
+    """``n`` points (``n·(k+2)`` for saltelli, ``n·(k+1)`` for morris) in [0, 1]^k."""
     rng = np.random.default_rng(design_seed(seed))
+    if method == "morris":  # r trajectories of k+1 points on a p-level grid (SALib)
+        from SALib.sample import morris
+
+        problem = {"num_vars": k, "names": [f"x{j}" for j in range(k)], "bounds": [[0.0, 1.0]] * k}
+        points: NDArray[np.float64] = morris.sample(
+            problem, n, num_levels=levels, seed=int(rng.integers(2**31))
+        )
+        return points
     if method == "latin_hypercube":
         return qmc.LatinHypercube(d=k, rng=rng).random(n)
     if method == "sobol":

@@ -44,7 +44,7 @@ Scalar = bool | int | float | str
 DRAW = "draw"
 #: column names of every results row; a factor may not take one of these names
 RESERVED = ("run_id", "point", "replicate", "seed", "wall_time_s", "cpu_time_s", DRAW)
-METHODS = ("full_factorial", "latin_hypercube", "sobol", "saltelli", "table", "one_at_a_time")
+METHODS = ("full_factorial", "latin_hypercube", "sobol", "saltelli", "morris", "table", "one_at_a_time")
 
 
 class FactorSpec(Strict):
@@ -152,21 +152,27 @@ def value_kind(v: Any) -> str:
 class DesignSpec(Strict):
     """How factors become design points."""
 
-    method: Literal["full_factorial", "latin_hypercube", "sobol", "saltelli", "table", "one_at_a_time"] = (
-        Field(
-            description="full_factorial: every combination; latin_hypercube / sobol: `samples` points "
-            "(scipy.stats.qmc); saltelli: N·(k+2) points for Sobol sensitivity indices; table: explicit points; "
-            "one_at_a_time: the reference point, then each factor's values with the others at the reference."
-        )
+    method: Literal[
+        "full_factorial", "latin_hypercube", "sobol", "saltelli", "morris", "table", "one_at_a_time"
+    ] = Field(
+        description="full_factorial: every combination; latin_hypercube / sobol: `samples` points "
+        "(scipy.stats.qmc); saltelli: N·(k+2) points for Sobol sensitivity indices; morris: `samples` "
+        "trajectories of k+1 points each for Morris screening (SALib); table: explicit points; "
+        "one_at_a_time: the reference point, then each factor's values with the others at the reference."
     )
     samples: int | None = Field(
         None,
         ge=1,
         le=10_000_000,
-        description="Points of a latin_hypercube or sobol design; base size N of a saltelli design.",
+        description="Points of a latin_hypercube or sobol design; base size N of a saltelli design; "
+        "trajectories of a morris design.",
     )
     levels: int = Field(
-        3, ge=2, le=1000, description="Levels of each range factor in a full-factorial design."
+        3,
+        ge=2,
+        le=1000,
+        description="Levels of each range factor in a full-factorial design; grid levels p of a morris "
+        "design (4 when not given, the usual choice; it must be even).",
     )
     scramble: bool = Field(True, description="Scramble the Sobol sequence (seeded from the sweep seed).")
     table: list[dict[str, Scalar]] | None = Field(
@@ -182,7 +188,14 @@ class DesignSpec(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> DesignSpec:
-        sampled = self.method in ("latin_hypercube", "sobol", "saltelli")
+        sampled = self.method in ("latin_hypercube", "sobol", "saltelli", "morris")
+        if self.method == "morris":
+            if "levels" not in self.model_fields_set:
+                object.__setattr__(self, "levels", 4)
+            if self.levels % 2:
+                raise ValueError(
+                    f"a morris design needs an even number of levels (its steps are balanced then), got {self.levels}; 4 is usual"
+                )
         if sampled and self.samples is None:
             raise ValueError(f"a {self.method} design needs samples")
         if not sampled and self.samples is not None:

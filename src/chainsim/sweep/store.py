@@ -331,6 +331,9 @@ class Store:
                 "replications": s.spec.replications,
                 "common_random_numbers": s.spec.common_random_numbers,
                 "design": s.spec.design.method,
+                "samples": s.spec.design.samples,
+                "levels": s.spec.design.levels,
+                "reference": s.spec.design.reference,
                 "points": self.n_runs // s.spec.replications,
                 "runs": self.n_runs,
                 "factors": {
