@@ -418,3 +418,10 @@ def test_non_empty_out_is_refused_without_force(tmp_path, capsys):
         "notes.txt",
         ".chainsim-output.json",
     } == {p.name for p in out.iterdir()}
+
+
+def test_set_with_a_space_gets_a_hint_not_argparse_noise(capsys):
+    assert main(["run", "--set", "pipeline.sign_prob_per_step", "0.03"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean --set pipeline.sign_prob_per_step=0.03" in err
+    assert "unrecognized arguments" not in err

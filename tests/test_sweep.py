@@ -740,3 +740,13 @@ def test_local_pool_worker_killed_mid_sweep(shared, tmp_path):
         backend.close()
     assert reports[0].status == "complete"
     assert table_of(out).equals(serial)
+
+
+def test_dry_run_reads_like_yaml_with_keys_shown(capsys):
+    # a multiply factor shows what it multiplies (it has no key: it used to print "None"),
+    # points print as name=value with the settings they resolve to, not as Python dicts
+    assert main(["sweep", str(EXPERIMENTS_DIR / "strategy_tradeoff.yaml"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "multiplies: strategies.leader_led.trips" in out and " None" not in out
+    assert "{'" not in out and "points:\n  0: leader_trips=" in out
+    assert "sets strategies.leader_led.trips." in out

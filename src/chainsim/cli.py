@@ -277,6 +277,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from chainsim.errors import boundary
 
     _tolerant_streams()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if (hint := _set_hint(argv)) is not None:
+        print(f"chainsim: error: {hint}", file=sys.stderr)
+        return 2
     args = _parser().parse_args(argv)
     from chainsim.config.loader import allow_extends
 
@@ -286,6 +290,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         or {"run": _run, "validate": _validate, "schema": _schema}[args.command]
     )
     return boundary(handler, args)
+
+
+def _set_hint(argv: list[str]) -> str | None:
+    """``--set key 30`` (a space for the ``=``) would end in argparse's bare "unrecognized
+    arguments: 30": say what was meant instead."""
+    for i, word in enumerate(argv[:-2]):
+        key, value = argv[i + 1], argv[i + 2]
+        if word in ("--set", "--set-b") and "=" not in key and not value.startswith("-"):
+            return (
+                f"{word} takes KEY=VALUE as one word, got '{key}' then '{value}': "
+                f"did you mean {word} {key}={value} ?"
+            )
+    return None
 
 
 def _tolerant_streams() -> None:

@@ -207,11 +207,21 @@ def handle(args: argparse.Namespace) -> int:
     return {"complete": 0, "interrupted": 130}.get(report.status, 1)
 
 
+def _num(v: object) -> str:
+    """A value as a person writes it: 0.0142 not 0.014199999999999999, on/off not True/False."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
 def _dry_run(args: argparse.Namespace, flags: dict) -> int:
     from chainsim.sweep import cluster as cl
     from chainsim.sweep.config import load_sweep
     from chainsim.sweep.design import design_points
     from chainsim.sweep.runner import check_sweep_size
+    from chainsim.sweep.settings import SETTINGS
 
     sweep = load_sweep(args.sweep)
     check_sweep_size(sweep, args.workers or os.cpu_count() or 1, True, lambda text: print(text))
@@ -222,12 +232,32 @@ def _dry_run(args: argparse.Namespace, flags: dict) -> int:
         f"× {s.replications} replicates = {len(points) * s.replications} runs, seed {sweep.seed}, "
         f"common random numbers {'on' if s.common_random_numbers else 'off'}"
     )
+    print("factors:")
     for name, f in s.factors.items():
-        what = f"range {list(f.range)}" if f.range else f"values {f.values}" if f.values else "from the table"
-        print(f"  {f.kind:<11} {name:<20} {f.key}  {what}{'  ' + f.name_zh if f.name_zh else ''}")
-    print(f"  outcomes: {', '.join(sweep.outcomes)}")
+        print(f"  {name}:{'  # ' + f.name_zh if f.name_zh else ''}")
+        print(f"    kind: {f.kind}")
+        if f.key is not None:
+            print(f"    key: {f.key}")
+        if f.multiply is not None:
+            print(f"    multiplies: {f.multiply}")
+        if f.sets is not None:
+            for level, overrides in f.sets.items():
+                print(f"    level {level}: {', '.join(overrides)}")
+        if f.range is not None:
+            print(
+                f"    range: [{_num(f.range[0])}, {_num(f.range[1])}]{' (integers)' if f.integer else ''}{' (log scale)' if f.log else ''}"
+            )
+        elif f.values is not None:
+            print(f"    values: [{', '.join(_num(v) for v in f.values)}]")
+    print("outcomes:")
+    for outcome in sweep.outcomes:
+        print(f"  - {outcome}")
+    print("points:")
     for i, pt in enumerate(points[:5]):
-        print(f"  point {i}: {pt}")
+        values = ", ".join(f"{k}={_num(v)}" for k, v in pt.items() if k != SETTINGS)
+        print(f"  {i}: {values}")
+        for key, value in (pt.get(SETTINGS) or {}).items():
+            print(f"       sets {key}={_num(value)}")
     if len(points) > 5:
         print(f"  … {len(points) - 5} more")
     kind = args.cluster or s.cluster.kind
