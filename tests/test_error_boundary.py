@@ -127,14 +127,14 @@ def result_dir(kind: str, tmp: Path, what: str) -> Path:
     d.mkdir()
     if kind == "empty":
         return d
-    name = "manifest.json" if what == "analyze" else "experiment.json"
+    name = "experiment.json" if what == "report" else "manifest.json"
     if kind == "corrupt":
         (d / name).write_text('{"format": "chainsim-')
     elif kind == "truncated-parts":
         (d / name).write_text(
             json.dumps(
                 {"format": "chainsim-sweep/1", "sweep": {"hash": "x", "runs": 2}, "runs_total": 2}
-                if what == "analyze"
+                if what != "report"
                 else {"format": "chainsim-experiment/1", "status": "complete", "sweeps": [{"name": "a"}]}
             )
         )
@@ -151,7 +151,7 @@ for cmd in ("run", "validate", "dashboard", "sweep", "experiment", "calibrate", 
     CASES += [(cmd, f"input-{k}") for k in FILE_KINDS]
 for cmd in ("run", "sweep", "experiment", "calibrate", "compare"):
     CASES += [(cmd, f"out-{k}") for k in OUT_KINDS]
-for cmd in ("analyze", "report"):
+for cmd in ("analyze", "report", "discover"):
     CASES += [(cmd, f"dir-{k}") for k in DIR_KINDS]
 CASES += [("schema", "extra-argument"), ("validate", "bad-set-date"), ("sweep", "out-missing")]
 
@@ -174,7 +174,8 @@ def build(cmd: str, case: str, tmp: Path) -> list[str]:
             return [cmd, base, base, "-r", "1", "--out", str(bad_out(what, tmp))]
         return [cmd, str(inputs(tmp)[cmd]), "--out", str(bad_out(what, tmp))]
     if kind == "dir":
-        return [cmd, str(result_dir(what, tmp, cmd))]
+        extra = ["--outcome", "periods.2023H1.signings", "--below", "100"] if cmd == "discover" else []
+        return [cmd, str(result_dir(what, tmp, cmd)), *extra]
     if case == "extra-argument":
         return [cmd, "surplus"]
     if case == "bad-set-date":

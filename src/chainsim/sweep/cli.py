@@ -9,6 +9,7 @@ interrupted (what finished is saved).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shlex
 import sys
@@ -123,6 +124,52 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     a.add_argument("dir", type=Path, help="the --out directory of a finished 'chainsim sweep'")
     a.set_defaults(handler=handle_analyze)
+    d = subparsers.add_parser(
+        "discover",
+        help="scenario discovery (情景发现, PRIM): where in factor space an outcome holds",
+        description="Find the boxes of factor space where the runs of a finished sweep have OUTCOME below "
+        "(or above) a threshold (PRIM, EMA Workbench): coverage/density trade-off, a table and a plot in "
+        "DIR/discovery/. Example: chainsim discover out/sweep --outcome periods.2023H1.funds_in_place_yi --below 600",
+    )
+    d.add_argument("dir", type=Path, help="the --out directory of a finished 'chainsim sweep'")
+    d.add_argument("--outcome", required=True, help="an outcome of the sweep (summary.json path)")
+    cond = d.add_mutually_exclusive_group(required=True)
+    cond.add_argument("--below", type=finite_float, help="runs of interest: outcome < X")
+    cond.add_argument("--above", type=finite_float, help="runs of interest: outcome > X")
+    d.add_argument(
+        "--min-coverage",
+        type=finite_float,
+        default=0.5,
+        help="report the densest box keeping at least this share of the runs of interest (default 0.5)",
+    )
+    d.set_defaults(handler=handle_discover)
+
+
+def finite_float(text: str) -> float:
+    """argparse type: a finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+    return value
+
+
+def handle_discover(args: argparse.Namespace) -> int:
+    from chainsim.sweep.discover import describe, write_discovery
+
+    dest, d = write_discovery(args.dir, args.outcome, args.below, args.above, args.min_coverage)
+    print(f"{d.outcome} {d.condition}: {d.hits} of {d.cases} runs")
+    if d.chosen is None:
+        print(f"no box keeps coverage ≥ {d.min_coverage:g}; see the trajectory")
+    else:
+        b = d.chosen
+        print(f"box (coverage {b.coverage:.2f}, density {b.density:.2f}, mass {b.mass:.2f}):")
+        for line in describe(b.limits, {}) or ["no restriction"]:
+            print(f"  {line}")
+    print(f"discovery written to {dest}/ (report.md, trajectory.csv, tradeoff.png)")
+    return 0
 
 
 def positive_seconds(text: str) -> float:
