@@ -151,7 +151,7 @@ for cmd in ("run", "validate", "dashboard", "sweep", "experiment", "calibrate", 
     CASES += [(cmd, f"input-{k}") for k in FILE_KINDS]
 for cmd in ("run", "sweep", "experiment", "calibrate", "compare"):
     CASES += [(cmd, f"out-{k}") for k in OUT_KINDS]
-for cmd in ("analyze", "report", "discover"):
+for cmd in ("analyze", "report", "discover", "export"):
     CASES += [(cmd, f"dir-{k}") for k in DIR_KINDS]
 CASES += [("schema", "extra-argument"), ("validate", "bad-set-date"), ("sweep", "out-missing")]
 

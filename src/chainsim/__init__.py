@@ -6,7 +6,7 @@ and docs/ for the model, the scenario format and the outputs.
 
 from chainsim.version import __version__
 
-__all__ = ["__version__", "compare", "load", "run"]
+__all__ = ["__version__", "compare", "load", "plot", "run", "to_pandas"]
 
 
 def __getattr__(name: str):
@@ -16,6 +16,10 @@ def __getattr__(name: str):
         from chainsim import api
 
         return getattr(api, name)
+    if name in ("to_pandas", "plot"):
+        from chainsim.results import frames
+
+        return getattr(frames, name)
     if name == "compare":
         from chainsim.results.compare import compare
 

@@ -157,6 +157,20 @@ class Results:
             cols[name.replace(".", "_")] = flows[:, i]
         return pa.table(cols)
 
+    # ----------------------------------------------------------------- pandas, plot
+    def to_pandas(self, kind: str = "replicates") -> Any:
+        """A tidy pandas DataFrame: per replicate and indicator (default), ``"summary"``
+        (means and intervals) or ``"timeseries"`` (:mod:`chainsim.results.frames`)."""
+        from chainsim.results.frames import to_pandas
+
+        return to_pandas(self, kind)  # type: ignore[arg-type]
+
+    def plot(self, metric: str = "funds_in_place_yi", ax: Any = None) -> Any:
+        """Quarterly totals of a flow with the replicate band (:func:`chainsim.results.frames.plot`)."""
+        from chainsim.results.frames import plot
+
+        return plot(self, metric, ax)
+
 
 def growth(summary: dict[str, Any], metric: str, period: str, base: str) -> float:
     """Year-on-year growth as the ratio of two periods' means, minus one."""
