@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,17 +31,20 @@ ENGINES = ("vectorised", "reference")
 BATCH = 32  # replicates stepped together by the vectorised engine (memory: ~1.3 bytes × pool per replicate)
 
 
-def run_replicate(cfg: Scenario, seed: int, engine: str = "vectorised") -> Replicate:
-    """One replicate on the vectorised engine, or on the one-agent-per-firm reference."""
+def make_model(cfg: Scenario, seed: int, engine: str = "vectorised") -> Any:
+    """One replicate's model (not yet run) on the vectorised engine or the reference."""
     if engine == "vectorised":
-        model = ChainModel(cfg, rng=seed).run()
-    elif engine == "reference":
+        return ChainModel(cfg, rng=seed)
+    if engine == "reference":
         from chainsim.reference import ReferenceModel
 
-        model = ReferenceModel(cfg, rng=seed).run()
-    else:
-        raise ValueError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
-    return Replicate(seed=seed, recorder=model.recorder)
+        return ReferenceModel(cfg, rng=seed)
+    raise ValueError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
+
+
+def run_replicate(cfg: Scenario, seed: int, engine: str = "vectorised") -> Replicate:
+    """One replicate on the vectorised engine, or on the one-agent-per-firm reference."""
+    return Replicate(seed=seed, recorder=make_model(cfg, seed, engine).run().recorder)
 
 
 def run(
@@ -58,6 +62,8 @@ def run(
     is drawn from the root seed and shared by the replicates (stepped as one batch); with
     ``vary_pool`` each replicate draws its own pool from its own seed, so the intervals
     include the pool's variation too (slower: no batching, a pool per replicate).
+    ``progress(done, total)`` is called after every simulated step, counting replicate-steps
+    (a batch of 20 replicates advances it by 20 a step).
     """
     cfg = config if isinstance(config, Scenario) else load(config)
     if replications < 1:
@@ -68,25 +74,38 @@ def run(
     cfg = cfg.model_copy(update={"seed": root})
     results = Results(config=cfg, seed=root)
     seeds = replicate_seeds(root, replications)
-    if vary_pool:  # each replicate its own pool: its seed is its root seed
-        for i, s in enumerate(seeds):
-            own = cfg.model_copy(update={"seed": s})
-            results.replicates.append(run_replicate(own, s, engine))
+    total = replications * Calendar(cfg.calendar).n_steps
+    done = 0
+
+    def stepped(model: Any, batch: int) -> Any:
+        """Run a model step by step, reporting replicate-steps (a bar moves within a batch)."""
+        nonlocal done
+        while model.running:
+            model.step()
+            done += batch
             if progress:
-                progress(i + 1, replications)
+                progress(done, total)
+        return model
+
+    if vary_pool:  # each replicate its own pool: its seed is its root seed
+        for s in seeds:
+            own = cfg.model_copy(update={"seed": s})
+            results.replicates.append(
+                Replicate(seed=s, recorder=stepped(make_model(own, s, engine), 1).recorder)
+            )
     elif engine == "vectorised":  # replicates batched: the same numbers as one by one, faster
         for start in range(0, replications, BATCH):
-            model = ChainModel(cfg, seeds=seeds[start : start + BATCH]).run()
+            model = stepped(
+                ChainModel(cfg, seeds=seeds[start : start + BATCH]), len(seeds[start : start + BATCH])
+            )
             results.replicates += [
                 Replicate(seed=s, recorder=r) for s, r in zip(model.seeds, model.recorders)
             ]
-            if progress:
-                progress(len(results.replicates), replications)
     else:
-        for i, s in enumerate(seeds):
-            results.replicates.append(run_replicate(cfg, s, engine))
-            if progress:
-                progress(i + 1, replications)
+        for s in seeds:
+            results.replicates.append(
+                Replicate(seed=s, recorder=stepped(make_model(cfg, s, engine), 1).recorder)
+            )
     cal = Calendar(cfg.calendar)
     results.date_end, results.burn_in = cal.date_end, cal.burn_in
     return results

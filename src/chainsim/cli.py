@@ -128,19 +128,26 @@ def positive_int(text: str) -> int:
 
 
 class _Progress:
-    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+    """A one-line progress bar on stderr (only when stderr is a terminal), redrawn at most
+    ten times a second: ``(done, total)`` in the caller's units (replicate-steps of a run)."""
 
     def __init__(self, label: str) -> None:
         self.label, self.t0, self.tty = label, time.perf_counter(), sys.stderr.isatty()
+        self.last = -1.0
 
     def __call__(self, done: int, total: int) -> None:
         if not self.tty:
             return
+        now = time.perf_counter()
+        if done < total and now - self.last < 0.1:
+            return
+        self.last = now
         width = 30
         fill = int(width * done / total)
-        elapsed = time.perf_counter() - self.t0
+        elapsed = now - self.t0
+        eta = f"  eta {elapsed * (total - done) / done:5.1f}s" if 0 < done < total else ""
         sys.stderr.write(
-            f"\r{self.label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total}  {elapsed:5.1f}s"
+            f"\r{self.label} [{'#' * fill}{'.' * (width - fill)}] {100 * done / total:5.1f} %  {elapsed:5.1f}s{eta}  "
         )
         if done == total:
             sys.stderr.write("\n")
@@ -172,7 +179,7 @@ def _run(args: argparse.Namespace) -> int:
             cfg,
             seed=args.seed,
             replications=args.replications,
-            progress=_Progress("replicates"),
+            progress=_Progress(f"{args.replications} replicate(s)"),
             engine=args.engine,
             vary_pool=args.vary_pool,
         )
