@@ -340,3 +340,31 @@ def test_dask_gives_the_same_results(experiment, tmp_path):
     )
     design = pq.read_table(tmp_path / "dask" / "strategy_comparison" / "design.parquet").to_pandas()
     assert list(design.columns) == ["point", "leader_led", "chain_based", "commissioners", "draw"]
+
+
+@pytest.mark.slow
+def test_report_describes_a_design_without_posterior_as_it_was_run(snap, tmp_path):
+    """A user's own factorial: no posterior, arms switched off in 2024, no Chinese title. The
+    report must not claim posterior draws, show parameter intervals or '± 0', say 'off from
+    1 January 2023', or leave a dangling ' · ' in the title (issue 16)."""
+    factorial = tiny_files(tmp_path, snap)
+    doc = yaml.safe_load(factorial.read_text(encoding="utf-8"))
+    del doc["posterior"]
+    doc["experiment"]["together_with"] = []
+    doc["experiment"]["title_zh"] = ""
+    for f in doc["factors"].values():
+        f["sets"]["off"] = [s.replace("2022-12-31", "2023-12-31") for s in f["sets"]["off"]]
+    factorial.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["experiment", str(factorial), "--out", str(out), "--workers", "2", "--no-progress"]) == 0
+    report = (out / "report" / "report.md").read_text(encoding="utf-8")
+    start = report.index("## What each strategy buys")
+    section = report[start : report.index("\n## ", start + 1)]  # up to the assumptions (the file's own words)
+    assert "off from 1 January 2024" in section and "1 January 2023" not in section
+    assert "posterior draws ×" not in section and "no posterior draws" in section
+    assert "the same posterior draws" not in report
+    assert "parameter 95 %" not in section.split("###")[2]  # the main-effects table: no parameter column
+    # the Monte Carlo error is that of the mean of R replicates, not 0 for want of draws
+    noisy = [line for line in section.splitlines() if line.startswith("| leader-led")]
+    assert noisy and "±0 |" not in noisy[0]  # signings: a noisy effect
+    assert f"## {doc['experiment']['title']}\n" in report

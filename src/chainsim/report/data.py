@@ -36,6 +36,36 @@ class SweepData:
         self.factors: dict[str, dict] = rec["factors"]
         self.outcomes = [o for o in HEADLINE if o in rec["outcomes"]] or rec["outcomes"][:8]
 
+    @property
+    def draws(self) -> bool:
+        """Did the sweep run posterior draws (else: one parameter set, no parameter spread)?"""
+        return bool(self.rec.get("draws"))
+
+    def runs_phrase(self) -> str:
+        """ "K posterior draws × R replicates", or "R replicates (one parameter set, no posterior draws)"."""
+        r = self.rec["replications"]
+        if self.draws:
+            return f"{self.rec['draws']} posterior draws × {r} replicates"
+        return f"{r} replicates (one parameter set: no posterior draws, so no parameter uncertainty)"
+
+    def level_phrase(self, names: list[str], level: str) -> str:
+        """What a factorial level does, read from the factors' ``sets`` (not assumed): e.g.
+        "off from 1 January 2023" when every factor's level ends its strategy on 31 December 2022."""
+        import datetime as dt
+
+        overrides = [o for n in names for o in (self.factors[n].get("sets") or {}).get(level, [])]
+        if not overrides:
+            return f"{level}: as in the base scenario"
+        ends = {o.split("=", 1)[1].strip() for o in overrides if o.split("=", 1)[0].endswith(".active_until")}
+        if len(ends) == 1 and len(overrides) == len(names):
+            try:
+                day = dt.date.fromisoformat(ends.pop()) + dt.timedelta(days=1)
+            except ValueError:
+                pass
+            else:
+                return f"{level} from {day.day} {day:%B %Y}"
+        return f"{level}: " + ", ".join(f"`{o}`" for o in overrides)
+
     def array(self, where: dict[str, Any], outcome: str) -> np.ndarray:
         """Draw × replicate values of ``outcome`` at the design point ``where``."""
         mask = np.ones(len(self.runs), dtype=bool)

@@ -106,6 +106,7 @@ def sweep_record(sweep: Any, out: Path) -> dict[str, Any]:
                 "description": f.description,
                 "key": f.key,
                 "multiply": f.multiply,
+                "sets": f.sets,
                 "values": f.values,
             }
             for n, f in sweep.design_factors.items()

@@ -166,6 +166,11 @@ def funnels(
     _save(fig, path)
 
 
+def bars(e: Effect) -> str:
+    """The interval a frontier bar shows: parameter uncertainty, or the noise without draws."""
+    return "noise" if math.isnan(e.param_sd) else "param"
+
+
 def frontier(
     points: Sequence[tuple[str, Effect, Effect]],
     xlabel: str,
@@ -184,8 +189,8 @@ def frontier(
         ax.errorbar(
             ex.mean,
             ey.mean,
-            xerr=[[ex.mean - ex.interval("param")[0]], [ex.interval("param")[1] - ex.mean]],
-            yerr=[[ey.mean - ey.interval("param")[0]], [ey.interval("param")[1] - ey.mean]],
+            xerr=[[ex.mean - ex.interval(bars(ex))[0]], [ex.interval(bars(ex))[1] - ex.mean]],
+            yerr=[[ey.mean - ey.interval(bars(ey))[0]], [ey.interval(bars(ey))[1] - ey.mean]],
             fmt="o",
             ms=11,
             color=DARK,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
 from chainsim.config.loader import ScenarioError
 from chainsim.report import figures as fig
@@ -27,6 +28,12 @@ DOSE_OUTCOMES = [
 ]
 
 
+def title(exp: dict[str, Any]) -> str:
+    """The section title in English · Chinese (English alone when the file gives no Chinese title)."""
+    zh = exp.get("title_zh") or ""
+    return f"{exp['title']} · {zh}" if zh else exp["title"]
+
+
 def factorial(d: SweepData, dest: Path, zh: bool) -> list[str]:
     names = list(d.factors)
     levels = [d.factors[n]["values"] for n in names]
@@ -35,10 +42,10 @@ def factorial(d: SweepData, dest: Path, zh: bool) -> list[str]:
     arms = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*levels)]
     n = len(names)
     lines = [
-        f"## {d.rec['experiment']['title']} · {d.rec['experiment']['title_zh']}",
+        f"## {title(d.rec['experiment'])}",
         "",
         f"Sweep `{d.rec['name']}`: {len(arms)} arms (every combination of {', '.join(d.label(x, zh) for x in names)} "
-        f"off / on) × {d.rec['draws'] or 1} posterior draws × {d.rec['replications']} replicates "
+        f"off / on) × {d.runs_phrase()} "
         f"= {len(d.runs)} runs.",
         "",
         f"### {heading('report.arm_means')}",
@@ -53,7 +60,7 @@ def factorial(d: SweepData, dest: Path, zh: bool) -> list[str]:
         )
     lines += [
         "",
-        f"{arm_legend(names)}; ✓ on at the 2023 intensity, ✗ off from 1 January 2023.",
+        f"{arm_legend(names)}; ✓ {d.level_phrase(names, 'on')}; ✗ {d.level_phrase(names, 'off')}.",
         "",
     ]
 
@@ -80,7 +87,9 @@ def factorial(d: SweepData, dest: Path, zh: bool) -> list[str]:
     for o in d.outcomes:
         effects = [(j, *main_effect(o, j)) for j in names]
         main[o] = [(d.label(j, zh).replace(" · ", "\n"), e) for j, e, _ in effects]
-        lines += effect_table(o, zh, [effect_row(d.label(j, zh), e, o, u) for j, e, u in effects])
+        lines += effect_table(
+            o, zh, [effect_row(d.label(j, zh), e, o, u, draws=d.draws) for j, e, u in effects], draws=d.draws
+        )
     interactions = f"### {heading('report.interactions')}"
     lines += [
         interactions,
@@ -97,10 +106,10 @@ def factorial(d: SweepData, dest: Path, zh: bool) -> list[str]:
         ]
         inter[o] = [(f"{abbr(j)}×{abbr(l)}", e) for (j, l), e in zip(pairs, joint, strict=True)]
         rows = [
-            effect_row(f"{d.label(j, zh)} × {d.label(l, zh)}", e, o)
+            effect_row(f"{d.label(j, zh)} × {d.label(l, zh)}", e, o, draws=d.draws)
             for (j, l), e in zip(pairs, joint, strict=True)
         ]
-        lines += effect_table(o, zh, rows)
+        lines += effect_table(o, zh, rows, draws=d.draws)
     fig.forest(
         [(outcome_label(o, zh), main[o]) for o in d.outcomes],
         fig_title("report.main_effects_title", zh),
@@ -125,8 +134,10 @@ def factorial(d: SweepData, dest: Path, zh: bool) -> list[str]:
         rows = []
         for j in names:
             y1, y0 = d.array(on_all, o), d.array({**on_all, j: "off"}, o)
-            rows.append(effect_row(f"without {d.label(j, zh)}", paired(y1, y0), o, unpaired(y1, y0)))
-        lines += effect_table(o, zh, rows)
+            rows.append(
+                effect_row(f"without {d.label(j, zh)}", paired(y1, y0), o, unpaired(y1, y0), draws=d.draws)
+            )
+        lines += effect_table(o, zh, rows, draws=d.draws)
     lines += funnel_section(d, arms, dest, zh)
     return lines
 
@@ -184,11 +195,11 @@ def dose_response(d: SweepData, dest: Path, zh: bool) -> list[str]:
     ]
     categorical = [f for f in varied if f not in numeric]
     lines = [
-        f"## {d.rec['experiment']['title']} · {d.rec['experiment']['title_zh']}",
+        f"## {title(d.rec['experiment'])}",
         "",
         f"Sweep `{d.rec['name']}`: one lever at a time around the reference (2023) point "
-        f"{', '.join(f'{k} = {v}' for k, v in ref.items())}; {d.rec['draws'] or 1} posterior draws × "
-        f"{d.rec['replications']} replicates per point. Curves show the change from the reference, paired run by run.",
+        f"{', '.join(f'{k} = {v}' for k, v in ref.items())}; {d.runs_phrase()} "
+        "per point. Curves show the change from the reference, paired run by run.",
         "",
     ]
     outcomes = [o for o in DOSE_OUTCOMES if o in d.rec["outcomes"]]
@@ -238,13 +249,14 @@ def dose_response(d: SweepData, dest: Path, zh: bool) -> list[str]:
                 )
                 if not p.get("categorical") and x == p["reference"]:
                     continue
-                rows.append(effect_row(label, e, o, u))
+                rows.append(effect_row(label, e, o, u, draws=d.draws))
         table += effect_table(
             o,
             zh,
             rows,
             after_name=f" (reference level {num(decompose(y_ref).mean, o)})",
             above=[f"![{o}]({png})", ""],
+            draws=d.draws,
         )
     return [*lines, *table]
 
@@ -289,22 +301,22 @@ def tradeoff(d: SweepData, dest: Path, zh: bool) -> list[str]:
             dest / "frontier.png",
         )
     eff = set(fig.pareto([(ex.mean, ey.mean) for _, ex, ey in rows]))
+    kind, band = ("param", "parameter") if d.draws else ("noise", "noise")
     lines = [
-        f"## {exp['title']} · {exp['title_zh']}",
+        f"## {title(exp)}",
         "",
-        f"Sweep `{d.rec['name']}`: {len(points)} mixes × {d.rec['draws'] or 1} posterior draws × "
-        f"{d.rec['replications']} replicates. Figure: paired change from the baseline mix, bars = parameter "
-        "uncertainty 95 %; table: levels.",
+        f"Sweep `{d.rec['name']}`: {len(points)} mixes × {d.runs_phrase()}. Figure: paired change from the baseline mix, bars = "
+        f"{'parameter uncertainty' if d.draws else 'noise'} 95 %; table: levels.",
         "",
         "![frontier](frontier.png)",
         "",
-        f"| {word('report.mix')} | {outcome_label(x_o, zh)} | parameter 95 % | {outcome_label(y_o, zh)} | "
-        f"parameter 95 % | {word('report.on_frontier')} |",
+        f"| {word('report.mix')} | {outcome_label(x_o, zh)} | {band} 95 % | {outcome_label(y_o, zh)} | "
+        f"{band} 95 % | {word('report.on_frontier')} |",
         "|---|---:|---|---:|---|:-:|",
     ]
     for i, (lab, ex, ey) in enumerate(rows):
         lines.append(
-            f"| {lab} | {num(ex.mean, x_o)} | {ci(ex, 'param', x_o)} | {num(ey.mean, y_o)} | {ci(ey, 'param', y_o)} | "
+            f"| {lab} | {num(ex.mean, x_o)} | {ci(ex, kind, x_o)} | {num(ey.mean, y_o)} | {ci(ey, kind, y_o)} | "
             f"{'✓' if i in eff else ''} |"
         )
     if base:
@@ -313,9 +325,9 @@ def tradeoff(d: SweepData, dest: Path, zh: bool) -> list[str]:
         for o in (x_o, y_o):
             y0 = d.array(base, o)
             rows = [
-                effect_row(label(p), paired(d.array(p, o), y0), o, unpaired(d.array(p, o), y0))
+                effect_row(label(p), paired(d.array(p, o), y0), o, unpaired(d.array(p, o), y0), draws=d.draws)
                 for p in points
                 if p != base
             ]
-            lines += effect_table(o, zh, rows)
+            lines += effect_table(o, zh, rows, draws=d.draws)
     return [*lines, ""]

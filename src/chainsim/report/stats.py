@@ -45,6 +45,8 @@ class Effect:
 
     @property
     def total_sd(self) -> float:
+        if math.isnan(self.param_sd):  # no posterior draws: the noise is all there is
+            return self.noise_sd
         return math.hypot(self.param_sd, self.noise_sd) if not math.isnan(self.noise_sd) else self.param_sd
 
     def interval(self, kind: str) -> tuple[float, float]:
@@ -83,8 +85,11 @@ def decompose(d: NDArray[np.float64]) -> Effect:
     if parts is None:
         return NAN_EFFECT
     means, within, k, r = parts
-    between = float(means.var(ddof=1)) if k > 1 else 0.0
     noise = 0.0 if math.isnan(within) else within
+    if k == 1:  # no posterior draws: no parameter spread; the mean's error is the noise over R runs
+        return Effect(float(means[0]), math.nan, math.sqrt(within) if not math.isnan(within) else math.nan,
+                      math.sqrt(noise / max(r, 1)), k, r)  # fmt: skip
+    between = float(means.var(ddof=1))
     param = math.sqrt(max(between - noise / max(r, 1), 0.0))
     return Effect(
         float(means.mean()),
@@ -108,6 +113,17 @@ def unpaired(y1: NDArray[np.float64], y0: NDArray[np.float64]) -> Effect:
     if a is None or b is None:
         return NAN_EFFECT
     (m1, w1, k1, r1), (m0, w0, k0, r0) = a, b
+    if k1 == 1 and k0 == 1:  # no posterior draws (see decompose)
+        n1, n0 = (0.0 if math.isnan(w) else w for w in (w1, w0))
+        noise = math.sqrt(w1 + w0) if not (math.isnan(w1) or math.isnan(w0)) else math.nan
+        return Effect(
+            float(m1[0] - m0[0]),
+            math.nan,
+            noise,
+            math.sqrt(n1 / max(r1, 1) + n0 / max(r0, 1)),
+            1,
+            min(r1, r0),
+        )
     v1 = float(m1.var(ddof=1)) if k1 > 1 else 0.0
     v0 = float(m0.var(ddof=1)) if k0 > 1 else 0.0
     n1 = 0.0 if math.isnan(w1) else w1

@@ -19,34 +19,46 @@ def num(x: float, outcome: str = "") -> str:
 
 
 def ci(e: Effect, kind: str, outcome: str = "") -> str:
-    if math.isnan(e.mean):
-        return "–"
     lo, hi = e.interval(kind)
+    if math.isnan(lo) or math.isnan(hi):
+        return "–"
     return f"[{num(lo, outcome)}, {num(hi, outcome)}]"
 
 
-def effect_row(name: str, e: Effect, outcome: str, u: Effect | None = None) -> str:
+def effect_row(name: str, e: Effect, outcome: str, u: Effect | None = None, *, draws: bool = True) -> str:
+    """One effect's row; without posterior draws there is no parameter-uncertainty column."""
     gain = (
         f"{u.noise_sd / e.noise_sd:.1f}×"
         if u is not None and e.noise_sd > 0 and not math.isnan(u.noise_sd)
         else "–"
     )
+    param = f"{ci(e, 'param', outcome)} | " if draws else ""
+    total = f"{ci(e, 'total', outcome)} | " if draws else ""
     return (
-        f"| {name} | **{num(e.mean, outcome)}** | {ci(e, 'param', outcome)} | {ci(e, 'noise', outcome)} | "
-        f"{ci(e, 'total', outcome)} | ±{num(1.96 * e.mc_se, outcome)} | {gain} |"
+        f"| {name} | **{num(e.mean, outcome)}** | {param}{ci(e, 'noise', outcome)} | "
+        f"{total}±{num(1.96 * e.mc_se, outcome)} | {gain} |"
     )
 
 
-def effect_head() -> list[str]:
-    words = " | ".join(
-        word(f"report.{k}") for k in ("effect", "mean", "parameter_95", "noise_95", "total_95")
+def effect_head(draws: bool = True) -> list[str]:
+    keys = (
+        ("effect", "mean", "parameter_95", "noise_95", "total_95")
+        if draws
+        else ("effect", "mean", "noise_95")
     )
-    return [f"| {words} | ± MC 95 % | CRN gain |", "|---|---:|---|---|---|---:|---:|"]
+    words = " | ".join(word(f"report.{k}") for k in keys)
+    return [f"| {words} | ± MC 95 % | CRN gain |", "|---|---:|" + "---|" * (len(keys) - 2) + "---:|---:|"]
 
 
 def effect_table(
-    outcome: str, zh: bool, rows: Iterable[str], *, after_name: str = "", above: Sequence[str] = ()
+    outcome: str,
+    zh: bool,
+    rows: Iterable[str],
+    *,
+    after_name: str = "",
+    above: Sequence[str] = (),
+    draws: bool = True,
 ) -> list[str]:
     """The table of an outcome's effects: the outcome's name in bold (then ``after_name``),
     a blank line, the lines ``above`` the table, the head, one row per effect, a blank line."""
-    return [f"**{outcome_label(outcome, zh)}**{after_name}", "", *above, *effect_head(), *rows, ""]
+    return [f"**{outcome_label(outcome, zh)}**{after_name}", "", *above, *effect_head(draws), *rows, ""]

@@ -84,16 +84,28 @@ def header(rec: dict[str, Any], sweeps: list[SweepData], font: str | None) -> li
             f"| {s['name']} | `{s['file']}` | {s['experiment']['role']} | {s['seed']} | {s['draws'] or '–'} | "
             f"{s['replications']} | {len(d.runs)} | `{s['hash'][:12]}` | {t.get('seconds', '–')} s |"
         )
+    no_draws = [d.rec["name"] for d in sweeps if not d.draws]
     lines += [
         "",
+        *(
+            [
+                f"No posterior draws in {', '.join(no_draws)}: every run uses the scenario's own parameters, so "
+                "those effects carry stochastic noise only (no parameter-uncertainty column), and ± MC is the "
+                "noise over the R replicates.",
+                "",
+            ]
+            if no_draws
+            else []
+        ),
         "Seeds: run (draw k, replicate r) uses `SeedSequence(S_r, spawn_key=(k,))`, S_r = replicate r's seed of "
         "`chainsim run --seed SEED`; the same in every arm (common random numbers). Draws: systematic resample of the "
         "posterior weights seeded by the sweep seed, as `chainsim run --posterior-draws K`.",
         "",
         f"## {heading('report.how_to_read')}",
         "",
-        "Every effect is a **paired difference**: the arms ran the same posterior draws with the same random numbers, "
-        "so a difference is computed run by run and the shared noise cancels. For each effect: **mean**; "
+        "Every effect is a **paired difference**: the arms ran "
+        + ("the same posterior draws with " if any(d.draws for d in sweeps) else "")
+        + "the same random numbers, so a difference is computed run by run and the shared noise cancels. For each effect: **mean**; "
         "**parameter 95 %** = mean ± 1.96 σ_θ, how much the effect differs across the calibration's plausible "
         "parameter values (between-draw spread with the noise removed: what the data do not pin down); "
         "**noise 95 %** = mean ± 1.96 σ_w, the chance variation of the effect in one realised history with the "
