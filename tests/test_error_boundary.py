@@ -147,9 +147,9 @@ DIR_KINDS = ["missing", "a-file", "empty", "corrupt", "truncated-parts"]
 
 # (command, case, build args from tmp) — every subcommand × its bad inputs
 CASES: list[tuple[str, str]] = []
-for cmd in ("run", "validate", "dashboard", "sweep", "experiment", "calibrate", "compare"):
+for cmd in ("run", "validate", "dashboard", "sweep", "experiment", "calibrate", "compare", "decompose"):
     CASES += [(cmd, f"input-{k}") for k in FILE_KINDS]
-for cmd in ("run", "sweep", "experiment", "calibrate", "compare"):
+for cmd in ("run", "sweep", "experiment", "calibrate", "compare", "decompose"):
     CASES += [(cmd, f"out-{k}") for k in OUT_KINDS]
 for cmd in ("analyze", "report", "discover", "export"):
     CASES += [(cmd, f"dir-{k}") for k in DIR_KINDS]
@@ -162,14 +162,14 @@ def build(cmd: str, case: str, tmp: Path) -> list[str]:
         path = bad_file(what, tmp)
         extra = {"run": ["--out", str(tmp / "o")], "sweep": ["--out", str(tmp / "o")]}.get(cmd, [])
         extra += ["--out", str(tmp / "o")] if cmd == "experiment" else []
-        if cmd == "compare":  # the bad file as A, then as B
+        if cmd in ("compare", "decompose"):  # the bad file as A, then as B
             good = small_scenario(tmp)
             return [cmd, str(path), str(good)] if what != "directory" else [cmd, str(good), str(path)]
         return [cmd, str(path), *extra]
     if kind == "out":
         if what == "missing":
             return [cmd, str(inputs(tmp)[cmd])]
-        if cmd == "compare":
+        if cmd in ("compare", "decompose"):
             base = str(small_scenario(tmp))
             return [cmd, base, base, "-r", "1", "--out", str(bad_out(what, tmp))]
         return [cmd, str(inputs(tmp)[cmd]), "--out", str(bad_out(what, tmp))]

@@ -207,7 +207,7 @@ def test_waiting_for_land_lengthens_signing_to_land():
 # ----------------------------------------------------------------- steady state
 @pytest.mark.slow
 def test_burn_in_is_a_steady_state():
-    """With the 2023 levers equal to 2022's, funds in place do not grow year on year."""
+    """With the 2023 levers and climate equal to 2022's, funds in place do not grow year on year."""
     r = run(load(SCENARIOS_DIR / "kunming_2023_as_2022.yaml"), seed=1, replications=16)
     for metric in ("funds_in_place_yi", "signings"):
         growth = r.period_values("2023H1", metric) / r.period_values("2022H1", metric) - 1

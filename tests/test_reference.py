@@ -45,6 +45,7 @@ ALLOWED = (
     "chainsim.engine.rng",
     "chainsim.engine.kernels",
     "chainsim.engine.strategies",
+    "chainsim.engine.climate",  # the business climate: shared rules, like the strategies
     "chainsim.reference",
 )
 #: the fast pipeline: what the reference is checked against, so it must not use it

@@ -12,8 +12,8 @@ checked in :class:`Scenario`.
 This module holds the economy's sections (population, chains, parks, location choice,
 pipeline) and the :class:`Scenario`; the time sections (calendar, reporting) are in
 :mod:`chainsim.config.periods`, the levers (strategies, events, organic arrivals) in
-:mod:`chainsim.config.strategies`, shared types in :mod:`chainsim.config.common`. All are
-re-exported here: import any section from ``chainsim.config.schema``.
+:mod:`chainsim.config.strategies`, the business climate in :mod:`chainsim.config.climate`,
+shared types in :mod:`chainsim.config.common`. All are re-exported here: import any section from ``chainsim.config.schema``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pydantic import Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from chainsim.config.base import Strict
+from chainsim.config.climate import Climate, ClimatePeriod  # noqa: F401
 from chainsim.config.common import (  # noqa: F401
     Count,
     Days,
@@ -296,6 +297,7 @@ class Scenario(Strict):
     strategies: Strategies = Strategies()
     events: dict[Id, Event] = Field(default_factory=dict)
     organic: Organic = Organic()
+    climate: Climate = Climate()
     reporting: Reporting = Reporting()
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ from chainsim.engine import pipeline
 from chainsim.engine.active import Active
 from chainsim.engine.calendar import Calendar
 from chainsim.engine.chains import ChainIndex
+from chainsim.engine.climate import ClimateSteps
 from chainsim.engine.contact import draw
 from chainsim.engine.parks import ParkSystem
 from chainsim.engine.pool import cached_pool
@@ -73,6 +74,7 @@ class ChainModel(mesa.Model):
         self.seed = seeds[0]
         self.calendar = cal = Calendar(cfg.calendar)
         self.streams = BatchStreams(seeds, cal.n_steps)
+        self.climate = ClimateSteps(cfg, cal)
         self.chains = ChainIndex(cfg.chains)
         self.region_ids = list(cfg.population.regions)
         self.pool = cached_pool(cfg, self.chains, cfg.seed)
@@ -152,6 +154,8 @@ class ChainModel(mesa.Model):
     def plan_step(self, t: int) -> None:
         """The strategies' ceremonies, service and stage factors for this step."""
         factors, service, ceremonies = StageFactors(), None, []
+        if (f := self.climate.stage_factors(t)) is not None:
+            factors = f  # the climate's pace of progress (docs/model.md, "Business climate")
         for s in self.strategies:
             ceremonies += s.ceremonies(t)
             if (f := s.stage_factors(t)) is not None:
@@ -167,7 +171,13 @@ class ChainModel(mesa.Model):
     def contact(self, t: int) -> None:
         """Phase 3: every strategy's contact orders, drawn from the pool in one pass."""
         marks = {s.key: i for i, s in enumerate(self.marking)}
-        orders = [(o, marks.get(s.key, -1)) for s in self.strategies for o in s.contacts(t) if len(o)]
+        thin = self.climate.thin
+        orders = [
+            (o, marks.get(s.key, -1))
+            for s in self.strategies
+            for o0 in s.contacts(t)
+            if len(o := thin(t, o0, self.streams))
+        ]
         if not orders:
             return
         # a way no strategy declared gets its block now, in a catalog of this run's own

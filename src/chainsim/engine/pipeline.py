@@ -62,7 +62,8 @@ def schedule_replies(m: ChainModel, t: int, rows: Rows) -> None:
     rows = rows[a.i("stage")[rows] == Stage.CONTACTED]
     if len(rows) == 0:
         return
-    engage, drop = p.engage_prob_per_step, p.drop_contacted_per_step
+    engage = min(p.engage_prob_per_step * float(m.climate.engagement[t]), 1.0)  # the contact step's climate
+    drop = p.drop_contacted_per_step
     q = min(engage + drop, 1.0)
     rep, slot = a.i("rep")[rows], a.i("slot")[rows]
     u = m.streams.engage.uniform(t, rep[:, None], slot[:, None] | REPLY_KEYS)
@@ -87,8 +88,10 @@ def negotiate(m: ChainModel, t: int) -> Rows:
     talking = np.flatnonzero(stage == Stage.NEGOTIATING)
     engage = a.b("engages")[replies]
     stage[replies[engage]] = Stage.NEGOTIATING
-    hazard = p.sign_prob_per_step * np.exp(
-        p.supplier_access_beta * m.access[rep[talking], a.i("segment")[talking]]
+    hazard = (
+        p.sign_prob_per_step
+        * float(m.climate.engagement[t])
+        * np.exp(p.supplier_access_beta * m.access[rep[talking], a.i("segment")[talking]])
     )
     for strategy in m.marking:
         multiplier = strategy.sign_multiplier(t, m.day, a.f(f"mark_{strategy.key}")[talking])

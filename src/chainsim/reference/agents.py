@@ -102,6 +102,7 @@ class FirmAgent(mesa.Agent):
     marks: dict[str, float] = {}  # strategy key → day it contacted this project (replaced, never mutated)
     boost: float = 1.0  # the marking strategies' signing-hazard multiplier this step (phase 5)
     hold_day: float | None = None  # an event invitee: signs no earlier than this day
+    engage_factor: float = 1.0  # the climate's engagement multiplier on its contact step
     signed_day: float | None = None
     land_day: float | None = None
     construction_day: float | None = None
@@ -154,6 +155,7 @@ class FirmAgent(mesa.Agent):
         self.stage, self.source, self.contact_day = Stage.CONTACTED, source, m.day
         self.marks = {marked_by: m.day} if marked_by else {}  # a recycled firm starts afresh
         self.hold_day = hold_until
+        self.engage_factor = float(m.climate.engagement[m.t])  # its reply follows the contact's climate
         if hold_until is not None:
             self.stage = Stage.NEGOTIATING
 
@@ -161,11 +163,14 @@ class FirmAgent(mesa.Agent):
         """Competing risks with one uniform: move on if u < a, drop if a ≤ u < a + b."""
         m, p = self.model, self.model.config.pipeline
         if self.stage == Stage.CONTACTED:
-            a, b = p.engage_prob_per_step, p.drop_contacted_per_step
+            a, b = min(p.engage_prob_per_step * self.engage_factor, 1.0), p.drop_contacted_per_step
         else:
             a = min(
                 1.0,
-                p.sign_prob_per_step * math.exp(p.supplier_access_beta * m.access[self.segment]) * self.boost,
+                p.sign_prob_per_step
+                * float(m.climate.engagement[m.t])
+                * math.exp(p.supplier_access_beta * m.access[self.segment])
+                * self.boost,
             )
             if self.hold_day is not None and m.day < self.hold_day:
                 a = 0.0  # an event invitee signs at the ceremony, not before

@@ -26,6 +26,7 @@ import numpy as np
 from chainsim.config.schema import Scenario
 from chainsim.engine.calendar import NEVER, Calendar
 from chainsim.engine.chains import ChainIndex
+from chainsim.engine.climate import ClimateSteps
 from chainsim.engine.records import DURATIONS, Recorder
 from chainsim.engine.rng import BatchStreams
 from chainsim.engine.strategies import Ceremony, Service, StageFactors, Strategy, Within, registered
@@ -62,6 +63,7 @@ class ReferenceModel(mesa.Model):
         self.region_ids = list(cfg.population.regions)
         self.n_reps = 1
         self.streams = BatchStreams([seed])  # the strategies plan with these; the firms use self.rng
+        self.climate = ClimateSteps(cfg, cal)  # business climate per step (docs/model.md)
         n_seg = self.chains.n_segments
         self.missing = np.zeros((1, n_seg), dtype=bool)
         self.anchors = np.zeros((1, n_seg), dtype=np.int64)
@@ -218,6 +220,8 @@ class ReferenceModel(mesa.Model):
         """Ask every strategy for this step's ceremonies (phase 4), service order (7), stage
         factors (6, 8; they multiply) and tallies (counted in phase 10)."""
         t, orders = self.t, StepOrders()
+        if (f := self.climate.stage_factors(t)) is not None:
+            orders.factors = f  # the climate's pace of progress: mean durations ÷ progress
         for s in self.strategies:
             orders.ceremonies += s.ceremonies(t)
             if (f := s.stage_factors(t)) is not None:
@@ -235,10 +239,11 @@ class ReferenceModel(mesa.Model):
         row by row. A row draws one firm still in the pool from its group (``self.rng``); the
         firm records the order's source, the contact day for a marking strategy, and, for an
         event invitee (``hold_until``), negotiates at once. A group with nobody left in the
-        pool yields nobody."""
+        pool yields nobody. The travel climate first thins the orders that need travel."""
         for strategy in self.strategies:
             marked_by = strategy.key if strategy.marks_contacts else None
             for order in strategy.contacts(self.t):
+                order = self.climate.thin(self.t, order, self.streams)  # travel: some contacts do not happen
                 source = self.sources[order.source]
                 hold = float(order.hold_until) if order.hold_until > NEVER else None
                 for g in order.groups.tolist():  # one replicate: every row's rep is 0

@@ -31,6 +31,8 @@ _t(
 )
 _t("strategy.events", "promotion events", "推介活动", short_en="events", abbr="E")
 _t("strategy.organic", "organic arrivals", "自主来访", short_en="organic", abbr="O")
+_t("component.climate", "business climate", "营商环境")
+_t("component.other", "other differences", "其他差异")
 _t("reform.land_and_build", "build on the day land is acquired", "拿地即开工")
 _t("reform.missing_docs", "proceed with documents missing", "容缺办理")
 _t("reform.full_agency", "government does all the paperwork", "全程代办")
@@ -112,6 +114,11 @@ _t(
     "B − A: mean of the paired differences [95 % confidence interval of the mean difference]",
     "B − A：配对差均值［均值差的95%置信区间］",
 )
+# the growth decomposition (chainsim decompose)
+_t("decompose.title", "growth decomposition (Shapley, paired runs)", "增长分解（沙普利值，配对模拟）")
+_t("decompose.growth", "growth of funds in place, year on year", "到位资金同比增长")
+_t("decompose.total", "total difference", "总差异")
+_t("decompose.contribution", "contribution [95 % interval of the mean]", "贡献［均值的95%置信区间］")
 # the experiment report (chainsim report)
 _t("report.title", "strategy-comparison report", "招商策略比较报告")
 _t("report.provenance", "provenance", "来源")
