@@ -117,6 +117,7 @@ def test_analyze_saltelli_sweep(swept: Path) -> None:
     assert "Saltelli base size N = 16 is small" in report
 
 
+@pytest.mark.slow
 def test_analyze_ranks_a_dummy_factor_last_on_a_latin_hypercube(tmp_path: Path, capsys) -> None:
     out = sweep_of(tmp_path, {"method": "latin_hypercube", "samples": 40})
     assert main(["analyze", str(out)]) == 0
@@ -135,6 +136,7 @@ def test_analyze_ranks_a_dummy_factor_last_on_a_latin_hypercube(tmp_path: Path, 
     assert "δ of sign_prob" not in report and "δ of sign_prob, " not in report
 
 
+@pytest.mark.slow
 def test_morris_design_and_screening(tmp_path: Path) -> None:
     out = sweep_of(tmp_path, {"method": "morris", "samples": 8})
     runs = read_results(out).to_pandas()

@@ -44,9 +44,7 @@ def leaves(tree: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, dict[s
 def labelled(results: Any) -> list[tuple[str, Results]]:
     """(label, result) pairs of one result, a sequence or a mapping (labels: the scenario
     names, numbered where two agree)."""
-    from chainsim.results.summary import Results
-
-    if isinstance(results, Results):
+    if hasattr(results, "replicates") and hasattr(results, "config"):  # one Results
         return [(results.config.name, results)]
     if isinstance(results, Mapping):
         return [(str(k), v) for k, v in results.items()]
@@ -57,8 +55,6 @@ def labelled(results: Any) -> list[tuple[str, Results]]:
 
 def one_frame(res: Results, kind: Literal["replicates", "summary", "timeseries"]) -> pd.DataFrame:
     import pandas as pd
-
-    from chainsim.results.summary import Results
 
     if kind == "timeseries":
         return res.timeseries().to_pandas()
@@ -72,7 +68,7 @@ def one_frame(res: Results, kind: Literal["replicates", "summary", "timeseries"]
         raise ValueError(f"kind must be 'replicates', 'summary' or 'timeseries', not {kind!r}")
     rows = []
     for i, rep in enumerate(res.replicates):
-        one = Results(res.config, res.seed, [rep], res.date_end, res.burn_in)
+        one = type(res)(res.config, res.seed, [rep], res.date_end, res.burn_in)  # this replicate alone
         rows += [
             {"replicate": i, "seed": rep.seed, "metric": path, "value": s["mean"]}
             for path, s in leaves(one.summary())
