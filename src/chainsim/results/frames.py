@@ -119,7 +119,7 @@ def plot(results: Any, metric: str = "funds_in_place_yi", ax: Any = None) -> Fig
     import matplotlib.pyplot as plt
 
     from chainsim.fonts import use_cjk
-    from chainsim.vocabulary import known, metric_term
+    from chainsim.vocabulary import known, metric_term, term
 
     pairs = labelled(results)
     if metric not in pairs[0][1].flow_names:
@@ -145,7 +145,7 @@ def plot(results: Any, metric: str = "funds_in_place_yi", ax: Any = None) -> Fig
     ax.set_ylabel(ylabel, fontsize=12)
     ax.set_xticks(range(len(quarters)), quarters)
     ax.set_xlabel(
-        ("per quarter · 每季度" if zh else "per quarter")
+        (term("word.per_quarter").both() if zh else term("word.per_quarter").en)
         + ("   (* the run ends inside the quarter)" if partial else "")
     )
     ax.grid(alpha=0.3)

@@ -308,7 +308,9 @@ def report_md(manifest: dict[str, Any], results: list[OutcomeAnalysis], pngs: di
                 lines.append(f"| {rank} | `{f}` {factors[f].get('name_zh') or ''} | {cells} |")
             if oa.importance.threshold is not None:
                 v, lo, hi = oa.importance.threshold
-                lines.append(f"| – | {imp.DUMMY} 随机对照 | {_fmt(v)} | [{_fmt(lo)}, {_fmt(hi)}] | | |")
+                lines.append(
+                    f"| – | {imp.DUMMY} {term('analyze.dummy').zh} | {_fmt(v)} | [{_fmt(lo)}, {_fmt(hi)}] | | |"
+                )
             lines.append("")
         for w in oa.warnings:
             lines += [f"**Warning:** {w}.", ""]

@@ -126,7 +126,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     a.set_defaults(handler=handle_analyze)
     d = subparsers.add_parser(
         "discover",
-        help="scenario discovery (情景发现, PRIM): where in factor space an outcome holds",
+        help="scenario discovery (PRIM): where in factor space an outcome holds",
         description="Find the boxes of factor space where the runs of a finished sweep have OUTCOME below "
         "(or above) a threshold (PRIM, EMA Workbench): coverage/density trade-off, a table and a plot in "
         "DIR/discovery/. Example: chainsim discover out/sweep --outcome periods.2023H1.funds_in_place_yi --below 600",

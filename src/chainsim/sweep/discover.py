@@ -33,6 +33,7 @@ import numpy as np
 from chainsim.config.loader import ScenarioError
 from chainsim.fonts import use_cjk
 from chainsim.results.outputs import atomic_write
+from chainsim.vocabulary import capital, term
 
 
 @dataclass
@@ -167,15 +168,16 @@ def describe(limits: dict, factors: dict[str, dict]) -> list[str]:
 
 
 def report_md(d: Discovery, manifest: dict[str, Any], plot_name: str) -> str:
+    t = {k: term(f"discover.{k}") for k in ("title", "coverage", "density")}
     sw, factors = manifest["sweep"], manifest["sweep"]["factors"]
     lines = [
-        f"# Scenario discovery 情景发现: {d.outcome} {d.condition}",
+        f"# {capital(t['title'].both(' '))}: {d.outcome} {d.condition}",
         "",
         f"Sweep `{sw['file']}` ({sw['design']} design, {sw['runs']} runs). Runs of interest: {d.hits} of "
         f"{d.cases} ({d.hits / d.cases:.0%}) have {d.outcome} {d.condition}.",
         "",
-        "PRIM (EMA Workbench), each run a case. *Coverage* 覆盖率 = share of the runs of interest inside "
-        "the box; *density* 密度 = share of the runs inside the box that are of interest; *mass* = share of "
+        f"PRIM (EMA Workbench), each run a case. *Coverage* {t['coverage'].zh} = share of the runs of interest "
+        f"inside the box; *density* {t['density'].zh} = share of the runs inside the box that are of interest; *mass* = share of "
         "all runs inside the box. Every box of the peeling trajectory is a candidate (table below); the "
         f"one reported is the densest with coverage ≥ {d.min_coverage:g}.",
         "",
@@ -255,8 +257,9 @@ def plot(d: Discovery, path: Path) -> None:
         ax.scatter(
             [d.chosen.coverage], [d.chosen.density], s=220, facecolors="none", edgecolors="red", linewidths=2
         )
-    ax.set_xlabel("coverage 覆盖率" if zh else "coverage", fontsize=14)
-    ax.set_ylabel("density 密度" if zh else "density", fontsize=14)
+    cov_t, den_t = term("discover.coverage"), term("discover.density")
+    ax.set_xlabel(cov_t.both(" ") if zh else cov_t.en, fontsize=14)
+    ax.set_ylabel(den_t.both(" ") if zh else den_t.en, fontsize=14)
     ax.set_title(f"{d.outcome} {d.condition}", fontsize=13)
     ax.grid(alpha=0.3)
     fig.colorbar(sc, ax=ax, label="restricted factors")

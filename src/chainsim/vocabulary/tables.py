@@ -154,6 +154,11 @@ _t("analyze.total", "total", "总效应")
 _t("analyze.factor", "factor", "因素")
 _t("analyze.run", "run", "单次运行")
 _t("analyze.point_mean", "point mean", "设计点均值")
+_t("analyze.dummy", "(random dummy)", "随机对照")
+_t("discover.title", "scenario discovery", "情景发现")
+_t("discover.coverage", "coverage", "覆盖率")
+_t("discover.density", "density", "密度")
+_t("word.per_quarter", "per quarter", "每季度")
 
 # --------------------------------------------------------------------------- the dashboard's words
 # phrases that name a concept are built from its term, so they cannot drift from it
