@@ -164,6 +164,19 @@ CASES = [
         ["--set", "parks.anning.lnad_ha=5"],
         ["--set", "parks.anning.lnad_ha", "did you mean 'land_ha'"],
     ),
+    (
+        "period-after-the-calendar",
+        SMALL + "reporting:\n  periods:\n    late: {start: 2023-07-01, end: 2023-12-31}\n",
+        [],
+        ["reporting.periods.late.end", "2023-12-31 is outside the calendar", "must lie inside it"],
+    ),
+    (
+        "chain-of-one-segment",
+        SMALL + "chains:\n  tiny:\n    {name_en: Tiny, name_zh: 小链, industrial: true, pool_share: 0.1,\n"
+        "     segments: {only: {name_en: Only, name_zh: 唯一}}, edges: [[only, only]]}\n",
+        [],
+        ["chains.tiny", "needs at least 2 segments", "got 1: only"],
+    ),
 ]
 
 

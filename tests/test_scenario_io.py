@@ -157,6 +157,30 @@ def test_extends_deep_merges_mappings_and_replaces_lists(tmp_path: Path) -> None
     assert ("regions", 2) not in source  # the base's third region no longer exists
 
 
+def test_overlay_null_deletes_an_inherited_entry(tmp_path: Path) -> None:
+    """JSON Merge Patch (RFC 7386): `key: null` in an overlay removes the key — a new city
+    drops the base's parks; a field set to null goes back to its default."""
+    write(tmp_path, "base.yaml", BASE)
+    over = write(
+        tmp_path,
+        "over.yaml",
+        """\
+        extends: base.yaml
+        parks:
+          jinning: null
+          anning:
+            kind: null
+        market: null
+        """,
+    )
+    merged, source = resolve_scenario(over)
+    assert set(merged["parks"]) == {"anning"} and "market" not in merged
+    assert merged["parks"]["anning"] == {"land_ha": 500}
+    assert ("parks", "jinning") not in source and ("market", "price_yi") not in source
+    config, _ = load_scenario(Scenario, over)
+    assert config.parks["anning"].kind == "industrial" and config.market == Market()
+
+
 def test_extends_chain_of_three_files(tmp_path: Path) -> None:
     write(tmp_path, "base.yaml", BASE)
     write(tmp_path, "mid.yaml", "extends: base.yaml\nyears: 5\nname: mid\n")

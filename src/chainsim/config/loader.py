@@ -64,10 +64,15 @@ class SourceMap(dict[KeyPath, Origin]):
 
 
 def _merge(base: dict, over: dict, base_src: SourceMap, over_src: SourceMap, prefix: KeyPath = ()) -> dict:
-    """Deep-merge ``over`` into ``base`` in place, keeping the source map in step."""
+    """Deep-merge ``over`` into ``base`` in place, keeping the source map in step. A key set
+    to null in ``over`` is deleted (JSON Merge Patch, RFC 7386): an overlay can drop an
+    inherited park, chain, region, event … or put a field back to its default."""
     for key, value in over.items():
         path = prefix + (key,)
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
+        if value is None:
+            base.pop(key, None)
+            base_src.drop(path)
+        elif isinstance(value, dict) and isinstance(base.get(key), dict):
             _merge(base[key], value, base_src, over_src, path)
             base_src.update({path: over_src[path]} if path in over_src else {})
         else:  # lists too replace wholesale, and so must their origins

@@ -138,7 +138,8 @@ class Chain(Labelled):
         gt=0.0, le=1.0, description="Share of the candidate pool in this chain. Assumption."
     )
     segments: dict[Id, Segment] = Field(
-        min_length=6, description="Segments of the chain map (产业链图谱), ≥ 6."
+        description="Segments of the chain map (产业链图谱), at least 2: a missing link (缺链) is a segment "
+        "with fewer local producers than a share of its chain's mean, so a one-segment chain could never miss one."
     )
     edges: list[tuple[Id, Id]] = Field(
         min_length=1, description="Supplier → buyer links between segments; must form a DAG."
@@ -146,6 +147,11 @@ class Chain(Labelled):
 
     @model_validator(mode="after")
     def _graph(self) -> Chain:
+        if len(self.segments) < 2:
+            raise ValueError(
+                f"a chain map needs at least 2 segments (a missing link is measured against the chain's mean), "
+                f"got {len(self.segments)}" + (f": {', '.join(self.segments)}" if self.segments else "")
+            )
         for a, b in self.edges:
             for s in (a, b):
                 if s not in self.segments:
@@ -346,6 +352,17 @@ class Scenario(Strict):
                         f"{e.date} is outside the calendar {cal.start_date} … {cal.end_date}",
                     )
                 )
+        for name, period in self.reporting.periods.items():
+            for field in ("start", "end"):
+                day = getattr(period, field)
+                if not cal.start_date <= day <= cal.end_date:
+                    errors.append(
+                        (
+                            ("reporting", "periods", name, field),
+                            f"{day} is outside the calendar {cal.start_date} … {cal.end_date}: a period "
+                            "must lie inside it (its flows would be counted over part of it only)",
+                        )
+                    )
         for name, c in self.reporting.cohorts.items():
             if c.as_of > cal.end_date:
                 errors.append(
