@@ -127,11 +127,15 @@ class Segment(Labelled):
     anchor_incumbents: Count = Field(
         0, description="Anchor firms (龙头企业) among the incumbents. Assumption."
     )
+    industrial: bool | None = Field(
+        None,
+        description="Counted as 工业 (F12a, F12b; S3: manufacturing, mining, utilities) or not, overriding the chain's flag for this segment (None: the chain's). Farming, herb growing, trade, distribution and services segments of an industrial chain are not 工业; a non-industrial chain's processing segments are. Assumption (the national classification of industries GB/T 4754-2017: sections B–D are 工业).",
+    )
 
 
 class Chain(Labelled):
     industrial: bool = Field(
-        description="Counted as 工业和信息化 (F12) or not; ≈ 56 % of F2a is non-industrial (F12b)."
+        description="Counted as 工业和信息化 (F12) or not, for the segments that do not say otherwise (Segment.industrial); ≈ 56 % of F2a is non-industrial (F12b)."
     )
     pool_share: float = Field(
         gt=0.0, le=1.0, description="Share of the candidate pool in this chain. Assumption."

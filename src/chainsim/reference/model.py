@@ -132,7 +132,7 @@ class ReferenceModel(mesa.Model):
         anchor = rng.random(n) < size.anchor_share
         value = size.median_yi * np.exp(size.sigma_log * rng.standard_normal(n))
         value = np.minimum(np.where(anchor, value * size.anchor_size_factor, value), size.max_yi)
-        industrial = np.array([c.industrial for c in chains])[chain]
+        industrial = idx.segment_industrial[segment]  # the segment's flag, else its chain's
         land = value * np.where(industrial, loc.land_ha_per_yi_industrial, loc.land_ha_per_yi_other)
         mw = np.where(industrial, value * loc.mw_per_yi_industrial, 0.0)
         columns = (chain, segment, region, foreign, anchor, industrial, value, land, mw)
