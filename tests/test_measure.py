@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainsim import load
+from chainsim import load, run
 from chainsim.engine.model import ChainModel
+from chainsim.engine.records import F
 from chainsim.reference import ReferenceModel
+from chainsim.vocabulary import Stage
 from paths import DEFAULT_SCENARIO
 
 SMALL = ["population.pool_size=20000", "calendar.burn_in_steps=30"]
@@ -36,3 +38,55 @@ def test_industrial_flag_follows_the_segment_then_the_chain():
     ref = ReferenceModel(cfg, rng=3)
     firms = ref.firms[:2000]
     assert all(f.industrial == bool(idx.segment_industrial[f.segment]) for f in firms)
+
+
+# ----------------------------------------------------------------- project types and 落地
+def all_non_fixed(*extra: str) -> list[str]:
+    """Overrides that make every project one without fixed-asset investment."""
+    return [*[f"chains.{c}.fixed_asset_share=0" for c in small().chains], *no_segment_shares(), *extra]
+
+
+def test_projects_without_fixed_assets_land_at_registration_and_build_nothing():
+    for engine in (ChainModel, ReferenceModel):
+        m = engine(small(*all_non_fixed()), rng=4).run()
+        rec = m.recorder
+        stages = rec.stages
+        assert stages[:, Stage.LAND].max() == 0 and stages[:, Stage.CONSTRUCTION].max() == 0, engine
+        flows = rec.flows
+        assert flows[:, F["landed"]].sum() == flows[:, F["registered"]].sum() > 0, engine
+        assert flows[:, F["producing"]].sum() > 0, engine
+        c = list(m.config.reporting.cohorts).index("2022")
+        assert rec.cohort_fixed_signed[c] == 0 and rec.cohort_landed[c] > 0, engine
+        assert len(rec.duration_samples("construction_to_production_days")[0]) == 0, engine
+
+
+def test_fixed_asset_part_of_the_cohort():
+    res = run(small(), seed=3, replications=2)
+    s = res.summary()["cohorts"]["2022"]
+    assert 0 < s["fixed_asset_signed"]["mean"] < s["signed"]["mean"]  # Kunming: some projects build nothing
+    assert 0 <= s["fixed_asset_producing_rate"]["mean"] <= 1
+    assert s["filter"]["min_value_yi"] == 1.0  # F16's threshold: fixed, stated (S5)
+    every = run(
+        small(*[f"chains.{c}.fixed_asset_share=1" for c in small().chains], *no_segment_shares()), seed=3
+    )
+    e = every.summary()["cohorts"]["2022"]
+    assert e["fixed_asset_signed"]["mean"] == e["signed"]["mean"]
+    assert e["fixed_asset_producing_rate"]["mean"] == e["producing_rate"]["mean"]
+
+
+def no_segment_shares() -> list[str]:
+    cfg = small()
+    return [
+        f"chains.{c}.segments.{s}.fixed_asset_share=null"
+        for c, chain in cfg.chains.items()
+        for s, seg in chain.segments.items()
+        if seg.fixed_asset_share is not None
+    ]
+
+
+def test_fewer_fixed_asset_projects_land_sooner():
+    """Paired runs (common random numbers): a project that need not wait for land lands
+    at registration, so the 2022 cohort's landing rate rises."""
+    base = run(small(), seed=5, replications=2).summary()["cohorts"]["2022"]["landing_rate"]["mean"]
+    none = run(small(*all_non_fixed()), seed=5, replications=2).summary()["cohorts"]["2022"]
+    assert none["landing_rate"]["mean"] > base

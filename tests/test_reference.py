@@ -216,6 +216,7 @@ OUTPUTS = (
     "funds_in_place_yi",
     "fdi_usd_yi",
     "cohort_2022_landing_rate",
+    "cohort_2022_fixed_asset_producing_rate",
     "median_signing_to_production_days",
 )
 
@@ -229,6 +230,7 @@ def outputs(rec, cal: Calendar, cfg) -> dict[str, float]:
     }
     c = list(cfg.reporting.cohorts).index("2022")
     out["cohort_2022_landing_rate"] = rec.cohort_landed[c] / rec.cohort_signed[c]
+    out["cohort_2022_fixed_asset_producing_rate"] = rec.cohort_fixed_producing[c] / rec.cohort_fixed_signed[c]
     out["median_signing_to_production_days"] = float(
         np.median(rec.duration_samples("signing_to_production_days")[0])
     )

@@ -131,6 +131,10 @@ class Segment(Labelled):
         None,
         description="Counted as 工业 (F12a, F12b; S3: manufacturing, mining, utilities) or not, overriding the chain's flag for this segment (None: the chain's). Farming, herb growing, trade, distribution and services segments of an industrial chain are not 工业; a non-industrial chain's processing segments are. Assumption (the national classification of industries GB/T 4754-2017: sections B–D are 工业).",
     )
+    fixed_asset_share: Share | None = Field(
+        None,
+        description="Share of this segment's projects that are fixed-asset (固投类) projects, overriding the chain's (None: the chain's). S5: 247 of F16's 330 major projects are fixed-asset. Assumption (range 0–1; headquarters, settlement centres, trade and service projects mostly invest no fixed assets).",
+    )
 
 
 class Chain(Labelled):
@@ -139,6 +143,10 @@ class Chain(Labelled):
     )
     pool_share: float = Field(
         gt=0.0, le=1.0, description="Share of the candidate pool in this chain. Assumption."
+    )
+    fixed_asset_share: Share = Field(
+        1.0,
+        description="Share of the chain's projects that are fixed-asset (固投类) projects — they acquire land and build; the others (headquarters, settlement centres, services, trade) register and start operating (S5: 247 of 330 major projects are fixed-asset). Default 1 (every project builds, the old behaviour). Assumption (range 0–1 per chain).",
     )
     segments: dict[Id, Segment] = Field(
         min_length=6, description="Segments of the chain map (产业链图谱), ≥ 6."
@@ -251,6 +259,10 @@ class Pipeline(Strict):
         description="Chance that a targeted ready negotiation signs at an event. Assumption (calibrated on F3, F9, F11).",
     )
     register_days: Days = Field(45.0, description="Mean signing → registration time. Assumption.")
+    operation_days: Days = Field(
+        90.0,
+        description="Mean registration → operation time of a project without fixed-asset investment (no land, no construction: it rents premises, fits them out and starts business). Assumption (range 30–180 days).",
+    )
     land_days: Days = Field(
         150.0,
         description="Mean registration → land time (F1: 100 days with a commissioner). Assumption.",

@@ -137,6 +137,7 @@ def sign(m: ChainModel, t: int, rows: Rows) -> None:
     rec = m.recorder_batch
     if bits.any():
         rec.cohorts(rec.cohort_signed, rep, bits)
+        rec.cohorts(rec.cohort_fixed_signed, rep, np.where(a.b("fixed_asset")[rows], bits, 0))
     rec.signings(t, rep, value, industrial, a.i("source")[rows], a.i("segment")[rows])
     m.on_signed(t, rows)
 
@@ -201,7 +202,8 @@ def serve(m: ChainModel, t: int) -> None:
 
 def build(m: ChainModel, t: int) -> None:
     """Phase 8 (*Build*): scheduled transitions in stage order — signed → registered →
-    land → construction → producing — for projects whose due day has passed (a firm can
+    land → construction → producing, or signed → registered → producing for a project
+    without fixed assets — for projects whose due day has passed (a firm can
     pass several short stages in one step), then drop-outs after signing."""
     a = m.projects
     stage, due = a.i("stage"), a.f("due_day")
@@ -216,16 +218,35 @@ def build(m: ChainModel, t: int) -> None:
 
 
 def register(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
-    """signed → registered: ``funds_at_registration_share`` of the realised value arrives;
-    land is due ``land_days`` later."""
+    """signed → registered: ``funds_at_registration_share`` of the realised value arrives.
+    A fixed-asset (固投类) project's land is due ``land_days`` later; any other project has
+    *landed* (落地) now and starts operating ``operation_days`` later."""
     a, p = m.projects, m.config.pipeline
     a.i("stage")[rows] = Stage.REGISTERED
     entered = a.f("due_day")[rows]
     realised = a.f("value_yi")[rows] * p.realisation_share
     a.f("funds_left_yi")[rows] = realised
     pay(m, t, rows, realised * p.funds_at_registration_share)
-    a.f("due_day")[rows] = entered + duration(m, t, rows, p.land_days * m.step_orders.factors.land, spread)
-    m.recorder_batch.count(t, "registered", a.i("rep")[rows])
+    fixed = a.b("fixed_asset")[rows]
+    land = duration(m, t, rows, p.land_days * m.step_orders.factors.land, spread)
+    operate = duration(m, t, rows, p.operation_days, spread)  # no land: no land-stage factor
+    a.f("due_day")[rows] = entered + np.where(fixed, land, operate)
+    rec, rep = m.recorder_batch, a.i("rep")[rows]
+    rec.count(t, "registered", rep)
+    if not fixed.all():
+        other = ~fixed
+        rec.count(t, "landed", rep[other])
+        rec.cohorts(
+            rec.cohort_landed, rep[other], a.i("cohorts")[rows[other]], entered[other], m.cohort_as_of
+        )
+
+
+def start_operation(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
+    """registered → producing for a project without fixed-asset investment (no land, no
+    construction): it operates from its due day (see :func:`start_production`)."""
+    rows = rows[~m.projects.b("fixed_asset")[rows]]
+    if len(rows):
+        start_production(m, t, rows, spread)
 
 
 def acquire_land(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
@@ -298,11 +319,22 @@ def start_production(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
     rec = m.recorder_batch
     rec.count(t, "producing", rep)
     rec.cohorts(rec.cohort_producing, rep, a.i("cohorts")[rows], day, m.cohort_as_of)
+    fixed = a.b("fixed_asset")[rows]
+    rec.cohorts(
+        rec.cohort_fixed_producing, rep, np.where(fixed, a.i("cohorts")[rows], 0), day, m.cohort_as_of
+    )
     served, value = a.b("served")[rows], a.f("value_yi")[rows]
     rec.durations("signing_to_production_days", rep, day - a.f("signed_day")[rows], served, value, day)
-    rec.durations(
-        "construction_to_production_days", rep, day - a.f("construction_day")[rows], served, value, day
-    )
+    if fixed.any():  # a project without fixed assets never built
+        f = rows[fixed]
+        rec.durations(
+            "construction_to_production_days",
+            rep[fixed],
+            day[fixed] - a.f("construction_day")[f],
+            served[fixed],
+            value[fixed],
+            day[fixed],
+        )
 
 
 def drop_out(m: ChainModel, t: int) -> None:
@@ -367,6 +399,7 @@ def lose(m: ChainModel, t: int, rows: Rows, a: Active) -> None:
 #: the build phase's transitions, in stage order: (stage left, function that moves a firm on)
 TRANSITIONS = (
     (Stage.SIGNED, register),
+    (Stage.REGISTERED, start_operation),  # projects without fixed assets: registered → producing
     (Stage.REGISTERED, acquire_land),
     (Stage.LAND, break_ground),
     (Stage.CONSTRUCTION, start_production),

@@ -125,10 +125,12 @@ class FirmAgent(mesa.Agent):
         value_yi: float,
         land_need_ha: float,
         mw_need: float,
+        fixed_asset: bool = True,
     ) -> None:
         super().__init__(model)
         self.chain, self.segment, self.region = chain, segment, region
         self.foreign, self.anchor, self.industrial = foreign, anchor, industrial
+        self.fixed_asset = fixed_asset  # a fixed-asset (固投类) project: acquires land and builds
         self.value_yi, self.land_need_ha, self.mw_need = value_yi, land_need_ha, mw_need
 
     # ------------------------------------------------------------------ one step
@@ -139,7 +141,10 @@ class FirmAgent(mesa.Agent):
         elif self.stage == Stage.SIGNED:
             self.register()
         elif self.stage == Stage.REGISTERED:
-            self.take_land()
+            if self.fixed_asset:
+                self.take_land()
+            else:
+                self.start_production()  # no land, no construction: it starts operating
         elif self.stage == Stage.LAND:
             self.break_ground()
         elif self.stage == Stage.CONSTRUCTION:
@@ -202,13 +207,20 @@ class FirmAgent(mesa.Agent):
         return d * service.duration_factor if self.serving and service is not None else d
 
     def register(self) -> None:
+        """Registered: a fixed-asset project's land is due ``land_days`` later; any other
+        project has landed (落地) and starts operating ``operation_days`` later."""
         m, p = self.model, self.model.config.pipeline
         entered = self.due_day
         self.stage = Stage.REGISTERED
         self.funds_left_yi = self.value_yi * p.realisation_share
         m.pay(self, self.funds_left_yi * p.funds_at_registration_share)
-        self.due_day = entered + self.duration(p.land_days * m.orders.factors.land)
         m.flow["registered"] += 1
+        if self.fixed_asset:
+            self.due_day = entered + self.duration(p.land_days * m.orders.factors.land)
+            return
+        self.due_day = entered + self.duration(p.operation_days)
+        m.flow["landed"] += 1
+        m.note_cohort(self, entered, m.rec.cohort_landed)
 
     def take_land(self) -> None:
         """Ask the chosen park for land; a refusal puts the firm on the model's list of
@@ -253,7 +265,9 @@ class FirmAgent(mesa.Agent):
         m.flow["producing"] += 1
         m.note_cohort(self, day, m.rec.cohort_producing)
         m.note_duration("signing_to_production_days", day - self.signed_day, self, day)
-        m.note_duration("construction_to_production_days", day - self.construction_day, self, day)
+        if self.fixed_asset:
+            m.note_cohort(self, day, m.rec.cohort_fixed_producing)
+            m.note_duration("construction_to_production_days", day - self.construction_day, self, day)
 
     def build_instalment(self) -> None:
         """Phase 9: pay the daily instalment for the days of this step spent building."""

@@ -133,9 +133,10 @@ class ReferenceModel(mesa.Model):
         value = size.median_yi * np.exp(size.sigma_log * rng.standard_normal(n))
         value = np.minimum(np.where(anchor, value * size.anchor_size_factor, value), size.max_yi)
         industrial = idx.segment_industrial[segment]  # the segment's flag, else its chain's
-        land = value * np.where(industrial, loc.land_ha_per_yi_industrial, loc.land_ha_per_yi_other)
-        mw = np.where(industrial, value * loc.mw_per_yi_industrial, 0.0)
-        columns = (chain, segment, region, foreign, anchor, industrial, value, land, mw)
+        fixed = rng.random(n) < idx.segment_fixed_asset_share[segment]  # 固投类: needs land, builds
+        land = value * np.where(industrial, loc.land_ha_per_yi_industrial, loc.land_ha_per_yi_other) * fixed
+        mw = np.where(industrial & fixed, value * loc.mw_per_yi_industrial, 0.0)
+        columns = (chain, segment, region, foreign, anchor, industrial, value, land, mw, fixed)
         self.firms = [FirmAgent(self, *a) for a in zip(*(c.tolist() for c in columns))]
         self.in_region: list[list[FirmAgent]] = [[] for _ in regions]
         self.in_segment: list[list[FirmAgent]] = [[] for _ in range(idx.n_segments)]
@@ -366,6 +367,7 @@ class ReferenceModel(mesa.Model):
         self.rec.segment_signings[t, firm.segment] += 1
         for c in firm.cohorts:
             self.rec.cohort_signed[c] += 1
+            self.rec.cohort_fixed_signed[c] += firm.fixed_asset
 
     def note_cohort(self, firm: FirmAgent, day: float, into: np.ndarray) -> None:
         for c in firm.cohorts:
