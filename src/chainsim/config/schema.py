@@ -289,11 +289,40 @@ class Pipeline(Strict):
     )
     funds_at_registration_share: Share = Field(
         0.1,
-        description="Share of the realised value paid in at registration; the rest over construction. Assumption.",
+        description="Share of the realised value declared in place (申报纳统, S1) at registration (registered capital paid in). Assumption (range 0.05–0.3); the four funds_* shares sum to 1.",
+    )
+    funds_at_land_share: Share = Field(
+        0.0,
+        description="Share of the realised value declared in place when a fixed-asset project acquires its land (land price and fees). Default 0 (the old schedule). Assumption (range 0–0.25).",
+    )
+    funds_construction_share: Share = Field(
+        0.9,
+        description="Share of the realised value declared in place evenly over construction (buildings). Default 0.9 (the old schedule). Assumption (range 0.4–0.9).",
+    )
+    funds_at_production_share: Share = Field(
+        0.0,
+        description="Share of the realised value declared in place at the start of production (equipment installed). Default 0 (the old schedule). Assumption (range 0–0.3). A project without fixed assets declares every share but the registration one when it starts operating.",
     )
     fx_cny_per_usd: float = Field(
         7.0, gt=0, le=100, description="Exchange rate for foreign capital (亿美元). 2023 H1 average ≈ 6.9."
     )
+
+    @model_validator(mode="after")
+    def _disbursement(self) -> Pipeline:
+        shares = {
+            "funds_at_registration_share": self.funds_at_registration_share,
+            "funds_at_land_share": self.funds_at_land_share,
+            "funds_construction_share": self.funds_construction_share,
+            "funds_at_production_share": self.funds_at_production_share,
+        }
+        total = sum(shares.values())
+        if abs(total - 1.0) > 1e-6:
+            listed = " + ".join(f"{k} {v:g}" for k, v in shares.items())
+            raise ValueError(
+                f"the disbursement shares must sum to 1: {listed} = {total:.6g}; "
+                "set all four (registration, land, construction, production)"
+            )
+        return self
 
 
 # --------------------------------------------------------------------------- scenario

@@ -271,6 +271,9 @@ def acquire_land(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
         return
     day = np.maximum(due[ok], m.day - m.calendar.step_len[t])  # a firm that waited gets its land now
     a.i("stage")[ok] = Stage.LAND
+    p = m.config.pipeline
+    if p.funds_at_land_share:  # land price and fees declared in place (申报纳统)
+        pay(m, t, ok, a.f("value_yi")[ok] * (p.realisation_share * p.funds_at_land_share))
     a.f("land_day")[ok] = day
     m.recorder_batch.durations(
         "signing_to_land_days",
@@ -287,24 +290,27 @@ def acquire_land(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
 
 
 def break_ground(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
-    """land → construction: *landed* (落地); the rest of the realised value arrives evenly
-    over the construction time."""
-    a = m.projects
+    """land → construction: *landed* (落地); ``funds_construction_share`` of the realised
+    value arrives evenly over the construction time."""
+    a, p = m.projects, m.config.pipeline
     day = a.f("due_day")[rows]
     a.i("stage")[rows] = Stage.CONSTRUCTION
     a.f("construction_day")[rows] = day
     mean = m.config.pipeline.construction_days * m.step_orders.factors.construction
     build_days = np.maximum(duration(m, t, rows, mean, spread), 1.0)
     a.f("due_day")[rows] = day + build_days
-    a.f("funds_rate_yi_per_day")[rows] = a.f("funds_left_yi")[rows] / build_days
+    building = a.f("value_yi")[rows] * (p.realisation_share * p.funds_construction_share)
+    a.f("funds_rate_yi_per_day")[rows] = np.minimum(building, a.f("funds_left_yi")[rows]) / build_days
     rec, rep = m.recorder_batch, a.i("rep")[rows]
     rec.count(t, "landed", rep)
     rec.cohorts(rec.cohort_landed, rep, a.i("cohorts")[rows], day, m.cohort_as_of)
 
 
 def start_production(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
-    """construction → producing: what is left of the realised value arrives; the firm
-    counts as a local producer of its segment and park from now on."""
+    """construction → producing (or, without fixed assets, registered → operating): what is
+    left of the realised value arrives — ``funds_at_production_share`` (equipment), and for a
+    project without fixed assets every share but the registration one; the firm counts as
+    a local producer of its segment and park from now on."""
     a = m.projects
     day = a.f("due_day")[rows]
     pay(m, t, rows, a.f("funds_left_yi")[rows])  # instalments up to today, then the rest

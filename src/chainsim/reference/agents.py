@@ -231,6 +231,9 @@ class FirmAgent(mesa.Agent):
             return
         day = max(self.due_day, m.day - m.step_len)  # a firm that waited gets land this step
         self.stage, self.land_day = Stage.LAND, day
+        p = m.config.pipeline
+        if p.funds_at_land_share:  # land price and fees declared in place (申报纳统)
+            m.pay(self, self.value_yi * (p.realisation_share * p.funds_at_land_share))
         m.note_duration("signing_to_land_days", day - self.signed_day, self, day)
         factor = m.orders.factors.land_to_construction  # 0 (拿地即开工): construction starts at once
         mean = m.config.pipeline.land_to_construction_days * factor
@@ -245,21 +248,23 @@ class FirmAgent(mesa.Agent):
                 self.park = choice
 
     def break_ground(self) -> None:
-        """Landed (落地): the rest of the realised value arrives evenly over construction."""
-        m = self.model
+        """Landed (落地): ``funds_construction_share`` of the realised value arrives evenly
+        over construction."""
+        m, p = self.model, self.model.config.pipeline
         day = self.due_day
         self.stage, self.construction_day = Stage.CONSTRUCTION, day
         mean = m.config.pipeline.construction_days * m.orders.factors.construction
         build_days = max(self.duration(mean), 1.0)  # at least one day
         self.due_day = day + build_days
-        self.rate_yi_per_day = self.funds_left_yi / build_days
+        building = self.value_yi * (p.realisation_share * p.funds_construction_share)
+        self.rate_yi_per_day = min(building, self.funds_left_yi) / build_days
         m.flow["landed"] += 1
         m.note_cohort(self, day, m.rec.cohort_landed)
 
     def start_production(self) -> None:
         m = self.model
         day = self.due_day
-        m.pay(self, self.funds_left_yi)  # whatever is left of the realised value
+        m.pay(self, self.funds_left_yi)  # what is left: equipment, or all but registration
         self.stage, self.serving = Stage.PRODUCING, False
         m.add_producer(self)
         m.flow["producing"] += 1
