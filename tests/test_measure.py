@@ -9,6 +9,9 @@ import pytest
 
 from chainsim import load, run
 from chainsim.config.errors import ScenarioError
+from chainsim.engine import pipeline
+from chainsim.engine.calendar import Calendar
+from chainsim.engine.measure import fx_per_step
 from chainsim.engine.model import ChainModel
 from chainsim.engine.records import F
 from chainsim.reference import ReferenceModel
@@ -165,3 +168,65 @@ def project_states(cfg, engine: str) -> list[tuple[int, bool, float, float]]:
         )
         for f in ref.projects
     ]
+
+
+# ----------------------------------------------------------------- 实际利用外资 (F2b)
+def test_each_step_converts_at_its_months_rate():
+    cfg = small(
+        "statistics.fx_cny_per_usd_monthly={'2022-03': 6.3, '2022-04': 6.4, '2023-01': 6.8}",
+    )
+    cal = Calendar(cfg.calendar)
+    fx = fx_per_step(cfg, cal)
+    month = cal.date_end.astype("datetime64[M]").astype(str)
+    assert (fx[month < "2022-04"] == 6.3).all()  # before the table: its first month
+    assert (fx[(month >= "2022-04") & (month < "2023-01")] == 6.4).all()
+    assert (fx[month >= "2023-01"] == 6.8).all()  # after it: its last month
+    plain = fx_per_step(small("statistics.fx_cny_per_usd_monthly={}"), cal)
+    assert (plain == cfg.pipeline.fx_cny_per_usd).all()
+
+
+FOREIGN_ONLY_ABROAD = [
+    f"population.regions.{r}.foreign_entity_share=0"
+    for r in ("beijing", "guangzhou", "shanghai", "shenzhen", "other_domestic")
+]
+
+
+def test_paid_in_capital_arrives_at_registration(monkeypatch):
+    """All registered capital at registration, registered capital = total investment, one
+    rate: each step's F2b × rate is the foreign realised value of that step's registrations."""
+    cfg = small(
+        *FOREIGN_ONLY_ABROAD,
+        "statistics.fdi_basis=paid_in",
+        "statistics.capital_at_registration_share=1",
+        "statistics.registered_capital_shares=[1, 1, 1, 1]",
+        "statistics.fx_cny_per_usd_monthly={}",
+    )
+    registered = []
+
+    def register(m, t, rows, spread):
+        a = m.projects
+        foreign = a.b("foreign")[rows]
+        registered.append((t, float((a.f("value_yi")[rows] * foreign).sum())))
+        pipeline.register(m, t, rows, spread)
+
+    monkeypatch.setattr(pipeline, "TRANSITIONS", ((Stage.SIGNED, register), *pipeline.TRANSITIONS[1:]))
+    m = ChainModel(cfg, rng=7).run()
+    expect = np.zeros(m.calendar.n_steps)
+    for t, v in registered:
+        expect[t] += v * cfg.pipeline.realisation_share
+    got = m.recorder.flows[:, F["fdi_usd_yi"]] * cfg.pipeline.fx_cny_per_usd
+    assert expect.sum() > 0
+    assert np.allclose(got, expect, rtol=1e-9, atol=1e-9)
+
+
+def test_reinvestment_by_enterprises_already_in_china_counts_only_its_share():
+    """Only mainland foreign-invested enterprises carry foreign money: F2b is 0 when none of
+    their money counts (paired, same firms), positive when it does; F2a takes the rest."""
+    only_fie = [f"population.regions.{r}.foreign_entity_share=0" for r in ("hong_kong", "macau", "foreign")]
+    for engine in (ChainModel, ReferenceModel):
+        none = engine(small(*only_fie, "statistics.fie_reinvestment_fdi_share=0"), rng=9).run().recorder
+        some = engine(small(*only_fie, "statistics.fie_reinvestment_fdi_share=1"), rng=9).run().recorder
+        assert none.flows[:, F["fdi_usd_yi"]].sum() == 0, engine
+        assert some.flows[:, F["fdi_usd_yi"]].sum() > 0, engine
+        if engine is ChainModel:  # common random numbers: the same projects, money moved
+            assert none.flows[:, F["funds_in_place_yi"]].sum() > some.flows[:, F["funds_in_place_yi"]].sum()

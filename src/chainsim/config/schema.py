@@ -35,6 +35,7 @@ from chainsim.config.common import (  # noqa: F401
     Weight,
     Window,
 )
+from chainsim.config.measure import Statistics
 from chainsim.config.periods import Calendar, Cohort, Period, Reporting  # noqa: F401
 from chainsim.config.strategies import (  # noqa: F401
     ChainBased,
@@ -58,7 +59,11 @@ class Region(Labelled):
     )
     foreign_entity_share: Share = Field(
         0.0,
-        description="Share of this origin's firms that invest through foreign/HK/Macau entities, so their funds count as foreign capital (F2b, 亿美元) rather than domestic funds from outside Yunnan (F2a, 亿元). Assumption (FACTS 'Reading the statistics').",
+        description="Share of this origin's firms that invest through foreign/HK/Macau entities, so their funds count as foreign capital (F2b, 亿美元) rather than domestic funds from outside Yunnan (F2a, 亿元); for a mainland origin, foreign-invested enterprises already in China (see statistics.fie_reinvestment_fdi_share). Assumption (FACTS 'Reading the statistics').",
+    )
+    mainland: bool = Field(
+        False,
+        description="An origin in mainland China: its foreign-channel firms are foreign-invested enterprises already in China, whose money counts in F2b only as statistics.fie_reinvestment_fdi_share says. Default false (every foreign-channel firm invests from abroad).",
     )
 
 
@@ -304,7 +309,10 @@ class Pipeline(Strict):
         description="Share of the realised value declared in place at the start of production (equipment installed). Default 0 (the old schedule). Assumption (range 0–0.3). A project without fixed assets declares every share but the registration one when it starts operating.",
     )
     fx_cny_per_usd: float = Field(
-        7.0, gt=0, le=100, description="Exchange rate for foreign capital (亿美元). 2023 H1 average ≈ 6.9."
+        7.0,
+        gt=0,
+        le=100,
+        description="Exchange rate for foreign capital (亿美元) when statistics.fx_cny_per_usd_monthly is empty; also sizes a project's registered-capital bracket. 2023 H1 average ≈ 6.9.",
     )
 
     @model_validator(mode="after")
@@ -342,6 +350,7 @@ class Scenario(Strict):
     events: dict[Id, Event] = Field(default_factory=dict)
     organic: Organic = Organic()
     reporting: Reporting = Reporting()
+    statistics: Statistics = Statistics()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:

@@ -16,6 +16,7 @@ from chainsim.engine.active import Active
 from chainsim.engine.calendar import Calendar
 from chainsim.engine.chains import ChainIndex
 from chainsim.engine.contact import draw
+from chainsim.engine.measure import Measure
 from chainsim.engine.parks import ParkSystem
 from chainsim.engine.pool import cached_pool
 from chainsim.engine.records import BatchRecorder, Recorder
@@ -76,6 +77,7 @@ class ChainModel(mesa.Model):
         self.chains = ChainIndex(cfg.chains)
         self.region_ids = list(cfg.population.regions)
         self.pool = cached_pool(cfg, self.chains, cfg.seed)
+        self.measure = Measure(cfg, cal)  # what each statistic counts (F2a, F12b, F2b)
         R, S = self.n_reps, self.chains.n_segments
         self.step_no, self.day = 0, 0.0
         self.idle = np.full(R * self.pool.n, True)  # replicate r's firm i is in the pool: [r × n + i]

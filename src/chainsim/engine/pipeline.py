@@ -227,6 +227,7 @@ def register(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
     realised = a.f("value_yi")[rows] * p.realisation_share
     a.f("funds_left_yi")[rows] = realised
     pay(m, t, rows, realised * p.funds_at_registration_share)
+    pay_capital(m, t, rows, at_registration=True)
     fixed = a.b("fixed_asset")[rows]
     land = duration(m, t, rows, p.land_days * m.step_orders.factors.land, spread)
     operate = duration(m, t, rows, p.operation_days, spread)  # no land: no land-stage factor
@@ -246,6 +247,7 @@ def start_operation(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
     construction): it operates from its due day (see :func:`start_production`)."""
     rows = rows[~m.projects.b("fixed_asset")[rows]]
     if len(rows):
+        pay_capital(m, t, rows, at_registration=False)
         start_production(m, t, rows, spread)
 
 
@@ -301,6 +303,7 @@ def break_ground(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
     a.f("due_day")[rows] = day + build_days
     building = a.f("value_yi")[rows] * (p.realisation_share * p.funds_construction_share)
     a.f("funds_rate_yi_per_day")[rows] = np.minimum(building, a.f("funds_left_yi")[rows]) / build_days
+    pay_capital(m, t, rows, at_registration=False)
     rec, rep = m.recorder_batch, a.i("rep")[rows]
     rec.count(t, "landed", rep)
     rec.cohorts(rec.cohort_landed, rep, a.i("cohorts")[rows], day, m.cohort_as_of)
@@ -379,14 +382,27 @@ def pay_construction(m: ChainModel, t: int) -> None:
 
 
 def pay(m: ChainModel, t: int, rows: Rows, amount_yi: NDArray[np.float64]) -> None:
-    """Funds arrive: domestic money counts in 到位资金 (F2a) and, for industrial chains, in
-    工业项目到位资金 (F12b); foreign money in 实际利用外资 (亿美元 = 亿元 / fx, F2b)."""
+    """Funds declared in place: what each statistic counts of them is the measurement
+    layer's (:mod:`chainsim.engine.measure`): F2a, its industrial part F12b, and F2b."""
     a = m.projects
     a.f("funds_left_yi")[rows] -= amount_yi
-    foreign, industrial = a.b("foreign")[rows], a.b("industrial")[rows]
-    domestic = np.where(foreign, 0.0, amount_yi)
-    fdi = np.where(foreign, amount_yi / m.config.pipeline.fx_cny_per_usd, 0.0)
-    m.recorder_batch.funds(t, a.i("rep")[rows], domestic, np.where(industrial, domestic, 0.0), fdi)
+    domestic, industrial, fdi = m.measure.split(
+        t, amount_yi, a.b("foreign")[rows], a.i("region")[rows], a.b("industrial")[rows]
+    )
+    m.recorder_batch.funds(t, a.i("rep")[rows], domestic, industrial, fdi)
+
+
+def pay_capital(m: ChainModel, t: int, rows: Rows, at_registration: bool) -> None:
+    """Foreign investors pay in registered capital (实际利用外资, F2b) when the statistics
+    count paid-in capital: at registration, then when construction or operation starts."""
+    if not m.measure.paid_in or len(rows) == 0:
+        return
+    a = m.projects
+    fdi = m.measure.capital_usd(
+        t, a.f("value_yi")[rows], a.b("foreign")[rows], a.i("region")[rows], at_registration
+    )
+    zero = np.zeros(len(rows))
+    m.recorder_batch.funds(t, a.i("rep")[rows], zero, zero, fdi)
 
 
 def lose(m: ChainModel, t: int, rows: Rows, a: Active) -> None:

@@ -143,8 +143,9 @@ class FirmAgent(mesa.Agent):
         elif self.stage == Stage.REGISTERED:
             if self.fixed_asset:
                 self.take_land()
-            else:
-                self.start_production()  # no land, no construction: it starts operating
+            else:  # no land, no construction: it starts operating
+                self.model.pay_capital(self, at_registration=False)
+                self.start_production()
         elif self.stage == Stage.LAND:
             self.break_ground()
         elif self.stage == Stage.CONSTRUCTION:
@@ -214,6 +215,7 @@ class FirmAgent(mesa.Agent):
         self.stage = Stage.REGISTERED
         self.funds_left_yi = self.value_yi * p.realisation_share
         m.pay(self, self.funds_left_yi * p.funds_at_registration_share)
+        m.pay_capital(self, at_registration=True)
         m.flow["registered"] += 1
         if self.fixed_asset:
             self.due_day = entered + self.duration(p.land_days * m.orders.factors.land)
@@ -258,6 +260,7 @@ class FirmAgent(mesa.Agent):
         self.due_day = day + build_days
         building = self.value_yi * (p.realisation_share * p.funds_construction_share)
         self.rate_yi_per_day = min(building, self.funds_left_yi) / build_days
+        m.pay_capital(self, at_registration=False)
         m.flow["landed"] += 1
         m.note_cohort(self, day, m.rec.cohort_landed)
 
