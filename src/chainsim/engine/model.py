@@ -58,9 +58,11 @@ class ChainModel(mesa.Model):
        Streams: engage, negotiate.
     6. ``sign``         park choice (logit), registration date, cohorts. Streams: park_choice, duration.
     7. ``serve``        free service slots go to the largest unserved projects.
-    8. ``build``        signed → registered → land → construction → producing; drop-outs.
-       Streams: duration, divert, park_choice, after_signing.
-    9. ``funds``        construction instalments arrive (registration payments arrive in 8).
+    8. ``build``        signed → registered → land → construction → producing (without fixed
+       assets: registered → producing); drop-outs. Streams: duration, divert, park_choice,
+       after_signing.
+    9. ``funds``        construction instalments arrive (registration, land, production and
+       paid-in capital arrive in 8); :mod:`.measure` says which statistic counts them.
     10. ``record``      stage counts of the step.
     """
 
