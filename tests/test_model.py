@@ -167,13 +167,26 @@ def test_funds_never_exceed_the_realised_share_of_agreements():
 
 
 # ----------------------------------------------------------------- parks
+def cfg_sets_anning() -> list[str]:
+    return ["parks.anning.land_ha=0", "parks.anning.land_added_ha_per_year=0"]
+
+
 def test_a_full_park_delays_or_diverts():
     # Anning alone is specialised in green energy; leave it no land and forbid refills.
     cfg = small("parks.anning.land_ha=0", "parks.anning.land_added_ha_per_year=0")
     m = ChainModel(cfg, rng=2).run()
     anning = list(cfg.parks).index("anning")
     assert m.parks.land_used[0, anning] == 0
-    assert m.parks.producing[0, :, anning].sum() == 0  # nobody got land there
+    # nobody got land there: its producers are projects without fixed assets (no land need)
+    assert m.parks.producing[0, :, anning].sum() <= m.recorder.flows[:, F["producing"]].sum()
+    every_builds = [f"chains.{c}.fixed_asset_share=1" for c in cfg.chains] + [
+        f"chains.{c}.segments.{s}.fixed_asset_share=null"
+        for c, chain in cfg.chains.items()
+        for s, seg in chain.segments.items()
+        if seg.fixed_asset_share is not None
+    ]
+    builds = ChainModel(small(*cfg_sets_anning(), *every_builds), rng=2).run()
+    assert builds.parks.producing[0, :, anning].sum() == 0  # every project needs land: none there
     a = m.projects
     assert not (
         (a.i("stage") >= Stage.LAND) & (a.i("stage") <= Stage.CONSTRUCTION) & (a.i("park") == anning)

@@ -42,6 +42,7 @@ ALLOWED = (
     "chainsim.engine.calendar",
     "chainsim.engine.records",
     "chainsim.engine.chains",
+    "chainsim.engine.measure",  # the statistics' definitions: rules both engines share
     "chainsim.engine.rng",
     "chainsim.engine.kernels",
     "chainsim.engine.strategies",
@@ -217,6 +218,7 @@ OUTPUTS = (
     "funds_in_place_yi",
     "fdi_usd_yi",
     "cohort_2022_landing_rate",
+    "cohort_2022_fixed_asset_producing_rate",
     "median_signing_to_production_days",
 )
 
@@ -230,6 +232,7 @@ def outputs(rec, cal: Calendar, cfg) -> dict[str, float]:
     }
     c = list(cfg.reporting.cohorts).index("2022")
     out["cohort_2022_landing_rate"] = rec.cohort_landed[c] / rec.cohort_signed[c]
+    out["cohort_2022_fixed_asset_producing_rate"] = rec.cohort_fixed_producing[c] / rec.cohort_fixed_signed[c]
     out["median_signing_to_production_days"] = float(
         np.median(rec.duration_samples("signing_to_production_days")[0])
     )

@@ -37,7 +37,17 @@ def summary_paths(scenario: Any) -> set[str]:
         paths |= {f"periods.{p}.{m}" for m in PERIOD_METRICS}
         paths |= {f"periods.{p}.signings_by_source.{s}" for s in SOURCE_NAMES}
     for c in scenario.reporting.cohorts:
-        paths |= {f"cohorts.{c}.{m}" for m in ("signed", "landed", "landing_rate", "producing_rate")}
+        paths |= {
+            f"cohorts.{c}.{m}"
+            for m in (
+                "signed",
+                "landed",
+                "landing_rate",
+                "producing_rate",
+                "fixed_asset_signed",
+                "fixed_asset_producing_rate",
+            )
+        }
     for e in scenario.events:
         paths |= {f"events.{e}.signings", f"events.{e}.signing_value_yi"}
     for g in ("commissioned", "other"):

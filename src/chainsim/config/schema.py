@@ -36,6 +36,7 @@ from chainsim.config.common import (  # noqa: F401
     Weight,
     Window,
 )
+from chainsim.config.measure import Statistics
 from chainsim.config.periods import Calendar, Cohort, Period, Reporting  # noqa: F401
 from chainsim.config.strategies import (  # noqa: F401
     ChainBased,
@@ -59,7 +60,11 @@ class Region(Labelled):
     )
     foreign_entity_share: Share = Field(
         0.0,
-        description="Share of this origin's firms that invest through foreign/HK/Macau entities, so their funds count as foreign capital (F2b, 亿美元) rather than domestic funds from outside Yunnan (F2a, 亿元). Assumption (FACTS 'Reading the statistics').",
+        description="Share of this origin's firms that invest through foreign/HK/Macau entities, so their funds count as foreign capital (F2b, 亿美元) rather than domestic funds from outside Yunnan (F2a, 亿元); for a mainland origin, foreign-invested enterprises already in China (see statistics.fie_reinvestment_fdi_share). Assumption (FACTS 'Reading the statistics').",
+    )
+    mainland: bool = Field(
+        False,
+        description="An origin in mainland China: its foreign-channel firms are foreign-invested enterprises already in China, whose money counts in F2b only as statistics.fie_reinvestment_fdi_share says. Default false (every foreign-channel firm invests from abroad).",
     )
 
 
@@ -128,14 +133,26 @@ class Segment(Labelled):
     anchor_incumbents: Count = Field(
         0, description="Anchor firms (龙头企业) among the incumbents. Assumption."
     )
+    industrial: bool | None = Field(
+        None,
+        description="Counted as 工业 (F12a, F12b; S3: manufacturing, mining, utilities) or not, overriding the chain's flag for this segment (None: the chain's). Farming, herb growing, trade, distribution and services segments of an industrial chain are not 工业; a non-industrial chain's processing segments are. Assumption (the national classification of industries GB/T 4754-2017: sections B–D are 工业).",
+    )
+    fixed_asset_share: Share | None = Field(
+        None,
+        description="Share of this segment's projects that are fixed-asset (固投类) projects, overriding the chain's (None: the chain's). S5: 247 of F16's 330 major projects are fixed-asset. Assumption (range 0–1; headquarters, settlement centres, trade and service projects mostly invest no fixed assets).",
+    )
 
 
 class Chain(Labelled):
     industrial: bool = Field(
-        description="Counted as 工业和信息化 (F12) or not; ≈ 56 % of F2a is non-industrial (F12b)."
+        description="Counted as 工业和信息化 (F12) or not, for the segments that do not say otherwise (Segment.industrial); ≈ 56 % of F2a is non-industrial (F12b)."
     )
     pool_share: float = Field(
         gt=0.0, le=1.0, description="Share of the candidate pool in this chain. Assumption."
+    )
+    fixed_asset_share: Share = Field(
+        1.0,
+        description="Share of the chain's projects that are fixed-asset (固投类) projects — they acquire land and build; the others (headquarters, settlement centres, services, trade) register and start operating (S5: 247 of 330 major projects are fixed-asset). Default 1 (every project builds, the old behaviour). Assumption (range 0–1 per chain).",
     )
     segments: dict[Id, Segment] = Field(
         description="Segments of the chain map (产业链图谱), at least 2: a missing link (缺链) is a segment "
@@ -254,6 +271,10 @@ class Pipeline(Strict):
         description="Chance that a targeted ready negotiation signs at an event. Assumption (calibrated on F3, F9, F11).",
     )
     register_days: Days = Field(45.0, description="Mean signing → registration time. Assumption.")
+    operation_days: Days = Field(
+        90.0,
+        description="Mean registration → operation time of a project without fixed-asset investment (no land, no construction: it rents premises, fits them out and starts business). Assumption (range 30–180 days).",
+    )
     land_days: Days = Field(
         150.0,
         description="Mean registration → land time (F1: 100 days with a commissioner). Assumption.",
@@ -280,11 +301,43 @@ class Pipeline(Strict):
     )
     funds_at_registration_share: Share = Field(
         0.1,
-        description="Share of the realised value paid in at registration; the rest over construction. Assumption.",
+        description="Share of the realised value declared in place (申报纳统, S1) at registration (registered capital paid in). Assumption (range 0.05–0.3); the four funds_* shares sum to 1.",
+    )
+    funds_at_land_share: Share = Field(
+        0.0,
+        description="Share of the realised value declared in place when a fixed-asset project acquires its land (land price and fees). Default 0 (the old schedule). Assumption (range 0–0.25).",
+    )
+    funds_construction_share: Share = Field(
+        0.9,
+        description="Share of the realised value declared in place evenly over construction (buildings). Default 0.9 (the old schedule). Assumption (range 0.4–0.9).",
+    )
+    funds_at_production_share: Share = Field(
+        0.0,
+        description="Share of the realised value declared in place at the start of production (equipment installed). Default 0 (the old schedule). Assumption (range 0–0.3). A project without fixed assets declares every share but the registration one when it starts operating.",
     )
     fx_cny_per_usd: float = Field(
-        7.0, gt=0, le=100, description="Exchange rate for foreign capital (亿美元). 2023 H1 average ≈ 6.9."
+        7.0,
+        gt=0,
+        le=100,
+        description="Exchange rate for foreign capital (亿美元) when statistics.fx_cny_per_usd_monthly is empty; also sizes a project's registered-capital bracket. 2023 H1 average ≈ 6.9.",
     )
+
+    @model_validator(mode="after")
+    def _disbursement(self) -> Pipeline:
+        shares = {
+            "funds_at_registration_share": self.funds_at_registration_share,
+            "funds_at_land_share": self.funds_at_land_share,
+            "funds_construction_share": self.funds_construction_share,
+            "funds_at_production_share": self.funds_at_production_share,
+        }
+        total = sum(shares.values())
+        if abs(total - 1.0) > 1e-6:
+            listed = " + ".join(f"{k} {v:g}" for k, v in shares.items())
+            raise ValueError(
+                f"the disbursement shares must sum to 1: {listed} = {total:.6g}; "
+                "set all four (registration, land, construction, production)"
+            )
+        return self
 
 
 # --------------------------------------------------------------------------- scenario
@@ -305,6 +358,7 @@ class Scenario(Strict):
     organic: Organic = Organic()
     climate: Climate = Climate()
     reporting: Reporting = Reporting()
+    statistics: Statistics = Statistics()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:

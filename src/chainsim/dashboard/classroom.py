@@ -30,7 +30,7 @@ from chainsim.engine.calendar import NEVER
 from chainsim.engine.model import ChainModel
 from chainsim.vocabulary import Stage, source_names
 
-DEFAULT_MAJOR_YI = 5.0  # "major project" size when the scenario has no reporting cohort (F16 gives none)
+DEFAULT_MAJOR_YI = 1.0  # "major project" size when the scenario has no reporting cohort (F16's stated ≥ 1 亿)
 
 
 class ClassroomModel(ChainModel):
@@ -117,9 +117,17 @@ class ClassroomModel(ChainModel):
         slots = np.concatenate([s for s, _, _ in self._signed])
         day = np.concatenate([np.full(len(s), d) for s, d, _ in self._signed])
         q = np.concatenate([np.full(len(s), qi) for s, _, qi in self._signed])
-        landed = self.construction_day[slots] >= day
         same_project = self.signed_day[slots] == day  # not lost, recycled and signed again since
         stage = self.stage_of[slots]
+        # 落地: a fixed-asset project broke ground; any other registered (docs/model.md; one
+        # lost after registering is not seen here: the table keeps no registration day)
+        registered = (
+            ~self.pool.fixed_asset[slots]
+            & same_project
+            & (stage >= Stage.REGISTERED)
+            & (stage <= Stage.PRODUCING)
+        )
+        landed = (self.construction_day[slots] >= day) | registered
         pending = ~landed & same_project & (stage >= Stage.SIGNED) & (stage < Stage.CONSTRUCTION)
         major = self.pool.value_yi[slots] >= self.major_yi
 

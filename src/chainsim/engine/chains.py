@@ -20,7 +20,7 @@ class ChainIndex:
     def __init__(self, chains: dict[str, Chain]) -> None:
         self.chain_ids = list(chains)
         self.segment_ids: list[tuple[str, str]] = []  # (chain id, segment id)
-        seg_chain, incumbents, anchors, weights = [], [], [], []
+        seg_chain, incumbents, anchors, weights, industrial, fixed = [], [], [], [], [], []
         self.graphs: dict[str, nx.DiGraph] = {}
         offset: dict[tuple[str, str], int] = {}
         for c, (cid, chain) in enumerate(chains.items()):
@@ -32,6 +32,10 @@ class ChainIndex:
                 incumbents.append(seg.incumbents)
                 anchors.append(seg.anchor_incumbents)
                 weights.append(seg.pool_weight)
+                industrial.append(chain.industrial if seg.industrial is None else seg.industrial)
+                fixed.append(
+                    chain.fixed_asset_share if seg.fixed_asset_share is None else seg.fixed_asset_share
+                )
                 g.add_node(sid, name_en=seg.name_en, name_zh=seg.name_zh)
             g.add_edges_from(chain.edges)
             self.graphs[cid] = g
@@ -39,7 +43,10 @@ class ChainIndex:
         self.n_segments = n
         self.segment_chain: NDArray[np.int32] = np.array(seg_chain, dtype=np.int32)
         self.chain_industrial: NDArray[np.bool_] = np.array([chains[c].industrial for c in self.chain_ids])
-        self.segment_industrial: NDArray[np.bool_] = self.chain_industrial[self.segment_chain]
+        # 工业 or not per segment: the segment's own flag, else its chain's
+        self.segment_industrial: NDArray[np.bool_] = np.array(industrial, dtype=bool)
+        # share of fixed-asset (固投类) projects per segment: the segment's, else its chain's
+        self.segment_fixed_asset_share: NDArray[np.float64] = np.array(fixed, dtype=np.float64)
         self.incumbents: NDArray[np.int64] = np.array(incumbents, dtype=np.int64)
         self.anchor_incumbents: NDArray[np.int64] = np.array(anchors, dtype=np.int64)
         self.chain_pool_share: NDArray[np.float64] = np.array([chains[c].pool_share for c in self.chain_ids])

@@ -17,6 +17,7 @@ from chainsim.engine.calendar import Calendar
 from chainsim.engine.chains import ChainIndex
 from chainsim.engine.climate import ClimateSteps
 from chainsim.engine.contact import draw
+from chainsim.engine.measure import Measure
 from chainsim.engine.parks import ParkSystem
 from chainsim.engine.pool import cached_pool
 from chainsim.engine.records import BatchRecorder, Recorder
@@ -58,9 +59,11 @@ class ChainModel(mesa.Model):
        Streams: engage, negotiate.
     6. ``sign``         park choice (logit), registration date, cohorts. Streams: park_choice, duration.
     7. ``serve``        free service slots go to the largest unserved projects.
-    8. ``build``        signed → registered → land → construction → producing; drop-outs.
-       Streams: duration, divert, park_choice, after_signing.
-    9. ``funds``        construction instalments arrive (registration payments arrive in 8).
+    8. ``build``        signed → registered → land → construction → producing (without fixed
+       assets: registered → producing); drop-outs. Streams: duration, divert, park_choice,
+       after_signing.
+    9. ``funds``        construction instalments arrive (registration, land, production and
+       paid-in capital arrive in 8); :mod:`.measure` says which statistic counts them.
     10. ``record``      stage counts of the step.
     """
 
@@ -78,6 +81,7 @@ class ChainModel(mesa.Model):
         self.chains = ChainIndex(cfg.chains)
         self.region_ids = list(cfg.population.regions)
         self.pool = cached_pool(cfg, self.chains, cfg.seed)
+        self.measure = Measure(cfg, cal)  # what each statistic counts (F2a, F12b, F2b)
         R, S = self.n_reps, self.chains.n_segments
         self.step_no, self.day = 0, 0.0
         self.idle = np.full(R * self.pool.n, True)  # replicate r's firm i is in the pool: [r × n + i]

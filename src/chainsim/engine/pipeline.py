@@ -140,6 +140,7 @@ def sign(m: ChainModel, t: int, rows: Rows) -> None:
     rec = m.recorder_batch
     if bits.any():
         rec.cohorts(rec.cohort_signed, rep, bits)
+        rec.cohorts(rec.cohort_fixed_signed, rep, np.where(a.b("fixed_asset")[rows], bits, 0))
     rec.signings(t, rep, value, industrial, a.i("source")[rows], a.i("segment")[rows])
     m.on_signed(t, rows)
 
@@ -204,7 +205,8 @@ def serve(m: ChainModel, t: int) -> None:
 
 def build(m: ChainModel, t: int) -> None:
     """Phase 8 (*Build*): scheduled transitions in stage order — signed → registered →
-    land → construction → producing — for projects whose due day has passed (a firm can
+    land → construction → producing, or signed → registered → producing for a project
+    without fixed assets — for projects whose due day has passed (a firm can
     pass several short stages in one step), then drop-outs after signing."""
     a = m.projects
     stage, due = a.i("stage"), a.f("due_day")
@@ -219,16 +221,37 @@ def build(m: ChainModel, t: int) -> None:
 
 
 def register(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
-    """signed → registered: ``funds_at_registration_share`` of the realised value arrives;
-    land is due ``land_days`` later."""
+    """signed → registered: ``funds_at_registration_share`` of the realised value arrives.
+    A fixed-asset (固投类) project's land is due ``land_days`` later; any other project has
+    *landed* (落地) now and starts operating ``operation_days`` later."""
     a, p = m.projects, m.config.pipeline
     a.i("stage")[rows] = Stage.REGISTERED
     entered = a.f("due_day")[rows]
     realised = a.f("value_yi")[rows] * p.realisation_share
     a.f("funds_left_yi")[rows] = realised
     pay(m, t, rows, realised * p.funds_at_registration_share)
-    a.f("due_day")[rows] = entered + duration(m, t, rows, p.land_days * m.step_orders.factors.land, spread)
-    m.recorder_batch.count(t, "registered", a.i("rep")[rows])
+    pay_capital(m, t, rows, at_registration=True)
+    fixed = a.b("fixed_asset")[rows]
+    land = duration(m, t, rows, p.land_days * m.step_orders.factors.land, spread)
+    operate = duration(m, t, rows, p.operation_days, spread)  # no land: no land-stage factor
+    a.f("due_day")[rows] = entered + np.where(fixed, land, operate)
+    rec, rep = m.recorder_batch, a.i("rep")[rows]
+    rec.count(t, "registered", rep)
+    if not fixed.all():
+        other = ~fixed
+        rec.count(t, "landed", rep[other])
+        rec.cohorts(
+            rec.cohort_landed, rep[other], a.i("cohorts")[rows[other]], entered[other], m.cohort_as_of
+        )
+
+
+def start_operation(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
+    """registered → producing for a project without fixed-asset investment (no land, no
+    construction): it operates from its due day (see :func:`start_production`)."""
+    rows = rows[~m.projects.b("fixed_asset")[rows]]
+    if len(rows):
+        pay_capital(m, t, rows, at_registration=False)
+        start_production(m, t, rows, spread)
 
 
 def acquire_land(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
@@ -253,6 +276,9 @@ def acquire_land(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
         return
     day = np.maximum(due[ok], m.day - m.calendar.step_len[t])  # a firm that waited gets its land now
     a.i("stage")[ok] = Stage.LAND
+    p = m.config.pipeline
+    if p.funds_at_land_share:  # land price and fees declared in place (申报纳统)
+        pay(m, t, ok, a.f("value_yi")[ok] * (p.realisation_share * p.funds_at_land_share))
     a.f("land_day")[ok] = day
     m.recorder_batch.durations(
         "signing_to_land_days",
@@ -269,24 +295,28 @@ def acquire_land(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
 
 
 def break_ground(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
-    """land → construction: *landed* (落地); the rest of the realised value arrives evenly
-    over the construction time."""
-    a = m.projects
+    """land → construction: *landed* (落地); ``funds_construction_share`` of the realised
+    value arrives evenly over the construction time."""
+    a, p = m.projects, m.config.pipeline
     day = a.f("due_day")[rows]
     a.i("stage")[rows] = Stage.CONSTRUCTION
     a.f("construction_day")[rows] = day
     mean = m.config.pipeline.construction_days * m.step_orders.factors.construction
     build_days = np.maximum(duration(m, t, rows, mean, spread), 1.0)
     a.f("due_day")[rows] = day + build_days
-    a.f("funds_rate_yi_per_day")[rows] = a.f("funds_left_yi")[rows] / build_days
+    building = a.f("value_yi")[rows] * (p.realisation_share * p.funds_construction_share)
+    a.f("funds_rate_yi_per_day")[rows] = np.minimum(building, a.f("funds_left_yi")[rows]) / build_days
+    pay_capital(m, t, rows, at_registration=False)
     rec, rep = m.recorder_batch, a.i("rep")[rows]
     rec.count(t, "landed", rep)
     rec.cohorts(rec.cohort_landed, rep, a.i("cohorts")[rows], day, m.cohort_as_of)
 
 
 def start_production(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
-    """construction → producing: what is left of the realised value arrives; the firm
-    counts as a local producer of its segment and park from now on."""
+    """construction → producing (or, without fixed assets, registered → operating): what is
+    left of the realised value arrives — ``funds_at_production_share`` (equipment), and for a
+    project without fixed assets every share but the registration one; the firm counts as
+    a local producer of its segment and park from now on."""
     a = m.projects
     day = a.f("due_day")[rows]
     pay(m, t, rows, a.f("funds_left_yi")[rows])  # instalments up to today, then the rest
@@ -301,11 +331,22 @@ def start_production(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
     rec = m.recorder_batch
     rec.count(t, "producing", rep)
     rec.cohorts(rec.cohort_producing, rep, a.i("cohorts")[rows], day, m.cohort_as_of)
+    fixed = a.b("fixed_asset")[rows]
+    rec.cohorts(
+        rec.cohort_fixed_producing, rep, np.where(fixed, a.i("cohorts")[rows], 0), day, m.cohort_as_of
+    )
     served, value = a.b("served")[rows], a.f("value_yi")[rows]
     rec.durations("signing_to_production_days", rep, day - a.f("signed_day")[rows], served, value, day)
-    rec.durations(
-        "construction_to_production_days", rep, day - a.f("construction_day")[rows], served, value, day
-    )
+    if fixed.any():  # a project without fixed assets never built
+        f = rows[fixed]
+        rec.durations(
+            "construction_to_production_days",
+            rep[fixed],
+            day[fixed] - a.f("construction_day")[f],
+            served[fixed],
+            value[fixed],
+            day[fixed],
+        )
 
 
 def drop_out(m: ChainModel, t: int) -> None:
@@ -344,14 +385,27 @@ def pay_construction(m: ChainModel, t: int) -> None:
 
 
 def pay(m: ChainModel, t: int, rows: Rows, amount_yi: NDArray[np.float64]) -> None:
-    """Funds arrive: domestic money counts in 到位资金 (F2a) and, for industrial chains, in
-    工业项目到位资金 (F12b); foreign money in 实际利用外资 (亿美元 = 亿元 / fx, F2b)."""
+    """Funds declared in place: what each statistic counts of them is the measurement
+    layer's (:mod:`chainsim.engine.measure`): F2a, its industrial part F12b, and F2b."""
     a = m.projects
     a.f("funds_left_yi")[rows] -= amount_yi
-    foreign, industrial = a.b("foreign")[rows], a.b("industrial")[rows]
-    domestic = np.where(foreign, 0.0, amount_yi)
-    fdi = np.where(foreign, amount_yi / m.config.pipeline.fx_cny_per_usd, 0.0)
-    m.recorder_batch.funds(t, a.i("rep")[rows], domestic, np.where(industrial, domestic, 0.0), fdi)
+    domestic, industrial, fdi = m.measure.split(
+        t, amount_yi, a.b("foreign")[rows], a.i("region")[rows], a.b("industrial")[rows]
+    )
+    m.recorder_batch.funds(t, a.i("rep")[rows], domestic, industrial, fdi)
+
+
+def pay_capital(m: ChainModel, t: int, rows: Rows, at_registration: bool) -> None:
+    """Foreign investors pay in registered capital (实际利用外资, F2b) when the statistics
+    count paid-in capital: at registration, then when construction or operation starts."""
+    if not m.measure.paid_in or len(rows) == 0:
+        return
+    a = m.projects
+    fdi = m.measure.capital_usd(
+        t, a.f("value_yi")[rows], a.b("foreign")[rows], a.i("region")[rows], at_registration
+    )
+    zero = np.zeros(len(rows))
+    m.recorder_batch.funds(t, a.i("rep")[rows], zero, zero, fdi)
 
 
 def lose(m: ChainModel, t: int, rows: Rows, a: Active) -> None:
@@ -370,6 +424,7 @@ def lose(m: ChainModel, t: int, rows: Rows, a: Active) -> None:
 #: the build phase's transitions, in stage order: (stage left, function that moves a firm on)
 TRANSITIONS = (
     (Stage.SIGNED, register),
+    (Stage.REGISTERED, start_operation),  # projects without fixed assets: registered → producing
     (Stage.REGISTERED, acquire_land),
     (Stage.LAND, break_ground),
     (Stage.CONSTRUCTION, start_production),

@@ -1,7 +1,7 @@
 """The candidate pool: every firm's fixed attributes, one NumPy array each, and the
 group-sorted tables that contacts draw from.
 
-Attributes (chain, segment, origin, size, anchor flag, funding channel) are a pure
+Attributes (chain, segment, origin, size, anchor flag, funding channel, project type) are a pure
 function of (pool seed, slot), each from its own PCG64 stream, so a larger pool only
 appends firms. The pool is drawn once per run from the root seed and shared by every
 replicate of the run (docs/model.md, "Randomness"): replicates differ in every decision,
@@ -59,7 +59,7 @@ class Pool:
 
     FLOAT = ("value_yi", "land_need_ha", "mw_need")
     INT = ("segment", "chain", "region")
-    BOOL = ("industrial", "foreign", "anchor")
+    BOOL = ("industrial", "foreign", "anchor", "fixed_asset")
 
     @staticmethod
     def unpack(rows: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_]]:
@@ -67,7 +67,7 @@ class Pool:
         order of FLOAT, INT and BOOL."""
         code = rows[:, 3].astype(np.int64)
         ints = (code[None, :] >> np.array([[0], [12], [20]])) & np.array([[0xFFF], [0xFF], [0xFF]])
-        bools = ((code[None, :] >> np.array([[28], [29], [30]])) & 1).astype(bool)
+        bools = ((code[None, :] >> np.array([[28], [29], [30], [31]])) & 1).astype(bool)
         return rows[:, :3].T, ints, bools
 
     def __init__(self, cfg: Scenario, index: ChainIndex, seed: int) -> None:
@@ -92,16 +92,18 @@ class Pool:
         self.log_value = np.minimum(log_value, np.log(size.max_yi))
         value = np.exp(self.log_value)
         industrial = index.segment_industrial[segment]
+        # a fixed-asset (固投类) project acquires land and builds; the others need neither
+        fixed = draw("fixed_asset") < index.segment_fixed_asset_share[segment]
         loc = cfg.location
-        land = value * np.where(industrial, loc.land_ha_per_yi_industrial, loc.land_ha_per_yi_other)
-        mw = np.where(industrial, value * loc.mw_per_yi_industrial, 0.0)
+        land = value * np.where(industrial, loc.land_ha_per_yi_industrial, loc.land_ha_per_yi_other) * fixed
+        mw = np.where(industrial & fixed, value * loc.mw_per_yi_industrial, 0.0)
         self.value_yi, self.land_need_ha, self.mw_need = value, land, mw
         self.segment, self.chain, self.region = (
             segment.astype(np.int64),
             chain.astype(np.int64),
             region.astype(np.int64),
         )
-        self.industrial, self.foreign, self.anchor = industrial, foreign, anchor
+        self.industrial, self.foreign, self.anchor, self.fixed_asset = industrial, foreign, anchor, fixed
         if index.n_segments > 1 << 12 or len(index.chain_ids) > 1 << 8 or len(regions) > 1 << 8:
             raise ValueError("at most 4,096 segments, 256 chains and 256 regions")
         # One row per firm (32 bytes): what a contact copies into the pipeline table comes
@@ -115,6 +117,7 @@ class Pool:
             | industrial.astype(np.int64) << 28
             | foreign.astype(np.int64) << 29
             | anchor.astype(np.int64) << 30
+            | fixed.astype(np.int64) << 31
         )
         self.rows = np.empty((n, 4))
         self.rows[:, 0], self.rows[:, 1], self.rows[:, 2], self.rows[:, 3] = value, land, mw, code
@@ -122,7 +125,7 @@ class Pool:
         self.by_region = sorted_by(self.region, len(regions))
         for array in (*self.by_region, *self.by_segment, self.rows, self.log_value, value, land, mw):
             array.flags.writeable = False  # shared by runs (see cached_pool): nobody may write
-        for array in (self.segment, self.chain, self.region, industrial, foreign, anchor):
+        for array in (self.segment, self.chain, self.region, industrial, foreign, anchor, fixed):
             array.flags.writeable = False
         self.n_regions, self.n_segments, self.n_chains = len(regions), index.n_segments, len(index.chain_ids)
         self._catalogs: dict[tuple[Way, ...], Catalog] = {}

@@ -78,6 +78,8 @@ class Recorder:
     cohort_signed: I64
     cohort_landed: I64
     cohort_producing: I64
+    cohort_fixed_signed: I64  # the fixed-asset (固投类) part of each cohort (S5)
+    cohort_fixed_producing: I64
     start_day: float
     _durations: dict[str, list[tuple[NDArray, ...]]]  # completions in the horizon: (days, served, value)
 
@@ -152,6 +154,8 @@ class BatchRecorder:
         self.cohort_signed = np.zeros((n_reps, len(cohort_ids)), dtype=np.int64)
         self.cohort_landed = np.zeros((n_reps, len(cohort_ids)), dtype=np.int64)
         self.cohort_producing = np.zeros((n_reps, len(cohort_ids)), dtype=np.int64)
+        self.cohort_fixed_signed = np.zeros((n_reps, len(cohort_ids)), dtype=np.int64)
+        self.cohort_fixed_producing = np.zeros((n_reps, len(cohort_ids)), dtype=np.int64)
         self.start_day = start_day
         self._durations: dict[str, list[tuple[NDArray, ...]]] = {k: [] for k in DURATIONS}
         self._signing_cols = np.array([self.F[n] for n in SIGNING_FLOWS])
@@ -256,6 +260,8 @@ class BatchRecorder:
         rec.cohort_signed = self.cohort_signed[r]
         rec.cohort_landed = self.cohort_landed[r]
         rec.cohort_producing = self.cohort_producing[r]
+        rec.cohort_fixed_signed = self.cohort_fixed_signed[r]
+        rec.cohort_fixed_producing = self.cohort_fixed_producing[r]
         rec.start_day = self.start_day
         rec._durations = {}
         for name, parts in self._durations.items():

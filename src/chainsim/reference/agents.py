@@ -126,10 +126,12 @@ class FirmAgent(mesa.Agent):
         value_yi: float,
         land_need_ha: float,
         mw_need: float,
+        fixed_asset: bool = True,
     ) -> None:
         super().__init__(model)
         self.chain, self.segment, self.region = chain, segment, region
         self.foreign, self.anchor, self.industrial = foreign, anchor, industrial
+        self.fixed_asset = fixed_asset  # a fixed-asset (固投类) project: acquires land and builds
         self.value_yi, self.land_need_ha, self.mw_need = value_yi, land_need_ha, mw_need
 
     # ------------------------------------------------------------------ one step
@@ -140,7 +142,11 @@ class FirmAgent(mesa.Agent):
         elif self.stage == Stage.SIGNED:
             self.register()
         elif self.stage == Stage.REGISTERED:
-            self.take_land()
+            if self.fixed_asset:
+                self.take_land()
+            else:  # no land, no construction: it starts operating
+                self.model.pay_capital(self, at_registration=False)
+                self.start_production()
         elif self.stage == Stage.LAND:
             self.break_ground()
         elif self.stage == Stage.CONSTRUCTION:
@@ -207,13 +213,21 @@ class FirmAgent(mesa.Agent):
         return d * service.duration_factor if self.serving and service is not None else d
 
     def register(self) -> None:
+        """Registered: a fixed-asset project's land is due ``land_days`` later; any other
+        project has landed (落地) and starts operating ``operation_days`` later."""
         m, p = self.model, self.model.config.pipeline
         entered = self.due_day
         self.stage = Stage.REGISTERED
         self.funds_left_yi = self.value_yi * p.realisation_share
         m.pay(self, self.funds_left_yi * p.funds_at_registration_share)
-        self.due_day = entered + self.duration(p.land_days * m.orders.factors.land)
+        m.pay_capital(self, at_registration=True)
         m.flow["registered"] += 1
+        if self.fixed_asset:
+            self.due_day = entered + self.duration(p.land_days * m.orders.factors.land)
+            return
+        self.due_day = entered + self.duration(p.operation_days)
+        m.flow["landed"] += 1
+        m.note_cohort(self, entered, m.rec.cohort_landed)
 
     def take_land(self) -> None:
         """Ask the chosen park for land; a refusal puts the firm on the model's list of
@@ -224,6 +238,9 @@ class FirmAgent(mesa.Agent):
             return
         day = max(self.due_day, m.day - m.step_len)  # a firm that waited gets land this step
         self.stage, self.land_day = Stage.LAND, day
+        p = m.config.pipeline
+        if p.funds_at_land_share:  # land price and fees declared in place (申报纳统)
+            m.pay(self, self.value_yi * (p.realisation_share * p.funds_at_land_share))
         m.note_duration("signing_to_land_days", day - self.signed_day, self, day)
         factor = m.orders.factors.land_to_construction  # 0 (拿地即开工): construction starts at once
         mean = m.config.pipeline.land_to_construction_days * factor
@@ -238,27 +255,32 @@ class FirmAgent(mesa.Agent):
                 self.park = choice
 
     def break_ground(self) -> None:
-        """Landed (落地): the rest of the realised value arrives evenly over construction."""
-        m = self.model
+        """Landed (落地): ``funds_construction_share`` of the realised value arrives evenly
+        over construction."""
+        m, p = self.model, self.model.config.pipeline
         day = self.due_day
         self.stage, self.construction_day = Stage.CONSTRUCTION, day
         mean = m.config.pipeline.construction_days * m.orders.factors.construction
         build_days = max(self.duration(mean), 1.0)  # at least one day
         self.due_day = day + build_days
-        self.rate_yi_per_day = self.funds_left_yi / build_days
+        building = self.value_yi * (p.realisation_share * p.funds_construction_share)
+        self.rate_yi_per_day = min(building, self.funds_left_yi) / build_days
+        m.pay_capital(self, at_registration=False)
         m.flow["landed"] += 1
         m.note_cohort(self, day, m.rec.cohort_landed)
 
     def start_production(self) -> None:
         m = self.model
         day = self.due_day
-        m.pay(self, self.funds_left_yi)  # whatever is left of the realised value
+        m.pay(self, self.funds_left_yi)  # what is left: equipment, or all but registration
         self.stage, self.serving = Stage.PRODUCING, False
         m.add_producer(self)
         m.flow["producing"] += 1
         m.note_cohort(self, day, m.rec.cohort_producing)
         m.note_duration("signing_to_production_days", day - self.signed_day, self, day)
-        m.note_duration("construction_to_production_days", day - self.construction_day, self, day)
+        if self.fixed_asset:
+            m.note_cohort(self, day, m.rec.cohort_fixed_producing)
+            m.note_duration("construction_to_production_days", day - self.construction_day, self, day)
 
     def build_instalment(self) -> None:
         """Phase 9: pay the daily instalment for the days of this step spent building."""

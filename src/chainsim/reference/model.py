@@ -27,6 +27,7 @@ from chainsim.config.schema import Scenario
 from chainsim.engine.calendar import NEVER, Calendar
 from chainsim.engine.chains import ChainIndex
 from chainsim.engine.climate import ClimateSteps
+from chainsim.engine.measure import Measure
 from chainsim.engine.records import DURATIONS, Recorder
 from chainsim.engine.rng import BatchStreams
 from chainsim.engine.strategies import Ceremony, Service, StageFactors, Strategy, Within, registered
@@ -60,6 +61,7 @@ class ReferenceModel(mesa.Model):
         self.config = cfg = config
         self.calendar = cal = Calendar(cfg.calendar)
         self.chains = ChainIndex(cfg.chains)  # segment numbering and neighbours (the chain maps)
+        self.measure = Measure(cfg, cal)  # what each statistic counts (F2a, F12b, F2b)
         self.region_ids = list(cfg.population.regions)
         self.n_reps = 1
         self.streams = BatchStreams([seed])  # the strategies plan with these; the firms use self.rng
@@ -134,10 +136,11 @@ class ReferenceModel(mesa.Model):
         anchor = rng.random(n) < size.anchor_share
         value = size.median_yi * np.exp(size.sigma_log * rng.standard_normal(n))
         value = np.minimum(np.where(anchor, value * size.anchor_size_factor, value), size.max_yi)
-        industrial = np.array([c.industrial for c in chains])[chain]
-        land = value * np.where(industrial, loc.land_ha_per_yi_industrial, loc.land_ha_per_yi_other)
-        mw = np.where(industrial, value * loc.mw_per_yi_industrial, 0.0)
-        columns = (chain, segment, region, foreign, anchor, industrial, value, land, mw)
+        industrial = idx.segment_industrial[segment]  # the segment's flag, else its chain's
+        fixed = rng.random(n) < idx.segment_fixed_asset_share[segment]  # 固投类: needs land, builds
+        land = value * np.where(industrial, loc.land_ha_per_yi_industrial, loc.land_ha_per_yi_other) * fixed
+        mw = np.where(industrial & fixed, value * loc.mw_per_yi_industrial, 0.0)
+        columns = (chain, segment, region, foreign, anchor, industrial, value, land, mw, fixed)
         self.firms = [FirmAgent(self, *a) for a in zip(*(c.tolist() for c in columns))]
         self.in_region: list[list[FirmAgent]] = [[] for _ in regions]
         self.in_segment: list[list[FirmAgent]] = [[] for _ in range(idx.n_segments)]
@@ -371,6 +374,7 @@ class ReferenceModel(mesa.Model):
         self.rec.segment_signings[t, firm.segment] += 1
         for c in firm.cohorts:
             self.rec.cohort_signed[c] += 1
+            self.rec.cohort_fixed_signed[c] += firm.fixed_asset
 
     def note_cohort(self, firm: FirmAgent, day: float, into: np.ndarray) -> None:
         for c in firm.cohorts:
@@ -381,14 +385,26 @@ class ReferenceModel(mesa.Model):
         self._durations[name].append((days, firm.served, firm.value_yi, done_day))
 
     def pay(self, firm: FirmAgent, amount_yi: float) -> None:
-        """Funds arrive: domestic in 到位资金 (and its industrial part), foreign in 亿美元."""
+        """Funds declared in place, counted by the measurement layer: F2a (and its
+        industrial part F12b) and F2b (亿美元)."""
         firm.funds_left_yi -= amount_yi
-        if firm.foreign:
-            self.flow["fdi_usd_yi"] += amount_yi / self.config.pipeline.fx_cny_per_usd
-        else:
-            self.flow["funds_in_place_yi"] += amount_yi
-            if firm.industrial:
-                self.flow["industrial_funds_in_place_yi"] += amount_yi
+        domestic, industrial, fdi = self.measure.split(
+            self.t, np.array([amount_yi]), np.array([firm.foreign]), np.array([firm.region]),
+            np.array([firm.industrial]),
+        )  # fmt: skip
+        self.flow["funds_in_place_yi"] += float(domestic[0])
+        self.flow["industrial_funds_in_place_yi"] += float(industrial[0])
+        self.flow["fdi_usd_yi"] += float(fdi[0])
+
+    def pay_capital(self, firm: FirmAgent, at_registration: bool) -> None:
+        """Foreign investors pay in registered capital (F2b) when the statistics count it."""
+        if self.measure.paid_in and firm.foreign:
+            self.flow["fdi_usd_yi"] += float(
+                self.measure.capital_usd(
+                    self.t, np.array([firm.value_yi]), np.array([True]), np.array([firm.region]),
+                    at_registration,
+                )[0]
+            )  # fmt: skip
 
     def add_producer(self, firm: FirmAgent) -> None:
         self.n_producing += 1

@@ -101,9 +101,14 @@ def per_replicate(results: Results) -> dict[str, np.ndarray]:
         signed = np.array([r.cohort_signed[c] for r in recs], dtype=float)
         landed = np.array([r.cohort_landed[c] for r in recs], dtype=float)
         producing = np.array([r.cohort_producing[c] for r in recs], dtype=float)
+        fixed = np.array([r.cohort_fixed_signed[c] for r in recs], dtype=float)
+        fixed_producing = np.array([r.cohort_fixed_producing[c] for r in recs], dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):
             out[f"cohorts.{name}.landing_rate"] = np.where(signed > 0, landed / signed, np.nan)
             out[f"cohorts.{name}.producing_rate"] = np.where(signed > 0, producing / signed, np.nan)
+            out[f"cohorts.{name}.fixed_asset_producing_rate"] = np.where(
+                fixed > 0, fixed_producing / fixed, np.nan
+            )
     for eid in cfg.events:
         out[f"events.{eid}.signings"] = np.array([r.event_signings[eid] for r in recs], dtype=float)
         out[f"events.{eid}.signing_value_yi"] = np.array([r.event_value_yi[eid] for r in recs], dtype=float)

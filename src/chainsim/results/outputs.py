@@ -155,6 +155,12 @@ def print_summary(s: dict[str, Any], cfg: Scenario, show: Callable[[str], None] 
             f"\n{capital(cohort.en)} {name} {cohort.zh} (≥ {c['filter']['min_value_yi']} 亿, as of {c['as_of']}): "
             f"{signed} {_cell(c['signed'])}, {landed} {_cell(c['landed'])}, {rate.both(' ')} {_pct(c['landing_rate'])}"
         )
+        if "fixed_asset_signed" in c:  # S5: the fixed-asset part and its production
+            fixed, fixed_rate = metric_term("fixed_asset_signed"), metric_term("fixed_asset_producing_rate")
+            show(
+                f"  {fixed.both(' ')} {_cell(c['fixed_asset_signed'])}, "
+                f"{fixed_rate.both(' ')} {_pct(c['fixed_asset_producing_rate'])}"
+            )
     if s["events"]:
         show(f"\n{term('strategy.events').both(' ', short=True, cap=True)}:")
         for eid, e in s["events"].items():

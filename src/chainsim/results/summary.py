@@ -101,19 +101,25 @@ class Results:
             signed = np.array([r.recorder.cohort_signed[c] for r in self.replicates], dtype=float)
             landed = np.array([r.recorder.cohort_landed[c] for r in self.replicates], dtype=float)
             producing = np.array([r.recorder.cohort_producing[c] for r in self.replicates], dtype=float)
+            fixed = np.array([r.recorder.cohort_fixed_signed[c] for r in self.replicates], dtype=float)
+            fixed_producing = np.array(
+                [r.recorder.cohort_fixed_producing[c] for r in self.replicates], dtype=float
+            )
             with np.errstate(invalid="ignore", divide="ignore"):
                 cohorts[name] = {
                     "signed": stat(signed),
                     "landed": stat(landed),
                     "landing_rate": stat(np.where(signed > 0, landed / signed, np.nan)),
                     "producing_rate": stat(np.where(signed > 0, producing / signed, np.nan)),
+                    "fixed_asset_signed": stat(fixed),
+                    "fixed_asset_producing_rate": stat(np.where(fixed > 0, fixed_producing / fixed, np.nan)),
                     "as_of": co.as_of.isoformat(),
                     "filter": {
                         "signed_from": co.signed_from.isoformat(),
                         "signed_until": co.signed_until.isoformat(),
                         "min_value_yi": co.min_value_yi,
                         "industrial_only": co.industrial_only,
-                        "landed_means": "entered construction on or before as_of, even if lost later",
+                        "landed_means": "on or before as_of, even if lost later: a fixed-asset project entered construction, any other registered",
                     },
                 }
         events = {

@@ -64,7 +64,13 @@ _t(
 )
 _t("metric.fdi_usd_yi", "foreign capital", "实际利用外资", unit="亿美元", short_zh="外资")
 # 落地 = entered construction (开工), as in F16
-_t("metric.landed", "landed (broke ground)", "落地（开工）项目", short_en="landed", short_zh="落地")
+_t(
+    "metric.landed",
+    "landed (fixed-asset: broke ground; other: registered)",
+    "落地项目（固投类开工，非固投类注册）",
+    short_en="landed",
+    short_zh="落地",
+)
 _t("metric.producing", "started production", "投产项目", short_en="producing", short_zh="投产")
 _t("metric.city_leader_trips", "city-leader trips", "市领导外出招商")
 _t("metric.county_leader_trips", "county-leader trips", "县区领导外出招商")
@@ -74,6 +80,8 @@ _t("metric.lost", "lost", "流失")
 _t("metric.signed", "signed", "签约数")
 _t("metric.landing_rate", "landing rate", "落地率")
 _t("metric.producing_rate", "producing rate", "投产率")
+_t("metric.fixed_asset_signed", "fixed-asset projects signed", "固投类项目数")
+_t("metric.fixed_asset_producing_rate", "fixed-asset producing rate", "固投类项目投产率")
 _t(
     "metric.signing_to_land_days",
     "signing→land, median",
@@ -271,9 +279,10 @@ for _key, _en, _zh in [
     ("v_cohort", "Landing rate by signing quarter", "各季度签约项目落地率"),
     (
         "v_cohort_note",
-        "Share of the quarter's signings that landed (broke ground, 落地 = 开工) so far; ● major projects "
-        "≥ {major:g} 亿元. Black marks: F16, 86.97 % of 2022's major projects had landed by mid-2023.",
-        "该季度签约项目中至今已落地（开工）的比例；● {major:g} 亿元以上重大项目。"
+        "Share of the quarter's signings that landed (落地: a fixed-asset project broke ground, any other "
+        "registered) so far; ● major projects ≥ {major:g} 亿元. Black marks: F16, 86.97 % of 2022's major "
+        "projects had landed by mid-2023.",
+        "该季度签约项目中至今已落地（固投类开工，非固投类注册）的比例；● {major:g} 亿元以上重大项目。"
         "黑色短线：F16，2022年重大项目至2023年年中落地率 86.97%。",
     ),
     ("v_chain", "Chain map", "产业链图谱"),
