@@ -168,7 +168,11 @@ CASES = [
         "period-after-the-calendar",
         SMALL + "reporting:\n  periods:\n    late: {start: 2023-07-01, end: 2023-12-31}\n",
         [],
-        ["reporting.periods.late.end", "2023-12-31 is outside the calendar", "must lie inside it"],
+        [
+            "reporting.periods.late.end",
+            "2023-12-31 is after calendar.end_date",
+            "must end inside the calendar",
+        ],
     ),
     (
         "chain-of-one-segment",

@@ -37,6 +37,10 @@ TINY = [
     "calendar.end_date=2024-06-30",
     "reporting.cohorts.2023.as_of=2024-06-30",
     "reporting.cohorts.2023_ge_10yi.as_of=2024-06-30",
+    # periods must end inside the shortened calendar: cut them, drop the one after it
+    "reporting.periods.2024.end=2024-06-30",
+    "reporting.periods.2023_2025.end=2024-06-30",
+    "reporting.periods.2025=null",
 ]
 HISTORY = ["periods.2022H2.signings", "periods.2022H2.funds_in_place_yi"]  # before the levers change
 
@@ -69,7 +73,7 @@ def tiny_files(where: Path, snap: Path, draws: int = 2, replications: int = 2) -
             replications=replications,
         )
         d["posterior"]["draws"] = draws
-        d["outcomes"] = [*d["outcomes"], *HISTORY]
+        d["outcomes"] = [*(o for o in d["outcomes"] if not o.startswith("periods.2025.")), *HISTORY]
     docs["strategy_comparison"]["experiment"]["together_with"] = ["tiny_dose.yaml", "tiny_tradeoff.yaml"]
     f = docs["strategy_dose_response"]["factors"]
     f["leader_trips"]["values"], f["chain_effort"]["values"] = [0, 1], [1, 2]

@@ -179,6 +179,9 @@ def test_overlay_null_deletes_an_inherited_entry(tmp_path: Path) -> None:
     assert ("parks", "jinning") not in source and ("market", "price_yi") not in source
     config, _ = load_scenario(Scenario, over)
     assert config.parks["anning"].kind == "industrial" and config.market == Market()
+    # --set key=null deletes too
+    merged, source = resolve_scenario(write(tmp_path, "b2.yaml", BASE), ["parks.jinning=null"])
+    assert set(merged["parks"]) == {"anning"} and ("parks", "jinning") not in source
 
 
 def test_extends_chain_of_three_files(tmp_path: Path) -> None:

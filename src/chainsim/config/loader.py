@@ -183,8 +183,11 @@ def _apply_override(data: dict, source: SourceMap, text: str) -> None:
             )
         k = part if found is None else found
         path, parent, node = path + (k,), node, node.get(k)
-    parent[path[-1]] = value
     source.drop(path)
+    if value is None:  # key=null deletes, as in an overlay (RFC 7386): back to the default
+        parent.pop(path[-1], None)
+        return
+    parent[path[-1]] = value
     source[path] = Origin("--set")  # locate() covers its sub-keys
 
 
