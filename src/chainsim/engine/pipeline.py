@@ -31,22 +31,35 @@ REPLY_KEYS = np.array([0, 1 << 62], dtype=np.int64)  # a reply's two uniforms: w
 
 
 def hold_ceremonies(m: ChainModel, t: int) -> Rows:
-    """Phase 4 (*Events*): on a ceremony's step every negotiating firm it targets signs
-    with its close probability; the firm's source becomes the ceremony's."""
+    """Phase 4 (*Events*): at a ceremony its invitees still negotiating sign with its close
+    probability, and negotiating firms of its targets on no pending list (invited nowhere,
+    or held for an event whose day has passed) with ``open_close_prob``; a firm held for
+    another event never signs here. The signers' source becomes the ceremony's; the
+    ceremony also announces framework agreements (:meth:`Ceremony.framework`)."""
     a, signed = m.talks, []
     for c in m.step_orders.ceremonies:
-        stage = a.i("stage")
+        stage, invited = a.i("stage"), a.i("invited")
         ready = stage == Stage.NEGOTIATING
-        if c.within.regions:
-            ready &= np.isin(a.i("region"), c.within.regions)
-        if c.within.chains:
-            ready &= np.isin(a.i("chain"), c.within.chains)
-        rows = np.flatnonzero(ready)
-        rows = rows[m.streams.event_close.uniform(t, a.i("rep")[rows], a.i("slot")[rows]) < c.close_prob]
+        guest = ready & (invited == c.invited)
+        prob = np.where(guest, c.close_prob, 0.0)
+        if c.open_close_prob > 0.0:
+            other = ready & ~guest & (a.f("hold_day") <= m.day)
+            if c.within.regions:
+                other &= np.isin(a.i("region"), c.within.regions)
+            if c.within.chains:
+                other &= np.isin(a.i("chain"), c.within.chains)
+            prob[other] = c.open_close_prob
+        rows = np.flatnonzero(prob > 0.0)
+        rows = rows[m.streams.event_close.uniform(t, a.i("rep")[rows], a.i("slot")[rows]) < prob[rows]]
         a.i("source")[rows] = c.source
         stage[rows] = Stage.SIGNED  # so that the negotiation phase and later ceremonies skip them
         if c.name in m.event_index:
-            m.recorder_batch.event(m.event_index[c.name], a.i("rep")[rows], a.f("value_yi")[rows])
+            e, rep = m.event_index[c.name], a.i("rep")[rows]
+            m.recorder_batch.event(e, rep, a.f("value_yi")[rows])
+            projects = np.bincount(rep, minlength=m.n_reps)
+            value_yi = np.bincount(rep, weights=a.f("value_yi")[rows], minlength=m.n_reps)
+            count, value = c.framework(m.streams, t, projects, value_yi)
+            m.recorder_batch.framework(e, count, value)
         signed.append(rows)
     return np.concatenate(signed) if signed else np.zeros(0, dtype=np.int64)
 

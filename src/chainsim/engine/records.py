@@ -72,8 +72,10 @@ class Recorder:
     segment_signings: NDArray[np.int32]  # (step, segment)
     missing: Bool  # (step, segment): missing links seen by the step
     stages: I64  # (step, stage)
-    event_signings: dict[str, int]
+    event_signings: dict[str, int]  # project contracts signed at the ceremony
     event_value_yi: dict[str, float]
+    event_framework: dict[str, int]  # framework agreements it announced beside them
+    event_framework_value_yi: dict[str, float]
     cohort_ids: list[str]
     cohort_signed: I64
     cohort_landed: I64
@@ -99,6 +101,20 @@ class Recorder:
 
     def add(self, step: int, name: str, value: float) -> None:
         self.flows[step, self.F[name]] += value
+
+    def event_announced(self, eid: str) -> dict[str, float]:
+        """What event ``eid``'s ceremony announced (签约 count and 协议金额): its project
+        contracts plus its framework agreements, and the split."""
+        n, v = self.event_signings[eid], self.event_value_yi[eid]
+        fn, fv = self.event_framework[eid], self.event_framework_value_yi[eid]
+        return {
+            "signings": n + fn,
+            "signing_value_yi": v + fv,
+            "project_signings": n,
+            "project_value_yi": v,
+            "framework_agreements": fn,
+            "framework_value_yi": fv,
+        }
 
     def durations(self, name: str, days: F64, served: Bool, value_yi: F64, done_day: F64) -> None:
         keep_in_horizon(self._durations[name], self.start_day, done_day, days, served, value_yi)
@@ -148,6 +164,8 @@ class BatchRecorder:
         self.event_ids = list(event_ids)
         self.event_signings = np.zeros((n_reps, len(event_ids)), dtype=np.int64)
         self.event_value_yi = np.zeros((n_reps, len(event_ids)))
+        self.event_framework = np.zeros((n_reps, len(event_ids)), dtype=np.int64)
+        self.event_framework_value_yi = np.zeros((n_reps, len(event_ids)))
         self.cohort_ids = list(cohort_ids)
         self.cohort_signed = np.zeros((n_reps, len(cohort_ids)), dtype=np.int64)
         self.cohort_landed = np.zeros((n_reps, len(cohort_ids)), dtype=np.int64)
@@ -219,6 +237,11 @@ class BatchRecorder:
         self.event_signings[:, e] += np.bincount(rep, minlength=self.R)
         self.event_value_yi[:, e] += np.bincount(rep, weights=value, minlength=self.R)
 
+    def framework(self, e: int, count: I64, value: F64) -> None:
+        """Framework agreements event ``e`` announced, per replicate."""
+        self.event_framework[:, e] += count
+        self.event_framework_value_yi[:, e] += value
+
     def cohorts(
         self,
         into: NDArray[np.int64],
@@ -252,6 +275,10 @@ class BatchRecorder:
         rec.missing, rec.stages = self.missing[r], self.stages[r]
         rec.event_signings = {e: int(self.event_signings[r, i]) for i, e in enumerate(self.event_ids)}
         rec.event_value_yi = {e: float(self.event_value_yi[r, i]) for i, e in enumerate(self.event_ids)}
+        rec.event_framework = {e: int(self.event_framework[r, i]) for i, e in enumerate(self.event_ids)}
+        rec.event_framework_value_yi = {
+            e: float(self.event_framework_value_yi[r, i]) for i, e in enumerate(self.event_ids)
+        }
         rec.cohort_ids = self.cohort_ids
         rec.cohort_signed = self.cohort_signed[r]
         rec.cohort_landed = self.cohort_landed[r]

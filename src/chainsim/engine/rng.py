@@ -108,6 +108,7 @@ class Streams:
         "park_choice",
         "divert",
         "referral_target",
+        "framework",
     )
 
     def __init__(self, seed: int) -> None:

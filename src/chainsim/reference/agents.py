@@ -102,6 +102,7 @@ class FirmAgent(mesa.Agent):
     marks: dict[str, float] = {}  # strategy key → day it contacted this project (replaced, never mutated)
     boost: float = 1.0  # the marking strategies' signing-hazard multiplier this step (phase 5)
     hold_day: float | None = None  # an event invitee: signs no earlier than this day
+    invited: int = -1  # the event whose signing list it is on (index in config.events), or −1
     signed_day: float | None = None
     land_day: float | None = None
     construction_day: float | None = None
@@ -146,16 +147,22 @@ class FirmAgent(mesa.Agent):
             self.start_production()
 
     # ------------------------------------------------------------------ talks
-    def contact(self, source: str, marked_by: str | None, hold_until: float | None) -> None:
+    def contact(
+        self, source: str, marked_by: str | None, hold_until: float | None, invited: int = -1
+    ) -> None:
         """Phase 3: contacted by ``source``; a strategy that marks its contacts keeps the
         day (its sign multiplier reads it); an event invitee (``hold_until``) negotiates at
-        once and signs no earlier than that day."""
+        once and signs no earlier than that day, at the event it is ``invited`` to."""
         m = self.model
         self.stage, self.source, self.contact_day = Stage.CONTACTED, source, m.day
         self.marks = {marked_by: m.day} if marked_by else {}  # a recycled firm starts afresh
-        self.hold_day = hold_until
+        self.hold_day, self.invited = hold_until, invited
         if hold_until is not None:
             self.stage = Stage.NEGOTIATING
+
+    def held(self, day: float) -> bool:
+        """Held for an event still to come (it signs there, not before)."""
+        return self.hold_day is not None and day < self.hold_day
 
     def negotiate(self) -> None:
         """Competing risks with one uniform: move on if u < a, drop if a ≤ u < a + b."""

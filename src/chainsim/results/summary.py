@@ -116,14 +116,13 @@ class Results:
                         "landed_means": "entered construction on or before as_of, even if lost later",
                     },
                 }
-        events = {
-            eid: {
-                "date": e.date.isoformat(),
-                "signings": stat([r.recorder.event_signings[eid] for r in self.replicates]),
-                "signing_value_yi": stat([r.recorder.event_value_yi[eid] for r in self.replicates]),
+        events: dict[str, Any] = {}
+        for eid, e in cfg.events.items():
+            announced = [r.recorder.event_announced(eid) for r in self.replicates]
+            # signings / signing_value_yi: what the ceremony announced (contracts + framework agreements)
+            events[eid] = {"date": e.date.isoformat()} | {
+                key: stat([a[key] for a in announced]) for key in announced[0]
             }
-            for eid, e in cfg.events.items()
-        }
         meds = [r.recorder.median_durations() for r in self.replicates]
         durations = {
             g: {k: stat([m[g][k] for m in meds]) for k in meds[0][g]} for g in ("commissioned", "other")

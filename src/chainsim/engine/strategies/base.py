@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 from chainsim.config.schema import Scenario
 from chainsim.engine.calendar import NEVER, Calendar
 from chainsim.engine.chains import ChainIndex
-from chainsim.engine.kernels import poisson_from_uniform
+from chainsim.engine.kernels import lognormal_days, poisson_from_uniform
 from chainsim.engine.rng import BatchStreams
 from chainsim.vocabulary import source_code
 
@@ -73,7 +73,8 @@ class ContactOrder:
     ``by`` says what a group is: ``"region"`` (origin region index), ``"segment"`` (global
     segment index) or a :class:`Within` set (``groups`` then all 0). Draws are uniform in
     the group, or ∝ size^``size_bias``. ``hold_until`` > NEVER makes the contact an event
-    invitee: negotiating at once, signing no earlier than that day (项目储备).
+    invitee: negotiating at once, signing no earlier than that day (项目储备). ``invited``
+    ≥ 0: the firms go on the signing list of that event (its index in ``config.events``).
     """
 
     source: int
@@ -83,6 +84,7 @@ class ContactOrder:
     keys: U64
     size_bias: float = 0.0
     hold_until: float = NEVER
+    invited: int = -1
 
     def __len__(self) -> int:
         return len(self.groups)
@@ -90,13 +92,44 @@ class ContactOrder:
 
 @dataclass(frozen=True)
 class Ceremony:
-    """A signing ceremony this step: each negotiating firm within ``within`` signs with
-    ``close_prob``; its source becomes ``source``; its count and value are tallied under ``name``."""
+    """A signing ceremony this step. Its invitees (firms whose ``invited`` is ``invited``)
+    still negotiating sign their project contracts with ``close_prob``; a negotiating firm
+    within ``within`` invited to no event, or to one whose hold has passed, with
+    ``open_close_prob``. The signers' source becomes ``source``. Beside the contracts, it
+    announces framework agreements (:meth:`framework`), which bring no firm into the
+    pipeline; both are tallied under ``name``."""
 
     name: str
     within: Within
     close_prob: float
     source: int
+    invited: int = -1
+    open_close_prob: float = 0.0
+    framework_per_project: float = 0.0
+    framework_value_factor: float = 1.0
+    framework_sigma_log: float = 1.0
+    key: int = 0  # random-number key of its framework draws
+
+    def framework(self, streams: BatchStreams, t: int, projects: I64, value_yi: F64) -> tuple[I64, F64]:
+        """Framework and strategic agreements (框架协议、战略合作协议) announced beside the
+        ``projects[r]`` project contracts (worth ``value_yi[r]``) of replicate r: Poisson
+        (``framework_per_project`` × contracts) of them, each worth a log-normal 协议金额 with
+        mean ``framework_value_factor`` × the mean contract of this ceremony and log-sd
+        ``framework_sigma_log``. Stream ``framework``, keyed by the ceremony: the same numbers
+        in both engines, and in a batch as alone. Returns (count, value in 亿元) per replicate."""
+        R = len(projects)
+        count = np.zeros(R, dtype=np.int64)
+        if self.framework_per_project <= 0.0:
+            return count, np.zeros(R)
+        reps, key = np.arange(R), np.uint64(self.key << 24)
+        u = streams.framework.uniform(t, reps, np.full(R, key))
+        count = poisson_from_uniform(self.framework_per_project * projects.astype(np.float64), u)
+        rep = np.repeat(reps, count)
+        nth = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
+        u_value = streams.framework.uniform(t, rep, key + np.uint64(1) + nth.astype(np.uint64))
+        mean = self.framework_value_factor * value_yi / np.maximum(projects, 1)
+        value = lognormal_days(mean[rep], self.framework_sigma_log, u_value)
+        return count, np.bincount(rep, weights=value, minlength=R)
 
 
 @dataclass(frozen=True)
