@@ -11,9 +11,10 @@ import pytest
 
 from chainsim import load, run
 from chainsim.config.events import Event, EventKind
+from chainsim.engine.calendar import NEVER, Calendar
 from chainsim.engine.model import ChainModel
 from chainsim.reference import ReferenceModel
-from chainsim.vocabulary import Source
+from chainsim.vocabulary import Source, Stage
 from paths import DEFAULT_SCENARIO
 
 SMALL = ["population.pool_size=40000", "calendar.burn_in_steps=60"]
@@ -107,3 +108,40 @@ def test_events_take_their_kind_terms_unless_they_set_their_own():
     with pytest.raises(Exception, match="unknown event kind"):
         load(DEFAULT_SCENARIO, ["events.flower_fair_2023.kind=fair"])
     assert isinstance(cfg.event_kinds["promotion"], EventKind)
+
+
+# ----------------------------------------------------------------- reform eligibility
+def test_a_reform_for_no_project_is_the_reform_off():
+    """Paired runs: each reform restricted to projects no one has (≥ 10⁴ 亿) gives exactly
+    the run with that reform switched off — its effect on ineligible projects is zero."""
+    r = "strategies.commissioners.reforms"
+    for reform in ("land_and_build", "missing_docs", "full_agency"):
+        nobody = run(small(f"{r}.{reform}.min_value_yi=10000"), replications=2).summary()
+        off = run(small(f"{r}.{reform}.enabled=false"), replications=2).summary()
+        on = run(small(f"{r}.{reform}.min_value_yi=0"), replications=2).summary()
+        assert nobody["periods"] == off["periods"] and nobody["cohorts"] == off["cohorts"], reform
+        assert on["cohorts"] != off["cohorts"], reform  # the reform does something where it applies
+
+
+def land_and_build_gaps(cfg, firms):
+    """(industrial, land → construction days) of projects that got land while 拿地即开工 acted."""
+    start = float(Calendar(cfg.calendar).day_of(dt.date(2021, 1, 1)))
+    return [(ind, c - land) for ind, land, c in firms if land is not None and c is not None and land >= start]
+
+
+def test_land_and_build_only_for_industrial_projects_in_both_engines():
+    cfg = small()
+    assert cfg.strategies.commissioners.reforms.land_and_build.industrial_only
+    m = ChainModel(cfg, seeds=[1, 2]).run()
+    a = m.projects
+    built = (a.i("stage") >= Stage.CONSTRUCTION) & (a.f("construction_day") > NEVER)  # broke ground
+    fast = land_and_build_gaps(
+        cfg, zip(a.b("industrial")[built], a.f("land_day")[built], a.f("construction_day")[built])
+    )
+    ref_cfg = load(DEFAULT_SCENARIO, ["population.pool_size=5000"])
+    ref = ReferenceModel(ref_cfg, rng=2).run()
+    slow = land_and_build_gaps(ref_cfg, ((f.industrial, f.land_day, f.construction_day) for f in ref.firms))
+    for gaps in (fast, slow):
+        assert any(ind for ind, _ in gaps) and any(not ind for ind, _ in gaps)
+        assert all(gap == 0 for ind, gap in gaps if ind)  # construction starts the day the land is acquired
+        assert all(gap > 0 for ind, gap in gaps if not ind)  # not eligible: the usual wait

@@ -89,6 +89,23 @@ class ChainBased(Window):
 
 class Reform(Window):
     enabled: bool = True
+    industrial_only: bool = Field(
+        False,
+        description=(
+            "The reform is for industrial projects only (拿地即开工: industrial land supplied as 标准地, with its "
+            "regional assessments done before the sale, is what lets construction start on the day of the "
+            "land transfer). Default false: every project."
+        ),
+    )
+    min_value_yi: float = Field(
+        0.0,
+        ge=0,
+        le=10_000,
+        description=(
+            "The reform is for projects of at least this value (亿元; e.g. 容缺办理 and 全程代办 for the "
+            "key/major projects (重点项目) the local rules name). Default 0: every project."
+        ),
+    )
 
 
 class Reforms(Strict):

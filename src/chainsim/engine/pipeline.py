@@ -136,7 +136,7 @@ def sign(m: ChainModel, t: int, rows: Rows) -> None:
     park = m.parks.choose(rep, a.i("chain")[rows], a.f("land_need_ha")[rows], u)
     a.i("park")[rows] = park.clip(0)
     a.f("due_day")[rows] = m.day + duration(
-        m, t, rows, m.config.pipeline.register_days * m.step_orders.factors.register
+        m, t, rows, m.config.pipeline.register_days * stage_factor(m, "register", rows)
     )
     value, industrial = a.f("value_yi")[rows], a.b("industrial")[rows]
     bits = np.zeros(len(rows), dtype=np.int64)
@@ -155,7 +155,7 @@ def sign(m: ChainModel, t: int, rows: Rows) -> None:
 
 
 def duration(
-    m: ChainModel, t: int, rows: Rows, mean_days: float, spread: Spread | None = None
+    m: ChainModel, t: int, rows: Rows, mean_days: float | NDArray[np.float64], spread: Spread | None = None
 ) -> NDArray[np.float64]:
     """A stage duration drawn on entry (log-normal around the mean; its spread factor from
     ``spread`` when the rows' draws are already made this step); a served project's is
@@ -167,6 +167,13 @@ def duration(
     if svc is None:
         return d
     return np.where(a.b("serving")[rows], d * svc.duration_factor, d)
+
+
+def stage_factor(m: ChainModel, name: str, rows: Rows) -> NDArray[np.float64]:
+    """This step's stage factor ``name`` for each project row: a reform's factor applies
+    only to the projects it is for (their eligibility class, from industrial flag and value)."""
+    a = m.projects
+    return m.step_orders.factors.rows(name, a.b("industrial")[rows], a.f("value_yi")[rows])
 
 
 class Spread:
@@ -237,7 +244,7 @@ def register(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
     realised = a.f("value_yi")[rows] * p.realisation_share
     a.f("funds_left_yi")[rows] = realised
     pay(m, t, rows, realised * p.funds_at_registration_share)
-    a.f("due_day")[rows] = entered + duration(m, t, rows, p.land_days * m.step_orders.factors.land, spread)
+    a.f("due_day")[rows] = entered + duration(m, t, rows, p.land_days * stage_factor(m, "land", rows), spread)
     m.recorder_batch.count(t, "registered", a.i("rep")[rows])
 
 
@@ -272,10 +279,8 @@ def acquire_land(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
         a.f("value_yi")[ok],
         day,
     )
-    factor = m.step_orders.factors.land_to_construction  # 0 under 拿地即开工: construction starts at once
-    due[ok] = day + (
-        duration(m, t, ok, m.config.pipeline.land_to_construction_days, spread) * factor if factor else 0.0
-    )
+    factor = stage_factor(m, "land_to_construction", ok)  # 0 under 拿地即开工: construction starts at once
+    due[ok] = day + duration(m, t, ok, m.config.pipeline.land_to_construction_days, spread) * factor
 
 
 def break_ground(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
@@ -330,15 +335,15 @@ def drop_out(m: ChainModel, t: int) -> None:
     if len(rows) == 0:
         return
     h = m.config.pipeline.drop_signed_per_step
-    svc, factors = m.step_orders.service, m.step_orders.factors
+    svc = m.step_orders.service
     served_h = h * (svc.drop_factor if svc is not None else 1.0)
-    # hazard by class: bit 0 served, bit 1 before land
-    hazard = np.array([h, served_h, h * factors.drop_before_land, served_h * factors.drop_before_land])
+    hazard = np.where(a.b("serving")[rows], served_h, h)
+    before = stage[rows] <= Stage.REGISTERED  # × the reforms' factor for the projects they are for
+    hazard[before] *= stage_factor(m, "drop_before_land", rows[before])
     with np.errstate(divide="ignore"):
         spend = -float(m.calendar.scale[t]) * np.log1p(-np.minimum(hazard, 1.0))
-    cls = a.b("serving")[rows] + 2 * (stage[rows] <= Stage.REGISTERED)
     clock = a.f("drop_clock")
-    clock[rows] -= spend[cls]
+    clock[rows] -= spend
     lose(m, t, rows[clock[rows] < 0.0], a)
 
 

@@ -195,7 +195,7 @@ class FirmAgent(mesa.Agent):
         self.served = self.serving = False  # a recycled firm starts a new project
         choice = m.choose_park(self)
         self.park = 0 if choice is None else choice  # no park with room: wait at the first
-        self.due_day = m.day + self.duration(m.config.pipeline.register_days * m.orders.factors.register)
+        self.due_day = m.day + self.duration(m.config.pipeline.register_days * self.factor("register"))
         self.cohorts = m.cohorts_of(self)
         m.note_signing(self)
 
@@ -208,13 +208,18 @@ class FirmAgent(mesa.Agent):
         service = m.orders.service
         return d * service.duration_factor if self.serving and service is not None else d
 
+    def factor(self, name: str) -> float:
+        """This step's stage factor ``name`` for this project: a reform's only if it is for
+        the project (its eligibility: industrial flag, value)."""
+        return self.model.orders.factors.one(name, self.industrial, self.value_yi)
+
     def register(self) -> None:
         m, p = self.model, self.model.config.pipeline
         entered = self.due_day
         self.stage = Stage.REGISTERED
         self.funds_left_yi = self.value_yi * p.realisation_share
         m.pay(self, self.funds_left_yi * p.funds_at_registration_share)
-        self.due_day = entered + self.duration(p.land_days * m.orders.factors.land)
+        self.due_day = entered + self.duration(p.land_days * self.factor("land"))
         m.flow["registered"] += 1
 
     def take_land(self) -> None:
@@ -227,7 +232,7 @@ class FirmAgent(mesa.Agent):
         day = max(self.due_day, m.day - m.step_len)  # a firm that waited gets land this step
         self.stage, self.land_day = Stage.LAND, day
         m.note_duration("signing_to_land_days", day - self.signed_day, self, day)
-        factor = m.orders.factors.land_to_construction  # 0 (拿地即开工): construction starts at once
+        factor = self.factor("land_to_construction")  # 0 (拿地即开工): construction starts at once
         mean = m.config.pipeline.land_to_construction_days * factor
         self.due_day = day + self.duration(mean) if factor else day
 
@@ -276,7 +281,7 @@ class FirmAgent(mesa.Agent):
         if self.serving and service is not None:
             hazard *= service.drop_factor
         if self.stage <= Stage.REGISTERED:
-            hazard *= m.orders.factors.drop_before_land
+            hazard *= self.factor("drop_before_land")
         if m.rng.random() < per_step(hazard, m.s):
             m.lose(self)
 

@@ -145,22 +145,70 @@ class Service:
     drop_factor: float
 
 
+#: eligibility classes of a project for the reforms: bit r set = eligible for reform r
+#: (0 拿地即开工, 1 容缺办理, 2 全程代办)
+N_REFORMS = 3
+N_CLASSES = 1 << N_REFORMS
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Which projects each reform is for: reform r applies to a project of at least
+    ``min_value_yi[r]`` 亿 that, if ``industrial_only[r]``, is industrial."""
+
+    industrial_only: tuple[bool, ...] = (False,) * N_REFORMS
+    min_value_yi: tuple[float, ...] = (0.0,) * N_REFORMS
+
+    def code(self, industrial: NDArray[np.bool_] | bool, value_yi: F64 | float) -> I64:
+        """Each project's eligibility class (bit r: reform r applies to it)."""
+        value = np.asarray(value_yi, dtype=np.float64)
+        code = np.zeros(value.shape, dtype=np.int64)
+        for r, (ind, least) in enumerate(zip(self.industrial_only, self.min_value_yi)):
+            ok = value >= least
+            if ind:
+                ok &= np.asarray(industrial, dtype=bool)
+            code |= ok.astype(np.int64) << r
+        return code
+
+
+ALL_ELIGIBLE = Eligibility()
+
+Factor = float | F64  # one value for every project, or one per eligibility class (N_CLASSES)
+
+
 @dataclass(frozen=True)
 class StageFactors:
     """Multipliers of the mean stage durations drawn this step and of the drop-out hazard
-    of signed and registered projects. Factors of several strategies multiply."""
+    of signed and registered projects. Factors of several strategies multiply. A factor is
+    a number (every project) or an array over the eligibility classes of ``eligibility``
+    (a reform acts only on the projects it is for): :meth:`rows` gives one per project."""
 
-    register: float = 1.0
-    land: float = 1.0
-    land_to_construction: float = 1.0
-    construction: float = 1.0
-    drop_before_land: float = 1.0
+    register: Factor = 1.0
+    land: Factor = 1.0
+    land_to_construction: Factor = 1.0
+    construction: Factor = 1.0
+    drop_before_land: Factor = 1.0
+    eligibility: Eligibility = ALL_ELIGIBLE
 
     def __mul__(self, other: StageFactors) -> StageFactors:
-        return StageFactors(*(a * b for a, b in zip(self.astuple(), other.astuple())))
+        elig = other.eligibility if self.eligibility is ALL_ELIGIBLE else self.eligibility
+        r, land, ltc, c, drop = (a * b for a, b in zip(self.astuple(), other.astuple()))
+        return StageFactors(r, land, ltc, c, drop, elig)
 
-    def astuple(self) -> tuple[float, ...]:
+    def astuple(self) -> tuple[Factor, ...]:
         return (self.register, self.land, self.land_to_construction, self.construction, self.drop_before_land)
+
+    def rows(self, name: str, industrial: NDArray[np.bool_], value_yi: F64) -> F64:
+        """Factor ``name`` for each project (its industrial flag and value select its class)."""
+        f = np.asarray(getattr(self, name), dtype=np.float64)
+        if f.ndim == 0:
+            return np.full(np.shape(value_yi), float(f))
+        out: F64 = f[self.eligibility.code(industrial, value_yi)]
+        return out
+
+    def one(self, name: str, industrial: bool, value_yi: float) -> float:
+        """Factor ``name`` for one project (the reference engine's per-firm view)."""
+        return float(self.rows(name, np.array([industrial]), np.array([value_yi]))[0])
 
 
 # ------------------------------------------------------------------------------ context
