@@ -217,6 +217,9 @@ def serve(m: ChainModel, t: int) -> None:
     serving[new] = True
     due = a.f("due_day")
     due[new] = m.day + np.maximum(due[new] - m.day, 0.0) * svc.duration_factor
+    since = m.day - a.f("signed_day")[new]  # a project waiting for land (due passed) gains nothing now
+    days = np.full(len(new), m.day)
+    m.recorder_batch.durations("signing_to_service_days", rep[new], since, serving[new], value[new], days)
 
 
 def build(m: ChainModel, t: int) -> None:

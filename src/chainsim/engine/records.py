@@ -39,7 +39,15 @@ BASE_FLOWS = [
 SOURCE_FLOWS = [f"signings_by_source.{s}" for s in SOURCE_NAMES[:5]]
 FLOWS = BASE_FLOWS + SOURCE_FLOWS
 F = {name: i for i, name in enumerate(FLOWS)}
-DURATIONS = ("signing_to_land_days", "signing_to_production_days", "construction_to_production_days")
+DURATIONS = (
+    "signing_to_land_days",
+    "signing_to_production_days",
+    "construction_to_production_days",
+    "signing_to_service_days",  # commissioned projects only: when the service began (phase 7)
+)
+COMMISSIONED_ONLY = ("signing_to_service_days",)
+#: project size classes (亿元) within which commissioned and other projects are compared
+SIZE_CLASSES = (("lt_1yi", 0.0, 1.0), ("1_to_10yi", 1.0, 10.0), ("ge_10yi", 10.0, np.inf))
 type F64 = NDArray[np.float64]
 type I64 = NDArray[np.int64]
 type Bool = NDArray[np.bool_]
@@ -133,7 +141,23 @@ class Recorder:
         for name in self._durations:
             days, served, _ = self.duration_samples(name)
             for group, mask in (("commissioned", served), ("other", ~served)):
+                if group == "other" and name in COMMISSIONED_ONLY:
+                    continue
                 out[group][name] = float(np.median(days[mask])) if mask.any() else float("nan")
+        return out
+
+    def median_durations_by_size(self, name: str = "signing_to_land_days") -> dict[str, dict[str, float]]:
+        """Medians of ``name`` for commissioned and other projects within each size class
+        (:data:`SIZE_CLASSES`): service goes to the largest projects, which also need the
+        most land, so only like-sized projects compare."""
+        days, served, value = self.duration_samples(name)
+        out: dict[str, dict[str, float]] = {}
+        for cls, low, high in SIZE_CLASSES:
+            size = (value >= low) & (value < high)
+            out[cls] = {
+                group: float(np.median(days[m])) if (m := size & mask).any() else float("nan")
+                for group, mask in (("commissioned", served), ("other", ~served))
+            }
         return out
 
 

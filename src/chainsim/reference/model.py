@@ -312,6 +312,7 @@ class ReferenceModel(mesa.Model):
         for firm in wanting[:free]:
             firm.served = firm.serving = True
             firm.due_day = self.day + max(firm.due_day - self.day, 0.0) * service.duration_factor
+            self.note_duration("signing_to_service_days", self.day - firm.signed_day, firm, self.day)
 
     def build(self) -> None:
         """Phase 8 (*Build*): scheduled transitions in stage order; land first come, first

@@ -160,7 +160,9 @@ def print_summary(s: dict[str, Any], cfg: Scenario, show: Callable[[str], None] 
         for eid, e in s["events"].items():
             ev = cfg.events[eid]
             show(
-                f"  {e['date']} {ev.name_en} {ev.name_zh}: {_cell(e['signings'])} signings, {_cell(e['signing_value_yi'])} 亿元"
+                f"  {e['date']} {ev.name_en} {ev.name_zh}: {_cell(e['signings'])} agreements 签约, "
+                f"{_cell(e['signing_value_yi'])} 亿元 (project contracts 项目合同 {_cell(e['project_signings'])}, "
+                f"framework 框架协议 {_cell(e['framework_agreements'])})"
             )
     show(f"\n{term('word.durations').both(' ', cap=True)}:")
     steps = [
@@ -168,10 +170,15 @@ def print_summary(s: dict[str, Any], cfg: Scenario, show: Callable[[str], None] 
         for k in ("signing_to_land_days", "signing_to_production_days", "construction_to_production_days")
     ]
     for group, d in s["durations"].items():
+        extra = [metric_term("signing_to_service_days")] if "signing_to_service_days" in d else []
         show(
             f"  {group} {term(f'group.{group}').zh}: "
-            + ", ".join(f"{m.short_en} {_cell(d[m.name])}" for m in steps)
+            + ", ".join(f"{m.short_en} {_cell(d[m.name])}" for m in steps + extra)
         )
+    land = metric_term("signing_to_land_days")
+    show(f"  {land.short_en} by project size (亿元), commissioned / other:")
+    for cls, d in s.get("durations_by_size", {}).items():
+        show(f"    {cls}: {_cell(d['commissioned'][land.name])} / {_cell(d['other'][land.name])}")
 
 
 def _pct(stat: dict[str, Any]) -> str:

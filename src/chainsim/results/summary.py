@@ -127,6 +127,11 @@ class Results:
         durations = {
             g: {k: stat([m[g][k] for m in meds]) for k in meds[0][g]} for g in ("commissioned", "other")
         }
+        by_size = [r.recorder.median_durations_by_size() for r in self.replicates]
+        durations_by_size = {
+            cls: {g: {"signing_to_land_days": stat([b[cls][g] for b in by_size])} for g in by_size[0][cls]}
+            for cls in by_size[0]
+        }
         return {
             "scenario": cfg.name,
             "config_hash": config_hash(cfg),
@@ -137,6 +142,7 @@ class Results:
             "cohorts": cohorts,
             "events": events,
             "durations": durations,
+            "durations_by_size": durations_by_size,
         }
 
     # ----------------------------------------------------------------- time series

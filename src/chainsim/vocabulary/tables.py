@@ -87,6 +87,13 @@ _t(
     short_en="signing→production",
 )
 _t(
+    "metric.signing_to_service_days",
+    "signing→commissioner, median",
+    "签约→配备首席服务专员中位天数",
+    unit="days",
+    short_en="signing→commissioner",
+)
+_t(
     "metric.construction_to_production_days",
     "construction→production, median",
     "开工→投产中位天数",
