@@ -59,6 +59,10 @@ class CeremonyTerms(Strict):
             "large groups and state intentions larger than a first project."
         ),
     )
+    size_bias: Bias | None = Field(
+        None,
+        description="Invitations ∝ size^bias (who is on the signing list); None: 1. Assumption, range 0–2.5.",
+    )
     framework_sigma_log: float | None = Field(
         None,
         ge=0,
@@ -76,6 +80,7 @@ class Terms:
     framework_per_project: float
     framework_value_factor: float
     framework_sigma_log: float
+    size_bias: float
 
 
 class EventKind(Labelled, CeremonyTerms):
@@ -104,7 +109,6 @@ class Event(Labelled, CeremonyTerms):
         ),
     )
     outreach_days: int = Field(90, ge=0, le=3650)
-    size_bias: Bias = Field(1.0, description="Invitations ∝ size^bias. Assumption.")
     invitees_negotiate: bool = Field(
         True,
         description=(
@@ -131,4 +135,5 @@ def resolve_terms(event: Event, kind: EventKind | None, default_close_prob: floa
         pick("framework_per_project", 0.0),
         pick("framework_value_factor", 1.0),
         pick("framework_sigma_log", 1.0),
+        pick("size_bias", 1.0),
     )

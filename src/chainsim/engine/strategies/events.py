@@ -65,7 +65,7 @@ class Events(Strategy):
         self.plans = [Plan(model, i, eid, e) for i, (eid, e) in enumerate(model.config.events.items())]
 
     def sampling(self) -> list[tuple[Within, float]]:
-        return [(p.within, p.cfg.size_bias) for p in self.plans if p.invites.any()]
+        return [(p.within, p.terms.size_bias) for p in self.plans if p.invites.any()]
 
     def contacts(self, t: int) -> list[ContactOrder]:
         R = self.ctx.n_reps
@@ -84,7 +84,7 @@ class Events(Strategy):
                     rep,
                     np.zeros(k * R, np.int64),
                     keys,
-                    p.cfg.size_bias,
+                    p.terms.size_bias,
                     hold,
                     p.index,
                 )
