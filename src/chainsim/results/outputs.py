@@ -159,10 +159,12 @@ def print_summary(s: dict[str, Any], cfg: Scenario, show: Callable[[str], None] 
         show(f"\n{term('strategy.events').both(' ', short=True, cap=True)}:")
         for eid, e in s["events"].items():
             ev = cfg.events[eid]
+            agreements = term("word.agreements").both(" ")
+            contracts, framework = metric_term("project_signings"), metric_term("framework_agreements")
             show(
-                f"  {e['date']} {ev.name_en} {ev.name_zh}: {_cell(e['signings'])} agreements 签约, "
-                f"{_cell(e['signing_value_yi'])} 亿元 (project contracts 项目合同 {_cell(e['project_signings'])}, "
-                f"framework 框架协议 {_cell(e['framework_agreements'])})"
+                f"  {e['date']} {ev.name_en} {ev.name_zh}: {_cell(e['signings'])} {agreements}, "
+                f"{_cell(e['signing_value_yi'])} 亿元 ({contracts.both(' ', short=True)} "
+                f"{_cell(e['project_signings'])}, {framework.both(' ', short=True)} {_cell(e['framework_agreements'])})"
             )
     show(f"\n{term('word.durations').both(' ', cap=True)}:")
     steps = [
@@ -176,9 +178,10 @@ def print_summary(s: dict[str, Any], cfg: Scenario, show: Callable[[str], None] 
             + ", ".join(f"{m.short_en} {_cell(d[m.name])}" for m in steps + extra)
         )
     land = metric_term("signing_to_land_days")
-    show(f"  {land.short_en} by project size (亿元), commissioned / other:")
+    show(f"  {land.short_en} {term('word.by_size').both(' ')}:")
     for cls, d in s.get("durations_by_size", {}).items():
-        show(f"    {cls}: {_cell(d['commissioned'][land.name])} / {_cell(d['other'][land.name])}")
+        size = term(f"size.{cls}").both(" ")
+        show(f"    {size}: {_cell(d['commissioned'][land.name])} / {_cell(d['other'][land.name])}")
 
 
 def _pct(stat: dict[str, Any]) -> str:
