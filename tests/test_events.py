@@ -183,3 +183,13 @@ def test_commissioned_projects_landing_later_is_explained_by_size_and_late_servi
         "ge_10yi"
     ]
     assert ample["commissioned"][land]["mean"] < ample["other"][land]["mean"]
+
+
+def test_a_ceremony_without_a_list_signs_open_firms_of_its_set():
+    """A strategy's own ceremony (no signing list, invited < 0) keeps the old rule: every
+    negotiating firm of its set signs with close_prob, unless it is held for an event."""
+    from chainsim.engine.strategies.base import Ceremony, Within
+
+    listless = Ceremony("x", Within(), 0.7, Source.EVENT)
+    listed = Ceremony("x", Within(), 0.7, Source.EVENT, invited=0)
+    assert listless.open_prob == 0.7 and listed.open_prob == 0.0

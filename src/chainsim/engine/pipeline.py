@@ -40,15 +40,15 @@ def hold_ceremonies(m: ChainModel, t: int) -> Rows:
     for c in m.step_orders.ceremonies:
         stage, invited = a.i("stage"), a.i("invited")
         ready = stage == Stage.NEGOTIATING
-        guest = ready & (invited == c.invited)
+        guest = ready & (invited == c.invited) if c.invited >= 0 else np.zeros_like(ready)
         prob = np.where(guest, c.close_prob, 0.0)
-        if c.open_close_prob > 0.0:
+        if c.open_prob > 0.0:
             other = ready & ~guest & (a.f("hold_day") <= m.day)
             if c.within.regions:
                 other &= np.isin(a.i("region"), c.within.regions)
             if c.within.chains:
                 other &= np.isin(a.i("chain"), c.within.chains)
-            prob[other] = c.open_close_prob
+            prob[other] = c.open_prob
         rows = np.flatnonzero(prob > 0.0)
         rows = rows[m.streams.event_close.uniform(t, a.i("rep")[rows], a.i("slot")[rows]) < prob[rows]]
         a.i("source")[rows] = c.source

@@ -259,10 +259,10 @@ class ReferenceModel(mesa.Model):
             for firm in self.talks:
                 if firm.stage != Stage.NEGOTIATING:
                     continue
-                if firm.invited == c.invited:
+                if c.invited >= 0 and firm.invited == c.invited:
                     p = c.close_prob
-                elif c.open_close_prob > 0 and not firm.held(self.day) and within(firm, c.within):
-                    p = c.open_close_prob
+                elif c.open_prob > 0 and not firm.held(self.day) and within(firm, c.within):
+                    p = c.open_prob
                 else:
                     continue
                 if self.rng.random() < p:

@@ -95,9 +95,10 @@ class Ceremony:
     """A signing ceremony this step. Its invitees (firms whose ``invited`` is ``invited``)
     still negotiating sign their project contracts with ``close_prob``; a negotiating firm
     within ``within`` invited to no event, or to one whose hold has passed, with
-    ``open_close_prob``. The signers' source becomes ``source``. Beside the contracts, it
-    announces framework agreements (:meth:`framework`), which bring no firm into the
-    pipeline; both are tallied under ``name``."""
+    ``open_close_prob``. A ceremony without a list (``invited`` < 0, e.g. a strategy's own)
+    signs those open firms with ``close_prob``. The signers' source becomes ``source``.
+    Beside the contracts, it announces framework agreements (:meth:`framework`), which bring
+    no firm into the pipeline; both are tallied under ``name``."""
 
     name: str
     within: Within
@@ -109,6 +110,11 @@ class Ceremony:
     framework_value_factor: float = 1.0
     framework_sigma_log: float = 1.0
     key: int = 0  # random-number key of its framework draws
+
+    @property
+    def open_prob(self) -> float:
+        """The signing chance of a negotiating firm within the set that is on no pending list."""
+        return self.open_close_prob if self.invited >= 0 else self.close_prob
 
     def framework(self, streams: BatchStreams, t: int, projects: I64, value_yi: F64) -> tuple[I64, F64]:
         """Framework and strategic agreements (框架协议、战略合作协议) announced beside the
