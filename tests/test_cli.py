@@ -331,12 +331,13 @@ def test_summary_json_contract(happy):
         "cohorts",
         "events",
         "durations",
+        "durations_by_size",
     }
     assert summary["replications"] == 2 and summary["seed"] == 20230414
     assert summary["scenario"] == "kunming_2023"
     assert set(summary["periods"]) == {"2022H1", "2022H2", "2023H1", "2023_to_aug"}
     assert set(summary["events"]) == {"flower_fair_2023", "hk_promotion_2023", "south_asia_expo_2023"}
-    for block in ("periods", "cohorts", "events", "durations"):
+    for block in ("periods", "cohorts", "events", "durations", "durations_by_size"):
         found = list(_metrics(summary[block]))
         assert found, block
         for m in found:

@@ -220,6 +220,7 @@ OUTPUTS = (
     "cohort_2022_landing_rate",
     "cohort_2022_fixed_asset_producing_rate",
     "median_signing_to_production_days",
+    "event_agreements",
 )
 
 
@@ -236,6 +237,8 @@ def outputs(rec, cal: Calendar, cfg) -> dict[str, float]:
     out["median_signing_to_production_days"] = float(
         np.median(rec.duration_samples("signing_to_production_days")[0])
     )
+    # what the ceremonies announced: their own invitees' contracts plus framework agreements
+    out["event_agreements"] = float(sum(rec.event_announced(e)["signings"] for e in cfg.events))
     return out
 
 

@@ -75,7 +75,9 @@ def test_chain_promotion_off_cuts_signings_in_missing_segments(base):
         assert np.array_equal(a.recorder.missing[start], b.recorder.missing[start])
     assert sum(mk.sum() for mk in masks) > 0, "the scenario should have missing links in 2023"
     on_n, off_n = missing_signings(base, masks), missing_signings(off, masks)
-    assert off_n < 0.75 * on_n, (on_n, off_n)
+    # 0.81 with the default seeds (0.62 before events signed only their own lists: the South Asia
+    # Expo, a chain_based event, then signed 41 % of the whole negotiating pipeline in August)
+    assert off_n < 0.85 * on_n, (on_n, off_n)
 
 
 def test_no_promotion_and_no_organic_arrivals_means_no_signings():

@@ -36,12 +36,12 @@ from chainsim.config.common import (  # noqa: F401
     Weight,
     Window,
 )
+from chainsim.config.events import Event, EventKind  # noqa: F401
 from chainsim.config.measure import Statistics
 from chainsim.config.periods import Calendar, Cohort, Period, Reporting  # noqa: F401
 from chainsim.config.strategies import (  # noqa: F401
     ChainBased,
     Commissioners,
-    Event,
     LeaderLed,
     Level,
     Organic,
@@ -354,6 +354,9 @@ class Scenario(Strict):
     location: Location = Location()
     pipeline: Pipeline = Pipeline()
     strategies: Strategies = Strategies()
+    event_kinds: dict[Id, EventKind] = Field(
+        default_factory=dict, description="Kinds of events and the ceremony terms their events share."
+    )
     events: dict[Id, Event] = Field(default_factory=dict)
     organic: Organic = Organic()
     climate: Climate = Climate()
@@ -399,6 +402,9 @@ class Scenario(Strict):
         for eid, e in self.events.items():
             need("region", ("events", eid, "target_regions"), e.target_regions, regions)
             need("chain", ("events", eid, "target_chains"), e.target_chains, chains)
+            if e.kind is not None and e.kind not in self.event_kinds:
+                known = ", ".join(sorted(self.event_kinds)) or "(none)"
+                errors.append((("events", eid, "kind"), f"unknown event kind '{e.kind}'; known: {known}"))
             if e.enabled and not (cal.start_date <= e.date <= cal.end_date):
                 errors.append(
                     (

@@ -1,4 +1,5 @@
-"""The scenario's promotion sections: the three strategies, events and organic arrivals.
+"""The scenario's promotion sections: the three strategies and organic arrivals (events:
+:mod:`chainsim.config.events`).
 
 Re-exported by :mod:`chainsim.config.schema`, whose :class:`~chainsim.config.schema.Scenario`
 holds them and checks the names they use (regions, chains) against the rest of the scenario.
@@ -88,6 +89,23 @@ class ChainBased(Window):
 
 class Reform(Window):
     enabled: bool = True
+    industrial_only: bool = Field(
+        False,
+        description=(
+            "The reform is for industrial projects only (拿地即开工: industrial land supplied as 标准地, with its "
+            "regional assessments done before the sale, is what lets construction start on the day of the "
+            "land transfer). Default false: every project."
+        ),
+    )
+    min_value_yi: float = Field(
+        0.0,
+        ge=0,
+        le=10_000,
+        description=(
+            "The reform is for projects of at least this value (亿元; e.g. 容缺办理 and 全程代办 for the "
+            "key/major projects (重点项目) the local rules name). Default 0: every project."
+        ),
+    )
 
 
 class Reforms(Strict):
@@ -138,33 +156,6 @@ class Strategies(Strict):
     leader_led: LeaderLed = LeaderLed()
     chain_based: ChainBased = ChainBased()
     commissioners: Commissioners = Commissioners()
-
-
-class Event(Labelled):
-    enabled: bool = Field(True, description="Switch the event off (e.g. in a counterfactual overlay).")
-    date: dt.date
-    lever: Literal["leader_led", "chain_based"] = Field(
-        description="Strategy the event belongs to; it runs only while that strategy is on."
-    )
-    target_regions: list[Id] = Field(default_factory=list, description="Origins invited (empty = all).")
-    target_chains: list[Id] = Field(default_factory=list, description="Chains targeted (empty = all).")
-    outreach_contacts: int = Field(
-        0,
-        ge=0,
-        le=1_000_000,
-        description="Firms invited in the outreach_days before the event (an effort, not a yield). Assumption.",
-    )
-    outreach_days: int = Field(90, ge=0, le=3650)
-    size_bias: Bias = Field(1.0, description="Invitations ∝ size^bias. Assumption.")
-    invitees_negotiate: bool = Field(
-        True,
-        description=(
-            "Invitees enter talks at once: a signing ceremony's invitations go to firms that have agreed to "
-            "negotiate a project for it (项目储备, projects prepared for the ceremony); false: they start as "
-            "contacted, like any other lead. Assumption (an event signs only negotiating firms, and F3's 33 "
-            "signings from one promotion cannot come from cold contacts in 90 days)."
-        ),
-    )
 
 
 class Organic(Strict):

@@ -32,7 +32,8 @@ FLOAT = (
     "funds_left_yi",  # realised value still to arrive
     "funds_rate_yi_per_day",  # construction instalment
 )
-INT = (*Pool.INT, "rep", "slot", "stage", "source", "park", "cohorts")  # cohorts: bit c = reporting cohort c
+# cohorts: bit c = reporting cohort c; invited: the event whose signing list the firm is on (−1: none)
+INT = (*Pool.INT, "rep", "slot", "stage", "source", "park", "cohorts", "invited")
 # engages: a contacted firm's reply, drawn on contact; served: has had a commissioner; serving: holds a slot now
 BOOL = (*Pool.BOOL, "engages", "served", "serving")
 FLOAT_FILL = {
@@ -42,7 +43,7 @@ FLOAT_FILL = {
     "land_day": NEVER,
     "construction_day": NEVER,
 }
-INT_FILL = {"park": -1}
+INT_FILL = {"park": -1, "invited": -1}
 
 
 class Active:
@@ -84,9 +85,11 @@ class Active:
         day: float,
         hold_day: NDArray[np.float64],
         mark: NDArray[np.int64],
+        invited: NDArray[np.int64] | None = None,
     ) -> None:
         """Append contacted firms; ``mark[i]`` is the index (in ``marks``) of the strategy
-        that marks row i's contact day, or −1."""
+        that marks row i's contact day, or −1; ``invited[i]`` the event whose signing list
+        it is on, or −1."""
         k = len(slot)
         if k == 0:
             return
@@ -102,6 +105,8 @@ class Active:
         I[ni:, s] = self._int_fill[ni:]
         I[:ni, s] = ints
         I[ni : ni + 4, s] = (rep, slot, stage, source)
+        if invited is not None:
+            I[self.ii["invited"], s] = invited
         B[:nb, s] = bools
         B[nb:, s] = False
         for m in range(len(self.marks)):  # a recycled firm starts afresh: only this contact counts

@@ -39,6 +39,7 @@ class Contacts:
     source: NDArray[np.int64]
     hold_day: NDArray[np.float64]
     mark: NDArray[np.int64]  # index of the marking strategy, or −1
+    invited: NDArray[np.int64]  # the event whose signing list it is on, or −1
 
     @property
     def stage(self) -> NDArray[np.int64]:
@@ -97,7 +98,8 @@ def draw(
     source = np.array([o.source for o, _ in orders])[of]
     hold = np.array([o.hold_until for o, _ in orders])[of]
     mark = np.array([m for _, m in orders])[of]
-    return Contacts(flat // n_pool, flat % n_pool, source, hold, mark)
+    invited = np.array([o.invited for o, _ in orders])[of]
+    return Contacts(flat // n_pool, flat % n_pool, source, hold, mark, invited)
 
 
 def first_available(

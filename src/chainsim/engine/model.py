@@ -54,7 +54,8 @@ class ChainModel(mesa.Model):
     3. ``contact``      each strategy's contact orders; the pool draws those firms →
        contacted (event invitees: negotiating). Streams: contact_sampling, and the
        strategies' own (trip_destination, poisson_counts, target_choice, referral_target).
-    4. ``ceremonies``   an event on this step signs targeted ready negotiations. Stream: event_close.
+    4. ``ceremonies``   an event on this step signs its invitees still negotiating and
+       announces framework agreements. Streams: event_close, framework.
     5. ``negotiate``    contacted → negotiating or lost; negotiating → signed or lost.
        Streams: engage, negotiate.
     6. ``sign``         park choice (logit), registration date, cohorts. Streams: park_choice, duration.
@@ -188,7 +189,9 @@ class ChainModel(mesa.Model):
         self.catalog = self.catalog.with_ways([(o.by, o.size_bias) for o, _ in orders])
         got = draw(self.catalog, self.idle, self.streams.contact_sampling, t, orders)
         first = self.talks.n
-        self.talks.add(got.rep, got.slot, got.stage, got.source, self.day, got.hold_day, got.mark)
+        self.talks.add(
+            got.rep, got.slot, got.stage, got.source, self.day, got.hold_day, got.mark, got.invited
+        )
         pipeline.schedule_replies(self, t, np.arange(first, self.talks.n))
         self.recorder_batch.count(t, "contacts", got.rep)
 

@@ -31,22 +31,35 @@ REPLY_KEYS = np.array([0, 1 << 62], dtype=np.int64)  # a reply's two uniforms: w
 
 
 def hold_ceremonies(m: ChainModel, t: int) -> Rows:
-    """Phase 4 (*Events*): on a ceremony's step every negotiating firm it targets signs
-    with its close probability; the firm's source becomes the ceremony's."""
+    """Phase 4 (*Events*): at a ceremony its invitees still negotiating sign with its close
+    probability, and negotiating firms of its targets on no pending list (invited nowhere,
+    or held for an event whose day has passed) with ``open_close_prob``; a firm held for
+    another event never signs here. The signers' source becomes the ceremony's; the
+    ceremony also announces framework agreements (:meth:`Ceremony.framework`)."""
     a, signed = m.talks, []
     for c in m.step_orders.ceremonies:
-        stage = a.i("stage")
+        stage, invited = a.i("stage"), a.i("invited")
         ready = stage == Stage.NEGOTIATING
-        if c.within.regions:
-            ready &= np.isin(a.i("region"), c.within.regions)
-        if c.within.chains:
-            ready &= np.isin(a.i("chain"), c.within.chains)
-        rows = np.flatnonzero(ready)
-        rows = rows[m.streams.event_close.uniform(t, a.i("rep")[rows], a.i("slot")[rows]) < c.close_prob]
+        guest = ready & (invited == c.invited) if c.invited >= 0 else np.zeros_like(ready)
+        prob = np.where(guest, c.close_prob, 0.0)
+        if c.open_prob > 0.0:
+            other = ready & ~guest & (a.f("hold_day") <= m.day)
+            if c.within.regions:
+                other &= np.isin(a.i("region"), c.within.regions)
+            if c.within.chains:
+                other &= np.isin(a.i("chain"), c.within.chains)
+            prob[other] = c.open_prob
+        rows = np.flatnonzero(prob > 0.0)
+        rows = rows[m.streams.event_close.uniform(t, a.i("rep")[rows], a.i("slot")[rows]) < prob[rows]]
         a.i("source")[rows] = c.source
         stage[rows] = Stage.SIGNED  # so that the negotiation phase and later ceremonies skip them
         if c.name in m.event_index:
-            m.recorder_batch.event(m.event_index[c.name], a.i("rep")[rows], a.f("value_yi")[rows])
+            e, rep = m.event_index[c.name], a.i("rep")[rows]
+            m.recorder_batch.event(e, rep, a.f("value_yi")[rows])
+            projects = np.bincount(rep, minlength=m.n_reps)
+            value_yi = np.bincount(rep, weights=a.f("value_yi")[rows], minlength=m.n_reps)
+            count, value = c.framework(m.streams, t, projects, value_yi)
+            m.recorder_batch.framework(e, count, value)
         signed.append(rows)
     return np.concatenate(signed) if signed else np.zeros(0, dtype=np.int64)
 
@@ -126,7 +139,7 @@ def sign(m: ChainModel, t: int, rows: Rows) -> None:
     park = m.parks.choose(rep, a.i("chain")[rows], a.f("land_need_ha")[rows], u)
     a.i("park")[rows] = park.clip(0)
     a.f("due_day")[rows] = m.day + duration(
-        m, t, rows, m.config.pipeline.register_days * m.step_orders.factors.register
+        m, t, rows, m.config.pipeline.register_days * stage_factor(m, "register", rows)
     )
     value, industrial = a.f("value_yi")[rows], a.b("industrial")[rows]
     bits = np.zeros(len(rows), dtype=np.int64)
@@ -146,7 +159,7 @@ def sign(m: ChainModel, t: int, rows: Rows) -> None:
 
 
 def duration(
-    m: ChainModel, t: int, rows: Rows, mean_days: float, spread: Spread | None = None
+    m: ChainModel, t: int, rows: Rows, mean_days: float | NDArray[np.float64], spread: Spread | None = None
 ) -> NDArray[np.float64]:
     """A stage duration drawn on entry (log-normal around the mean; its spread factor from
     ``spread`` when the rows' draws are already made this step); a served project's is
@@ -158,6 +171,13 @@ def duration(
     if svc is None:
         return d
     return np.where(a.b("serving")[rows], d * svc.duration_factor, d)
+
+
+def stage_factor(m: ChainModel, name: str, rows: Rows) -> NDArray[np.float64]:
+    """This step's stage factor ``name`` for each project row: a reform's factor applies
+    only to the projects it is for (their eligibility class, from industrial flag and value)."""
+    a = m.projects
+    return m.step_orders.factors.rows(name, a.b("industrial")[rows], a.f("value_yi")[rows])
 
 
 class Spread:
@@ -201,6 +221,9 @@ def serve(m: ChainModel, t: int) -> None:
     serving[new] = True
     due = a.f("due_day")
     due[new] = m.day + np.maximum(due[new] - m.day, 0.0) * svc.duration_factor
+    since = m.day - a.f("signed_day")[new]  # a project waiting for land (due passed) gains nothing now
+    days = np.full(len(new), m.day)
+    m.recorder_batch.durations("signing_to_service_days", rep[new], since, serving[new], value[new], days)
 
 
 def build(m: ChainModel, t: int) -> None:
@@ -232,8 +255,9 @@ def register(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
     pay(m, t, rows, realised * p.funds_at_registration_share)
     pay_capital(m, t, rows, at_registration=True)
     fixed = a.b("fixed_asset")[rows]
-    land = duration(m, t, rows, p.land_days * m.step_orders.factors.land, spread)
-    operate = duration(m, t, rows, p.operation_days, spread)  # no land: no land-stage factor
+    land = duration(m, t, rows, p.land_days * stage_factor(m, "land", rows), spread)
+    # no land: no land-stage factor; the climate's pace applies as to construction (fit-out)
+    operate = duration(m, t, rows, p.operation_days * stage_factor(m, "construction", rows), spread)
     a.f("due_day")[rows] = entered + np.where(fixed, land, operate)
     rec, rep = m.recorder_batch, a.i("rep")[rows]
     rec.count(t, "registered", rep)
@@ -288,10 +312,8 @@ def acquire_land(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
         a.f("value_yi")[ok],
         day,
     )
-    factor = m.step_orders.factors.land_to_construction  # 0 under 拿地即开工: construction starts at once
-    due[ok] = day + (
-        duration(m, t, ok, m.config.pipeline.land_to_construction_days, spread) * factor if factor else 0.0
-    )
+    factor = stage_factor(m, "land_to_construction", ok)  # 0 under 拿地即开工: construction starts at once
+    due[ok] = day + duration(m, t, ok, m.config.pipeline.land_to_construction_days, spread) * factor
 
 
 def break_ground(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
@@ -301,7 +323,7 @@ def break_ground(m: ChainModel, t: int, rows: Rows, spread: Spread) -> None:
     day = a.f("due_day")[rows]
     a.i("stage")[rows] = Stage.CONSTRUCTION
     a.f("construction_day")[rows] = day
-    mean = m.config.pipeline.construction_days * m.step_orders.factors.construction
+    mean = m.config.pipeline.construction_days * stage_factor(m, "construction", rows)
     build_days = np.maximum(duration(m, t, rows, mean, spread), 1.0)
     a.f("due_day")[rows] = day + build_days
     building = a.f("value_yi")[rows] * (p.realisation_share * p.funds_construction_share)
@@ -361,15 +383,15 @@ def drop_out(m: ChainModel, t: int) -> None:
     if len(rows) == 0:
         return
     h = m.config.pipeline.drop_signed_per_step
-    svc, factors = m.step_orders.service, m.step_orders.factors
+    svc = m.step_orders.service
     served_h = h * (svc.drop_factor if svc is not None else 1.0)
-    # hazard by class: bit 0 served, bit 1 before land
-    hazard = np.array([h, served_h, h * factors.drop_before_land, served_h * factors.drop_before_land])
+    hazard = np.where(a.b("serving")[rows], served_h, h)
+    before = stage[rows] <= Stage.REGISTERED  # × the reforms' factor for the projects they are for
+    hazard[before] *= stage_factor(m, "drop_before_land", rows[before])
     with np.errstate(divide="ignore"):
         spend = -float(m.calendar.scale[t]) * np.log1p(-np.minimum(hazard, 1.0))
-    cls = a.b("serving")[rows] + 2 * (stage[rows] <= Stage.REGISTERED)
     clock = a.f("drop_clock")
-    clock[rows] -= spend[cls]
+    clock[rows] -= spend
     lose(m, t, rows[clock[rows] < 0.0], a)
 
 

@@ -39,7 +39,15 @@ BASE_FLOWS = [
 SOURCE_FLOWS = [f"signings_by_source.{s}" for s in SOURCE_NAMES[:5]]
 FLOWS = BASE_FLOWS + SOURCE_FLOWS
 F = {name: i for i, name in enumerate(FLOWS)}
-DURATIONS = ("signing_to_land_days", "signing_to_production_days", "construction_to_production_days")
+DURATIONS = (
+    "signing_to_land_days",
+    "signing_to_production_days",
+    "construction_to_production_days",
+    "signing_to_service_days",  # commissioned projects only: when the service began (phase 7)
+)
+COMMISSIONED_ONLY = ("signing_to_service_days",)
+#: project size classes (亿元) within which commissioned and other projects are compared
+SIZE_CLASSES = (("lt_1yi", 0.0, 1.0), ("1_to_10yi", 1.0, 10.0), ("ge_10yi", 10.0, np.inf))
 type F64 = NDArray[np.float64]
 type I64 = NDArray[np.int64]
 type Bool = NDArray[np.bool_]
@@ -72,8 +80,10 @@ class Recorder:
     segment_signings: NDArray[np.int32]  # (step, segment)
     missing: Bool  # (step, segment): missing links seen by the step
     stages: I64  # (step, stage)
-    event_signings: dict[str, int]
+    event_signings: dict[str, int]  # project contracts signed at the ceremony
     event_value_yi: dict[str, float]
+    event_framework: dict[str, int]  # framework agreements it announced beside them
+    event_framework_value_yi: dict[str, float]
     cohort_ids: list[str]
     cohort_signed: I64
     cohort_landed: I64
@@ -102,6 +112,20 @@ class Recorder:
     def add(self, step: int, name: str, value: float) -> None:
         self.flows[step, self.F[name]] += value
 
+    def event_announced(self, eid: str) -> dict[str, float]:
+        """What event ``eid``'s ceremony announced (签约 count and 协议金额): its project
+        contracts plus its framework agreements, and the split."""
+        n, v = self.event_signings[eid], self.event_value_yi[eid]
+        fn, fv = self.event_framework[eid], self.event_framework_value_yi[eid]
+        return {
+            "signings": n + fn,
+            "signing_value_yi": v + fv,
+            "project_signings": n,
+            "project_value_yi": v,
+            "framework_agreements": fn,
+            "framework_value_yi": fv,
+        }
+
     def durations(self, name: str, days: F64, served: Bool, value_yi: F64, done_day: F64) -> None:
         keep_in_horizon(self._durations[name], self.start_day, done_day, days, served, value_yi)
 
@@ -119,7 +143,23 @@ class Recorder:
         for name in self._durations:
             days, served, _ = self.duration_samples(name)
             for group, mask in (("commissioned", served), ("other", ~served)):
+                if group == "other" and name in COMMISSIONED_ONLY:
+                    continue
                 out[group][name] = float(np.median(days[mask])) if mask.any() else float("nan")
+        return out
+
+    def median_durations_by_size(self, name: str = "signing_to_land_days") -> dict[str, dict[str, float]]:
+        """Medians of ``name`` for commissioned and other projects within each size class
+        (:data:`SIZE_CLASSES`): service goes to the largest projects, which also need the
+        most land, so only like-sized projects compare."""
+        days, served, value = self.duration_samples(name)
+        out: dict[str, dict[str, float]] = {}
+        for cls, low, high in SIZE_CLASSES:
+            size = (value >= low) & (value < high)
+            out[cls] = {
+                group: float(np.median(days[m])) if (m := size & mask).any() else float("nan")
+                for group, mask in (("commissioned", served), ("other", ~served))
+            }
         return out
 
 
@@ -150,6 +190,8 @@ class BatchRecorder:
         self.event_ids = list(event_ids)
         self.event_signings = np.zeros((n_reps, len(event_ids)), dtype=np.int64)
         self.event_value_yi = np.zeros((n_reps, len(event_ids)))
+        self.event_framework = np.zeros((n_reps, len(event_ids)), dtype=np.int64)
+        self.event_framework_value_yi = np.zeros((n_reps, len(event_ids)))
         self.cohort_ids = list(cohort_ids)
         self.cohort_signed = np.zeros((n_reps, len(cohort_ids)), dtype=np.int64)
         self.cohort_landed = np.zeros((n_reps, len(cohort_ids)), dtype=np.int64)
@@ -223,6 +265,11 @@ class BatchRecorder:
         self.event_signings[:, e] += np.bincount(rep, minlength=self.R)
         self.event_value_yi[:, e] += np.bincount(rep, weights=value, minlength=self.R)
 
+    def framework(self, e: int, count: I64, value: F64) -> None:
+        """Framework agreements event ``e`` announced, per replicate."""
+        self.event_framework[:, e] += count
+        self.event_framework_value_yi[:, e] += value
+
     def cohorts(
         self,
         into: NDArray[np.int64],
@@ -256,6 +303,10 @@ class BatchRecorder:
         rec.missing, rec.stages = self.missing[r], self.stages[r]
         rec.event_signings = {e: int(self.event_signings[r, i]) for i, e in enumerate(self.event_ids)}
         rec.event_value_yi = {e: float(self.event_value_yi[r, i]) for i, e in enumerate(self.event_ids)}
+        rec.event_framework = {e: int(self.event_framework[r, i]) for i, e in enumerate(self.event_ids)}
+        rec.event_framework_value_yi = {
+            e: float(self.event_framework_value_yi[r, i]) for i, e in enumerate(self.event_ids)
+        }
         rec.cohort_ids = self.cohort_ids
         rec.cohort_signed = self.cohort_signed[r]
         rec.cohort_landed = self.cohort_landed[r]

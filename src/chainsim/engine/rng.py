@@ -109,6 +109,7 @@ class Streams:
         "divert",
         "referral_target",
         "travel",
+        "framework",
     )
 
     def __init__(self, seed: int) -> None:

@@ -103,6 +103,7 @@ class FirmAgent(mesa.Agent):
     boost: float = 1.0  # the marking strategies' signing-hazard multiplier this step (phase 5)
     hold_day: float | None = None  # an event invitee: signs no earlier than this day
     engage_factor: float = 1.0  # the climate's engagement multiplier on its contact step
+    invited: int = -1  # the event whose signing list it is on (index in config.events), or −1
     signed_day: float | None = None
     land_day: float | None = None
     construction_day: float | None = None
@@ -153,17 +154,23 @@ class FirmAgent(mesa.Agent):
             self.start_production()
 
     # ------------------------------------------------------------------ talks
-    def contact(self, source: str, marked_by: str | None, hold_until: float | None) -> None:
+    def contact(
+        self, source: str, marked_by: str | None, hold_until: float | None, invited: int = -1
+    ) -> None:
         """Phase 3: contacted by ``source``; a strategy that marks its contacts keeps the
         day (its sign multiplier reads it); an event invitee (``hold_until``) negotiates at
-        once and signs no earlier than that day."""
+        once and signs no earlier than that day, at the event it is ``invited`` to."""
         m = self.model
         self.stage, self.source, self.contact_day = Stage.CONTACTED, source, m.day
         self.marks = {marked_by: m.day} if marked_by else {}  # a recycled firm starts afresh
-        self.hold_day = hold_until
+        self.hold_day, self.invited = hold_until, invited
         self.engage_factor = float(m.climate.engagement[m.t])  # its reply follows the contact's climate
         if hold_until is not None:
             self.stage = Stage.NEGOTIATING
+
+    def held(self, day: float) -> bool:
+        """Held for an event still to come (it signs there, not before)."""
+        return self.hold_day is not None and day < self.hold_day
 
     def negotiate(self) -> None:
         """Competing risks with one uniform: move on if u < a, drop if a ≤ u < a + b."""
@@ -199,7 +206,7 @@ class FirmAgent(mesa.Agent):
         self.served = self.serving = False  # a recycled firm starts a new project
         choice = m.choose_park(self)
         self.park = 0 if choice is None else choice  # no park with room: wait at the first
-        self.due_day = m.day + self.duration(m.config.pipeline.register_days * m.orders.factors.register)
+        self.due_day = m.day + self.duration(m.config.pipeline.register_days * self.factor("register"))
         self.cohorts = m.cohorts_of(self)
         m.note_signing(self)
 
@@ -212,6 +219,11 @@ class FirmAgent(mesa.Agent):
         service = m.orders.service
         return d * service.duration_factor if self.serving and service is not None else d
 
+    def factor(self, name: str) -> float:
+        """This step's stage factor ``name`` for this project: a reform's only if it is for
+        the project (its eligibility: industrial flag, value)."""
+        return self.model.orders.factors.one(name, self.industrial, self.value_yi)
+
     def register(self) -> None:
         """Registered: a fixed-asset project's land is due ``land_days`` later; any other
         project has landed (落地) and starts operating ``operation_days`` later."""
@@ -223,9 +235,10 @@ class FirmAgent(mesa.Agent):
         m.pay_capital(self, at_registration=True)
         m.flow["registered"] += 1
         if self.fixed_asset:
-            self.due_day = entered + self.duration(p.land_days * m.orders.factors.land)
+            self.due_day = entered + self.duration(p.land_days * self.factor("land"))
             return
-        self.due_day = entered + self.duration(p.operation_days)
+        # no land: no land-stage factor; the climate's pace applies as to construction (fit-out)
+        self.due_day = entered + self.duration(p.operation_days * self.factor("construction"))
         m.flow["landed"] += 1
         m.note_cohort(self, entered, m.rec.cohort_landed)
 
@@ -242,7 +255,7 @@ class FirmAgent(mesa.Agent):
         if p.funds_at_land_share:  # land price and fees declared in place (申报纳统)
             m.pay(self, self.value_yi * (p.realisation_share * p.funds_at_land_share))
         m.note_duration("signing_to_land_days", day - self.signed_day, self, day)
-        factor = m.orders.factors.land_to_construction  # 0 (拿地即开工): construction starts at once
+        factor = self.factor("land_to_construction")  # 0 (拿地即开工): construction starts at once
         mean = m.config.pipeline.land_to_construction_days * factor
         self.due_day = day + self.duration(mean) if factor else day
 
@@ -260,7 +273,7 @@ class FirmAgent(mesa.Agent):
         m, p = self.model, self.model.config.pipeline
         day = self.due_day
         self.stage, self.construction_day = Stage.CONSTRUCTION, day
-        mean = m.config.pipeline.construction_days * m.orders.factors.construction
+        mean = m.config.pipeline.construction_days * self.factor("construction")
         build_days = max(self.duration(mean), 1.0)  # at least one day
         self.due_day = day + build_days
         building = self.value_yi * (p.realisation_share * p.funds_construction_share)
@@ -296,7 +309,7 @@ class FirmAgent(mesa.Agent):
         if self.serving and service is not None:
             hazard *= service.drop_factor
         if self.stage <= Stage.REGISTERED:
-            hazard *= m.orders.factors.drop_before_land
+            hazard *= self.factor("drop_before_land")
         if m.rng.random() < per_step(hazard, m.s):
             m.lose(self)
 

@@ -252,25 +252,39 @@ class ReferenceModel(mesa.Model):
                 for g in order.groups.tolist():  # one replicate: every row's rep is 0
                     firm = self.group(order.by, g, order.size_bias).draw(self.rng)
                     if firm is not None:
-                        firm.contact(source, marked_by, hold)
+                        firm.contact(source, marked_by, hold, order.invited)
                         self.talks.append(firm)
                         self.flow["contacts"] += 1
 
     def hold_ceremonies(self) -> None:
-        """Phase 4 (*Events*): at each of this step's ceremonies, every negotiating firm it
-        targets signs with its close probability; the firm's source becomes the ceremony's."""
+        """Phase 4 (*Events*): at each of this step's ceremonies, its invitees still
+        negotiating sign with its close probability; a negotiating firm of its targets on no
+        pending list (invited nowhere, or its event's day has passed) with its open close
+        probability; a firm held for another event does not sign. The signers' source
+        becomes the ceremony's. The ceremony then announces its framework agreements."""
         for c in self.orders.ceremonies:
+            signed, signed_value = 0, 0.0
             for firm in self.talks:
-                if (
-                    firm.stage == Stage.NEGOTIATING
-                    and within(firm, c.within)
-                    and self.rng.random() < c.close_prob
-                ):
+                if firm.stage != Stage.NEGOTIATING:
+                    continue
+                if c.invited >= 0 and firm.invited == c.invited:
+                    p = c.close_prob
+                elif c.open_prob > 0 and not firm.held(self.day) and within(firm, c.within):
+                    p = c.open_prob
+                else:
+                    continue
+                if self.rng.random() < p:
                     firm.stage, firm.source = Stage.SIGNED, self.sources[c.source]
                     self.new_signings.append(firm)
+                    signed += 1
+                    signed_value += firm.value_yi
                     if c.name in self.rec.event_signings:
                         self.rec.event_signings[c.name] += 1
                         self.rec.event_value_yi[c.name] += firm.value_yi
+            if c.name in self.rec.event_signings:
+                count, value = c.framework(self.streams, self.t, np.array([signed]), np.array([signed_value]))
+                self.rec.event_framework[c.name] += int(count[0])
+                self.rec.event_framework_value_yi[c.name] += float(value[0])
         self.talks = [f for f in self.talks if f.stage in TALKING]
 
     def negotiate(self) -> None:
@@ -306,6 +320,7 @@ class ReferenceModel(mesa.Model):
         for firm in wanting[:free]:
             firm.served = firm.serving = True
             firm.due_day = self.day + max(firm.due_day - self.day, 0.0) * service.duration_factor
+            self.note_duration("signing_to_service_days", self.day - firm.signed_day, firm, self.day)
 
     def build(self) -> None:
         """Phase 8 (*Build*): scheduled transitions in stage order; land first come, first

@@ -110,8 +110,9 @@ def per_replicate(results: Results) -> dict[str, np.ndarray]:
                 fixed > 0, fixed_producing / fixed, np.nan
             )
     for eid in cfg.events:
-        out[f"events.{eid}.signings"] = np.array([r.event_signings[eid] for r in recs], dtype=float)
-        out[f"events.{eid}.signing_value_yi"] = np.array([r.event_value_yi[eid] for r in recs], dtype=float)
+        announced = [r.event_announced(eid) for r in recs]
+        for key in ("signings", "signing_value_yi"):  # what the ceremony announced
+            out[f"events.{eid}.{key}"] = np.array([a[key] for a in announced], dtype=float)
     medians = [r.median_durations() for r in recs]
     for group in ("commissioned", "other"):
         for name in medians[0][group]:

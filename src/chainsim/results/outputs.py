@@ -165,8 +165,12 @@ def print_summary(s: dict[str, Any], cfg: Scenario, show: Callable[[str], None] 
         show(f"\n{term('strategy.events').both(' ', short=True, cap=True)}:")
         for eid, e in s["events"].items():
             ev = cfg.events[eid]
+            agreements = term("word.agreements").both(" ")
+            contracts, framework = metric_term("project_signings"), metric_term("framework_agreements")
             show(
-                f"  {e['date']} {ev.name_en} {ev.name_zh}: {_cell(e['signings'])} signings, {_cell(e['signing_value_yi'])} 亿元"
+                f"  {e['date']} {ev.name_en} {ev.name_zh}: {_cell(e['signings'])} {agreements}, "
+                f"{_cell(e['signing_value_yi'])} 亿元 ({contracts.both(' ', short=True)} "
+                f"{_cell(e['project_signings'])}, {framework.both(' ', short=True)} {_cell(e['framework_agreements'])})"
             )
     show(f"\n{term('word.durations').both(' ', cap=True)}:")
     steps = [
@@ -174,10 +178,16 @@ def print_summary(s: dict[str, Any], cfg: Scenario, show: Callable[[str], None] 
         for k in ("signing_to_land_days", "signing_to_production_days", "construction_to_production_days")
     ]
     for group, d in s["durations"].items():
+        extra = [metric_term("signing_to_service_days")] if "signing_to_service_days" in d else []
         show(
             f"  {group} {term(f'group.{group}').zh}: "
-            + ", ".join(f"{m.short_en} {_cell(d[m.name])}" for m in steps)
+            + ", ".join(f"{m.short_en} {_cell(d[m.name])}" for m in steps + extra)
         )
+    land = metric_term("signing_to_land_days")
+    show(f"  {land.short_en} {term('word.by_size').both(' ')}:")
+    for cls, d in s.get("durations_by_size", {}).items():
+        size = term(f"size.{cls}").both(" ")
+        show(f"    {size}: {_cell(d['commissioned'][land.name])} / {_cell(d['other'][land.name])}")
 
 
 def _pct(stat: dict[str, Any]) -> str:

@@ -122,17 +122,21 @@ class Results:
                         "landed_means": "on or before as_of, even if lost later: a fixed-asset project entered construction, any other registered",
                     },
                 }
-        events = {
-            eid: {
-                "date": e.date.isoformat(),
-                "signings": stat([r.recorder.event_signings[eid] for r in self.replicates]),
-                "signing_value_yi": stat([r.recorder.event_value_yi[eid] for r in self.replicates]),
+        events: dict[str, Any] = {}
+        for eid, e in cfg.events.items():
+            announced = [r.recorder.event_announced(eid) for r in self.replicates]
+            # signings / signing_value_yi: what the ceremony announced (contracts + framework agreements)
+            events[eid] = {"date": e.date.isoformat()} | {
+                key: stat([a[key] for a in announced]) for key in announced[0]
             }
-            for eid, e in cfg.events.items()
-        }
         meds = [r.recorder.median_durations() for r in self.replicates]
         durations = {
             g: {k: stat([m[g][k] for m in meds]) for k in meds[0][g]} for g in ("commissioned", "other")
+        }
+        by_size = [r.recorder.median_durations_by_size() for r in self.replicates]
+        durations_by_size = {
+            cls: {g: {"signing_to_land_days": stat([b[cls][g] for b in by_size])} for g in by_size[0][cls]}
+            for cls in by_size[0]
         }
         return {
             "scenario": cfg.name,
@@ -144,6 +148,7 @@ class Results:
             "cohorts": cohorts,
             "events": events,
             "durations": durations,
+            "durations_by_size": durations_by_size,
         }
 
     # ----------------------------------------------------------------- time series

@@ -31,6 +31,9 @@ def outcome_term(path: str) -> Term:
     if parts[0] == "durations" and len(parts) >= 3:
         g = term(f"group.{parts[1]}")
         return Term(path, f"{m.en} ({g.en})", m.zh and f"{m.zh}（{g.zh}）", m.unit)
+    if parts[0] == "durations_by_size" and len(parts) >= 4:
+        g, size = term(f"group.{parts[2]}"), term(f"size.{parts[1]}")
+        return Term(path, f"{m.en} ({g.en}, {size.en})", m.zh and f"{m.zh}（{size.zh}，{g.zh}）", m.unit)
     if parts[0] == "events" and len(parts) >= 3:
         return Term(path, f"{m.en}, event {parts[1]}", m.zh and f"{m.zh}（{parts[1]}）", m.unit)
     return replace(m, key=path)

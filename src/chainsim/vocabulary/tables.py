@@ -78,6 +78,17 @@ _t("metric.contacts", "contacts", "接洽")
 _t("metric.registered", "registered", "注册")
 _t("metric.lost", "lost", "流失")
 _t("metric.signed", "signed", "签约数")
+# what a ceremony announced (签约 … 个, 协议金额): project contracts + framework agreements
+_t("metric.project_signings", "project contracts signed", "签约项目（合同）", short_en="project contracts")
+_t("metric.project_value_yi", "project contracts' value", "项目合同金额", unit="亿元")
+_t(
+    "metric.framework_agreements",
+    "framework agreements announced",
+    "框架协议、战略合作协议",
+    short_en="framework",
+    short_zh="框架协议",
+)
+_t("metric.framework_value_yi", "framework agreements' stated value", "框架协议金额", unit="亿元")
 _t("metric.landing_rate", "landing rate", "落地率")
 _t("metric.producing_rate", "producing rate", "投产率")
 _t("metric.fixed_asset_signed", "fixed-asset projects signed", "固投类项目数")
@@ -97,6 +108,13 @@ _t(
     short_en="signing→production",
 )
 _t(
+    "metric.signing_to_service_days",
+    "signing→commissioner, median",
+    "签约→配备首席服务专员中位天数",
+    unit="days",
+    short_en="signing→commissioner",
+)
+_t(
     "metric.construction_to_production_days",
     "construction→production, median",
     "开工→投产中位天数",
@@ -105,6 +123,9 @@ _t(
 )
 _t("group.commissioned", "served by a commissioner", "有首席服务专员的项目")
 _t("group.other", "other projects", "其他项目")
+_t("size.lt_1yi", "projects < 1 亿", "1亿元以下项目")
+_t("size.1_to_10yi", "projects of 1–10 亿", "1–10亿元项目")
+_t("size.ge_10yi", "projects ≥ 10 亿", "10亿元以上项目（含）")
 
 
 # --------------------------------------------------------------------------- words of the outputs
@@ -113,6 +134,8 @@ _t("word.indicator", "indicator", "指标")
 _t("word.mean_over_replicates", "mean over replicates", "指标均值")
 _t("word.interval", "95 % interval", "95%区间")
 _t("word.by_source", "signings by source", "签约来源")
+_t("word.agreements", "agreements", "签约")
+_t("word.by_size", "by project size, commissioned / other", "按项目规模：有首席服务专员 / 其他")
 _t("word.year_on_year", "year on year", "同比")
 _t("word.cohort", "cohort", "签约批次")
 _t("word.durations", "median stage durations, days", "阶段耗时中位数（天）")

@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 from chainsim.config.schema import Scenario
 from chainsim.engine.calendar import NEVER, Calendar
 from chainsim.engine.chains import ChainIndex
-from chainsim.engine.kernels import poisson_from_uniform
+from chainsim.engine.kernels import lognormal_days, poisson_from_uniform
 from chainsim.engine.rng import BatchStreams
 from chainsim.vocabulary import source_code
 
@@ -73,7 +73,8 @@ class ContactOrder:
     ``by`` says what a group is: ``"region"`` (origin region index), ``"segment"`` (global
     segment index) or a :class:`Within` set (``groups`` then all 0). Draws are uniform in
     the group, or ∝ size^``size_bias``. ``hold_until`` > NEVER makes the contact an event
-    invitee: negotiating at once, signing no earlier than that day (项目储备).
+    invitee: negotiating at once, signing no earlier than that day (项目储备). ``invited``
+    ≥ 0: the firms go on the signing list of that event (its index in ``config.events``).
     """
 
     source: int
@@ -83,6 +84,7 @@ class ContactOrder:
     keys: U64
     size_bias: float = 0.0
     hold_until: float = NEVER
+    invited: int = -1
 
     def __len__(self) -> int:
         return len(self.groups)
@@ -90,13 +92,50 @@ class ContactOrder:
 
 @dataclass(frozen=True)
 class Ceremony:
-    """A signing ceremony this step: each negotiating firm within ``within`` signs with
-    ``close_prob``; its source becomes ``source``; its count and value are tallied under ``name``."""
+    """A signing ceremony this step. Its invitees (firms whose ``invited`` is ``invited``)
+    still negotiating sign their project contracts with ``close_prob``; a negotiating firm
+    within ``within`` invited to no event, or to one whose hold has passed, with
+    ``open_close_prob``. A ceremony without a list (``invited`` < 0, e.g. a strategy's own)
+    signs those open firms with ``close_prob``. The signers' source becomes ``source``.
+    Beside the contracts, it announces framework agreements (:meth:`framework`), which bring
+    no firm into the pipeline; both are tallied under ``name``."""
 
     name: str
     within: Within
     close_prob: float
     source: int
+    invited: int = -1
+    open_close_prob: float = 0.0
+    framework_per_project: float = 0.0
+    framework_value_factor: float = 1.0
+    framework_sigma_log: float = 1.0
+    key: int = 0  # random-number key of its framework draws
+
+    @property
+    def open_prob(self) -> float:
+        """The signing chance of a negotiating firm within the set that is on no pending list."""
+        return self.open_close_prob if self.invited >= 0 else self.close_prob
+
+    def framework(self, streams: BatchStreams, t: int, projects: I64, value_yi: F64) -> tuple[I64, F64]:
+        """Framework and strategic agreements (框架协议、战略合作协议) announced beside the
+        ``projects[r]`` project contracts (worth ``value_yi[r]``) of replicate r: Poisson
+        (``framework_per_project`` × contracts) of them, each worth a log-normal 协议金额 with
+        mean ``framework_value_factor`` × the mean contract of this ceremony and log-sd
+        ``framework_sigma_log``. Stream ``framework``, keyed by the ceremony: the same numbers
+        in both engines, and in a batch as alone. Returns (count, value in 亿元) per replicate."""
+        R = len(projects)
+        count = np.zeros(R, dtype=np.int64)
+        if self.framework_per_project <= 0.0:
+            return count, np.zeros(R)
+        reps, key = np.arange(R), np.uint64(self.key << 24)
+        u = streams.framework.uniform(t, reps, np.full(R, key))
+        count = poisson_from_uniform(self.framework_per_project * projects.astype(np.float64), u)
+        rep = np.repeat(reps, count)
+        nth = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
+        u_value = streams.framework.uniform(t, rep, key + np.uint64(1) + nth.astype(np.uint64))
+        mean = self.framework_value_factor * value_yi / np.maximum(projects, 1)
+        value = lognormal_days(mean[rep], self.framework_sigma_log, u_value)
+        return count, np.bincount(rep, weights=value, minlength=R)
 
 
 @dataclass(frozen=True)
@@ -112,22 +151,70 @@ class Service:
     drop_factor: float
 
 
+#: eligibility classes of a project for the reforms: bit r set = eligible for reform r
+#: (0 拿地即开工, 1 容缺办理, 2 全程代办)
+N_REFORMS = 3
+N_CLASSES = 1 << N_REFORMS
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Which projects each reform is for: reform r applies to a project of at least
+    ``min_value_yi[r]`` 亿 that, if ``industrial_only[r]``, is industrial."""
+
+    industrial_only: tuple[bool, ...] = (False,) * N_REFORMS
+    min_value_yi: tuple[float, ...] = (0.0,) * N_REFORMS
+
+    def code(self, industrial: NDArray[np.bool_] | bool, value_yi: F64 | float) -> I64:
+        """Each project's eligibility class (bit r: reform r applies to it)."""
+        value = np.asarray(value_yi, dtype=np.float64)
+        code = np.zeros(value.shape, dtype=np.int64)
+        for r, (ind, least) in enumerate(zip(self.industrial_only, self.min_value_yi)):
+            ok = value >= least
+            if ind:
+                ok &= np.asarray(industrial, dtype=bool)
+            code |= ok.astype(np.int64) << r
+        return code
+
+
+ALL_ELIGIBLE = Eligibility()
+
+Factor = float | F64  # one value for every project, or one per eligibility class (N_CLASSES)
+
+
 @dataclass(frozen=True)
 class StageFactors:
     """Multipliers of the mean stage durations drawn this step and of the drop-out hazard
-    of signed and registered projects. Factors of several strategies multiply."""
+    of signed and registered projects. Factors of several strategies multiply. A factor is
+    a number (every project) or an array over the eligibility classes of ``eligibility``
+    (a reform acts only on the projects it is for): :meth:`rows` gives one per project."""
 
-    register: float = 1.0
-    land: float = 1.0
-    land_to_construction: float = 1.0
-    construction: float = 1.0
-    drop_before_land: float = 1.0
+    register: Factor = 1.0
+    land: Factor = 1.0
+    land_to_construction: Factor = 1.0
+    construction: Factor = 1.0
+    drop_before_land: Factor = 1.0
+    eligibility: Eligibility = ALL_ELIGIBLE
 
     def __mul__(self, other: StageFactors) -> StageFactors:
-        return StageFactors(*(a * b for a, b in zip(self.astuple(), other.astuple())))
+        elig = other.eligibility if self.eligibility is ALL_ELIGIBLE else self.eligibility
+        r, land, ltc, c, drop = (a * b for a, b in zip(self.astuple(), other.astuple()))
+        return StageFactors(r, land, ltc, c, drop, elig)
 
-    def astuple(self) -> tuple[float, ...]:
+    def astuple(self) -> tuple[Factor, ...]:
         return (self.register, self.land, self.land_to_construction, self.construction, self.drop_before_land)
+
+    def rows(self, name: str, industrial: NDArray[np.bool_], value_yi: F64) -> F64:
+        """Factor ``name`` for each project (its industrial flag and value select its class)."""
+        f = np.asarray(getattr(self, name), dtype=np.float64)
+        if f.ndim == 0:
+            return np.full(np.shape(value_yi), float(f))
+        out: F64 = f[self.eligibility.code(industrial, value_yi)]
+        return out
+
+    def one(self, name: str, industrial: bool, value_yi: float) -> float:
+        """Factor ``name`` for one project (the reference engine's per-firm view)."""
+        return float(self.rows(name, np.array([industrial]), np.array([value_yi]))[0])
 
 
 # ------------------------------------------------------------------------------ context

@@ -2,11 +2,14 @@
 South Asia Expo F11): invitations over the outreach window, a signing ceremony on the day.
 
 An event invites ``outreach_contacts`` firms spread by days over the ``outreach_days``
-before its date, from its target regions ∩ chains, ∝ size^``size_bias``. With
-``invitees_negotiate`` an invitee starts in talks and signs at the ceremony, not before
-(项目储备). On the step that holds the event, every negotiating firm of its targets signs
-with ``event_close_prob`` (docs/model.md, phases 3–4). An event is held only while its
-lever (``leader_led`` or ``chain_based``) acts.
+before its date, from its target regions ∩ chains, ∝ size^``size_bias``: its signing
+list. With ``invitees_negotiate`` an invitee starts in talks and signs at the ceremony, not
+before (项目储备). On the step that holds the event, its invitees still negotiating sign
+with the close probability, uninvited negotiating firms of its targets held for no other
+event with ``open_close_prob`` (default 0), and the ceremony announces framework
+agreements beside the contracts (docs/model.md, phases 3–4). The ceremony terms come from
+the event, else its kind (``event_kinds``). An event is held only while its lever
+(``leader_led`` or ``chain_based``) acts.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import datetime as dt
 
 import numpy as np
 
+from chainsim.config.events import resolve_terms
 from chainsim.config.schema import Event
 from chainsim.engine.calendar import spread_by_length
 from chainsim.engine.strategies.base import NEVER, Ceremony, ContactOrder, Context, Strategy, Within, team_key
@@ -25,9 +29,11 @@ from chainsim.vocabulary import Source
 class Plan:
     """One event's schedule: invitations per step and the step that holds it."""
 
-    def __init__(self, ctx: Context, eid: str, cfg: Event) -> None:
+    def __init__(self, ctx: Context, index: int, eid: str, cfg: Event) -> None:
         cal = ctx.calendar
-        self.eid, self.cfg = eid, cfg
+        self.index, self.eid, self.cfg = index, eid, cfg
+        kind = ctx.config.event_kinds.get(cfg.kind) if cfg.kind else None
+        self.terms = resolve_terms(cfg, kind, ctx.config.pipeline.event_close_prob)
         self.key = team_key("event/" + eid)
         self.step = cal.step_of(cfg.date)
         lever = getattr(ctx.config.strategies, cfg.lever)
@@ -56,10 +62,10 @@ class Events(Strategy):
 
     def __init__(self, model: Context) -> None:
         super().__init__(model)
-        self.plans = [Plan(model, eid, e) for eid, e in model.config.events.items()]
+        self.plans = [Plan(model, i, eid, e) for i, (eid, e) in enumerate(model.config.events.items())]
 
     def sampling(self) -> list[tuple[Within, float]]:
-        return [(p.within, p.cfg.size_bias) for p in self.plans if p.invites.any()]
+        return [(p.within, p.terms.size_bias) for p in self.plans if p.invites.any()]
 
     def contacts(self, t: int) -> list[ContactOrder]:
         R = self.ctx.n_reps
@@ -73,11 +79,34 @@ class Events(Strategy):
             rep = np.repeat(np.arange(R), k)
             orders.append(
                 ContactOrder(
-                    Source.EVENT, p.within, rep, np.zeros(k * R, np.int64), keys, p.cfg.size_bias, hold
+                    Source.EVENT,
+                    p.within,
+                    rep,
+                    np.zeros(k * R, np.int64),
+                    keys,
+                    p.terms.size_bias,
+                    hold,
+                    p.index,
                 )
             )
         return orders
 
     def ceremonies(self, t: int) -> list[Ceremony]:
-        close = self.ctx.config.pipeline.event_close_prob
-        return [Ceremony(p.eid, p.within, close, Source.EVENT) for p in self.plans if p.held and p.step == t]
+        return [ceremony(p) for p in self.plans if p.held and p.step == t]
+
+
+def ceremony(p: Plan) -> Ceremony:
+    """The ceremony order of a held event: its signing list and its terms."""
+    tr = p.terms
+    return Ceremony(
+        p.eid,
+        p.within,
+        tr.close_prob,
+        Source.EVENT,
+        invited=p.index,
+        open_close_prob=tr.open_close_prob,
+        framework_per_project=tr.framework_per_project,
+        framework_value_factor=tr.framework_value_factor,
+        framework_sigma_log=tr.framework_sigma_log,
+        key=p.key,
+    )
