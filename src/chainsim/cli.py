@@ -112,6 +112,7 @@ PLUGINS = (
     "chainsim.dashboard.cli",
     "chainsim.report.cli",
     "chainsim.results.compare_cli",
+    "chainsim.calibration.targets_cli",
 )
 
 
