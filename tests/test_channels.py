@@ -114,3 +114,20 @@ def test_chain_sigma_log_gives_a_heavier_tail():
     q = base.value_yi[mine], heavy.value_yi[mine]
     assert np.quantile(q[1], 0.99) > 3 * np.quantile(q[0], 0.99)
     assert np.isclose(np.median(q[1]), np.median(q[0]), rtol=0.05)
+
+
+def test_reference_engine_follows_the_organic_and_county_size_biases():
+    """The strategies are shared; the reference engine's own sampling must honour a
+    negative bias (organic) and a per-level bias (county trips) as the fast engine does:
+    the median size of the firms each channel contacted moves the same way."""
+
+    def contacted(overrides: list[str], source: str) -> float:
+        cfg = load(DEFAULT_SCENARIO, ["population.pool_size=5000", "calendar.burn_in_steps=5", *overrides])
+        m = ReferenceModel(cfg, rng=3).run()
+        return float(np.median([f.value_yi for f in m.firms if getattr(f, "source", None) == source]))
+
+    neutral = contacted(ONLY_ORGANIC, "organic")
+    assert contacted([*ONLY_ORGANIC, "organic.size_bias=-1"], "organic") < 0.5 * neutral
+    county_only = [*ONLY_LEADERS, "strategies.leader_led.firms_per_city_trip=0"]
+    lo = contacted([*county_only, "strategies.leader_led.size_bias_county=0.2"], "leader_trip")
+    assert contacted([*county_only, "strategies.leader_led.size_bias_county=1.8"], "leader_trip") > 5 * lo
