@@ -112,7 +112,7 @@ PLUGINS = (
     "chainsim.dashboard.cli",
     "chainsim.report.cli",
     "chainsim.results.compare_cli",
-    "chainsim.calibration.targets_cli",
+    "chainsim.results.targets_cli",
 )
 
 

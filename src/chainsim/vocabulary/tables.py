@@ -112,6 +112,17 @@ _t(
     "B − A: mean of the paired differences [95 % confidence interval of the mean difference]",
     "B − A：配对差均值［均值差的95%置信区间］",
 )
+# the check against the reported figures (chainsim targets)
+_t("word.figure", "figure", "指标")
+_t("word.target", "target", "目标")
+_t("word.model", "model", "模型")
+_t("word.tolerance", "tolerance", "容差")
+_t(
+    "word.targets_model",
+    "model = mean of the replicates [95 % interval of the mean]",
+    "模型 = 重复运行均值［均值的95%区间］",
+)
+_t("word.within_tolerance", "{n} of {total} within tolerance", "{total} 项中 {n} 项在容差内")
 # the experiment report (chainsim report)
 _t("report.title", "strategy-comparison report", "招商策略比较报告")
 _t("report.provenance", "provenance", "来源")

@@ -73,14 +73,22 @@ def _num(x: float) -> str:
 
 
 def show(c) -> None:  # noqa: ANN001 - a TargetCheck
+    from chainsim.vocabulary import label
+
+    def both(key: str, **fmt: object) -> str:
+        return f"{label(key, 'en', **fmt)} · {label(key, 'zh', **fmt)}"
+
     print(f"chainsim targets · {c.scenario} · seed {c.seed} · {c.replications} replicates · {c.targets_file}")
-    print("model = mean of the replicates [95 % interval of the mean] · 模型 = 重复运行均值 [均值的95%区间]")
-    print(f"\n{'figure':60s} {'FACTS':5s} {'target 目标':>16s} {'model 模型':>30s} {'± 容差':>9s}     指标")
+    print(both("word.targets_model"))
+    head = [f"{label(k, 'en')} {label(k, 'zh')}" for k in ("word.target", "word.model", "word.tolerance")]
+    print(
+        f"\n{label('word.figure', 'en'):60s} FACTS {head[0]:>16s} {head[1]:>30s} {head[2]:>14s}  {label('word.figure', 'zh')}"
+    )
     for r in c.rows:
         ci = "" if not math.isfinite(r.ci95_low) else f" [{_num(r.ci95_low)}, {_num(r.ci95_high)}]"
         unit = "" if r.unit in ("ratio", "share") else f" {r.unit}"
         print(
             f"{r.label_en[:60]:60s} {r.facts:5s} {_num(r.value) + unit:>16s} {_num(r.mean) + ci:>30s} "
-            f"{'±' + _num(r.tolerance):>9s}  {'✓' if r.within else '✗'}  {r.label_zh}"
+            f"{'±' + _num(r.tolerance):>14s}  {'✓' if r.within else '✗'}  {r.label_zh}"
         )
-    print(f"\n{c.within} of {len(c.rows)} within tolerance · {len(c.rows)} 项中 {c.within} 项在容差内")
+    print("\n" + both("word.within_tolerance", n=c.within, total=len(c.rows)))
