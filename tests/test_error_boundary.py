@@ -113,7 +113,7 @@ def inputs(tmp: Path) -> dict[str, Path]:
             experiment={"role": "dose_response"},
         ),
     )
-    return {"run": base, "sweep": sweep, "experiment": exp, "calibrate": CALIBRATION}
+    return {"run": base, "sweep": sweep, "experiment": exp, "calibrate": CALIBRATION, "targets": base}
 
 
 def result_dir(kind: str, tmp: Path, what: str) -> Path:
@@ -147,9 +147,19 @@ DIR_KINDS = ["missing", "a-file", "empty", "corrupt", "truncated-parts"]
 
 # (command, case, build args from tmp) — every subcommand × its bad inputs
 CASES: list[tuple[str, str]] = []
-for cmd in ("run", "validate", "dashboard", "sweep", "experiment", "calibrate", "compare", "decompose"):
+for cmd in (
+    "run",
+    "validate",
+    "dashboard",
+    "sweep",
+    "experiment",
+    "calibrate",
+    "compare",
+    "decompose",
+    "targets",
+):
     CASES += [(cmd, f"input-{k}") for k in FILE_KINDS]
-for cmd in ("run", "sweep", "experiment", "calibrate", "compare", "decompose"):
+for cmd in ("run", "sweep", "experiment", "calibrate", "compare", "decompose", "targets"):
     CASES += [(cmd, f"out-{k}") for k in OUT_KINDS]
 for cmd in ("analyze", "report", "discover", "export"):
     CASES += [(cmd, f"dir-{k}") for k in DIR_KINDS]

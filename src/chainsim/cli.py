@@ -114,6 +114,7 @@ PLUGINS = (
     "chainsim.results.compare_cli",
     "chainsim.results.decompose_cli",
     "chainsim.results.export",
+    "chainsim.results.targets_cli",
 )
 
 

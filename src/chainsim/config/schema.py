@@ -92,6 +92,24 @@ class ProjectSize(Strict):
     )
 
 
+class ChainProjectSize(Strict):
+    """A chain's own project-size distribution: what it sets replaces the population's
+    ``project_size`` for the chain's firms (anchor factor and cap stay common)."""
+
+    median_yi: float | None = Field(
+        None,
+        gt=0.0,
+        le=1000.0,
+        description="Median planned project size of the chain, 亿元 (null: population.project_size.median_yi). Assumption.",
+    )
+    sigma_log: float | None = Field(
+        None,
+        gt=0.0,
+        le=5.0,
+        description="Log-normal shape of the chain's sizes (null: population.project_size.sigma_log); larger = heavier tail. Assumption.",
+    )
+
+
 class Population(Strict):
     pool_size: int = Field(
         60_000,
@@ -160,6 +178,13 @@ class Chain(Labelled):
     )
     edges: list[tuple[Id, Id]] = Field(
         min_length=1, description="Supplier → buyer links between segments; must form a DAG."
+    )
+    project_size: ChainProjectSize | None = Field(
+        None,
+        description=(
+            "The chain's own project sizes (median, log-normal shape); null: the population's. "
+            "Assumption: capital intensity differs by sector (battery materials: F1's 120 亿, F13's 60/80 亿)."
+        ),
     )
 
     @model_validator(mode="after")

@@ -43,16 +43,45 @@ class LeaderLed(Window):
     trips: dict[Id, TripWindow] = Field(
         default_factory=dict, description="Dated schedule of trips per level and period."
     )
-    firms_per_city_trip: int = Field(
-        6, ge=0, le=1000, description="Firms a city-leader trip contacts. Assumption."
+    firms_per_city_trip: float = Field(
+        6.0,
+        ge=0,
+        le=1000,
+        description=(
+            "Mean firms a city-leader trip contacts; a fraction is spread deterministically over the "
+            "trips (trip j contacts ⌊(j+1)·m⌋ − ⌊j·m⌋ firms), so 4.7 gives 4, 5, 5, 5, 4, … "
+            "S2: the 15 city trips of H1 2023 visited about 70 key enterprises (≈ 4.7 a trip)."
+        ),
     )
-    firms_per_county_trip: int = Field(
-        3, ge=0, le=1000, description="Firms a county-leader trip contacts. Assumption."
+    firms_per_county_trip: float = Field(
+        3.0,
+        ge=0,
+        le=1000,
+        description="Mean firms a county-leader trip contacts (a fraction spread as for city trips). Assumption.",
     )
     size_bias: Bias = Field(
         1.0,
-        description="Leaders contact firms with probability ∝ size^bias (they pull bigger projects). Assumption.",
+        description=(
+            "Leaders contact firms with probability ∝ size^bias (they pull bigger projects): both levels, "
+            "unless size_bias_city / size_bias_county says otherwise. Assumption."
+        ),
     )
+    size_bias_city: Bias | None = Field(
+        None,
+        description="City-leader trips' size bias (null: size_bias). Assumption: top leaders call on the largest groups (range 0–2).",
+    )
+    size_bias_county: Bias | None = Field(
+        None,
+        description=(
+            "County/district/zone-leader trips' size bias (null: size_bias). Assumption: county leaders "
+            "call on firms for their own parks, smaller than the city's (range 0–2, at most the city's)."
+        ),
+    )
+
+    def bias(self, level: str) -> float:
+        """The size bias of one level's trips (its own, else ``size_bias``)."""
+        own = self.size_bias_city if level == "city" else self.size_bias_county
+        return self.size_bias if own is None else own
 
 
 class SectorGroup(Labelled):
@@ -164,4 +193,14 @@ class Organic(Strict):
         ge=0,
         le=1_000_000,
         description="Expected firms per step that come with no promotion. Assumption.",
+    )
+    size_bias: float = Field(
+        0.0,
+        ge=-3.0,
+        le=3.0,
+        description=(
+            "Organic arrivals are drawn within their region ∝ size^bias: 0 = uniformly (every firm "
+            "alike), negative = smaller firms come on their own more often. Assumption (range −1.5 – 0: "
+            "large groups are courted rather than walk in; 0 keeps them alike)."
+        ),
     )

@@ -46,6 +46,16 @@ def invert_cdf(cum: NDArray[np.float64], x: NDArray[np.float64], per_unit: int =
         cat += up
 
 
+def chain_sizes(cfg: Scenario) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each chain's (median 亿元, log-normal sigma) of project size: its own
+    ``project_size`` where set, else the population's (docs/model.md, "Agents and state")."""
+    size, chains = cfg.population.project_size, list(cfg.chains.values())
+    own = [c.project_size for c in chains]
+    median = [o.median_yi if o and o.median_yi is not None else size.median_yi for o in own]
+    sigma = [o.sigma_log if o and o.sigma_log is not None else size.sigma_log for o in own]
+    return np.array(median, dtype=np.float64), np.array(sigma, dtype=np.float64)
+
+
 def _attribute_uniforms(seed: int, name: str, n: int) -> NDArray[np.float64]:
     """The first ``n`` numbers of the attribute's own PCG64 stream: slot i's attribute
     depends only on (seed, attribute, i), so a larger pool only appends firms."""
@@ -87,7 +97,8 @@ class Pool:
         anchor = draw("anchor") < size.anchor_share
         z = ndtri(np.clip(draw("size"), 1e-12, 1 - 1e-12))
         # log size first: size-biased weights are exp(bias × log size), cheaper than a power
-        log_value = np.log(size.median_yi) + size.sigma_log * z
+        median, sigma = chain_sizes(cfg)
+        log_value = np.log(median)[chain] + sigma[chain] * z
         log_value[anchor] += np.log(size.anchor_size_factor)
         self.log_value = np.minimum(log_value, np.log(size.max_yi))
         value = np.exp(self.log_value)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
-from chainsim.config.schema import Scenario
+from chainsim.config.schema import ChainProjectSize, Scenario
 from chainsim.engine.calendar import NEVER, Calendar
 from chainsim.engine.chains import ChainIndex
 from chainsim.engine.climate import ClimateSteps
@@ -134,7 +134,12 @@ class ReferenceModel(mesa.Model):
         region = rng.choice(len(regions), size=n, p=rshare / rshare.sum())
         foreign = rng.random(n) < np.array([r.foreign_entity_share for r in regions])[region]
         anchor = rng.random(n) < size.anchor_share
-        value = size.median_yi * np.exp(size.sigma_log * rng.standard_normal(n))
+        own = [
+            c.project_size or ChainProjectSize() for c in chains
+        ]  # a chain's own sizes, else the population's
+        median = [size.median_yi if o.median_yi is None else o.median_yi for o in own]
+        sigma = [size.sigma_log if o.sigma_log is None else o.sigma_log for o in own]
+        value = np.array(median)[chain] * np.exp(np.array(sigma)[chain] * rng.standard_normal(n))
         value = np.minimum(np.where(anchor, value * size.anchor_size_factor, value), size.max_yi)
         industrial = idx.segment_industrial[segment]  # the segment's flag, else its chain's
         fixed = rng.random(n) < idx.segment_fixed_asset_share[segment]  # 固投类: needs land, builds

@@ -150,6 +150,17 @@ _t("decompose.title", "growth decomposition (Shapley, paired runs)", "增长分�
 _t("decompose.growth", "growth of funds in place, year on year", "到位资金同比增长")
 _t("decompose.total", "total difference", "总差异")
 _t("decompose.contribution", "contribution [95 % interval of the mean]", "贡献［均值的95%置信区间］")
+# the check against the reported figures (chainsim targets)
+_t("word.figure", "figure", "指标")
+_t("word.target", "target", "目标")
+_t("word.model", "model", "模型")
+_t("word.tolerance", "tolerance", "容差")
+_t(
+    "word.targets_model",
+    "model = mean of the replicates [95 % interval of the mean]",
+    "模型 = 重复运行均值［均值的95%区间］",
+)
+_t("word.within_tolerance", "{n} of {total} within tolerance", "{total} 项中 {n} 项在容差内")
 # the experiment report (chainsim report)
 _t("report.title", "strategy-comparison report", "招商策略比较报告")
 _t("report.provenance", "provenance", "来源")

@@ -2,8 +2,12 @@
 
 A dated schedule of trips per level (``strategies.leader_led.trips``); a window's trips
 are spread over its steps by days; each trip goes to a destination drawn from the
-window's shares and contacts ``firms_per_city_trip`` / ``firms_per_county_trip`` firms of
-that region, ∝ size^``size_bias``. A firm a leader contacted signs faster for a while:
+window's shares and contacts firms of that region, ∝ size^(the level's size bias:
+``size_bias_city`` / ``size_bias_county``, else ``size_bias``). A level's mean firms per
+trip m (``firms_per_city_trip`` / ``firms_per_county_trip``, S2: ≈ 4.7 for city trips) may
+be fractional: the level's j-th trip of the run contacts ⌊(j+1)·m⌋ − ⌊j·m⌋ firms, a
+deterministic spread that keeps the reported mean exactly and adds no variance the sources
+do not report (an integer m gives m every trip). A firm a leader contacted signs faster for a while:
 its signing hazard × (1 + ``leader_boost`` · exp(−days since the contact /
 ``leader_boost_decay_days``)) (docs/model.md, phases 3 and 5). Events with ``lever:
 leader_led`` are held by :mod:`.events` while this strategy acts.
@@ -41,6 +45,8 @@ class LeaderLed(Strategy):
             trips, dest_cum = self._schedule(model, level)
             trips[~active] = 0
             per_trip = cfg.firms_per_city_trip if level == "city" else cfg.firms_per_county_trip
+            # firms contacted by the run's first j trips of the level (the deterministic spread)
+            firms_cum = np.floor(np.arange(trips.sum() + 1) * per_trip + 1e-9).astype(np.int64)
             key = team_key("leader/" + level)
             # the whole run's destinations, drawn once per replicate (the same numbers as drawing each step)
             offsets = np.concatenate(([0], np.cumsum(trips)))
@@ -53,7 +59,7 @@ class LeaderLed(Strategy):
             dest = np.minimum((cum <= u[:, None]).sum(axis=1), len(model.region_ids) - 1).reshape(
                 R, len(steps)
             )
-            self.levels.append((level, trips, offsets, dest, per_trip, key))
+            self.levels.append((level, trips, offsets, dest, firms_cum, cfg.bias(level), key))
 
     @staticmethod
     def _schedule(model: Context, level: str) -> tuple[I64, F64]:
@@ -79,31 +85,22 @@ class LeaderLed(Strategy):
         return trips, dest_cum
 
     def sampling(self) -> list[tuple[str, float]]:
-        return [("region", self.cfg.size_bias)] if any(trips.any() for _, trips, *_ in self.levels) else []
+        return [("region", bias) for *_, firms_cum, bias, _ in self.levels if firms_cum[-1]]
 
     def contacts(self, t: int) -> list[ContactOrder]:
-        reps, groups, keys = [], [], []
-        R = self.ctx.n_reps
-        for _, trips, offsets, dest, per_trip, key in self.levels:
-            k = int(trips[t]) * per_trip
+        orders, R = [], self.ctx.n_reps
+        for _, _, offsets, dest, firms_cum, bias, key in self.levels:
+            a, b = offsets[t], offsets[t + 1]
+            k = int(firms_cum[b] - firms_cum[a])
             if k == 0:
                 continue
             # replicate r's trips of this step, each repeated for the firms it contacts
-            groups.append(np.repeat(dest[:, offsets[t] : offsets[t + 1]], per_trip, axis=1).ravel())
-            reps.append(np.repeat(np.arange(R), k))
-            keys.append(np.tile(np.uint64(key << 24) + np.arange(k, dtype=np.uint64), R))
-        if not groups:
-            return []
-        return [
-            ContactOrder(
-                Source.LEADER_TRIP,
-                "region",
-                np.concatenate(reps),
-                np.concatenate(groups),
-                np.concatenate(keys),
-                self.cfg.size_bias,
+            groups = np.repeat(dest[:, a:b], np.diff(firms_cum[a : b + 1]), axis=1).ravel()
+            keys = np.tile(np.uint64(key << 24) + np.arange(k, dtype=np.uint64), R)
+            orders.append(
+                ContactOrder(Source.LEADER_TRIP, "region", np.repeat(np.arange(R), k), groups, keys, bias)
             )
-        ]
+        return orders
 
     def sign_multiplier(self, t: int, day: float, mark_day: F64) -> F64:
         p = self.pipeline
