@@ -163,6 +163,7 @@ for cmd in ("run", "sweep", "experiment", "calibrate", "compare", "decompose", "
     CASES += [(cmd, f"out-{k}") for k in OUT_KINDS]
 for cmd in ("analyze", "report", "discover", "export"):
     CASES += [(cmd, f"dir-{k}") for k in DIR_KINDS]
+CASES += [("new", "bad-name"), ("new", "file-exists")]
 CASES += [("schema", "extra-argument"), ("validate", "bad-set-date"), ("sweep", "out-missing")]
 
 
@@ -186,6 +187,11 @@ def build(cmd: str, case: str, tmp: Path) -> list[str]:
     if kind == "dir":
         extra = ["--outcome", "periods.2023H1.signings", "--below", "100"] if cmd == "discover" else []
         return [cmd, str(result_dir(what, tmp, cmd)), *extra]
+    if case == "bad-name":
+        return [cmd, "no spaces allowed", "--out", str(tmp / "x.yaml")]
+    if case == "file-exists":
+        (tmp / "mine.yaml").write_text("keep me\n")
+        return [cmd, "mine", "--out", str(tmp / "mine.yaml")]
     if case == "extra-argument":
         return [cmd, "surplus"]
     if case == "bad-set-date":

@@ -107,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
 # which registers the parser with set_defaults(handler=fn); fn(args) returns the exit
 # status and raises ScenarioError for bad input. Heavy imports stay inside the handlers.
 PLUGINS = (
+    "chainsim.config.template",
     "chainsim.calibration.cli",
     "chainsim.sweep.cli",
     "chainsim.dashboard.cli",
