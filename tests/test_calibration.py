@@ -257,6 +257,7 @@ def test_distance_is_the_sum_of_squared_standardised_errors():
 def test_weighted_quantile_and_resample():
     v, w = np.array([3.0, 1.0, 2.0]), np.array([0.2, 0.2, 0.6])
     assert weighted_quantile(v, w, 0.5) == pytest.approx(2.0)
+    assert weighted_quantile(v, w, [0.1, 0.9]).tolist() == [1.0, 3.0]  # the weights decide, not the count
     picks = resample(np.array([0.0, 1.0, 0.0]), 5, seed=3)
     assert picks.tolist() == [1] * 5
     a, b = resample(w, 50, 11), resample(w, 50, 11)

@@ -42,11 +42,11 @@ def stamp(targets_sha256: str) -> dict[str, str]:
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float | Sequence[float]) -> np.ndarray:
-    """Quantiles of a weighted sample (midpoint rule on the cumulative weights)."""
-    order = np.argsort(values)
-    v, w = np.asarray(values, float)[order], np.asarray(weights, float)[order]
-    cum = (np.cumsum(w) - 0.5 * w) / w.sum()
-    return np.interp(q, cum, v)
+    """Quantiles of a weighted sample: NumPy's own (``weights`` needs the inverted-CDF
+    method: the smallest value whose cumulative weight reaches q)."""
+    return np.quantile(
+        np.asarray(values, float), q, weights=np.asarray(weights, float), method="inverted_cdf"
+    )
 
 
 def weighted_sd(values: np.ndarray, weights: np.ndarray) -> float:
