@@ -397,3 +397,55 @@ def test_dask_backend(tmp_path, capsys):
     assert code == 0, err
     assert "backend dask" in err
     assert populations(tmp_path / "out" / "tiny.history.db") == [-1, 0, 1]
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "ctrl-c-dask"])
+def test_interrupted_calibration_stops_cleanly_and_resumes(tmp_path, how):
+    """Issue 17: Ctrl-C (SIGINT to the whole process group, as a terminal sends it) or
+    SIGTERM (a batch system, to the driver only) during `calibrate`: one message, exit 130,
+    no traceback, no sampler worker left behind, and the same command resumes."""
+    cfg = tiny_config(tmp_path, particles=6, generations=4)
+    out, db = tmp_path / "out", tmp_path / "out" / "tiny.history.db"
+    cmd = [sys.executable, "-m", "chainsim.cli", "calibrate", str(cfg), "--out", str(out)]
+    cmd += ["--backend", "dask"] if how.endswith("dask") else []
+    err_file = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        cmd, env=src_env(), cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=err_file
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not (db.exists() and 0 in _safe_populations(db)):
+            assert proc.poll() is None, "the run ended before it could be interrupted"
+            assert time.monotonic() < deadline, "the first generation never completed"
+            time.sleep(0.2)
+        if how.startswith("ctrl-c"):
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=150)  # closing a LocalCluster under a loaded CI machine can be slow
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        err_file.close()
+    err = (tmp_path / "stderr.txt").read_text(encoding="utf-8")
+    assert code == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "interrupted" in err and "rerun" in err, err
+    assert "WARNING" not in err and "Exception ignored" not in err, err  # Dask's shutdown noise
+    gone = time.monotonic() + 10
+    while _group_alive(proc.pid) and time.monotonic() < gone:
+        time.sleep(0.1)
+    assert not _group_alive(proc.pid), "sampler workers outlived the interrupted driver"
+    before = populations(db)
+    done = subprocess.run(cmd, env=src_env(), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"resuming after generation {max(before) + 1}/4" in done.stderr

@@ -153,18 +153,22 @@ def make_sampler(backend: str, workers: int, scheduler: str | None) -> Iterator[
     import dask
     from distributed import Client, LocalCluster
 
+    from chainsim.sweep.backends import DASK_CONFIG, sigint_ignored
+
     # Must be set before the nannies start (ENVIRONMENT.md: the env-var form has no effect).
-    dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
+    dask.config.set(DASK_CONFIG)
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
+        with sigint_ignored():  # Ctrl-C reaches the driver only, which closes the workers
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
         client = Client(cluster)
     elif Path(scheduler).is_file():
         client = Client(scheduler_file=scheduler)
     else:
         client = Client(scheduler)
+    client.register_plugin(_QuietCancellations(), name="chainsim-quiet-cancellations")
     try:
         # Batches of a few particles per task: one simulation is ~0.3 s, so per-task overhead matters.
         yield pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=4)
@@ -172,6 +176,26 @@ def make_sampler(backend: str, workers: int, scheduler: str | None) -> Iterator[
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _quiet_cancellations_plugin() -> Any:
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class QuietCancellations(WorkerPlugin):
+        """pyabc's Dask sampler cancels the surplus tasks at the end of every generation (it
+        asks for more particles than it keeps); each cancelled task made the worker log a
+        WARNING "... ended with CancelledError" on the terminal. Expected, so not shown."""
+
+        def setup(self, worker: Any) -> None:
+            import logging
+
+            logging.getLogger("distributed.worker.state_machine").setLevel(logging.ERROR)
+
+    return QuietCancellations()
+
+
+def _QuietCancellations() -> Any:  # noqa: N802 - reads like the class it builds
+    return _quiet_cancellations_plugin()
 
 
 def history_url(db: Path) -> str:
