@@ -168,7 +168,7 @@ def make_sampler(backend: str, workers: int, scheduler: str | None) -> Iterator[
         client = Client(scheduler_file=scheduler)
     else:
         client = Client(scheduler)
-    client.register_plugin(_QuietCancellations(), name="chainsim-quiet-cancellations")
+    client.register_plugin(_quiet_cancellations_plugin(), name="chainsim-quiet-cancellations")
     try:
         # Batches of a few particles per task: one simulation is ~0.3 s, so per-task overhead matters.
         yield pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=4)
@@ -192,10 +192,6 @@ def _quiet_cancellations_plugin() -> Any:
             logging.getLogger("distributed.worker.state_machine").setLevel(logging.ERROR)
 
     return QuietCancellations()
-
-
-def _QuietCancellations() -> Any:  # noqa: N802 - reads like the class it builds
-    return _quiet_cancellations_plugin()
 
 
 def history_url(db: Path) -> str:
