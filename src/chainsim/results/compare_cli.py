@@ -9,53 +9,33 @@ import json
 import math
 from pathlib import Path
 
+from chainsim.results.runopts import add_run_options, check_run_options, finish
+
 COMPARE_FILES = ("compare.json", "compare.csv")
 SHOWN = ("signings", "signing_value_yi", "signings_ge_10yi", "funds_in_place_yi", "fdi_usd_yi", "landed")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from chainsim.cli import positive_int
 
     p = sub.add_parser(
         "compare", help="compare two scenarios: paired differences under common random numbers"
     )
     p.add_argument("a", help="scenario A (the reference), e.g. scenarios/kunming_2023.yaml")
     p.add_argument("b", help="scenario B (the change)")
-    p.add_argument(
-        "--replications", "-r", type=positive_int, default=20, help="paired replicates (default 20)"
-    )
-    p.add_argument("--seed", type=int, default=None, help="root seed of both (default: A's)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a field in both A and B (repeatable)")  # fmt: skip
+    add_run_options(p, "compare.json and compare.csv", "override a field in both A and B")
     p.add_argument("--set-b", dest="overrides_b", action="append", default=[], metavar="KEY=VALUE",
                    help="override a field in B only (repeatable): compare a scenario with a variant of itself")  # fmt: skip
-    p.add_argument("--out", type=Path, default=None, help="write compare.json and compare.csv here")
-    p.add_argument("--force", action="store_true", help="replace chainsim's own files in a non-empty --out")
-    p.add_argument("--json", action="store_true", help="print compare.json to stdout instead of the table")
     p.set_defaults(handler=run_compare)
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from chainsim import limits
-    from chainsim.cli import _check_out
-    from chainsim.config.loader import ScenarioError
     from chainsim.results.compare import compare
 
-    limits.at_most("--replications", args.replications, limits.MAX_REPLICATIONS)
-    if args.seed is not None and not 0 <= args.seed < 2**63:
-        raise ScenarioError(f"--seed {args.seed}: must be a whole number from 0 to 2**63 - 1")
-    if args.out is not None:
-        _check_out(args.out, args.force)
+    check_run_options(args)
     c = compare(
         args.a, args.b, args.replications, args.seed, args.overrides, [*args.overrides, *args.overrides_b]
     )
-    if args.out is not None:
-        write(args.out, c)
-    if args.json:
-        print(json.dumps(c.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        show(c)
-    return 0
+    return finish(args, c, write, show)
 
 
 def write(out: Path, c) -> None:  # noqa: ANN001 - a Comparison

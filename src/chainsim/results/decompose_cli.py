@@ -10,13 +10,14 @@ import json
 import math
 from pathlib import Path
 
+from chainsim.results.runopts import add_run_options, check_run_options, finish
+
 DECOMPOSE_FILES = ("decompose.json", "decompose.csv", "decompose.png")
 DEFAULT_FACTUAL = "scenarios/kunming_2023.yaml"
 DEFAULT_COUNTERFACTUAL = "scenarios/kunming_2023_as_2022.yaml"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from chainsim.cli import positive_int
 
     p = sub.add_parser(
         "decompose",
@@ -33,44 +34,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "counterfactual", nargs="?", default=DEFAULT_COUNTERFACTUAL,
         help=f"the counterfactual scenario (default {DEFAULT_COUNTERFACTUAL})",
     )  # fmt: skip
-    p.add_argument(
-        "--replications", "-r", type=positive_int, default=20, help="paired replicates per arm (default 20)"
-    )
-    p.add_argument("--seed", type=int, default=None, help="root seed of every arm (default: the factual's)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a field in both scenarios (repeatable)")  # fmt: skip
+    add_run_options(p, "decompose.json, .csv and .png", "override a field in both scenarios")
     p.add_argument("--period", default="2023H1", help="reporting period decomposed (default 2023H1)")
     p.add_argument(
         "--base-period", default="2022H1", help="period the growth is measured from (default 2022H1)"
     )
-    p.add_argument("--out", type=Path, default=None, help="write decompose.json, .csv and .png here")
-    p.add_argument("--force", action="store_true", help="replace chainsim's own files in a non-empty --out")
-    p.add_argument("--json", action="store_true", help="print decompose.json to stdout instead of the table")
     p.set_defaults(handler=run_decompose)
 
 
 def run_decompose(args: argparse.Namespace) -> int:
-    from chainsim import limits
-    from chainsim.cli import _check_out
-    from chainsim.config.loader import ScenarioError
     from chainsim.results.decompose import decompose
 
-    limits.at_most("--replications", args.replications, limits.MAX_REPLICATIONS)
-    if args.seed is not None and not 0 <= args.seed < 2**63:
-        raise ScenarioError(f"--seed {args.seed}: must be a whole number from 0 to 2**63 - 1")
-    if args.out is not None:
-        _check_out(args.out, args.force)
+    check_run_options(args)
     d = decompose(
         args.factual, args.counterfactual, args.replications, args.seed, args.overrides,
         args.period, args.base_period,
     )  # fmt: skip
-    if args.out is not None:
-        write(args.out, d)
-    if args.json:
-        print(json.dumps(d.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        show(d)
-    return 0
+    return finish(args, d, write, show)
 
 
 def write(out: Path, d) -> None:  # noqa: ANN001 - a Decomposition

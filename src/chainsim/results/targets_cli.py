@@ -9,12 +9,13 @@ import json
 import math
 from pathlib import Path
 
+from chainsim.results.runopts import add_run_options, check_run_options, finish
+
 DEFAULT_SCENARIO = "scenarios/kunming_2023.yaml"
 DEFAULT_TARGETS = "calibration/targets/kunming_2023.yaml"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from chainsim.cli import positive_int
 
     p = sub.add_parser(
         "targets", help="check a scenario against the reported figures: replicate means within tolerance"
@@ -23,35 +24,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"scenario YAML file (default {DEFAULT_SCENARIO})")  # fmt: skip
     p.add_argument("--targets", type=Path, default=Path(DEFAULT_TARGETS),
                    help=f"targets file (default {DEFAULT_TARGETS})")  # fmt: skip
-    p.add_argument("--replications", "-r", type=positive_int, default=20, help="replicates (default 20)")
-    p.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a scenario field (repeatable)")  # fmt: skip
-    p.add_argument("--out", type=Path, default=None, help="write targets.json and targets.csv here")
-    p.add_argument("--force", action="store_true", help="replace chainsim's own files in a non-empty --out")
-    p.add_argument("--json", action="store_true", help="print targets.json to stdout instead of the table")
+    add_run_options(p, "targets.json and targets.csv")
     p.set_defaults(handler=run_targets)
 
 
 def run_targets(args: argparse.Namespace) -> int:
-    from chainsim import limits
     from chainsim.calibration.check import check
-    from chainsim.cli import _check_out, _Progress
-    from chainsim.config.loader import ScenarioError
+    from chainsim.cli import _Progress
 
-    limits.at_most("--replications", args.replications, limits.MAX_REPLICATIONS)
-    if args.seed is not None and not 0 <= args.seed < 2**63:
-        raise ScenarioError(f"--seed {args.seed}: must be a whole number from 0 to 2**63 - 1")
-    if args.out is not None:
-        _check_out(args.out, args.force)
+    check_run_options(args)
     c = check(args.scenario, args.targets, args.replications, args.seed, args.overrides, _Progress("targets"))
-    if args.out is not None:
-        write(args.out, c)
-    if args.json:
-        print(json.dumps(c.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        show(c)
-    return 0
+    return finish(args, c, write, show)
 
 
 def write(out: Path, c) -> None:  # noqa: ANN001 - a TargetCheck
