@@ -288,7 +288,7 @@ def test_local_sweep_end_to_end(tmp_path, capsys):
     assert main(["sweep", str(path), "--out", str(out), "--workers", "2"]) == 0
     captured = capsys.readouterr()
     assert "sweep complete: 8/8 runs" in captured.out
-    assert "sweep test_sweep [" in captured.err and "8/8" in captured.err  # the progress bar
+    assert "sweep test_sweep: 100%" in captured.err and "8/8" in captured.err  # the progress bar
 
     t = read_results(out)
     sweep = load_sweep(path)

@@ -1,17 +1,13 @@
 """A progress bar on stderr: redrawn in place on a terminal, a line every 10 % (or minute)
-in a batch-job log, where carriage returns would make one unreadable line."""
+in a batch-job log, where carriage returns would make one unreadable line. The bar, rate
+and ETA are tqdm's (``tqdm.format_meter``); only the cadence is chainsim's, because tqdm
+itself redraws with carriage returns in a log file too."""
 
 from __future__ import annotations
 
 import sys
 import time
 from typing import TextIO
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    h, rest = divmod(seconds, 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"
 
 
 class Progress:
@@ -26,6 +22,8 @@ class Progress:
         self.total, self.start_done, self.done, self.failed = total, done, done, 0
         self.label, self.stream, self.enabled = label, stream or sys.stderr, enabled
         self.tty = self.enabled and getattr(self.stream, "isatty", lambda: False)()
+        # block characters on a UTF-8 terminal; '#' in a log file or a non-UTF-8 stream
+        self.ascii = not (self.tty and "utf" in (getattr(self.stream, "encoding", "") or "").lower())
         self.t0 = self._last = time.monotonic()
         self._last_decile = -1
         self.draw()
@@ -36,18 +34,19 @@ class Progress:
         self.draw()
 
     def line(self) -> str:
-        elapsed = time.monotonic() - self.t0
-        new = self.done - self.start_done
-        rate = new / elapsed if elapsed > 0 else 0.0
-        left = self.total - self.done - self.failed
-        eta = _clock(left / rate) if rate > 0 and left > 0 else "--:--"
-        frac = (self.done + self.failed) / self.total if self.total else 1.0
-        width = 28
-        bar = "#" * int(width * frac) + "." * (width - int(width * frac))
+        from tqdm import tqdm
+
         fail = f", {self.failed} failed" if self.failed else ""
-        return (
-            f"{self.label} [{bar}] {self.done}/{self.total}{fail}  {100 * frac:5.1f} %  "
-            f"{rate:5.2f} runs/s  elapsed {_clock(elapsed)}  eta {eta}"
+        return tqdm.format_meter(
+            self.done + self.failed,
+            self.total,
+            time.monotonic() - self.t0,
+            ncols=100,
+            prefix=self.label,
+            unit=" runs",
+            initial=self.start_done,  # the rate counts this session's runs only
+            postfix=f"{self.done} done{fail}",
+            ascii=self.ascii,
         )
 
     def draw(self, final: bool = False) -> None:
