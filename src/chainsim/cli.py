@@ -132,7 +132,8 @@ def positive_int(text: str) -> int:
 
 class _Progress:
     """A one-line progress bar on stderr (only when stderr is a terminal), redrawn at most
-    ten times a second: ``(done, total)`` in the caller's units (replicate-steps of a run)."""
+    ten times a second: ``(done, total)`` in the caller's units (replicate-steps of a run);
+    tqdm's bar, percent and ETA."""
 
     def __init__(self, label: str) -> None:
         self.label, self.t0, self.tty = label, time.perf_counter(), sys.stderr.isatty()
@@ -145,15 +146,10 @@ class _Progress:
         if done < total and now - self.last < 0.1:
             return
         self.last = now
-        width = 30
-        fill = int(width * done / total)
-        elapsed = now - self.t0
-        eta = f"  eta {elapsed * (total - done) / done:5.1f}s" if 0 < done < total else ""
-        sys.stderr.write(
-            f"\r{self.label} [{'#' * fill}{'.' * (width - fill)}] {100 * done / total:5.1f} %  {elapsed:5.1f}s{eta}  "
-        )
-        if done == total:
-            sys.stderr.write("\n")
+        from tqdm import tqdm
+
+        line = tqdm.format_meter(done, total, now - self.t0, ncols=90, prefix=self.label, unit=" steps")
+        sys.stderr.write("\r" + line + ("\n" if done == total else ""))
         sys.stderr.flush()
 
 
