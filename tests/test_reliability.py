@@ -673,3 +673,31 @@ def test_group7_validate_accepts_a_burn_in_exactly_when_the_engine_can_lay_it_ou
             assert cal.sim_start >= dt.date(1900, 1, 1)
         return
     assert Calendar(cfg).sim_start >= dt.date(1900, 1, 1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cmd", ["run", "compare", "decompose", "targets"])
+def test_group9_ctrl_c_stops_the_in_process_commands(tmp_path, base, cmd):
+    """The commands that simulate in the driver itself stop on Ctrl-C with one message and
+    exit 130, no traceback, and nothing half-written in --out."""
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    long = ["-r", "2000"]  # far longer than the wait below
+    args = {
+        "run": ["run", base, *long, "--out", out],
+        "compare": ["compare", base, base, *long, "--out", out],
+        "decompose": ["decompose", base, base, "--seed", "3", *long, "--out", out],
+        "targets": ["targets", base, *long, "--out", out],
+    }[cmd]
+    proc = _start(tmp_path, *args)
+    time.sleep(4.0)  # imports and set-up done: simulating
+    assert proc.poll() is None, _stderr(tmp_path, proc)
+    os.killpg(proc.pid, signal.SIGINT)
+    code = proc.wait(timeout=60)
+    err = _stderr(tmp_path, proc)
+    assert code == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "interrupted" in err
+    assert not out.exists() or not [p for p in out.iterdir() if p.suffix in (".json", ".csv", ".parquet")]
