@@ -92,10 +92,13 @@ def test_pins_cover_every_estimated_parameter() -> None:
         for key in pattern.split("."):
             nxt = []
             for p in paths:
+                if key != "*":
+                    nxt.append(p + [key])
+                    continue
                 node = base
                 for k in p:
                     node = node[k]
-                nxt += [p + [k] for k in node] if key == "*" else [p + [key]]
+                nxt += [p + [k] for k in node]
             paths = nxt
         return paths
 
