@@ -7,10 +7,9 @@ cache next to the npm packages (:func:`ensure_font`, called by
 :func:`chainsim.dashboard.assets.ensure_assets`), so the server answers
 ``/_solara/cdn/<KEY>/NotoSansSC-Regular.otf`` itself, and :func:`css` declares it:
 
-* as the family ``Noto Sans SC`` (:data:`FAMILY`), which the charts name first;
-* as the CJK range of ``Roboto``: Vuetify sets ``font-family: Roboto, sans-serif`` on the
-  app and its typography classes, so Chinese there comes from this font while Latin text
-  keeps the machine's Roboto (a ``local()`` face) or its sans-serif.
+the family ``Noto Sans SC`` (:data:`FAMILY`), which the charts name first and which
+follows Roboto wherever Vuetify sets ``Roboto, sans-serif`` (:data:`VUETIFY_ROBOTO`), so
+Latin text keeps Roboto and Chinese comes from this font.
 
 Nothing is downloaded: the file comes from the installed wheel.
 """
@@ -27,8 +26,19 @@ from chainsim.fonts import FONT_FAMILY, FONT_FILE, project_font
 
 FAMILY = FONT_FAMILY
 DIST = "pylopdf-fonts-zh-cn"  # the wheel of the ``fonts`` extra
-# CJK punctuation, kana, unified ideographs (+ extension A), compatibility forms, full width
-CJK_RANGE = "U+2E80-2FDF, U+3000-33FF, U+3400-4DBF, U+4E00-9FFF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF"
+# Where Vuetify (solara-vuetify3-app 5.2.0, main8.css) sets ``font-family: Roboto, sans-serif``:
+# the root and its typography classes (text-h1, text-md-body-2, …). Roboto has no Chinese,
+# and the browser takes a missing glyph from the next family in the list, so this page's
+# rules (later in the document, same specificity) put the project's font second.
+VUETIFY_ROBOTO = ", ".join(
+    [
+        "html",
+        ".v-application",
+        *(f'[class*="text-{k}"]' for k in ("h", "subtitle", "body", "button", "caption", "overline")),
+        ".v-kbd",
+        ".v-badge__badge",
+    ]
+)
 
 
 def font_key() -> str | None:
@@ -83,14 +93,13 @@ def ensure_font(root: Path, *, log=print) -> Path | None:
 
 
 def css() -> str:
-    """``@font-face`` rules for the page (empty without the ``fonts`` extra). The URL is
-    relative to the page, so a server under a path prefix works too."""
+    """``@font-face`` for the page and the font stacks that use it (empty without the
+    ``fonts`` extra). The URL is relative to the page, so a server under a path prefix
+    works too."""
     rel = url_path()
     if rel is None:
         return ""
-    src = f'url("_solara/cdn/{rel}") format("opentype")'
     return f"""
-@font-face {{ font-family: "{FAMILY}"; src: {src}; font-display: block; }}
-@font-face {{ font-family: "Roboto"; src: local("Roboto"), local("Roboto-Regular"); }}
-@font-face {{ font-family: "Roboto"; src: {src}; unicode-range: {CJK_RANGE}; font-display: block; }}
+@font-face {{ font-family: "{FAMILY}"; src: url("_solara/cdn/{rel}") format("opentype"); font-display: swap; }}
+{VUETIFY_ROBOTO} {{ font-family: Roboto, "{FAMILY}", sans-serif; }}
 """
