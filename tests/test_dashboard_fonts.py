@@ -90,6 +90,18 @@ def _chinese_page(context, url: str, requests: list[str]):
     return page
 
 
+def test_font_goes_into_the_asset_cache_without_network(tmp_path):
+    """The page's font is copied from the installed extra (with its licence), once."""
+    notes: list[str] = []
+    path = webfont.ensure_font(tmp_path, log=notes.append)
+    assert path is not None and path == tmp_path / webfont.url_path()
+    assert path.read_bytes()[:4] == b"OTTO"  # an OpenType (CFF) font
+    assert "Open Font License" in (path.parent / "LICENSE-OFL.txt").read_text()
+    assert len(notes) == 1 and webfont.ensure_font(tmp_path, log=notes.append) == path
+    assert len(notes) == 1  # the second call found it complete and said nothing
+    assert f'url("_solara/cdn/{webfont.url_path()}")' in webfont.css()
+
+
 @pytest.mark.slow
 def test_chinese_page_uses_the_project_font_without_system_fonts(dashboard, tmp_path):  # noqa: F811
     from playwright.sync_api import sync_playwright
