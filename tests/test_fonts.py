@@ -79,6 +79,20 @@ def test_every_chinese_term_and_a_report_figure_draw_without_system_fonts(no_sys
     assert (tmp_path / "forest.png").stat().st_size > 0
 
 
+def test_a_run_plot_draws_without_system_fonts(no_system_fonts):
+    """``chainsim.plot`` (results.frames) labels axes in both languages: no missing glyph."""
+    import chainsim
+    from paths import DEFAULT_SCENARIO
+
+    cfg = chainsim.load(DEFAULT_SCENARIO, ["population.pool_size=20000", "calendar.burn_in_steps=10"])
+    res = chainsim.run(cfg, replications=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = chainsim.plot(res, "funds_in_place_yi")
+        fig.canvas.draw()
+    assert any("\u4e00" <= c <= "\u9fff" for c in fig.axes[0].get_ylabel())  # Chinese was drawn
+
+
 def test_control_without_the_project_font_glyphs_are_missing(no_system_fonts, monkeypatch):
     monkeypatch.setattr(fonts, "project_font", lambda: None)
     assert fonts.use_cjk() is None  # callers fall back to English labels
