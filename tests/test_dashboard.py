@@ -1,7 +1,8 @@
 """The teaching dashboard: its pieces, and the real page in a real browser.
 
 The browser tests install what they need by themselves (Debian ``chromium`` with
-apt-get, a CJK font for the Chinese screenshots, the front-end assets with ``npm pack``),
+apt-get, the front-end assets with ``npm pack``; the Chinese font comes with the ``fonts``
+extra, and tests/test_dashboard_fonts.py checks the page needs no system CJK font),
 start ``chainsim dashboard`` on a free port of 127.0.0.1, drive the page in headless
 Chromium through Playwright, and stop the server afterwards, also on failure. They are
 not skipped when something is missing: they fail and say what.
@@ -212,13 +213,7 @@ def _root_install(*packages: str) -> None:
 def _chromium() -> str:
     if shutil.which("chromium") is None:
         _root_install("chromium")
-    cjk = (
-        subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip()
-        if shutil.which("fc-list")
-        else ""
-    )
-    if not cjk:  # Chinese labels would be boxes in the screenshots
-        _root_install("fonts-wqy-microhei")
+    # no system CJK font needed: the page serves the project's (tests/test_dashboard_fonts.py)
     path = shutil.which("chromium")
     assert path, "chromium is not on the PATH after apt-get install"
     return path

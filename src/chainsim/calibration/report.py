@@ -174,9 +174,9 @@ def _figures(
     predictive: list[dict[str, float]],
     cal: Calibration,
 ) -> list[Path]:
-    import matplotlib
+    from chainsim.fonts import use_cjk
 
-    matplotlib.use("Agg")
+    use_cjk()  # Agg, and the project's CJK font behind DejaVu Sans (the target labels may be Chinese)
     import matplotlib.pyplot as plt
 
     name = cal.config.name

@@ -27,7 +27,7 @@ from html import escape
 import solara
 
 from chainsim.config.loader import ScenarioError
-from chainsim.dashboard import charts
+from chainsim.dashboard import charts, webfont
 from chainsim.dashboard import controls as C
 from chainsim.dashboard import views as V
 from chainsim.dashboard.classroom import Session, build
@@ -103,7 +103,7 @@ def Page():
         generation.value += 1
 
     solara.Title(t("title", L))
-    solara.Style(CSS)
+    solara.Style(webfont.css() + CSS)
     with solara.AppBar():
         solara.AppBarTitle(t("title", L))
         with solara.ToggleButtonsSingle(value=lang, classes=["chainsim-lang"]):

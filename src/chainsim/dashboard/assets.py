@@ -9,6 +9,9 @@ unpacked into ``<cache>/<package>@<version-as-Solara-asks-for-it>/``, written un
 temporary name and renamed, so an interrupted set-up never leaves a half package that
 looks complete. Running it again downloads nothing.
 
+The project's Chinese font is copied in from the installed ``fonts`` extra
+(:mod:`chainsim.dashboard.webfont`), also without the network.
+
 Command line: ``python -m chainsim.dashboard.assets [--cache-dir DIR]``.
 """
 
@@ -25,6 +28,8 @@ import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+from chainsim.dashboard.webfont import ensure_font
 
 MARKER = ".chainsim-npm.json"  # written last into each unpacked package: "this one is complete"
 ENV_DIR = "CHAINSIM_ASSETS_DIR"
@@ -94,6 +99,7 @@ def ensure_assets(cache_dir: Path | None = None, *, log=print) -> Path:
     root = cache_dir or default_cache_dir()
     todo = missing(root)
     if not todo:
+        ensure_font(root, log=log)  # from the installed ``fonts`` extra: no network
         return root
     npm = shutil.which("npm")
     if npm is None:
@@ -120,6 +126,7 @@ def ensure_assets(cache_dir: Path | None = None, *, log=print) -> Path:
                 root / pkg.key,
                 {"package": pkg.name, "requested": pkg.spec, "version": version},
             )
+    ensure_font(root, log=log)
     total = sum(_size(root / p.key) for p in packages())
     log(f"[dashboard] assets ready: {len(packages())} packages, {total / 2**20:.0f} MiB in {root}")
     return root

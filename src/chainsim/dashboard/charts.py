@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from chainsim.dashboard.labels import Lang, source, t
+from chainsim.fonts import FONT_FAMILY as FAMILY
 from chainsim.vocabulary import source_names
 
 Spec = dict[str, Any]
@@ -32,7 +33,10 @@ CHAIN_HEIGHT = 430  # room for five segments in a column, each with a two-line l
 
 def _base(lang: Lang, **spec: Any) -> Spec:
     """Common settings: readable on a projector, CJK-capable fonts, container width."""
-    font = "'Noto Sans CJK SC', 'WenQuanYi Micro Hei', 'Microsoft YaHei', 'PingFang SC', sans-serif"
+    # the project's font first (served by the page itself: chainsim.dashboard.webfont)
+    font = (
+        f"'{FAMILY}', 'Noto Sans CJK SC', 'WenQuanYi Micro Hei', 'Microsoft YaHei', 'PingFang SC', sans-serif"
+    )
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "width": "container",

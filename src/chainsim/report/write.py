@@ -116,8 +116,9 @@ def header(rec: dict[str, Any], sweeps: list[SweepData], font: str | None) -> li
     ]
     if font is None:
         lines += [
-            "> **No CJK font found** (`fc-list :lang=zh` is empty): figure labels are in English only. Install one "
-            "from Debian (`apt-get install fonts-noto-cjk` or `fonts-wqy-microhei`) and rerun `chainsim report`.",
+            "> **No CJK font found**: figure labels are in English only. The project's font (Noto Sans SC) comes "
+            "with the `fonts` extra, which `./dev setup` and `pip install 'chainsim[report]'` install; add it with "
+            "`pip install 'chainsim[fonts]'` (or install a system CJK font) and rerun `chainsim report`.",
             "",
         ]
     else:
