@@ -15,6 +15,7 @@ terminal.
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import errno
 import os
@@ -103,6 +104,7 @@ def _kept(args: argparse.Namespace) -> str:
 def boundary(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run ``handler(args)`` and turn every failure into one message and an exit status."""
     restore = _signals()
+    old_hook, sys.unraisablehook = sys.unraisablehook, _redeliver_interrupts(sys.unraisablehook)
     try:
         code = handler(args)
         sys.stdout.flush()  # a full disk or a closed pipe on stdout: reported here, not at exit
@@ -150,10 +152,46 @@ def boundary(handler: Callable[[argparse.Namespace], int], args: argparse.Namesp
         return _internal(err, args)
     finally:
         restore()
+        sys.unraisablehook = old_hook
+
+
+def _redeliver_interrupts(hook: Callable[[Any], None]) -> Callable[[Any], None]:
+    """An interrupt raised where Python cannot propagate it — a signal handler that fires
+    inside an at-fork hook while pyabc forks its workers, or inside a finalizer — is only
+    printed ("Exception ignored in …") and the command would run on. Raise it again in the
+    main thread, where the boundary sees it."""
+
+    def redeliver(unraisable: Any) -> None:
+        if (
+            isinstance(unraisable.exc_value, KeyboardInterrupt)
+            and threading.current_thread() is threading.main_thread()
+        ):
+            # from another thread, a moment later: raised here it would be swallowed again
+            threading.Timer(0.05, _thread.interrupt_main, args=(signal.SIGINT,)).start()
+            return
+        hook(unraisable)
+
+    return redeliver
+
+
+def _interrupt_behind(err: BaseException) -> bool:
+    """Was ``err`` raised while an interrupt was being handled (e.g. a library's cleanup
+    failing because Ctrl-C cut its database transaction short)? Then it is an interrupt."""
+    seen: set[int] = set()
+    e: BaseException | None = err
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
 
 
 def _internal(err: Exception, args: argparse.Namespace) -> int:
     _debug()
+    if _interrupt_behind(err):
+        say(f"\nchainsim: interrupted; {_kept(args)}.")
+        return EXIT_INTERRUPTED
     first = (str(err).strip().splitlines() or [""])[0][:300]
     say(
         f"chainsim: error: internal error ({type(err).__name__}: {first}); {_kept(args)}. "

@@ -19,7 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import re
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -146,6 +148,7 @@ class _ProgressLog(logging.Handler):
 def make_sampler(backend: str, workers: int, scheduler: str | None) -> Iterator[Any]:
     """The pyabc sampler for a backend; closes the Dask client/cluster afterwards."""
     if backend == "local":
+        _quiet_forked_workers()
         sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
         sampler.show_progress = sys.stderr.isatty()  # jabbar bar within a generation
         yield sampler
@@ -155,11 +158,11 @@ def make_sampler(backend: str, workers: int, scheduler: str | None) -> Iterator[
 
     from chainsim.sweep.backends import DASK_CONFIG, sigint_ignored
 
-    # Must be set before the nannies start (ENVIRONMENT.md: the env-var form has no effect).
-    dask.config.set(DASK_CONFIG)
     cluster = None
     if scheduler is None:
-        with sigint_ignored():  # Ctrl-C reaches the driver only, which closes the workers
+        # DASK_CONFIG must be set before the nannies start (ENVIRONMENT.md: the env-var form has
+        # no effect), and only for them (a global set would outlive the calibration)
+        with dask.config.set(DASK_CONFIG), sigint_ignored():  # Ctrl-C: the driver's, not the workers'
             cluster = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
             )
@@ -176,6 +179,28 @@ def make_sampler(backend: str, workers: int, scheduler: str | None) -> Iterator[
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+_QUIET_FORKS = False
+
+
+def _quiet_forked_workers() -> None:
+    """pyabc's multicore sampler forks its workers at every generation, and a forked child
+    inherits the driver's signal handlers: a Ctrl-C to the process group, or the driver's
+    terminate() at an interrupt (SIGTERM, which the error boundary turns into
+    KeyboardInterrupt), made each worker print a traceback. In forked children SIGINT is
+    ignored (the driver stops them) and SIGTERM ends them quietly. (Subprocesses started by
+    exec do not run at-fork hooks.)"""
+    global _QUIET_FORKS
+    if _QUIET_FORKS:
+        return
+
+    def child() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    os.register_at_fork(after_in_child=child)
+    _QUIET_FORKS = True
 
 
 def _quiet_cancellations_plugin() -> Any:
