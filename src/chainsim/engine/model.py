@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from chainsim.config.schema import Scenario
-from chainsim.engine import pipeline
+from chainsim.engine import funds, pipeline
 from chainsim.engine.active import Active
 from chainsim.engine.calendar import Calendar
 from chainsim.engine.chains import ChainIndex
@@ -127,7 +127,7 @@ class ChainModel(mesa.Model):
         pipeline.sign(self, t, signed)
         pipeline.serve(self, t)
         pipeline.build(self, t)
-        pipeline.pay_construction(self, t)
+        funds.pay_construction(self, t)
         self.record(t)
         self.step_no += 1
         if self.step_no >= self.calendar.n_steps:

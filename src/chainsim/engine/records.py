@@ -21,7 +21,7 @@ SIGNING_FLOWS = [
     "industrial_signing_value_yi",
     "industrial_signings_ge_10yi",
 ]
-#: money arriving (see pipeline.pay)
+#: money arriving (see funds.pay)
 FUNDS_FLOWS = ["funds_in_place_yi", "industrial_funds_in_place_yi", "fdi_usd_yi"]
 #: the flow columns every run has, in column order
 BASE_FLOWS = [
