@@ -61,3 +61,13 @@ def one_message(code: int, err: str, codes: tuple[int, ...] = (1, 2)) -> None:
     assert code in codes, (code, err)
     assert "Traceback" not in err, err
     assert err.count("chainsim: error:") == 1, err
+
+
+def experiment_doc(base: Path) -> dict:
+    """A valid one-at-a-time experiment (dose_response) on ``base``: the sweep's one factor."""
+    return sweep_doc(
+        base,
+        name="exp",
+        design={"method": "one_at_a_time", "reference": {"slots": 0}},
+        experiment={"role": "dose_response"},
+    )

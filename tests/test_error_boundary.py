@@ -28,7 +28,7 @@ import pytest
 
 from chainsim.cli import _parser, main
 from paths import CALIBRATION_DIR, ROOT, src_env
-from relkit import one_message, run_cli, small_scenario, sweep_doc, write_yaml
+from relkit import experiment_doc, one_message, run_cli, small_scenario, sweep_doc, write_yaml
 
 CALIBRATION = CALIBRATION_DIR / "kunming_2023.yaml"
 
@@ -104,15 +104,7 @@ def inputs(tmp: Path) -> dict[str, Path]:
     """Valid inputs of each command, for the output-place cases."""
     base = small_scenario(tmp)
     sweep = write_yaml(tmp / "sweep.yaml", sweep_doc(base))
-    exp = write_yaml(
-        tmp / "exp.yaml",
-        sweep_doc(
-            base,
-            name="exp",
-            design={"method": "one_at_a_time", "reference": {"slots": 0}},
-            experiment={"role": "dose_response"},
-        ),
-    )
+    exp = write_yaml(tmp / "exp.yaml", experiment_doc(base))
     return {"run": base, "sweep": sweep, "experiment": exp, "calibrate": CALIBRATION, "targets": base}
 
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from chainsim.cli import main
 from paths import CALIBRATION_DIR
-from relkit import small_scenario, sweep_doc, write_yaml
+from relkit import experiment_doc, small_scenario, sweep_doc, write_yaml
 
 
 def _closed_port() -> int:
@@ -72,15 +72,7 @@ def files(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("fuzzopts")
     base = small_scenario(tmp)
     sweep = write_yaml(tmp / "sweep.yaml", sweep_doc(base))
-    exp = write_yaml(
-        tmp / "exp.yaml",
-        sweep_doc(
-            base,
-            name="exp",
-            design={"method": "one_at_a_time", "reference": {"slots": 0}},
-            experiment={"role": "dose_response"},
-        ),
-    )
+    exp = write_yaml(tmp / "exp.yaml", experiment_doc(base))
     with contextlib.chdir(tmp):  # relative hostile paths ("-", " ", "$(id)") land here, not in the checkout
         yield {"tmp": tmp, "sweep": sweep, "experiment": exp}
 
