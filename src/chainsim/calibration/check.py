@@ -11,8 +11,6 @@ method), so a miss can be told from replicate noise.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -77,14 +75,9 @@ class TargetCheck:
 
     def to_csv(self, path: str | Path | None = None) -> str:
         """Tidy CSV (one row a target), UTF-8; written to ``path`` if given."""
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(TargetRow.__dataclass_fields__))
-        writer.writeheader()
-        for r in self.rows:
-            writer.writerow(asdict(r))
-        if path is not None:
-            Path(path).write_text(buf.getvalue(), encoding="utf-8")
-        return buf.getvalue()
+        from chainsim.results.runopts import rows_csv
+
+        return rows_csv(self.rows, TargetRow, path)
 
 
 def interval(values: np.ndarray) -> tuple[float, float]:

@@ -14,8 +14,6 @@ paired and the interval is Welch's, for two independent samples; the comparison 
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -71,15 +69,9 @@ class Comparison:
 
     def to_csv(self, path: str | Path | None = None) -> str:
         """Tidy CSV (one row an indicator), UTF-8; written to ``path`` if given."""
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=[f for f in Row.__dataclass_fields__])
-        writer.writeheader()
-        for r in self.rows:
-            writer.writerow(asdict(r))
-        text = buf.getvalue()
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
+        from chainsim.results.runopts import rows_csv
+
+        return rows_csv(self.rows, Row, path)
 
     def row(self, path: str) -> Row:
         return next(r for r in self.rows if r.path == path)

@@ -18,8 +18,6 @@ replicates and the 95 % confidence interval of that mean (t, R − 1 df).
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -131,15 +129,10 @@ class Decomposition:
         }
 
     def to_csv(self, path: str | Path | None = None) -> str:
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(Contribution.__dataclass_fields__))
-        writer.writeheader()
-        for r in self.rows:
-            writer.writerow(asdict(r))
-        text = buf.getvalue()
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
+        """Tidy CSV (one row a metric and component), UTF-8; written to ``path`` if given."""
+        from chainsim.results.runopts import rows_csv
+
+        return rows_csv(self.rows, Contribution, path)
 
     def row(self, metric: str, component: str) -> Contribution:
         return next(r for r in self.rows if r.metric == metric and r.component == component)

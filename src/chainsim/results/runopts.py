@@ -5,8 +5,11 @@ checked in one place, so that they mean the same thing and fail the same way."""
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +55,17 @@ def finish(
     else:
         show(result)
     return 0
+
+
+def rows_csv(rows: Sequence[Any], row_type: type, path: str | Path | None = None) -> str:
+    """A tidy CSV of dataclass rows (one column per field of ``row_type``), UTF-8; written to
+    ``path`` if given."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=[f.name for f in fields(row_type)])
+    writer.writeheader()
+    for r in rows:
+        writer.writerow(asdict(r))
+    text = buf.getvalue()
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8")
+    return text
