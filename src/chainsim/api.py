@@ -74,7 +74,8 @@ def run(
     cfg = cfg.model_copy(update={"seed": root})
     results = Results(config=cfg, seed=root)
     seeds = replicate_seeds(root, replications)
-    total = replications * Calendar(cfg.calendar).n_steps
+    cal = Calendar(cfg.calendar)
+    total = replications * cal.n_steps
     done = 0
 
     def stepped(model: Any, batch: int) -> Any:
@@ -106,6 +107,5 @@ def run(
             results.replicates.append(
                 Replicate(seed=s, recorder=stepped(make_model(cfg, s, engine), 1).recorder)
             )
-    cal = Calendar(cfg.calendar)
     results.date_end, results.burn_in = cal.date_end, cal.burn_in
     return results

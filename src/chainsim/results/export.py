@@ -106,7 +106,7 @@ def sweep_frames(d: Path, prefix: str) -> dict[str, Any]:
     from chainsim.sweep.settings import SETTINGS
 
     _, runs, design = load_finished(d)
-    design = design.drop(columns=[c for c in design.columns if c == SETTINGS])
+    design = design.drop(columns=[SETTINGS], errors="ignore")
     return {f"{prefix}runs.csv": runs.sort_values("run_id"), f"{prefix}design.csv": design}
 
 

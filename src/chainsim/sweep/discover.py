@@ -57,6 +57,7 @@ class Discovery:
     trajectory: list[Box]
     chosen: Box | None
     min_coverage: float
+    manifest: dict[str, Any]  # the sweep's, for the report
 
 
 #: restrictions whose quasi-p value exceeds this are dropped from the reported box
@@ -151,7 +152,7 @@ def discover(
         if x[f].dtype.kind == "b" or x[f].dtype == object:
             x[f] = x[f].astype(str).astype("category")
     trajectory, chosen = find_boxes(x.reset_index(drop=True), hit, min_coverage)
-    return Discovery(outcome, condition, len(y), int(hit.sum()), trajectory, chosen, min_coverage)
+    return Discovery(outcome, condition, len(y), int(hit.sum()), trajectory, chosen, min_coverage, manifest)
 
 
 # --------------------------------------------------------------------------- output
@@ -167,7 +168,8 @@ def describe(limits: dict, factors: dict[str, dict]) -> list[str]:
     return lines
 
 
-def report_md(d: Discovery, manifest: dict[str, Any], plot_name: str) -> str:
+def report_md(d: Discovery, plot_name: str) -> str:
+    manifest = d.manifest
     t = {k: term(f"discover.{k}") for k in ("title", "coverage", "density")}
     sw, factors = manifest["sweep"], manifest["sweep"]["factors"]
     lines = [
@@ -278,10 +280,7 @@ def write_discovery(
     out: Path, outcome: str, below: float | None, above: float | None, min_coverage: float
 ) -> tuple[Path, Discovery]:
     """Discover and write ``out/discovery/<outcome>_<condition>/``: report.md, trajectory.csv, tradeoff.png."""
-    from chainsim.sweep.analyze import load_finished
-
     d = discover(out, outcome, below, above, min_coverage)  # every check first
-    manifest = load_finished(out)[0]
     threshold = below if below is not None else above
     assert threshold is not None and math.isfinite(threshold)
     dest = out / "discovery" / _slug(f"{outcome}_{'below' if below is not None else 'above'}_{threshold:g}")
@@ -289,6 +288,6 @@ def write_discovery(
     plot(d, dest / "tradeoff.png")
     text = trajectory_csv(d)
     atomic_write(dest / "trajectory.csv", lambda p: p.write_text(text, encoding="utf-8"))
-    md = report_md(d, manifest, "tradeoff.png")
+    md = report_md(d, "tradeoff.png")
     atomic_write(dest / "report.md", lambda p: p.write_text(md, encoding="utf-8"))
     return dest, d
