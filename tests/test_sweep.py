@@ -18,6 +18,7 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -750,3 +751,142 @@ def test_dry_run_reads_like_yaml_with_keys_shown(capsys):
     assert "multiplies: strategies.leader_led.trips" in out and " None" not in out
     assert "{'" not in out and "points:\n  0: leader_trips=" in out
     assert "sets strategies.leader_led.trips." in out
+
+
+# --------------------------------------------------------------------------- the Saltelli design (SALib)
+def _hand_written_saltelli(k: int, n: int, seed: int, scramble: bool) -> np.ndarray:
+    """The A/B matrices chainsim drew itself before SALib did (design version 1)."""
+    from scipy.stats import qmc
+
+    from chainsim.sweep.seeds import design_seed
+
+    rng = np.random.default_rng(design_seed(seed))
+    ab = qmc.Sobol(d=2 * k, scramble=scramble, rng=rng).random_base2(int(np.log2(n)))
+    a, b = ab[:, :k], ab[:, k:]
+    out = np.empty((n, k + 2, k))
+    out[:, 0], out[:, k + 1] = a, b
+    for j in range(k):
+        out[:, j + 1] = a
+        out[:, j + 1, j] = b[:, j]
+    return out.reshape(n * (k + 2), k)
+
+
+@pytest.mark.parametrize("k, n, seed, scramble", [(2, 8, 11, True), (5, 64, 1, True), (3, 16, 7, False)])
+def test_saltelli_points_come_from_salib_unchanged(k, n, seed, scramble):
+    """SALib's sobol.sample, given the design's generator, draws exactly the points the
+    hand-written matrices did: results directories written before stay resumable (design
+    version 1). Should a SALib or SciPy release change them, this fails: raise the version."""
+    from chainsim.sweep.design import unit_sample
+    from chainsim.sweep.spec import DESIGN_VERSION
+
+    assert DESIGN_VERSION["saltelli"] == 1
+    assert np.array_equal(
+        unit_sample("saltelli", k, n, seed, scramble), _hand_written_saltelli(k, n, seed, scramble)
+    )
+
+
+def test_sobol_indices_of_the_ishigami_function_from_the_saltelli_design():
+    """analyze's Sobol indices on the design's own points, for a function whose indices are
+    known (Ishigami, a = 7, b = 0.1: S1 = .314, .442, 0; ST = .558, .442, .244) and for one
+    that depends on a single factor (ST = 1 for it, exactly 0 for the others)."""
+    from chainsim.sweep.design import unit_sample
+    from chainsim.sweep.importance import sobol
+
+    n = 1024
+    x = unit_sample("saltelli", 3, n, seed=3) * 2 * np.pi - np.pi
+    y = np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+    imp = sobol(y, ["x1", "x2", "x3"], n, seed=3)
+    expected = {"x1": (0.314, 0.558), "x2": (0.442, 0.442), "x3": (0.0, 0.244)}
+    for f, (s1, st) in expected.items():
+        for index, true in (("S1", s1), ("ST", st)):
+            v, lo, hi = imp.values[f][index]
+            assert abs(v - true) < 0.05 and lo - 0.02 <= true <= hi + 0.02, (f, index, v, lo, hi)
+    assert imp.ranked() == ["x1", "x2", "x3"] and imp.warnings == []
+
+    only = sobol(x[:, 1] ** 2, ["x1", "x2", "x3"], n, seed=3)
+    assert only.values["x2"]["ST"][0] == pytest.approx(1, abs=0.03)
+    assert only.values["x1"]["ST"][0] == only.values["x3"]["ST"][0] == 0
+
+
+def test_saltelli_without_salib_names_the_extra(tmp_path):
+    """SALib is in the analysis extra: without it a saltelli sweep stops with exit 2 and says
+    what to install, before anything is written; other designs do not need it."""
+    sal = write(tmp_path / "sal.yaml", sweep_doc(design={"method": "saltelli", "samples": 8}))
+    lhs = write(tmp_path / "lhs.yaml", sweep_doc())
+    code = (
+        "import sys; sys.modules['SALib'] = None\n"  # as if not installed: importing it fails
+        "from chainsim.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))"
+    )
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "sweep", str(sal), "--out", str(out)],
+        capture_output=True, text=True, env=ENV, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "saltelli design is drawn by SALib" in proc.stderr and "chainsim[analysis]" in proc.stderr
+    assert "Traceback" not in proc.stderr and not out.exists()
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "sweep", str(lhs), "--dry-run"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_results_of_another_design_version_are_not_resumed(tmp_path, capsys, monkeypatch):
+    """A directory whose manifest records an older version of the design's algorithm is
+    refused (exit 2, naming the directory and the way out), not resumed with other points;
+    --force replaces it. A manifest from before versions were recorded counts as version 1."""
+    from chainsim.sweep import spec
+
+    path = write(
+        tmp_path / "s.yaml", sweep_doc(set=CHEAP, replications=1, design={"method": "saltelli", "samples": 2})
+    )
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["sweep"]["design"] == "saltelli" and manifest["sweep"]["design_version"] == 1
+    del manifest["sweep"]["design_version"]  # as written before the version was recorded
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    assert "(0 this time" in capsys.readouterr().out
+
+    before = sorted(p.name for p in (out / "runs").iterdir())
+    monkeypatch.setitem(spec.DESIGN_VERSION, "saltelli", 2)  # a chainsim that draws other points
+    assert load_sweep(path).hash != manifest["sweep"]["hash"]
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {out}: its results are at the points of version 1 of the saltelli design" in err
+    assert "draws version 2" in err and "fresh --out" in err and "--force" in err
+    assert sorted(p.name for p in (out / "runs").iterdir()) == before
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--no-progress", "--force"]) == 0
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["sweep"]["design_version"] == 2
+
+
+def test_other_design_points_are_not_resumed(tmp_path, capsys):
+    """Same sweep hash, but design.parquet holds other points than the file gives now (a
+    library drawing the design changed under --allow-version-change): refused, then --force."""
+    path = write(tmp_path / "s.yaml", sweep_doc(set=CHEAP, replications=1))
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    design = pq.read_table(out / "design.parquet")
+    values = design.column("sign_prob").to_pylist()
+    moved = design.set_column(
+        design.column_names.index("sign_prob"),
+        "sign_prob",
+        pa.array([values[0], values[1] + 1e-9, *values[2:]]),
+    )
+    pq.write_table(moved, out / "design.parquet")
+    capsys.readouterr()
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {out}: design.parquet holds other design points" in err
+    assert (
+        f"point 1: sign_prob = {values[1] + 1e-9!r} there, {values[1]!r} now" in err and "fresh --out" in err
+    )
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--no-progress", "--force"]) == 0
+    assert pq.read_table(out / "design.parquet").column("sign_prob").to_pylist() == values

@@ -23,7 +23,7 @@ from chainsim.config.yamlfile import read_input
 from chainsim.sweep.checks import check_draws, check_factor_fields, check_values
 from chainsim.sweep.outcomes import expand_outcomes, summary_skeleton
 from chainsim.sweep.posterior import PosteriorDraws, load_draws
-from chainsim.sweep.spec import DRAW, FactorSpec, Scalar, SweepFile, draw_factor, value_kind
+from chainsim.sweep.spec import DESIGN_VERSION, DRAW, FactorSpec, Scalar, SweepFile, draw_factor, value_kind
 
 
 @dataclass
@@ -121,7 +121,7 @@ def load_sweep(path: str | Path) -> Sweep:
 
 def sweep_hash(sweep: Sweep) -> str:
     """SHA-256 of everything that determines the results: the resolved base scenario, the
-    factors, design (and its table), replications, seeds and outcomes. Names, comments and
+    factors, design (its table, and the version of its algorithm), replications, seeds and outcomes. Names, comments and
     cluster settings do not count, so editing them does not invalidate earlier results."""
     spec = sweep.spec.model_dump(
         mode="json", exclude={"name", "description", "cluster", "base", "set", "experiment"}
@@ -144,6 +144,8 @@ def sweep_hash(sweep: Sweep) -> str:
     }
     if sweep.posterior is not None:
         blob["posterior"] = sweep.posterior.fingerprint()
+    if (version := DESIGN_VERSION[sweep.spec.design.method]) != 1:  # 1: the points of older results
+        blob["design_version"] = version
     return hashlib.sha256(json.dumps(blob, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

@@ -7,9 +7,13 @@ equal-width bins. The same sweep file always gives the same points, in the same 
 point ``i`` means the same thing on every run, backend and resume.
 
 The ``saltelli`` design is the sampling scheme of Sobol sensitivity indices (Saltelli
-2002; Saltelli et al. 2010): two Sobol matrices A and B of N rows, and for each factor
-``j`` the matrix A with column ``j`` from B; points are ordered A_i, AB_i1 … AB_ik, B_i
-for each base row i, the order SALib's ``sobol.analyze(calc_second_order=False)`` reads.
+2002; Saltelli et al. 2010), drawn by SALib's ``sobol.sample(calc_second_order=False)``:
+two Sobol' matrices A and B of N rows, and for each factor ``j`` the matrix A with column
+``j`` from B; points are ordered A_i, AB_i1 … AB_ik, B_i for each base row i, the order
+SALib's ``sobol.analyze`` reads. The ``morris`` design is SALib's ``morris.sample``. SALib
+comes with the ``analysis`` extra; without it these two designs stop with a message
+saying so, before anything is written. A change of a design's points for the same file
+is versioned (:data:`chainsim.sweep.spec.DESIGN_VERSION`).
 
 The ``one_at_a_time`` design is the reference point, then each factor's other values in
 turn with every other factor at its reference value (dose–response curves).
@@ -23,6 +27,7 @@ factors on top.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
 from typing import Any
@@ -32,6 +37,7 @@ from numpy.typing import NDArray
 from scipy.stats import qmc
 
 from chainsim.config.dotted import apply
+from chainsim.config.loader import ScenarioError
 from chainsim.sweep.config import Sweep
 from chainsim.sweep.seeds import design_seed
 from chainsim.sweep.settings import SETTINGS, Settings, factor_settings
@@ -104,29 +110,35 @@ def unit_sample(
 ) -> NDArray[np.float64]:
     """``n`` points (``n·(k+2)`` for saltelli, ``n·(k+1)`` for morris) in [0, 1]^k."""
     rng = np.random.default_rng(design_seed(seed))
-    if method == "morris":  # r trajectories of k+1 points on a p-level grid (SALib)
-        from SALib.sample import morris
-
-        problem = {"num_vars": k, "names": [f"x{j}" for j in range(k)], "bounds": [[0.0, 1.0]] * k}
-        points: NDArray[np.float64] = morris.sample(
-            problem, n, num_levels=levels, seed=int(rng.integers(2**31))
-        )
-        return points
     if method == "latin_hypercube":
         return qmc.LatinHypercube(d=k, rng=rng).random(n)
     if method == "sobol":
         return qmc.Sobol(d=k, scramble=scramble, rng=rng).random_base2(int(math.log2(n)))
+    problem = {"num_vars": k, "names": [f"x{j}" for j in range(k)], "bounds": [[0.0, 1.0]] * k}
+    points: NDArray[np.float64]
+    if method == "morris":  # r trajectories of k+1 points on a p-level grid
+        morris = salib_sampler("morris", method)
+        points = morris.sample(problem, n, num_levels=levels, seed=int(rng.integers(2**31)))
+        return points
     if method == "saltelli":
-        ab = qmc.Sobol(d=2 * k, scramble=scramble, rng=rng).random_base2(int(math.log2(n)))
-        a, b = ab[:, :k], ab[:, k:]
-        out = np.empty((n, k + 2, k))
-        out[:, 0] = a
-        for j in range(k):
-            out[:, j + 1] = a
-            out[:, j + 1, j] = b[:, j]
-        out[:, k + 1] = b
-        return out.reshape(n * (k + 2), k)
+        # the generator itself, not a number drawn from it: the points stay those of the
+        # scrambled Sobol' sequence of 2k dimensions that earlier versions drew (design version 1)
+        sobol = salib_sampler("sobol", method)
+        points = sobol.sample(problem, n, calc_second_order=False, scramble=scramble, seed=rng)
+        return points
     raise ValueError(f"unknown sampled design {method!r}")
+
+
+def salib_sampler(name: str, method: str) -> Any:
+    """SALib's ``SALib.sample.<name>`` module, or a ScenarioError (exit 2) naming the extra
+    that installs it: the core install runs every other design without SALib."""
+    try:
+        return importlib.import_module(f"SALib.sample.{name}")
+    except ImportError:
+        raise ScenarioError(
+            f"a {method} design is drawn by SALib, which is not installed; install the analysis "
+            "extra (pip install 'chainsim[analysis]') or choose another design method"
+        ) from None
 
 
 def _levels(f: FactorSpec, levels: int) -> list[Scalar]:

@@ -171,7 +171,7 @@ def run_sweep(
     check_sweep_size(sweep, workers or os.cpu_count() or 1, allow_large, say)  # before the points exist
     points = design_points(sweep)
     n_runs = len(points) * sweep.spec.replications
-    mode = inspect_out(out, sweep, force, allow_version_change)
+    mode = inspect_out(out, sweep, force, allow_version_change, points)
     own = isinstance(backend, str)  # a backend object passed in stays open for its owner
     engine = make_backend(backend, workers, scheduler, scheduler_file, cluster, timeout) if own else backend
     store = None

@@ -45,6 +45,13 @@ DRAW = "draw"
 #: column names of every results row; a factor may not take one of these names
 RESERVED = ("run_id", "point", "replicate", "seed", "wall_time_s", "cpu_time_s", DRAW)
 METHODS = ("full_factorial", "latin_hypercube", "sobol", "saltelli", "morris", "table", "one_at_a_time")
+#: The version of each design's algorithm. Raise a method's number when the same sweep file
+#: would give other points: the sweep hash then changes (it includes a number above 1) and
+#: manifest.json records the number, so a results directory of the old points is refused
+#: instead of resumed with the new ones (chainsim.sweep.store.inspect_out). saltelli 1 covers
+#: both the hand-written A/B matrices of earlier versions and SALib's ``sobol.sample`` drawn
+#: with the same generator: the points are the same, bit for bit (tests/test_sweep.py).
+DESIGN_VERSION: dict[str, int] = dict.fromkeys(METHODS, 1)
 
 
 class FactorSpec(Strict):

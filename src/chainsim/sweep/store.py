@@ -14,7 +14,8 @@ kills the process (SIGKILL, a lost node, a full disk). The files are the only re
 what is done: on a rerun the run ids found in ``runs/`` are skipped, so nothing runs
 twice and nothing is lost but the unflushed buffer. One sweep writes into a directory at a
 time (an advisory lock). Memory stays flat: the buffer holds at most ``batch_rows`` rows
-and "done" is one byte per run.
+and "done" is one byte per run. Whether a directory may be resumed at all (the same sweep,
+design version, design points and code) is decided by :mod:`chainsim.sweep.resume`.
 """
 
 from __future__ import annotations
@@ -38,16 +39,14 @@ import pyarrow.parquet as pq
 
 from chainsim.config.loader import ScenarioError
 from chainsim.provenance import PACKAGES, code_fingerprint, package_versions
-from chainsim.results.outdir import MARKER, check_writable_place, clean_tmp, read_marker, write_marker
+from chainsim.results.outdir import clean_tmp, write_marker
 from chainsim.results.outputs import atomic_write, resolved_yaml
 from chainsim.sweep.config import Sweep
+from chainsim.sweep.resume import FORMAT, META_CODE, META_SWEEP, OURS, check_code, inspect_out, read_manifest
+from chainsim.sweep.spec import DESIGN_VERSION
 from chainsim.version import __version__
 
-FORMAT = "chainsim-sweep/1"
-OURS = ("runs", "manifest.json", "sweep.yaml", "design.parquet", "base_scenario.yaml", ".lock")
 MAX_FAILURES_KEPT = 1000
-#: Parquet metadata of every part file: which sweep, and which code, wrote its rows
-META_SWEEP, META_CODE = b"chainsim.sweep_hash", b"chainsim.code_hash"
 __all__ = ["PACKAGES", "Store", "StoreError", "environment", "inspect_out", "read_results"]
 
 
@@ -98,98 +97,6 @@ def factor_type(is_float: bool, is_int: bool, values: list | None, table: list) 
     if vals and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
         return pa.float64()
     return pa.string()
-
-
-def _read_manifest(out: Path) -> dict[str, Any] | None:
-    """manifest.json of ``out`` if it is a readable sweep manifest, else None."""
-    try:
-        m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-        if m.get("format") == FORMAT and isinstance(m["sweep"]["hash"], str):
-            return m
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        pass
-    return None
-
-
-def part_files(out: Path) -> list[Path]:
-    runs = out / "runs"
-    return sorted(runs.glob("part-*.parquet")) if runs.is_dir() else []
-
-
-def parts_provenance(out: Path) -> tuple[set[str | None], set[str | None]]:
-    """(sweep hashes, code hashes) recorded in the part files of ``out`` (None: a part
-    written before they were recorded, or unreadable)."""
-    sweeps: set[str | None] = set()
-    codes: set[str | None] = set()
-    for part in part_files(out):
-        try:
-            meta = pq.read_schema(part).metadata or {}
-        except Exception:  # unreadable: the store sets it aside and reruns its runs
-            continue
-        sweeps.add(meta[META_SWEEP].decode() if META_SWEEP in meta else None)
-        codes.add(meta[META_CODE].decode() if META_CODE in meta else None)
-    return sweeps, codes
-
-
-def inspect_out(out: Path, sweep: Sweep, force: bool, allow_version_change: bool = False) -> str:
-    """Decide, without writing, what to do with ``out``: "new", "resume" or "force".
-    A directory chainsim did not write, a different sweep (without --force), or results
-    of other code (without ``allow_version_change``) are refused (exit 2)."""
-    check_writable_place(out)
-    if not out.exists() or not any(out.iterdir()):
-        return "new"
-    marker = read_marker(out)
-    old = _read_manifest(out)
-    part_sweeps, _ = parts_provenance(out)
-    mine = (marker is not None and marker.get("command") == "sweep") or old is not None
-    names = {p.name for p in out.iterdir()}
-    if not mine and names <= {*OURS, MARKER} and part_sweeps == {sweep.hash}:
-        mine = True  # our own files, manifest and marker lost: the parts say which sweep they are
-    if not mine:
-        raise ScenarioError(
-            f"--out {out}: the directory is not empty and was not written by 'chainsim sweep' (it has "
-            f"no {MARKER} or manifest.json); choose an empty or new directory. --force replaces only "
-            "chainsim's own output, never other files."
-        )
-    known = {h for h in part_sweeps if h is not None}
-    old_hash = old["sweep"]["hash"] if old else (marker or {}).get("sweep_hash")
-    if old_hash is None and len(known) == 1:
-        old_hash = next(iter(known))
-    if old_hash == sweep.hash and known <= {sweep.hash}:
-        check_code(out, allow_version_change)
-        return "resume"
-    if force:
-        return "force"
-    if old_hash is None and not part_files(out):
-        return "force"  # a start killed before its manifest was written: only our empty shell is there
-    if old_hash is None:
-        raise ScenarioError(
-            f"--out {out}: holds results of a sweep that cannot be identified (no readable "
-            "manifest.json); choose another directory, or --force to discard those results"
-        )
-    what = f"{old['sweep'].get('file')}, " if old else ""
-    raise ScenarioError(
-        f"--out {out}: holds results of a different sweep ({what}hash {old_hash[:12]}…, this one "
-        f"{sweep.hash[:12]}…); choose another directory, or --force to discard those results"
-    )
-
-
-def check_code(out: Path, allow_version_change: bool) -> set[str]:
-    """The code hashes of the finished runs in ``out`` other than this process's; refuse to
-    add rows of other code unless ``allow_version_change``."""
-    _, codes = parts_provenance(out)
-    here = code_fingerprint()
-    other = {c or "unrecorded" for c in codes} - {here}
-    if other and not allow_version_change:
-        n = len(part_files(out))
-        shown = ", ".join(sorted(o[:12] + ("…" if o != "unrecorded" else "") for o in other))
-        raise ScenarioError(
-            f"--out {out}: its finished runs ({n} part files) were made by other code (chainsim source "
-            f"or package versions: {shown}; now {here[:12]}…). Resuming would mix model versions in "
-            "one result. Choose a new --out, or add --allow-version-change to continue anyway (the "
-            "change is recorded in manifest.json)."
-        )
-    return other
 
 
 class Store:
@@ -312,7 +219,7 @@ class Store:
     def _load_manifest(self, mode: str) -> dict[str, Any]:
         self.rebuilt = False
         if mode == "resume":
-            m = _read_manifest(self.out)
+            m = read_manifest(self.out)
             if m is not None and m["sweep"]["hash"] == self.sweep.hash:
                 m["sessions"] = m.get("sessions") or []
                 return m
@@ -331,6 +238,7 @@ class Store:
                 "replications": s.spec.replications,
                 "common_random_numbers": s.spec.common_random_numbers,
                 "design": s.spec.design.method,
+                "design_version": DESIGN_VERSION[s.spec.design.method],
                 "samples": s.spec.design.samples,
                 "levels": s.spec.design.levels,
                 "reference": s.spec.design.reference,
