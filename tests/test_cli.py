@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -317,6 +318,39 @@ def test_run_prints_table_and_writes_outputs(happy):
         "summary.json",
         "timeseries.parquet",
     ]
+
+
+def _display_ends(line: str) -> list[int]:
+    """Terminal columns where each cell of a table line ends (a CJK character is two wide;
+    cells are separated by two spaces or more)."""
+    ends, col = [], 0
+    for i, ch in enumerate(line):
+        col += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if ch != " " and (i + 1 == len(line) or line[i + 1 : i + 3] == "  "):
+            ends.append(col)
+    return ends
+
+
+def test_summary_table_columns_line_up_with_chinese_labels(happy):
+    """The indicator table (laid out by rich): plain text, no escape codes, every period's
+    column ending at the same terminal column on every row whatever the Chinese in the
+    labels; a label too long for its column wraps instead of pushing its numbers out."""
+    proc, _ = happy
+    assert "\x1b" not in proc.stdout
+    lines = proc.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Indicator 指标"))
+    table = lines[start : next(i for i in range(start, len(lines)) if lines[i].startswith("Year on year"))]
+    head = _display_ends(table[0])[-4:]
+    rows = [
+        line
+        for line in table[1:]
+        if line.rstrip().endswith(("]", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"))
+    ]
+    assert len(rows) >= 15 and any("签约来源" in line for line in table)
+    for line in rows:
+        assert _display_ends(line)[-4:] == head, line
+    landed = next(i for i, line in enumerate(table) if line.startswith("Landed"))
+    assert table[landed + 1].startswith("落地项目") and table[landed + 1] not in rows  # wrapped, no values
 
 
 def test_summary_json_contract(happy):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import yaml
 from chainsim.config.schema import Scenario
 from chainsim.results.outdir import atomic_write
 from chainsim.results.summary import Results
+from chainsim.results.texttable import text_table
 from chainsim.vocabulary import capital, metric_term, source_term, term
 
 __all__ = ["INDICATORS", "RUN_FILES", "atomic_write", "print_summary", "resolved_yaml", "write_outputs"]
@@ -87,15 +87,6 @@ def resolved_yaml(cfg: Scenario) -> str:
     )
 
 
-def _width(text: str) -> int:
-    """Display width: CJK characters take two terminal columns."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _ljust(text: str, width: int) -> str:
-    return text + " " * max(width - _width(text), 0)
-
-
 def _fmt(x: float | None) -> str:
     if x is None:
         return "–"
@@ -130,23 +121,19 @@ def print_summary(s: dict[str, Any], cfg: Scenario, show: Callable[[str], None] 
         + f". {mean.zh}"
         + (f"[{interval.zh}]" if r > 1 else "")
     )
-    label_w = 56
-    col_w = max(22 if r > 1 else 10, *(len(p) for p in periods))
     show("")
-    show(
-        _ljust(word["indicator"].both(" ", cap=True), label_w) + "".join(p.rjust(col_w + 2) for p in periods)
-    )
-    for (metric, _), text in zip(INDICATORS, _row_labels(), strict=True):
-        row = _ljust(text, label_w)
-        show(row + "".join(_cell(s["periods"][p][metric]).rjust(col_w + 2) for p in periods))
-    show(word["by_source"].both(" ", cap=True) + ":")
+    rows = [
+        [text, *(_cell(s["periods"][p][metric]) for p in periods)]
+        for (metric, _), text in zip(INDICATORS, _row_labels(), strict=True)
+    ]
+    rows.append([word["by_source"].both(" ", cap=True) + ":"])
     sources = list(s["periods"][periods[0]]["signings_by_source"]) if periods else []
     for src in sources:  # those in the summary, with any a registered strategy added
         zh = source_term(src).zh  # an unknown source's is its key: print that once
-        show(
-            _ljust(f"  {src}" + ("" if zh == src else f" {zh}"), label_w)
-            + "".join(_cell(s["periods"][p]["signings_by_source"][src]).rjust(col_w + 2) for p in periods)
-        )
+        by_source = (_cell(s["periods"][p]["signings_by_source"][src]) for p in periods)
+        rows.append([f"  {src}" + ("" if zh == src else f" {zh}"), *by_source])
+    for line in text_table([word["indicator"].both(" ", cap=True), *periods], rows):
+        show(line)
     _growth_lines(s, show)
     cohort, rate = term("word.cohort"), metric_term("landing_rate")
     signed, landed = metric_term("signed").en, metric_term("landed").short_en
