@@ -117,6 +117,60 @@ def test_analyze_saltelli_sweep(swept: Path) -> None:
     assert "Saltelli base size N = 16 is small" in report
 
 
+def test_factor_labels_come_from_the_schema_in_both_languages():
+    """A factor's label: the schema field's title and the vocabulary's Chinese; a key the
+    schema does not know (or a field without a title) is its own label."""
+    from chainsim.sweep.labels import factor_label, key_label
+
+    assert key_label("pipeline.engage_prob_per_step") == "Engagement probability per week · 接洽→洽谈概率"
+    assert key_label("pipeline.engage_prob_per_step", zh=False) == "Engagement probability per week"
+    assert (
+        key_label("strategies.leader_led.trips.city_2023h1.trips")
+        == "Leader trips [city_2023h1] · 领导外出招商次数"
+    )
+    for unknown in ("pipeline.engage_prob", "no.such.key", "calendar.step_days", "pipeline"):
+        assert key_label(unknown) == unknown
+    multiply = {"kind": "uncertainty", "multiply": "strategies.chain_based.groups.*.contacts_per_step"}
+    assert (
+        factor_label("scale", multiply)
+        == "Sector-group contacts per week, multiplier · 招商组每周接洽企业数（倍数）"
+    )
+    levels = {"kind": "lever", "sets": {"off": [], "on": []}, "name_zh": "领导招商"}
+    assert (
+        factor_label("leaders", levels) == "leaders · 领导招商"
+        and factor_label("leaders", levels, zh=False) == "leaders"
+    )
+    assert factor_label("x", {"kind": "lever", "key": "no.such.key"}) == "no.such.key"
+
+
+def test_analysis_plots_name_factors_and_outcome(swept: Path) -> None:
+    """The figures' axes carry the human names (English, then Chinese on a second line), not
+    the dotted keys; the factor's name in the sweep file heads its panel with its index."""
+    import matplotlib.pyplot as plt
+
+    from chainsim.fonts import use_cjk
+    from chainsim.sweep.analyze import analyze, figure
+    from chainsim.vocabulary import outcome_term
+
+    use_cjk()  # as plot() does
+    manifest, runs, design, results = analyze(swept)
+    factors = manifest["sweep"]["factors"]
+    fig = figure(results[0], runs, design, factors, zh=True)
+    sign, grid = fig.axes[0], fig.axes[1]
+    assert sign.get_xlabel() == "Signing probability per week\n洽谈→签约概率"
+    assert grid.get_xlabel().startswith("Grid demand per 亿元 of industry (MW)\n单位工业投资用电")
+    assert sign.get_title().startswith("sign_prob · ST = ")
+    term = outcome_term(SIGNINGS)
+    assert (
+        sign.get_ylabel() == f"{term.text('en', unit=True)}\n{term.zh}"
+        and "periods." not in sign.get_ylabel()
+    )
+    plt.close(fig)
+    english = figure(results[0], runs, design, factors, zh=False)
+    assert english.axes[0].get_xlabel() == "Signing probability per week"
+    plt.close(english)
+
+
 @pytest.mark.slow
 def test_analyze_ranks_a_dummy_factor_last_on_a_latin_hypercube(tmp_path: Path, capsys) -> None:
     out = sweep_of(tmp_path, {"method": "latin_hypercube", "samples": 40})

@@ -104,3 +104,37 @@ def test_discover_bad_input_exit_2_nothing_written(swept: Path, capsys):
     assert exc.value.code == 2
     after = sorted((swept / "discovery").rglob("*")) if (swept / "discovery").exists() else []
     assert after == before  # nothing written
+
+
+def test_the_tradeoff_plot_names_the_outcome_and_the_box_in_words():
+    """The figure's title is the outcome's human name (not its summary.json path), and the
+    reported box is written under it with the factors' names from the schema."""
+    import matplotlib.pyplot as plt
+
+    from chainsim.fonts import use_cjk
+    from chainsim.sweep.discover import Discovery, figure
+    from chainsim.vocabulary import outcome_label
+
+    use_cjk()  # as plot() does: the Chinese drawn, where the project's font is installed
+
+    rng = np.random.default_rng(5)
+    x = pd.DataFrame({"sign_prob": rng.random(400) * 0.04 + 0.01, "other": rng.integers(5, 30, 400)})
+    hit = ((x["sign_prob"] < 0.02) & (x["other"] < 20)).to_numpy()  # a whole-number factor too (it crashed)
+    trajectory, chosen = find_boxes(x, hit, min_coverage=0.6)
+    factors = {
+        "sign_prob": {"kind": "uncertainty", "key": "pipeline.sign_prob_per_step"},
+        "other": {"kind": "uncertainty", "key": "not.a.field"},
+    }
+    manifest = {"sweep": {"factors": factors}}
+    d = Discovery(SIGNINGS, "< 200", 400, int(hit.sum()), trajectory, chosen, 0.6, manifest)
+    fig = figure(d, zh=True)
+    ax = fig.axes[0]
+    assert ax.get_title() == f"{outcome_label(SIGNINGS)} < 200" and SIGNINGS not in ax.get_title()
+    assert "签约项目" in ax.get_title() and ax.get_xlabel() == "coverage 覆盖率"
+    caption = "\n".join(t.get_text() for t in fig.texts)
+    assert caption.startswith("sign_prob (Signing probability per week · 洽谈→签约概率): 0.01")
+    assert "\nother (not.a.field): 5 … 1" in caption  # a key the schema does not know names itself
+    plt.close(fig)
+    english = figure(d, zh=False)
+    assert "签约" not in english.axes[0].get_title() and "洽谈" not in english.texts[0].get_text()
+    plt.close(english)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from typing import get_args, get_origin
 
 import pytest
 
@@ -199,3 +200,35 @@ def test_the_check_sees_tables_fstrings_and_keywords(tmp_path):
     )
     found = [t for _, t in _code_strings(probe) if chinese(UNITS.sub("", t))]
     assert sorted(found) == sorted(["以商招商", " 签约", "后验"])
+
+
+# --------------------------------------------------------------------------- scenario fields
+def _titled_fields(model: type, prefix: str = "") -> dict[str, str]:
+    """Schema path ('*' for a mapping's or list's entry) → title, of every field with a title."""
+    from pydantic import BaseModel
+
+    from chainsim.sweep.labels import unwrap
+
+    found = {}
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        if info.title:
+            found[path] = info.title
+        tp = unwrap(info.annotation)
+        while get_origin(tp) in (dict, list):
+            path += ".*"
+            tp = unwrap(get_args(tp)[-1])
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            found |= _titled_fields(tp, f"{path}.")
+    return found
+
+
+def test_every_titled_scenario_field_has_its_chinese_name_and_back():
+    """The English of a field's label is its title in the schema, the Chinese the vocabulary's
+    FIELD_ZH: a title without Chinese, or Chinese for a path the schema does not title, fails."""
+    from chainsim.config.schema import Scenario
+
+    titled = _titled_fields(Scenario)
+    assert len(titled) >= 20 and titled["pipeline.engage_prob_per_step"] == "Engagement probability per week"
+    assert sorted(titled) == sorted(V.FIELD_ZH)
+    assert all(zh and chinese(zh) for zh in V.FIELD_ZH.values())

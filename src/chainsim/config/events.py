@@ -61,6 +61,7 @@ class CeremonyTerms(Strict):
     )
     size_bias: Bias | None = Field(
         None,
+        title="Event's preference for large firms",
         description="Invitations ∝ size^bias (who is on the signing list); None: 1. Assumption, range 0–2.5.",
     )
     framework_sigma_log: float | None = Field(
@@ -102,6 +103,7 @@ class Event(Labelled, CeremonyTerms):
         0,
         ge=0,
         le=1_000_000,
+        title="Firms invited before the event",
         description=(
             "Firms invited in the outreach_days before the event: its signing list (an effort, not a yield). "
             "Only invitees sign project contracts at the ceremony (and, with open_close_prob, uninvited "

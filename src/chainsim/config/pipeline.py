@@ -14,29 +14,42 @@ class Pipeline(Strict):
     """Behaviour of a project between contact and production: the model's main assumptions."""
 
     engage_prob_per_step: Probability = Field(
-        0.06, description="contacted → negotiating hazard. Assumption (PRIORS: ~10 % of leads convert)."
+        0.06,
+        title="Engagement probability per week",
+        description="contacted → negotiating hazard. Assumption (PRIORS: ~10 % of leads convert).",
     )
-    sign_prob_per_step: Probability = Field(0.02, description="negotiating → signed base hazard. Assumption.")
+    sign_prob_per_step: Probability = Field(
+        0.02,
+        title="Signing probability per week",
+        description="negotiating → signed base hazard. Assumption.",
+    )
     drop_contacted_per_step: Probability = Field(
-        0.04, description="Drop-out hazard while contacted. Assumption."
+        0.04,
+        title="Drop-out probability per week, contacted",
+        description="Drop-out hazard while contacted. Assumption.",
     )
     drop_negotiating_per_step: Probability = Field(
-        0.015, description="Drop-out hazard while negotiating. Assumption."
+        0.015,
+        title="Drop-out probability per week, negotiating",
+        description="Drop-out hazard while negotiating. Assumption.",
     )
     drop_signed_per_step: Probability = Field(
         0.003,
+        title="Drop-out probability per week after signing",
         description="Drop-out hazard per step in signed … construction (PRIORS: 82–99 % of contracts honoured). Assumption.",
     )
     supplier_access_beta: float = Field(
         1.0,
         ge=0,
         le=10,
+        title="Effect of local suppliers on signing",
         description="Signing hazard × exp(beta·access), access = share of linked segments present locally (PRIORS: Amiti & Javorcik 2008). Assumption.",
     )
     leader_boost: float = Field(
         2.0,
         ge=0,
         le=50,
+        title="Signing boost after a leader's visit",
         description="Extra signing hazard right after a leader contact (× (1 + boost·decay)). Assumption (PRIORS: leader visits, a boost that decays).",
     )
     leader_boost_decay_days: Days = Field(
@@ -44,6 +57,7 @@ class Pipeline(Strict):
     )
     event_close_prob: Probability = Field(
         0.5,
+        title="Probability an event closes a ready negotiation",
         description="Chance that a targeted ready negotiation signs at an event. Assumption (calibrated on F3, F9, F11).",
     )
     register_days: Days = Field(45.0, description="Mean signing → registration time. Assumption.")
@@ -73,6 +87,7 @@ class Pipeline(Strict):
     )
     realisation_share: Share = Field(
         0.35,
+        title="Share of agreement value that arrives",
         description="Share of the agreement value that ever arrives as funds (PRIORS: 10–35 % within a year). Assumption.",
     )
     funds_at_registration_share: Share = Field(

@@ -62,6 +62,7 @@ class Region(Labelled):
     )
     foreign_entity_share: Share = Field(
         0.0,
+        title="Share investing through foreign entities",
         description="Share of this origin's firms that invest through foreign/HK/Macau entities, so their funds count as foreign capital (F2b, 亿美元) rather than domestic funds from outside Yunnan (F2a, 亿元); for a mainland origin, foreign-invested enterprises already in China (see statistics.fie_reinvestment_fdi_share). Assumption (FACTS 'Reading the statistics').",
     )
     mainland: bool = Field(
@@ -75,10 +76,15 @@ class ProjectSize(Strict):
         1.0,
         gt=0.0,
         le=1000.0,
+        title="Median project size (亿元)",
         description="Median planned project size, 亿元. Assumption: most projects are small; F12a's 22 industrial signings ≥ 1 亿 in H1 bound it.",
     )
     sigma_log: float = Field(
-        1.6, gt=0.0, le=5.0, description="Log-normal shape (heavy tail: a few ≥ 10 亿, F6). Assumption."
+        1.6,
+        gt=0.0,
+        le=5.0,
+        title="Spread of project sizes (log σ)",
+        description="Log-normal shape (heavy tail: a few ≥ 10 亿, F6). Assumption.",
     )
     max_yi: float = Field(
         400.0,
@@ -117,6 +123,7 @@ class Population(Strict):
         60_000,
         ge=10,
         le=50_000_000,
+        title="Candidate firms",
         description="Candidate investors outside Kunming. Assumption: large enough that promotion never exhausts it.",
     )
     regions: dict[Id, Region] = Field(default_factory=dict, description="Origin regions (keyed by id).")
@@ -256,7 +263,9 @@ class Location(Strict):
         description="Land per 亿元 of a non-industrial project (offices, logistics). Assumption.",
     )
     mw_per_yi_industrial: PerYi = Field(
-        0.8, description="Grid demand per 亿元 of an industrial project. Assumption."
+        0.8,
+        title="Grid demand per 亿元 of industry (MW)",
+        description="Grid demand per 亿元 of an industrial project. Assumption.",
     )
 
 

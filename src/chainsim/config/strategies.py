@@ -24,7 +24,9 @@ class TripWindow(Strict):
     )
     start: dt.date
     end: dt.date
-    trips: Count = Field(description="Outbound trips in the window, spread evenly over its steps.")
+    trips: Count = Field(
+        title="Leader trips", description="Outbound trips in the window, spread evenly over its steps."
+    )
     destinations: dict[Id, float] = Field(min_length=1, description="Destination region id → share of trips.")
 
     @model_validator(mode="after")
@@ -47,6 +49,7 @@ class LeaderLed(Window):
         6.0,
         ge=0,
         le=1000,
+        title="Firms contacted per city-leader trip",
         description=(
             "Mean firms a city-leader trip contacts; a fraction is spread deterministically over the "
             "trips (trip j contacts ⌊(j+1)·m⌋ − ⌊j·m⌋ firms), so 4.7 gives 4, 5, 5, 5, 4, … "
@@ -61,6 +64,7 @@ class LeaderLed(Window):
     )
     size_bias: Bias = Field(
         1.0,
+        title="Leaders' preference for large firms",
         description=(
             "Leaders contact firms with probability ∝ size^bias (they pull bigger projects): both levels, "
             "unless size_bias_city / size_bias_county says otherwise. Assumption."
@@ -90,7 +94,11 @@ class SectorGroup(Labelled):
         description="Chains the group covers (F10 says groups are by sector; the mapping is an assumption).",
     )
     contacts_per_step: float = Field(
-        2.0, ge=0, le=10_000, description="Expected firms contacted per step. Assumption."
+        2.0,
+        ge=0,
+        le=10_000,
+        title="Sector-group contacts per week",
+        description="Expected firms contacted per step. Assumption.",
     )
 
 
@@ -102,7 +110,9 @@ class ChainBased(Window):
         default_factory=dict, description="The 8 sector groups + 1 support group (F10)."
     )
     targeting_precision: Share = Field(
-        0.6, description="Share of group contacts aimed at missing segments (0 = untargeted). Assumption."
+        0.6,
+        title="Targeting precision",
+        description="Share of group contacts aimed at missing segments (0 = untargeted). Assumption.",
     )
     missing_link_ratio: float = Field(
         0.25,
@@ -169,12 +179,17 @@ class Commissioners(Window):
     ``slots: 0`` or a reform's own ``enabled: false`` switches off one part."""
 
     enabled: bool = True
-    slots: Count = Field(21, description="Commissioner slots (F14: 21 large group projects).")
+    slots: Count = Field(
+        21,
+        title="Chief service commissioner slots",
+        description="Commissioner slots (F14: 21 large group projects).",
+    )
     min_value_yi: float = Field(
         10.0, ge=0, le=10000, description="Only projects at least this large get one. Assumption."
     )
     duration_factor: Factor = Field(
         0.5,
+        title="Stage durations with a commissioner (× without)",
         description="Stage-duration multiplier while served. Assumption (F1: 100 days to land, 247 to production).",
     )
     drop_factor: Factor = Field(0.3, description="Drop-out multiplier while served. Assumption.")
@@ -192,6 +207,7 @@ class Organic(Strict):
         6.0,
         ge=0,
         le=1_000_000,
+        title="Organic arrivals per week",
         description="Expected firms per step that come with no promotion. Assumption.",
     )
     size_bias: float = Field(

@@ -32,6 +32,7 @@ from chainsim.fonts import use_cjk
 from chainsim.results.outputs import atomic_write
 from chainsim.sweep import importance as imp
 from chainsim.sweep.importance import METHODS, Importance, noise_warning
+from chainsim.sweep.labels import axis_label, factor_label
 from chainsim.vocabulary import capital, outcome_label, term
 
 FORMAT = "chainsim-sweep/1"
@@ -190,44 +191,48 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_")
 
 
-def _label(name: str, spec: dict[str, Any]) -> str:
-    zh = spec.get("name_zh") or ""
-    return f"{name}\n{zh}" if zh else name
-
-
 def _fmt(x: float | None, digits: int = 3) -> str:
     if x is None or not math.isfinite(x):
         return "–"
     return f"{x:.{digits}g}"
 
 
-def plot(oa: OutcomeAnalysis, runs: Any, design: Any, factors: dict[str, dict], path: Path) -> None:
-    """Outcome against each factor: every run faint, point means solid; large type for a projector."""
-    zh = use_cjk() is not None  # Chinese on the figure only where a font draws it
+def figure(oa: OutcomeAnalysis, runs: Any, design: Any, factors: dict[str, dict], zh: bool) -> Any:
+    """Outcome against each factor: every run faint, point means solid; large type for a
+    projector. Axes carry the human names of the factors and the outcome (Chinese with ``zh``)."""
     import matplotlib.pyplot as plt
 
     run, mean = term("analyze.run"), term("analyze.point_mean")
     names = list(factors)
-    fig, axes = plt.subplots(1, len(names), figsize=(5.5 * len(names), 5), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(names), figsize=(5.5 * len(names), 5.4), squeeze=False, sharey=True)
     for ax, f in zip(axes[0], names, strict=True):
         ax.scatter(
             runs[f], runs[oa.name], s=12, alpha=0.25, color="grey", label=run.both(" ") if zh else run.en
         )
         ax.scatter(design[f], oa.point_means, s=30, color="tab:blue", label=mean.both(" ") if zh else mean.en)
-        title = ""
+        title = f  # the factor's name in the sweep file, as in report.md and indices.csv
         if oa.importance is not None and f in oa.importance.values:
             main = oa.importance.main
             v, lo, hi = oa.importance.values[f][main]
-            title = f"{INDEX_LABEL[main]} = {_fmt(v, 2)}" + (
+            title += f" · {INDEX_LABEL[main]} = {_fmt(v, 2)}" + (
                 f"  [{_fmt(lo, 2)}, {_fmt(hi, 2)}]" if hi > lo else ""
             )
-        ax.set_title(title, fontsize=15)
-        ax.set_xlabel(_label(f, factors[f]) if zh else f, fontsize=15)
+        ax.set_title(title, fontsize=14)
+        ax.set_xlabel(axis_label(factor_label(f, factors[f], zh=zh)), fontsize=14)
         ax.tick_params(labelsize=13)
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel(outcome_label(oa.name, zh=zh).replace(" · ", "\n"), fontsize=14)
+    axes[0][0].set_ylabel(axis_label(outcome_label(oa.name, zh=zh)), fontsize=14)
     axes[0][0].legend(fontsize=11)
     fig.tight_layout()
+    return fig
+
+
+def plot(oa: OutcomeAnalysis, runs: Any, design: Any, factors: dict[str, dict], path: Path) -> None:
+    """:func:`figure` as a PNG (Chinese on it only where a font draws it)."""
+    zh = use_cjk() is not None
+    import matplotlib.pyplot as plt
+
+    fig = figure(oa, runs, design, factors, zh=zh)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
@@ -274,10 +279,7 @@ def report_md(manifest: dict[str, Any], results: list[OutcomeAnalysis], pngs: di
         *(METHOD_TEXT[m] for m in METHODS if m in methods),
         "",
         f"{capital(t['factor'].en)}s {t['factor'].zh}: "
-        + ", ".join(
-            f"`{n}` ({f.get('kind')}{', ' + f['name_zh'] if f.get('name_zh') else ''})"
-            for n, f in factors.items()
-        ),
+        + ", ".join(f"`{n}` ({f.get('kind')}: {factor_label(n, f)})" for n, f in factors.items()),
         "",
     ]
     for oa in results:

@@ -166,7 +166,7 @@ def handle_discover(args: argparse.Namespace) -> int:
     else:
         b = d.chosen
         print(f"box (coverage {b.coverage:.2f}, density {b.density:.2f}, mass {b.mass:.2f}):")
-        for line in describe(b.limits, {}) or ["no restriction"]:
+        for line in describe(b.limits, d.manifest["sweep"]["factors"], human=True) or ["no restriction"]:
             print(f"  {line}")
     print(f"discovery written to {dest}/ (report.md, trajectory.csv, tradeoff.png)")
     return 0

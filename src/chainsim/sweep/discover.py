@@ -33,7 +33,8 @@ import numpy as np
 from chainsim.config.loader import ScenarioError
 from chainsim.fonts import use_cjk
 from chainsim.results.outputs import atomic_write
-from chainsim.vocabulary import capital, term
+from chainsim.sweep.labels import factor_label
+from chainsim.vocabulary import capital, outcome_label, term
 
 
 @dataclass
@@ -70,6 +71,9 @@ def find_boxes(
     """PRIM's peeling trajectory for the cases ``x`` (a DataFrame, one column per factor)
     where ``hit`` is true, and the box to report: the densest with at least
     ``min_coverage``, without its restrictions that are not significant."""
+    # whole-number factors as floats: PRIM's pasting moves a limit to a midpoint (18.5), which
+    # pandas refuses to write into an integer column
+    x = x.astype({c: float for c in x.columns if x[c].dtype.kind in "iu"})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ema_workbench warns about optional packages it does not need here
         from ema_workbench.analysis import prim
@@ -156,11 +160,16 @@ def discover(
 
 
 # --------------------------------------------------------------------------- output
-def describe(limits: dict, factors: dict[str, dict]) -> list[str]:
+def describe(limits: dict, factors: dict[str, dict], human: bool = False, zh: bool = True) -> list[str]:
+    """One line per restricted factor: its name in the sweep file and ``name_zh`` (in
+    tables), or with ``human`` its human name from the schema (the reported box, the plot)."""
     lines = []
     for f, lim in limits.items():
-        zh = factors.get(f, {}).get("name_zh") or ""
-        label = f"`{f}`" + (f" {zh}" if zh else "")
+        if human:
+            label = f"{f} ({factor_label(f, factors.get(f, {}), zh=zh)})"
+        else:
+            own = factors.get(f, {}).get("name_zh") or ""
+            label = f"`{f}`" + (f" {own}" if own else "")
         if isinstance(lim, tuple):
             lines.append(f"{label}: {lim[0]:.4g} … {lim[1]:.4g}")
         else:
@@ -204,7 +213,7 @@ def report_md(d: Discovery, plot_name: str) -> str:
             "",
             *(
                 f"- {line}"
-                for line in describe(b.limits, factors)
+                for line in describe(b.limits, factors, human=True)
                 or ["no restriction: the outcome holds everywhere alike"]
             ),
             "",
@@ -245,27 +254,40 @@ def trajectory_csv(d: Discovery) -> str:
     return buf.getvalue()
 
 
-def plot(d: Discovery, path: Path) -> None:
-    """Coverage against density along the trajectory, coloured by restricted factors."""
-    zh = use_cjk() is not None
+def figure(d: Discovery, zh: bool) -> Any:
+    """Coverage against density along the trajectory, coloured by the number of restricted
+    factors; the outcome by its human name, and the reported box's limits under the plot."""
     import matplotlib.pyplot as plt
 
     cov = [b.coverage for b in d.trajectory]
     den = [b.density for b in d.trajectory]
     dims = [len(b.limits) for b in d.trajectory]
-    fig, ax = plt.subplots(figsize=(7, 5.5))
+    box = describe(d.chosen.limits, d.manifest["sweep"]["factors"], human=True, zh=zh) if d.chosen else []
+    height = 5.5 + 0.2 * len(box)  # inches: room under the axes for the box, a line a factor
+    fig, ax = plt.subplots(figsize=(8, height))
     sc = ax.scatter(cov, den, c=dims, cmap="viridis", s=40)
     if d.chosen is not None:
         ax.scatter(
             [d.chosen.coverage], [d.chosen.density], s=220, facecolors="none", edgecolors="red", linewidths=2
         )
-    cov_t, den_t = term("discover.coverage"), term("discover.density")
+    cov_t, den_t, dim_t = (term(f"discover.{k}") for k in ("coverage", "density", "restricted"))
     ax.set_xlabel(cov_t.both(" ") if zh else cov_t.en, fontsize=14)
     ax.set_ylabel(den_t.both(" ") if zh else den_t.en, fontsize=14)
-    ax.set_title(f"{d.outcome} {d.condition}", fontsize=13)
+    ax.set_title(f"{outcome_label(d.outcome, zh=zh)} {d.condition}", fontsize=13)
     ax.grid(alpha=0.3)
-    fig.colorbar(sc, ax=ax, label="restricted factors")
-    fig.tight_layout()
+    fig.colorbar(sc, ax=ax, label=dim_t.both(" ") if zh else dim_t.en)
+    if box:  # the circled box, in words
+        fig.text(0.01, 0.01, "\n".join(box), fontsize=10, va="bottom", ha="left")
+    fig.tight_layout(rect=(0, (0.2 * len(box) + 0.1) / height if box else 0, 1, 1))
+    return fig
+
+
+def plot(d: Discovery, path: Path) -> None:
+    """:func:`figure` as a PNG (Chinese on it only where a font draws it)."""
+    zh = use_cjk() is not None
+    import matplotlib.pyplot as plt
+
+    fig = figure(d, zh)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)

@@ -12,7 +12,9 @@ A promotion strategy added at run time adds its signing source with
 built-ins first in :class:`Source` order), so code that reads it when it runs sees the
 new source; :func:`source_names` returns a copy of the current list.
 
-The terms are defined in :mod:`.codes` (stages and signing sources) and :mod:`.tables`
+The Chinese names of the scenario fields that sweeps vary are :data:`FIELD_ZH` (by schema
+path; the English is each field's title in the schema, :mod:`chainsim.sweep.labels` joins
+them). The terms are defined in :mod:`.codes` (stages and signing sources) and :mod:`.tables`
 (everything else); :mod:`.core` holds :class:`Term` and the lookups, :mod:`.outcomes` the
 terms of summary.json paths. Import them all from here.
 """
@@ -48,8 +50,10 @@ from chainsim.vocabulary.core import (
     terms,
 )
 from chainsim.vocabulary.outcomes import outcome_label, outcome_term
+from chainsim.vocabulary.tables import FIELD_ZH, field_zh
 
 __all__ = [
+    "FIELD_ZH",
     "LANGS",
     "SOURCE_NAMES",
     "SOURCE_ZH",
@@ -60,6 +64,7 @@ __all__ = [
     "Stage",
     "Term",
     "capital",
+    "field_zh",
     "known",
     "label",
     "metric_term",

@@ -202,6 +202,48 @@ _t("discover.coverage", "coverage", "覆盖率")
 _t("discover.density", "density", "密度")
 _t("word.per_quarter", "per quarter", "每季度")
 
+# --------------------------------------------------------------------------- scenario fields (figure axes)
+# The Chinese name of each scenario field that sweeps and calibrations vary, by its path in
+# the schema ('*': any key of a mapping); the English is the field's ``title`` in the schema.
+# chainsim.sweep.labels joins the two (tests/test_vocabulary.py checks that they pair up).
+FIELD_ZH: dict[str, str] = {
+    "pipeline.engage_prob_per_step": "接洽→洽谈概率",
+    "pipeline.sign_prob_per_step": "洽谈→签约概率",
+    "pipeline.drop_contacted_per_step": "接洽阶段流失概率",
+    "pipeline.drop_negotiating_per_step": "洽谈阶段流失概率",
+    "pipeline.drop_signed_per_step": "签约后流失概率",
+    "pipeline.supplier_access_beta": "本地配套对签约的影响",
+    "pipeline.leader_boost": "领导拜访效应",
+    "pipeline.event_close_prob": "推介活动促成签约概率",
+    "pipeline.realisation_share": "协议资金到位比例",
+    "population.regions.*.foreign_entity_share": "经境外主体投资的比例",
+    "population.project_size.median_yi": "项目规模中位数（亿元）",
+    "population.project_size.sigma_log": "项目规模离散度（对数σ）",
+    "population.pool_size": "候选企业数",
+    "location.mw_per_yi_industrial": "单位工业投资用电（兆瓦/亿元）",
+    "strategies.leader_led.trips.*.trips": "领导外出招商次数",
+    "strategies.leader_led.firms_per_city_trip": "每次市领导外出接洽企业数",
+    "strategies.leader_led.size_bias": "领导招商的大企业偏好",
+    "strategies.chain_based.groups.*.contacts_per_step": "招商组每周接洽企业数",
+    "strategies.chain_based.targeting_precision": "精准度",
+    "strategies.commissioners.slots": "首席服务专员名额",
+    "strategies.commissioners.duration_factor": "专员服务提速系数",
+    "organic.arrivals_per_step": "每周自主来访企业数",
+    "events.*.size_bias": "推介活动的大企业偏好",
+    "event_kinds.*.size_bias": "该类推介活动的大企业偏好",
+    "events.*.outreach_contacts": "推介活动邀约企业数",
+}
+
+
+def field_zh(path: str) -> str:
+    """The Chinese name of the scenario field at ``path`` (schema path, '*' for a mapping's
+    key), or "" if it has none."""
+    return FIELD_ZH.get(path, "")
+
+
+_t("word.multiplier", "multiplier", "倍数")
+_t("discover.restricted", "restricted factors", "受限因素")
+
 # --------------------------------------------------------------------------- the dashboard's words
 # phrases that name a concept are built from its term, so they cannot drift from it
 _SIGN, _VALUE, _FUNDS, _FDI, _LANDED = (
