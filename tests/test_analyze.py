@@ -117,6 +117,35 @@ def test_analyze_saltelli_sweep(swept: Path) -> None:
     assert "Saltelli base size N = 16 is small" in report
 
 
+def test_sobol_warns_when_its_numbers_cannot_be_trusted():
+    """The warnings issue 16 asked for (a 16-point Saltelli sweep printed ST = 1.11 and S1
+    intervals of [−0.42, 0.76] with 79 % replicate noise and said nothing): a small base
+    size, an ST beyond [0, 1] by more than its interval, intervals wider than 0.5, and
+    replicate noise above 30 % of the variance; none for a well-sampled function."""
+    from chainsim.sweep.design import unit_sample
+    from chainsim.sweep.importance import noise_warning, sobol
+
+    x = unit_sample("saltelli", 2, 16, seed=5)
+    noisy = sobol(x[:, 0] + np.random.default_rng(1).normal(0, 1, len(x)), ["a", "b"], 16, seed=5)
+    assert any("the Saltelli base size N = 16 is small" in w for w in noisy.warnings)
+    assert any("ST intervals wider than 0.5" in w for w in noisy.warnings)
+    rng = np.random.default_rng(2)
+    y = rng.normal(0, 1, (64, 4))  # A, AB_a, AB_b, B of 64 base rows
+    y[:, 1] += 5 * rng.choice([-1, 1], 64)  # AB_a far from both A and B: ST_a far above 1
+    impossible = sobol(y.ravel(), ["a", "b"], 64, seed=2)
+    assert impossible.values["a"]["ST"][1] > 1
+    assert any(
+        w.startswith("estimates outside [0, 1] beyond their interval (a ST = ") for w in impossible.warnings
+    )
+    assert not any("base size" in w for w in impossible.warnings)
+    assert noise_warning(
+        0.79
+    ) is not None and "replicate noise is 79% of the total variance" in noise_warning(0.79)
+    assert noise_warning(0.2) is None and noise_warning(None) is None
+    x = unit_sample("saltelli", 2, 256, seed=5)
+    assert sobol(x[:, 0] + 0.5 * x[:, 1], ["a", "b"], 256, seed=5).warnings == []
+
+
 def test_factor_labels_come_from_the_schema_in_both_languages():
     """A factor's label: the schema field's title and the vocabulary's Chinese; a key the
     schema does not know (or a field without a title) is its own label."""
