@@ -146,6 +146,22 @@ def test_sobol_warns_when_its_numbers_cannot_be_trusted():
     assert sobol(x[:, 0] + 0.5 * x[:, 1], ["a", "b"], 256, seed=5).warnings == []
 
 
+def test_a_sample_too_small_for_delta_is_ranked_by_rank_correlation(capfd):
+    """8 points (the README's small example) are too few for SALib to bin δ: instead of NaN
+    for every factor, an arbitrary order and SALib's notices on stderr, the factors are
+    ranked by |ρ| with a warning that says why."""
+    from chainsim.sweep.importance import delta_and_rank
+
+    rng = np.random.default_rng(4)
+    x = rng.random((8, 3))
+    y = 3 * x[:, 1] - x[:, 0] + 0.05 * rng.random(8)
+    imp = delta_and_rank(x, y, ["a", "b", "c"], seed=1)
+    assert imp.method == "rank" and imp.main == "rho" and imp.ranked()[0] == "b"
+    assert all(set(row) == {"rho"} and math.isfinite(row["rho"][0]) for row in imp.values.values())
+    assert any("8 design points are too few for Borgonovo's δ" in w for w in imp.warnings)
+    assert capfd.readouterr().err == ""  # (δ on 40 points: the slow test below)
+
+
 def test_factor_labels_come_from_the_schema_in_both_languages():
     """A factor's label: the schema field's title and the vocabulary's Chinese; a key the
     schema does not know (or a field without a title) is its own label."""

@@ -258,6 +258,8 @@ METHOD_TEXT = {
     "delta": "Borgonovo's δ (SALib's delta-moment method; moment-independent, accepts any sample; 95 % bootstrap "
     "interval) and Spearman's rank correlation ρ (95 % Fisher-z interval; the sign says the direction of a "
     "monotone effect). Ranked by δ.",
+    "rank": "Spearman's rank correlation ρ (95 % Fisher-z interval; the sign says the direction of a monotone "
+    "effect): the sample is too small for Borgonovo's δ. Ranked by |ρ|.",
     "swing": "One-at-a-time swing: largest minus smallest outcome over the factor's values with the others "
     "at the reference point (a dose–response, not a global index). Ranked by swing.",
 }

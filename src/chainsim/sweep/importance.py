@@ -13,6 +13,8 @@ any other sample    Borgonovo's δ (moment-independent: the whole output distrib
 (latin_hypercube,   its variance; it accepts any sample, Plischke et al. 2013) and Spearman's
 sobol, factorial,   rank correlation ρ (the sign and strength of a monotone effect)
 table)
+(too few points     Spearman's ρ alone, ranked by |ρ| (δ's density estimate needs bins of
+for δ)              points; about 50 or more)
 ``one_at_a_time``   the swing: largest minus smallest outcome over the factor's values, the
                     other factors at the reference (a dose–response, not a global index)
 ==================  ==========================================================================
@@ -47,6 +49,7 @@ METHODS = {
     "sobol": ("ST", ("S1", "ST")),
     "morris": ("mu_star", ("mu_star", "sigma")),
     "delta": ("delta", ("delta", "rho")),
+    "rank": ("rho", ("rho",)),  # a sample too small for δ
     "swing": ("swing", ("swing",)),
 }
 
@@ -149,9 +152,14 @@ def delta_and_rank(
     # the dummy's δ is that bias — a factor at or below it cannot be told from noise
     dummy = np.random.default_rng(seed).random((n, 1))
     x01 = np.hstack([(x - lo) / span, dummy])
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # SALib's bin-merging notices
+    # SALib's bin-merging notices: it sets its own warning filter and format inside analyze(),
+    # so the notices are caught on stderr and the format put back
+    quiet = contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO())
+    formatwarning = warnings.formatwarning
+    with quiet[0], quiet[1], warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         res = salib_delta.analyze(_problem([*factors, DUMMY]), x01, y, num_resamples=RESAMPLES, seed=seed)
+    warnings.formatwarning = formatwarning
     key = "delta_balanced" if "delta_balanced" in res else "delta"  # SALib ≥ 1.5 balances bins
     for j, f in enumerate(factors):
         if not hi[j] > lo[j]:
@@ -160,6 +168,15 @@ def delta_and_rank(
         rho = float(spearmanr(x[:, j], y).statistic) if np.ptp(y) > 0 else math.nan
         imp.values[f] = {"delta": _iv(res[key][j], res[f"{key}_conf"][j]), "rho": _fisher(rho, n)}
     imp.threshold = _iv(res[key][-1], res[f"{key}_conf"][-1])
+    if not any(math.isfinite(row["delta"][0]) for row in imp.values.values()):
+        # too few points for δ's density estimate (SALib cannot make two bins): ρ still ranks
+        imp.method, imp.threshold = "rank", None
+        imp.values = {f: {"rho": row["rho"]} for f, row in imp.values.items()}
+        imp.warnings.append(
+            f"{n} design points are too few for Borgonovo's δ (SALib cannot bin them): factors are "
+            "ranked by Spearman's |ρ| alone, a monotone association; run about 50 points or more for δ"
+        )
+        return imp
     noise = [f for f, row in imp.values.items() if not row["delta"][1] > imp.threshold[0]]
     if noise:
         imp.warnings.append(
