@@ -419,8 +419,15 @@ def _save(page, name: str, selector: str | None = None, docs: bool = False) -> N
         page.set_viewport_size(size)
     (ARTIFACTS / name).write_bytes(png)
     if docs and os.environ.get("CHAINSIM_DOC_SCREENSHOTS") == "1":
-        DOC_IMAGES.mkdir(parents=True, exist_ok=True)
-        (DOC_IMAGES / name).write_bytes(png)
+        doc_png(ARTIFACTS / name, DOC_IMAGES / name)
+
+
+def doc_png(src: Path, dest: Path) -> None:
+    """A screenshot for the docs, kept small: 256 colours (charts and text lose nothing)."""
+    from PIL import Image
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    Image.open(src).convert("RGB").quantize(colors=256, dither=Image.Dither.NONE).save(dest, optimize=True)
 
 
 def _slider(page, label: re.Pattern):
@@ -559,7 +566,7 @@ def test_lesson_screenshots(dashboard, browser):
     _save(page, "lesson1_commissioners_on.png", ".chainsim-card-cohort", docs=True)
     _save(page, "lesson2_trips_x1_indicators.png", ".chainsim-kpis", docs=True)
     _save(page, "lesson3_chain_end.png", ".chainsim-card-chain", docs=True)
-    _save(page, "overview.png", docs=True)
+    _save(page, "overview.png")  # the whole page (docs/teaching.md shows the 1366×768 window instead)
 
     # 1. commissioners off: the landing rate of each signing quarter
     switch("Chief service commissioners").uncheck()

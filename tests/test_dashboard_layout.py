@@ -10,9 +10,9 @@ browser (:data:`GEOMETRY`) and must show:
   chart legend inside what its scroll container can show: not cut off at a side, not
   outside the window;
 - no two pieces of text overlapping: every text fragment of the page, HTML text and the
-  SVG text of the Vega charts (axis labels and titles, legends, the chain map's labels)
-  alike; nor any text cut short (an ellipsis in a box that hides its overflow, or a Vega
-  label truncated with "…");
+  SVG text of the Vega charts (axis labels and titles, legends, the chain map's labels,
+  at 1024×768 for every chain) alike; nor any text cut short (by the box it is in, an
+  ellipsis, or a Vega label truncated with "…");
 - the control toggle's icon drawn: an SVG with a box of its own and dark pixels on the
   title bar in the screenshot;
 - the switches' state in words ("· on" / "· 开"), not by colour alone.
@@ -54,6 +54,7 @@ from test_dashboard import (  # noqa: F401  (fixtures: the running dashboard, th
     _wait_week,
     _week,
     dashboard,
+    doc_png,
 )
 
 VIEWPORTS = [(1024, 768), (1366, 768), (1920, 1080)]
@@ -214,6 +215,27 @@ def _check(page, case: str) -> dict:
     return g
 
 
+def _every_chain(page, case: str) -> None:
+    """The chain map of every chain: its labels must not overlap either."""
+    picker = page.locator(".chainsim-card-chain .v-select")
+    picker.click()
+    names = page.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    assert len(names) >= 10, names
+    for name in names:
+        picker.click()
+        page.get_by_role("option", name=name, exact=True).click()
+        page.wait_for_function(
+            f"document.querySelector('.chainsim-card-chain .v-select').textContent.includes({name!r})"
+        )
+        page.wait_for_timeout(400)  # the new nodes drawn
+        g = page.evaluate(GEOMETRY)
+        bad = g["overlaps"] + g["truncated"] + g["problems"]
+        if bad:
+            page.locator(".chainsim-card-chain").screenshot(path=str(LAYOUT / f"{case}_chain_{name}.png"))
+        assert not bad, f"{case}, chain map of {name}:\n" + "\n".join(bad[:10])
+
+
 def _icon_drawn(page) -> None:
     """The toggle's icon: an SVG of its own size, in the button, with dark pixels on the bar."""
     from PIL import Image
@@ -331,8 +353,10 @@ def test_layout_at_classroom_screen_sizes(dashboard):  # noqa: F811
                     _icon_drawn(page)
                     _switch_states(page)
                     _check(page, case)
+                    if (w, h) == (1024, 768):  # the narrowest chain map
+                        _every_chain(page, case)
                     if (w, h) == (1366, 768) and os.environ.get("CHAINSIM_DOC_SCREENSHOTS") == "1":
-                        _doc_png(LAYOUT / f"{case}.png", DOC_IMAGES / f"dashboard_1366_{lang}.png")
+                        doc_png(LAYOUT / f"{case}.png", DOC_IMAGES / f"dashboard_1366_{lang}.png")
                     _toggle(page, to_open=False)  # the charts take the whole width
                     _check(page, f"{case}_controls_hidden")
                     _toggle(page, to_open=True)
@@ -344,10 +368,3 @@ def test_layout_at_classroom_screen_sizes(dashboard):  # noqa: F811
     _assert_offline(requests, log)
     (LAYOUT / "timings.json").write_text(json.dumps(timings, indent=1))
     print(f"\n1366x768, ensemble view on: {json.dumps(timings)}\nscreenshots: {LAYOUT}")
-
-
-def _doc_png(src, dest) -> None:
-    """A small PNG for the docs: the screenshot in 256 colours."""
-    from PIL import Image
-
-    Image.open(src).convert("RGB").quantize(colors=256, dither=Image.Dither.NONE).save(dest, optimize=True)

@@ -100,7 +100,9 @@ def chain_spec(lang: Lang) -> Spec:
                     "mark": {
                         "type": "text",
                         "baseline": "bottom" if above else "top",
-                        "dy": -15 if above else 15,
+                        # clear of the largest circle (radius 17); Vega stacks the lines of a text downwards
+                        # from its first, so a two-line label above starts one line (14 px) higher
+                        "dy": -33 if above else 19,
                         "fontSize": 12,
                         "lineBreak": "\n",
                     },
