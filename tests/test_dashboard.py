@@ -7,7 +7,8 @@ start ``chainsim dashboard`` on a free port of 127.0.0.1, drive the page in head
 Chromium through Playwright, and stop the server afterwards, also on failure. They are
 not skipped when something is missing: they fail and say what.
 
-Screenshots and the measured step times go to ``test-artifacts/dashboard/``. With
+Screenshots and the measured step times go to ``test-artifacts/dashboard/`` (or
+``$CHAINSIM_TEST_ARTIFACTS/dashboard/``). With
 ``CHAINSIM_DOC_SCREENSHOTS=1`` the lesson screenshots are also written to ``docs/img/``
 (that is how the images in docs/teaching.md are made).
 """
@@ -36,13 +37,14 @@ from chainsim import vocabulary
 from chainsim.api import replicate_seeds, run_replicate
 from chainsim.dashboard import assets, controls, labels
 from chainsim.dashboard import views as V
-from chainsim.dashboard.classroom import build
+from chainsim.dashboard.classroom import ClassroomModel, build
 from chainsim.dashboard.cli import exposure_warning, is_loopback
 from chainsim.engine.records import F
 from paths import ROOT, SRC
 
 SCENARIO = "scenarios/kunming_2023.yaml"  # relative on purpose: the page shows it; tests run from ROOT
-ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
+# CHAINSIM_TEST_ARTIFACTS: where CI wants them kept (default test-artifacts/ in the checkout, git-ignored)
+ARTIFACTS = Path(os.environ.get("CHAINSIM_TEST_ARTIFACTS") or ROOT / "test-artifacts") / "dashboard"
 DOC_IMAGES = ROOT / "docs" / "img"
 VIEWS = ["funnel", "signings", "value", "funds", "fdi", "cohort", "chain", "land", "park_firms"]
 # ENVIRONMENT.md: flags that keep Debian's Chromium quiet, offline and container-friendly
@@ -132,11 +134,47 @@ def test_page_model_is_the_cli_run():
     np.testing.assert_array_equal(m.recorder.flows, ref.flows)
     # the page's own records agree with the model's
     rep = m.reported
-    assert m.value_by_source[rep].sum() == pytest.approx(m.recorder.flows[rep, F["signing_value_yi"]].sum())
+    assert m.value_by_source[0, rep].sum() == pytest.approx(
+        m.recorder.flows[rep, F["signing_value_yi"]].sum()
+    )
     c = m.cohort_status()
     assert c.signed.sum() == m.recorder.flows[rep, F["signings"]].sum()
     np.testing.assert_array_equal(c.landed + c.pending + c.dropped, c.signed)
     assert (c.major_landed <= c.major_signed).all() and (c.landed >= c.major_landed).all()
+
+
+def test_ensemble_runs_are_the_cli_replicates():
+    """The page's batch (the ensemble view): replicate r is replicate r of `chainsim run --seed
+    S -r N`, replicate 0 is the page's run alone, and each replicate's landing rates by
+    quarter are those of that replicate run alone (they do not depend on the batch)."""
+    lv = controls.defaults(SCENARIO, seed=7).replace(commissioners_on=False)
+    batch, alone = build(lv, runs=3), build(lv)
+    for b in (batch, alone):
+        while b.model.running:
+            b.model.step()
+    m = batch.model
+    cfg = chainsim.load(SCENARIO, batch.overrides).model_copy(update={"seed": 7})
+    cli = chainsim.run(cfg, seed=7, replications=3)
+    for r in range(3):
+        np.testing.assert_array_equal(m.recorders[r].flows, cli.replicates[r].recorder.flows)
+    np.testing.assert_array_equal(m.value_by_source[0], alone.model.value_by_source[0])
+    shares = m.landed_shares()
+    for r in (0, 2):
+        one = ClassroomModel(cfg, rng=replicate_seeds(7, 3)[r])
+        while one.running:
+            one.step()
+        c = one.cohort_status()
+        np.testing.assert_array_equal(
+            shares[r], np.where(c.signed > 0, c.landed / np.maximum(c.signed, 1), np.nan)
+        )
+        for f in ("signed", "landed", "pending", "dropped", "major_signed", "major_landed"):
+            np.testing.assert_array_equal(getattr(m.cohort_status(r), f), getattr(c, f), f)
+    assert np.nanstd(shares[:, 0]) > 0  # the runs differ: there is a spread to show
+    lo, hi = V.middle(shares)
+    assert (lo <= hi).all()
+    # the middle 16 of 20: the 2 lowest and 2 highest left out; NaN (no data) not counted
+    assert V.middle(np.arange(20.0)) == (2.0, 17.0)
+    assert V.middle(np.array([np.nan, 1.0, 5.0])) == (1.0, 5.0)
 
 
 def test_views_give_rows_at_start_and_later():
@@ -163,7 +201,7 @@ def test_every_label_has_both_languages():
     """Each word the page looks up is a vocabulary term (an unknown key would show as itself)."""
     code = "".join(
         (ROOT / "src/chainsim/dashboard" / f).read_text(encoding="utf-8")
-        for f in ("app.py", "panels.py", "charts.py", "views.py")
+        for f in ("app.py", "panels.py", "charts.py", "mapcharts.py", "views.py", "layout.py")
     )
     keys = {
         k if "." in k else f"ui.{k}" for k in re.findall(r"""\b(?:t|title)\(\s*["']([a-z_.]+)["']""", code)
@@ -299,7 +337,7 @@ def browser(dashboard):
     requests: list[str] = []
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        context = b.new_context(viewport={"width": 1440, "height": 1000}, device_scale_factor=1)
+        context = b.new_context(viewport={"width": 1366, "height": 768}, device_scale_factor=1)
 
         def route(r):
             requests.append(r.request.url)
@@ -364,21 +402,32 @@ def _shots(page) -> dict[str, bytes]:
 
 
 def _save(page, name: str, selector: str | None = None, docs: bool = False) -> None:
-    """An element's screenshot, or the whole page's (the page scrolls inside the app
-    layout, so for that the window is made tall enough for all of it)."""
+    """An element's screenshot, or the whole page's (the page scrolls inside its two
+    columns, so for that the window is made tall enough for all of it)."""
     if selector:
         png = page.locator(selector).screenshot()
     else:
         size = page.viewport_size
-        page.set_viewport_size({"width": size["width"], "height": 1750})
+        tall = page.evaluate(
+            "document.querySelector('.chainsim-bar').offsetHeight + Math.max("
+            "...[...document.querySelectorAll('.chainsim-main, .chainsim-side')].map(e => e.scrollHeight))"
+        )
+        page.set_viewport_size({"width": size["width"], "height": max(size["height"], tall + 4)})
         page.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
         page.wait_for_timeout(600)  # charts of container width re-lay themselves out
         png = page.screenshot()
         page.set_viewport_size(size)
     (ARTIFACTS / name).write_bytes(png)
     if docs and os.environ.get("CHAINSIM_DOC_SCREENSHOTS") == "1":
-        DOC_IMAGES.mkdir(parents=True, exist_ok=True)
-        (DOC_IMAGES / name).write_bytes(png)
+        doc_png(ARTIFACTS / name, DOC_IMAGES / name)
+
+
+def doc_png(src: Path, dest: Path) -> None:
+    """A screenshot for the docs, kept small: 256 colours (charts and text lose nothing)."""
+    from PIL import Image
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    Image.open(src).convert("RGB").quantize(colors=256, dither=Image.Dither.NONE).save(dest, optimize=True)
 
 
 def _slider(page, label: re.Pattern):
@@ -503,7 +552,8 @@ def test_lesson_screenshots(dashboard, browser):
     url, log, _ = dashboard
     context, requests = browser
     page = _open(context, url, requests)
-    switch = lambda name: page.get_by_role("checkbox", name=name, exact=True)  # noqa: E731 - a v-switch
+    # a v-switch, labelled with its state: "Chief service commissioners · on"
+    switch = lambda name: page.get_by_role("checkbox", name=re.compile(f"^{re.escape(name)} · "))  # noqa: E731
 
     # the scenario as it is: the baseline of all three exercises (biomedicine on the chain map)
     page.locator(".chainsim-card-chain .v-select").click()
@@ -516,7 +566,7 @@ def test_lesson_screenshots(dashboard, browser):
     _save(page, "lesson1_commissioners_on.png", ".chainsim-card-cohort", docs=True)
     _save(page, "lesson2_trips_x1_indicators.png", ".chainsim-kpis", docs=True)
     _save(page, "lesson3_chain_end.png", ".chainsim-card-chain", docs=True)
-    _save(page, "overview.png", docs=True)
+    _save(page, "overview.png")  # the whole page (docs/teaching.md shows the 1366×768 window instead)
 
     # 1. commissioners off: the landing rate of each signing quarter
     switch("Chief service commissioners").uncheck()

@@ -2,11 +2,14 @@
 
 Laid out like Mesa's SolaraViz — run controls (▶ / Step / Reset), model parameters that
 act on Reset, the model's views updating as it steps — but built from Solara components
-directly, for two reasons: every word on the page switches between English and Chinese
-(SolaraViz's own controls are English-only), and the views sit in a fixed grid
+directly, for three reasons: every word on the page switches between English and Chinese
+(SolaraViz's own controls are English-only), the views sit in a fixed grid
 (SolaraViz's draggable grid fails under Vue 3 / ipyvuetify 3 with ``GlobalVue.use is
-not a function``, leaving the charts empty). The model is the real
-:class:`chainsim.engine.model.ChainModel` (see :mod:`chainsim.dashboard.classroom`).
+not a function``, leaving the charts empty), and the frame must fit a 1024×768 projector
+(:mod:`.layout`; this module's ``Layout`` replaces Solara's ``AppLayout``). The model is
+the real :class:`chainsim.engine.model.ChainModel` (see :mod:`chainsim.dashboard.classroom`),
+a batch of :data:`~chainsim.dashboard.classroom.ENSEMBLE_RUNS` replicates whose spread
+the ensemble view shows around the page's run.
 
 Each browser tab gets its own model. The step number and date are shown on the page;
 so is the model in use, read back from the model's configuration after each Reset.
@@ -27,39 +30,29 @@ from html import escape
 import solara
 
 from chainsim.config.loader import ScenarioError
-from chainsim.dashboard import charts, webfont
+from chainsim.dashboard import charts, layout, mapcharts, webfont
 from chainsim.dashboard import controls as C
 from chainsim.dashboard import views as V
-from chainsim.dashboard.classroom import Session, build
-from chainsim.dashboard.labels import Lang, name, t
+from chainsim.dashboard.classroom import ENSEMBLE_RUNS, SPREAD_DROP, Session, build
+from chainsim.dashboard.labels import Lang, major_size, name, t
 from chainsim.dashboard.panels import InUse, LeverPanel, RunPanel
 from chainsim.dashboard.vega import chart, spec_json
 from chainsim.engine.records import F
 
 SCENARIO = os.environ.get("CHAINSIM_DASHBOARD_SCENARIO", "scenarios/kunming_2023.yaml")
-CSS = """
-.chainsim-kpis { display: flex; flex-wrap: wrap; gap: 8px; margin: 8px 0; }
-.chainsim-kpi-box { min-width: 150px; padding: 6px 12px; border-radius: 4px; background: #fff;
-                    box-shadow: 0 1px 3px rgba(0,0,0,.2); }
-.chainsim-card { background: #fff; border-radius: 4px; box-shadow: 0 1px 3px rgba(0,0,0,.2); padding: 10px 14px; height: 100%; }
-.chainsim-card-title { font-size: 19px; font-weight: 500; margin-bottom: 2px; }
-.chainsim-kpi { font-size: 26px; font-weight: 600; line-height: 1.1; }
-.chainsim-kpi-label { font-size: 13px; color: #555; }
-.chainsim-note { font-size: 13px; color: #555; display: block; }
-.chainsim-step { font-size: 24px; font-weight: 600; }
-.chainsim-date { font-size: 20px; }
-.chainsim-status { margin: 6px 2px; }
-.chainsim-in-use { display: block; font-size: 14px; }
-.chainsim-command { font-family: monospace; font-size: 11px; word-break: break-all; color: #333; }
-.chainsim-vega { min-height: 240px; }
-"""
+
+
+@solara.component
+def Layout(children: list | None = None):
+    """The page draws its own frame (:mod:`.layout`), not Solara's ``AppLayout``."""
+    return solara.Div(children=children or [])
 
 
 @solara.component
 def Page():
     lang = solara.use_reactive("en")
     first = solara.use_memo(lambda: C.defaults(SCENARIO), [])
-    session = solara.use_memo(lambda: Session(build(first)), [])
+    session = solara.use_memo(lambda: Session(build(first, ENSEMBLE_RUNS)), [])
     levers = solara.use_reactive(first)  # what the controls show (applied on Reset)
     # tick: bumped after every step. Only Main reads it, so a step re-renders the views and
     # nothing else (re-rendering Page would re-render the sidebar and app bar too).
@@ -70,6 +63,8 @@ def Page():
     speed = solara.use_reactive(4)
     error = solara.use_reactive("")
     chain_id = solara.use_reactive(session.built.model.chains.chain_ids[0])
+    side_open = solara.use_reactive(True)  # the control column
+    spread = solara.use_reactive(True)  # the ensemble view: the spread of the batch's runs
     L: Lang = lang.value
 
     def advance() -> None:
@@ -90,7 +85,7 @@ def Page():
     def do_reset() -> None:
         playing.value = False
         try:
-            new = build(levers.value)
+            new = build(levers.value, ENSEMBLE_RUNS)
         except ScenarioError as err:
             error.value = str(err)
             return
@@ -103,37 +98,40 @@ def Page():
         generation.value += 1
 
     solara.Title(t("title", L))
-    solara.Style(webfont.css() + CSS)
-    with solara.AppBar():
-        solara.AppBarTitle(t("title", L))
-        with solara.ToggleButtonsSingle(value=lang, classes=["chainsim-lang"]):
-            solara.Button(t("lang_en", "en"), value="en", text=True)
-            solara.Button(t("lang_zh", "zh"), value="zh", text=True)
-    with solara.Sidebar():
-        RunPanel(L, playing, running.value, speed, advance, do_reset)
-        LeverPanel(levers, L, error, SCENARIO)
-        InUse(session, L, generation.value)
-    Main(session, L, tick, generation.value, chain_id)
+    solara.Style(webfont.css() + layout.CSS)
+    frame = "chainsim-side-open" if side_open.value else "chainsim-side-closed"
+    with solara.Div(classes=["chainsim-app", frame]):
+        layout.TopBar(L, lang, side_open)
+        with solara.Div(classes=["chainsim-body"]):
+            with solara.Div(classes=["chainsim-side"], attributes={"id": layout.SIDE_ID}):
+                RunPanel(L, playing, running.value, speed, advance, do_reset, spread)
+                LeverPanel(levers, L, error, SCENARIO)
+                InUse(session, L, generation.value)
+            with solara.Div(classes=["chainsim-main"]):
+                Main(session, L, tick, generation.value, chain_id, spread.value)
 
 
 @solara.component
-def Main(session: Session, L: Lang, tick, generation: int, chain_id):
+def Main(session: Session, L: Lang, tick, generation: int, chain_id, spread: bool):
     tick.value  # noqa: B018 - subscribe: this component, alone, redraws after each step
     Banner(session, L, generation)
     # generation too: after a Reset the session holds a new model but is the same object
-    Status(session, L, tick.value, generation)
-    Indicators(session, L, tick.value, generation)
-    Views(session, L, tick.value, generation, chain_id)
+    Status(session, L, tick.value, generation, spread)
+    Indicators(session, L, tick.value, generation, spread)
+    Views(session, L, tick.value, generation, chain_id, spread)
 
 
 @solara.component
-def Status(session: Session, L: Lang, tick: int, generation: int):
+def Status(session: Session, L: Lang, tick: int, generation: int, spread: bool):
     m = session.built.model
     html = (
         f'<span class="chainsim-step" data-week="{m.week}" data-total="{m.n_weeks}">{escape(t("step_of", L, n=m.week, total=m.n_weeks))}</span> '
         f'<span class="chainsim-date">· {escape(t("week_ending", L, date=m.date().isoformat()))}</span>'
         f'<div class="chainsim-note">{escape(t("burn_in_note", L, n=m.calendar.burn_in))}</div>'
     )
+    if spread:
+        note = t("spread_note", L, n=m.n_reps, k=m.n_reps - 2 * SPREAD_DROP, d=SPREAD_DROP)
+        html += f'<div class="chainsim-note chainsim-spread-note">{escape(note)}</div>'
     solara.HTML(tag="div", unsafe_innerHTML=html, classes=["chainsim-status"])
 
 
@@ -147,32 +145,53 @@ def Banner(session: Session, L: Lang, generation: int):
 
 
 @solara.component
-def Indicators(session: Session, L: Lang, tick: int, generation: int):
+def Indicators(session: Session, L: Lang, tick: int, generation: int, spread: bool):
     with session.lock:
         m = session.built.model
-        flows = m.recorder.flows[m.reported]
+        flows = m.recorder_batch.flows[:, m.reported]  # replicates × steps × flows; 0: the page's run
         year = m.calendar.date_end[m.reported].astype("datetime64[Y]")
         this_year = year == year[-1] if len(year) else year.astype(bool)
-        by_trip = flows[:, F["signings_by_source.leader_trip"]].sum()
-        trips = flows[:, F["city_leader_trips"]].sum(), flows[:, F["county_leader_trips"]].sum()
-        items = [
-            ("kpi_signings", f"{flows[:, F['signings']].sum():,.0f}"),
-            ("kpi_value", f"{flows[:, F['signing_value_yi']].sum():,.0f}"),
-            ("kpi_funds", f"{flows[this_year, F['funds_in_place_yi']].sum():,.1f}"),
-            ("kpi_fdi", f"{flows[this_year, F['fdi_usd_yi']].sum():,.2f}"),
-            ("kpi_landed", f"{flows[:, F['landed']].sum():,.0f}"),
-            ("kpi_trips", f"{trips[0]:.0f} / {trips[1]:.0f}"),
-            ("kpi_per_trip", f"{by_trip / sum(trips):.2f}" if sum(trips) else "–"),
-            ("kpi_served", f"{m.in_service()}"),
-            ("kpi_missing", f"{int(m.missing[0].sum())}"),
+        trips = flows[0, :, F["city_leader_trips"]].sum(), flows[0, :, F["county_leader_trips"]].sum()
+        per_trip = flows[:, :, F["signings_by_source.leader_trip"]].sum(axis=1) / max(sum(trips), 1)
+        totals = {  # per replicate: (value, format)
+            "kpi_signings": (flows[:, :, F["signings"]].sum(axis=1), "{:,.0f}"),
+            "kpi_value": (flows[:, :, F["signing_value_yi"]].sum(axis=1), "{:,.0f}"),
+            "kpi_funds": (flows[:, this_year, F["funds_in_place_yi"]].sum(axis=1), "{:,.1f}"),
+            "kpi_fdi": (flows[:, this_year, F["fdi_usd_yi"]].sum(axis=1), "{:,.2f}"),
+            "kpi_landed": (flows[:, :, F["landed"]].sum(axis=1), "{:,.0f}"),
+        }
+        items = [(key, fmt.format(v[0]), v, fmt) for key, (v, fmt) in totals.items()]
+        items += [
+            ("kpi_trips", f"{trips[0]:.0f} / {trips[1]:.0f}", None, ""),
+            (
+                "kpi_per_trip",
+                f"{per_trip[0]:.2f}" if sum(trips) else "–",
+                per_trip if sum(trips) else None,
+                "{:.2f}",
+            ),
+            ("kpi_served", f"{m.in_service()}", None, ""),
+            ("kpi_missing", f"{int(m.missing[0].sum())}", None, ""),
         ]
     # one HTML block, not a card per figure: fewer widgets to reconcile on every step
-    cells = "".join(
-        f'<div class="chainsim-kpi-box" data-kpi="{key}"><div class="chainsim-kpi">{escape(value)}</div>'
-        f'<div class="chainsim-kpi-label">{escape(t(key, L))}</div></div>'
-        for key, value in items
-    )
-    solara.HTML(tag="div", unsafe_innerHTML=cells, classes=["chainsim-kpis"])
+    cells = []
+    for key, value, runs, fmt in items:
+        cell = (
+            f'<div class="chainsim-kpi-box" data-kpi="{key}"><div class="chainsim-kpi">{escape(value)}</div>'
+        )
+        cell += f'<div class="chainsim-kpi-label">{escape(t(key, L))}</div>'
+        if spread and runs is not None:
+            lo, hi = V.middle(runs)
+            span = t(
+                "kpi_range",
+                L,
+                n=len(runs),
+                k=len(runs) - 2 * SPREAD_DROP,
+                lo=fmt.format(lo),
+                hi=fmt.format(hi),
+            )
+            cell += f'<div class="chainsim-kpi-range">{escape(span)}</div>'
+        cells.append(cell + "</div>")
+    solara.HTML(tag="div", unsafe_innerHTML="".join(cells), classes=["chainsim-kpis"])
 
 
 def view_card(key: str, title: str, note: str | None, *children) -> None:
@@ -187,37 +206,37 @@ def view_card(key: str, title: str, note: str | None, *children) -> None:
 
 
 @solara.component
-def Views(session: Session, L: Lang, tick: int, generation: int, chain_id):
-    span = V.time_span(session.built.model)
+def Views(session: Session, L: Lang, tick: int, generation: int, chain_id, spread: bool):
+    m = session.built.model
+    span = V.time_span(m)
+    band = t("spread_legend", L, n=m.n_reps, k=m.n_reps - 2 * SPREAD_DROP) if spread else None
     specs = solara.use_memo(
         lambda: {
             k: spec_json(v)
             for k, v in {
                 "funnel": charts.funnel_spec(L),
-                "signings": charts.signings_spec(L, False, span),
-                "value": charts.signings_spec(L, True, span),
-                "funds": charts.funds_spec(L, False, span),
-                "fdi": charts.funds_spec(L, True, span),
-                "cohort": charts.cohort_spec(L, session.built.model.quarters),
-                "chain": charts.chain_spec(L),
-                "land": charts.land_spec(L),
-                "park_firms": charts.park_firms_spec(
-                    L, [name(c, L) for c in session.built.model.config.chains.values()]
-                ),
+                "signings": charts.signings_spec(L, False, span, band),
+                "value": charts.signings_spec(L, True, span, band),
+                "funds": charts.funds_spec(L, False, span, band),
+                "fdi": charts.funds_spec(L, True, span, band),
+                "cohort": charts.cohort_spec(L, m.quarters, band),
+                "chain": mapcharts.chain_spec(L),
+                "land": mapcharts.land_spec(L),
+                "park_firms": mapcharts.park_firms_spec(L, [name(c, L) for c in m.config.chains.values()]),
             }.items()
         },
-        [L, generation],
+        [L, generation, spread],
     )
     with session.lock:
         m = session.built.model
         cid = chain_id.value if chain_id.value in m.chains.chain_ids else m.chains.chain_ids[0]
         data = {
             "funnel": V.funnel_data(m, L),
-            "signings": V.signings_data(m, L, False),
-            "value": V.signings_data(m, L, True),
-            "funds": V.funds_data(m, False),
-            "fdi": V.funds_data(m, True),
-            "cohort": V.cohort_data(m, L),
+            "signings": V.signings_data(m, L, False, spread),
+            "value": V.signings_data(m, L, True, spread),
+            "funds": V.funds_data(m, False, spread),
+            "fdi": V.funds_data(m, True, spread),
+            "cohort": V.cohort_data(m, L, spread),
             "chain": V.chain_data(m, cid, L),
             "land": V.land_data(m, L),
             "park_firms": V.park_firms_data(m, L),
@@ -231,20 +250,18 @@ def Views(session: Session, L: Lang, tick: int, generation: int, chain_id):
     def view(key: str):
         return chart(key, specs[key], data[key], stamp)
 
-    with solara.Columns([1, 1, 1]):
+    with solara.Div(classes=["chainsim-grid"]):
         view_card("funnel", t("v_funnel", L), t("v_funnel_note", L), view("funnel"))
         view_card("signings", t("v_signings", L), t("v_signings_note", L), view("signings"))
         view_card("value", t("v_value", L), t("v_signings_note", L), view("value"))
-    with solara.Columns([1, 1, 1]):
         view_card("funds", t("v_funds", L), t("v_funds_note", L), view("funds"))
         view_card("fdi", t("v_fdi", L), t("v_funds_note", L), view("fdi"))
-        view_card("cohort", t("v_cohort", L), t("v_cohort_note", L, major=major), view("cohort"))
-    with solara.Columns([3, 2]):
+        note = t("v_cohort_note", L, major=major_size(major, L))
+        view_card("cohort", t("v_cohort", L), note, view("cohort"))
         label = next(k for k, v in chains.items() if v == cid)
         picker = solara.Select(
             t("v_chain_pick", L), values=list(chains), value=label, on_value=lambda k: chain_id.set(chains[k])
         )
         view_card("chain", t("v_chain", L), t("v_chain_note", L), picker, view("chain"))
-        with solara.Column():
-            view_card("land", t("v_land", L), None, view("land"))
-            view_card("park_firms", t("v_park_firms", L), t("v_park_firms_note", L), view("park_firms"))
+        view_card("land", t("v_land", L), None, view("land"))
+        view_card("park_firms", t("v_park_firms", L), t("v_park_firms_note", L), view("park_firms"))

@@ -5,6 +5,10 @@ signing quarters or the chain names), so the browser embeds a chart once and swa
 datasets that :mod:`chainsim.dashboard.views` builds from the model (see
 :mod:`chainsim.dashboard.vega`). A spec names its datasets; the builders fill them.
 
+With the ensemble view on, ``spread`` is the legend's name for the replicates' range
+(e.g. "middle 16 of 20 runs"): a grey band under the signings and funds lines, a
+whisker on each quarter's landing rate. ``None``: the chart of the page's run alone.
+
 Reference marks are the reported figures (docs/reference/FACTS.md): F2a, F2b for funds
 and foreign capital in H1 2023 (with H1 2022 derived from their growth rates).
 """
@@ -27,11 +31,12 @@ F2A_H1_2023_YI, F2A_GROWTH = 646.66, 0.1937
 F2B_H1_2023_USD_YI, F2B_GROWTH = 3.2, 0.919
 # the built-in sources' colours, then more for sources registered by added strategies
 SOURCE_COLOURS = ["#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+SPREAD_COLOUR = "#4d4d4d"  # the replicates' range: grey band (opacity below) or dark whisker
+SPREAD_OPACITY = 0.28
 HEIGHT = 230
-CHAIN_HEIGHT = 430  # room for five segments in a column, each with a two-line label
 
 
-def _base(lang: Lang, **spec: Any) -> Spec:
+def base_spec(lang: Lang, **spec: Any) -> Spec:
     """Common settings: readable on a projector, CJK-capable fonts, container width."""
     # the project's font first (served by the page itself: chainsim.dashboard.webfont)
     font = (
@@ -41,16 +46,28 @@ def _base(lang: Lang, **spec: Any) -> Spec:
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "width": "container",
         "height": HEIGHT,
-        "autosize": {"type": "fit", "contains": "padding"},
+        # resize: lay the chart out again when its labels grow with the data (an axis of
+        # "0" at step 0 becomes "4,000" later; without it the new labels are cut off)
+        "autosize": {"type": "fit", "contains": "padding", "resize": True},
         "config": {
             "font": font,
-            "axis": {"labelFontSize": 13, "titleFontSize": 13, "titleFontWeight": "normal"},
+            # labelSeparation: neighbouring labels that touch count as overlapping and are thinned
+            "axis": {
+                "labelFontSize": 13,
+                "titleFontSize": 13,
+                "titleFontWeight": "normal",
+                "labelSeparation": 6,
+            },
             "legend": {
                 "labelFontSize": 12,
                 "titleFontSize": 12,
                 "orient": "bottom",
+                # right-aligned under the plot: a legend wider than the plot grows to the left,
+                # over the y axis's room, instead of off the chart (Vega clips it there)
+                "layout": {"bottom": {"anchor": "end"}},
                 "columns": 3,
                 "symbolSize": 90,
+                "symbolOpacity": 0.85,  # not the band's faint opacity for every symbol
                 "rowPadding": 2,
                 "columnPadding": 10,
             },
@@ -75,7 +92,7 @@ def _time_x(span: tuple[int, int]) -> dict[str, Any]:
     }
 
 
-def _colour(field: str, domain: list[str], colours: list[str]) -> dict[str, Any]:
+def colour_by(field: str, domain: list[str], colours: list[str]) -> dict[str, Any]:
     """Colour by ``field``'s categories, in a two-column legend below the chart."""
     return {
         "field": field,
@@ -92,19 +109,9 @@ def cohort_statuses(lang: Lang) -> list[str]:
     return [t("landed", lang), t("pending", lang), t("dropped", lang)]
 
 
-def segment_statuses(lang: Lang) -> list[str]:
-    """A segment of the chain map: present, a missing link, or no local producer."""
-    return [t("seg_present", lang), t("seg_missing", lang), t("seg_none", lang)]
-
-
-def land_kinds(lang: Lang) -> list[str]:
-    """A park's land: used before 2022, used since, free."""
-    return [t("land_used", lang) + " < 2022", t("land_used", lang) + " ≥ 2022", t("land_free", lang)]
-
-
 # --------------------------------------------------------------------------- funnel
 def funnel_spec(lang: Lang) -> Spec:
-    return _base(
+    return base_spec(
         lang,
         data={"name": "stages"},
         mark={"type": "bar", "cornerRadiusEnd": 3},
@@ -134,27 +141,52 @@ def funnel_spec(lang: Lang) -> Spec:
 
 
 # --------------------------------------------------------------------------- signings by source
-def signings_spec(lang: Lang, value: bool, span: tuple[int, int]) -> Spec:
-    return _base(
-        lang,
-        data={"name": "cum"},
-        mark={"type": "area", "interpolate": "step-after"},
-        encoding={
-            "x": _time_x(span),
+def signings_spec(lang: Lang, value: bool, span: tuple[int, int], spread: str | None = None) -> Spec:
+    sources = [source(s, lang) for s in source_names()]
+    colour = colour_by("source", sources, SOURCE_COLOURS[: len(sources)])
+    x = _time_x(span)
+    stack = {
+        "data": {"name": "cum"},
+        "mark": {"type": "area", "interpolate": "step-after"},
+        "encoding": {
+            "x": x,
             "y": {
                 "field": "y",
                 "type": "quantitative",
                 "stack": "zero",
                 "title": t("value_yi", lang) if value else t("metric.signings", lang),
             },
-            "color": _colour("source", [source(s, lang) for s in source_names()], SOURCE_COLOURS),
+            "color": colour,
             "order": {"field": "k"},
         },
-    )
+    }
+    if spread is None:
+        return base_spec(lang, **stack)
+    # the band of the replicates' totals, over the stack (its top is the page's total)
+    colour["scale"] = {
+        "domain": [*sources, spread],
+        "range": [*SOURCE_COLOURS[: len(sources)], SPREAD_COLOUR],
+    }
+    band = _spread_band(x, spread, "band")
+    return base_spec(lang, layer=[stack, band])
+
+
+def _spread_band(x: dict[str, Any], spread: str, data: str) -> Spec:
+    """The replicates' lowest-to-highest band (a layer), named ``spread`` in the colour legend."""
+    return {
+        "data": {"name": data},
+        "mark": {"type": "area", "interpolate": "step-after", "opacity": SPREAD_OPACITY},
+        "encoding": {
+            "x": x,
+            "y": {"field": "lo", "type": "quantitative"},
+            "y2": {"field": "hi"},
+            "color": {"datum": spread, "type": "nominal"},
+        },
+    }
 
 
 # --------------------------------------------------------------------------- funds
-def funds_spec(lang: Lang, foreign: bool, span: tuple[int, int]) -> Spec:
+def funds_spec(lang: Lang, foreign: bool, span: tuple[int, int], spread: str | None = None) -> Spec:
     reported = F2B_H1_2023_USD_YI if foreign else F2A_H1_2023_YI
     growth = F2B_GROWTH if foreign else F2A_GROWTH
     marks = [
@@ -167,9 +199,11 @@ def funds_spec(lang: Lang, foreign: bool, span: tuple[int, int]) -> Spec:
     ]
     x = _time_x(span)
     y_title = t("usd_yi", lang) if foreign else t("value_yi", lang)
-    return _base(
+    band = [_spread_band(x, spread, "band")] if spread else []
+    return base_spec(
         lang,
         layer=[
+            *band,
             {
                 "data": {"name": "series"},
                 "mark": {"type": "line", "interpolate": "step-after", "strokeWidth": 2.5},
@@ -180,10 +214,11 @@ def funds_spec(lang: Lang, foreign: bool, span: tuple[int, int]) -> Spec:
                         "datum": t("model", lang),
                         "type": "nominal",
                         "title": None,
-                        "legend": {"columns": 3},
+                        "legend": {"columns": 2},
                         "scale": {
-                            "domain": [t("model", lang), t("reported", lang), t("derived", lang)],
-                            "range": ["#3b7dd8", "#111111", "#777777"],
+                            "domain": [t("model", lang), t("reported", lang), t("derived", lang)]
+                            + ([spread] if spread else []),
+                            "range": ["#3b7dd8", "#111111", "#777777", SPREAD_COLOUR],
                         },
                     },
                 },
@@ -210,16 +245,47 @@ def funds_spec(lang: Lang, foreign: bool, span: tuple[int, int]) -> Spec:
     )
 
 
-def cohort_spec(lang: Lang, quarters: list[str]) -> Spec:
+def cohort_spec(lang: Lang, quarters: list[str], spread: str | None = None) -> Spec:
     status = cohort_statuses(lang)
+    # 2022Q1 → "Q1" over "2022", the year only under a year's first quarter: narrow labels
+    # that never run into each other ("22Q122Q2…" did on a 1366-wide screen)
+    first = {q for q in quarters if q.endswith("Q1")} | set(quarters[:1])
+    label = f"indexof({sorted(first)!r}, datum.label) >= 0 ? [slice(datum.label, 4), slice(datum.label, 0, 4)] : slice(datum.label, 4)"
     x = {
         "field": "quarter",
         "type": "ordinal",
         "title": t("quarter", lang),
         "scale": {"domain": quarters},
-        "axis": {"labelAngle": 0, "labelExpr": "slice(datum.label, 2)"},
-    }  # 2022Q1 → 22Q1: fits a narrow chart
-    return _base(
+        "axis": {"labelAngle": 0, "labelExpr": label, "labelLineHeight": 15},
+    }
+    colour = colour_by("status", status, ["#2e9e4f", "#f2c14e", "#c7c7c7"])
+    whiskers = []
+    if spread:
+        colour["scale"] = {
+            "domain": [*status, spread],
+            "range": ["#2e9e4f", "#f2c14e", "#c7c7c7", SPREAD_COLOUR],
+        }
+        whiskers = [
+            {
+                "data": {"name": "spread"},
+                "mark": {"type": "rule", "strokeWidth": 2},
+                "encoding": {
+                    "x": x,
+                    "y": {"field": "lo", "type": "quantitative"},
+                    "y2": {"field": "hi"},
+                    "color": {"datum": spread, "type": "nominal"},
+                },
+            },
+            *(
+                {
+                    "data": {"name": "spread"},
+                    "mark": {"type": "tick", "thickness": 2, "size": 10, "color": SPREAD_COLOUR},
+                    "encoding": {"x": x, "y": {"field": end, "type": "quantitative"}},
+                }
+                for end in ("lo", "hi")
+            ),
+        ]
+    return base_spec(
         lang,
         layer=[
             {
@@ -235,7 +301,7 @@ def cohort_spec(lang: Lang, quarters: list[str]) -> Spec:
                         "axis": {"format": ".0%"},
                         "scale": {"domain": [0, 1]},
                     },
-                    "color": _colour("status", status, ["#2e9e4f", "#f2c14e", "#c7c7c7"]),
+                    "color": colour,
                     "order": {"field": "k"},
                     "tooltip": [
                         {"field": "quarter"},
@@ -255,136 +321,6 @@ def cohort_spec(lang: Lang, quarters: list[str]) -> Spec:
                 "mark": {"type": "tick", "thickness": 3, "color": "#111111"},
                 "encoding": {"x": x, "y": {"field": "share", "type": "quantitative"}},
             },
+            *whiskers,
         ],
-    )
-
-
-# --------------------------------------------------------------------------- chain map
-def chain_spec(lang: Lang) -> Spec:
-    status = segment_statuses(lang)
-    hidden = {"axis": None, "scale": {"domain": [-1.3, 1.3]}}
-    hidden_y = {"axis": None, "scale": {"domain": [-1.12, 1.0]}}
-    at_xy = {  # a node's place, on axes that are not drawn
-        "x": {"field": "x", "type": "quantitative", **hidden},
-        "y": {"field": "y", "type": "quantitative", **hidden_y},
-    }
-    # the arrowhead's angle on screen: the scales are not square, so use the plot's size
-    angle = "atan2(-(datum.y2 - datum.y) * height / 2.12, (datum.x2 - datum.x) * width / 2.6) * 180 / PI"
-    return _base(
-        lang,
-        height=CHAIN_HEIGHT,
-        layer=[
-            {
-                "data": {"name": "edges"},
-                "mark": {"type": "rule", "color": "#9aa4b2", "strokeWidth": 1.6, "aria": False},
-                "encoding": {
-                    **at_xy,
-                    "x2": {"field": "x2"},
-                    "y2": {"field": "y2"},
-                },
-            },
-            {
-                "data": {"name": "edges"},
-                "transform": [{"calculate": angle, "as": "angle"}],
-                "mark": {
-                    "type": "point",
-                    "shape": "triangle-right",
-                    "filled": True,
-                    "color": "#7a8494",
-                    "size": 90,
-                    "opacity": 1,
-                    "aria": False,
-                },
-                "encoding": {
-                    "x": {"field": "ax", "type": "quantitative", **hidden},
-                    "y": {"field": "ay", "type": "quantitative", **hidden_y},
-                    "angle": {"field": "angle", "type": "quantitative", "scale": None},
-                },
-            },
-            {
-                "data": {"name": "nodes"},
-                "mark": {"type": "circle", "opacity": 1, "stroke": "#333333", "strokeWidth": 1},
-                "encoding": {
-                    **at_xy,
-                    "size": {
-                        "field": "local",
-                        "type": "quantitative",
-                        "legend": None,
-                        "scale": {"type": "sqrt", "range": [60, 900], "zero": True},
-                    },
-                    "color": {
-                        "field": "status",
-                        "type": "nominal",
-                        "title": None,
-                        "scale": {"domain": status, "range": ["#2e9e4f", "#e8590c", "#d0d0d0"]},
-                    },
-                    "description": {"field": "aria"},  # what a screen reader says, not the coordinates
-                    "tooltip": [
-                        {"field": "label", "title": t("segment", lang)},
-                        {"field": "local", "title": t("local", lang)},
-                        {"field": "new", "title": t("new_producers", lang)},
-                    ],
-                },
-            },
-            {
-                "data": {"name": "nodes"},
-                "mark": {"type": "text", "baseline": "top", "dy": 15, "fontSize": 12, "lineBreak": "\n"},
-                "encoding": {
-                    **at_xy,
-                    "text": {"field": "text"},
-                    "color": {"value": "#222222"},
-                    "description": {"field": "aria"},
-                },
-            },
-        ],
-    )
-
-
-# --------------------------------------------------------------------------- parks
-def land_spec(lang: Lang) -> Spec:
-    kinds = land_kinds(lang)
-    return _base(
-        lang,
-        data={"name": "land"},
-        mark={"type": "bar"},
-        encoding={
-            "y": {"field": "park", "type": "nominal", "title": None, "sort": {"field": "i"}},
-            "x": {
-                "field": "ha",
-                "type": "quantitative",
-                "stack": "zero",
-                "title": t("hectares", lang),
-                "axis": {"tickCount": 3, "labelOverlap": "greedy"},
-            },
-            "color": _colour("kind", kinds, ["#8c6d31", "#e6a532", "#dfe7d0"]),
-            "order": {"field": "k"},
-        },
-    )
-
-
-def park_firms_spec(lang: Lang, chain_names: list[str]) -> Spec:
-    # taller than the others: the legend of a dozen chains takes room from the bars
-    return _base(
-        lang,
-        height=HEIGHT + 90,
-        data={"name": "firms"},
-        mark={"type": "bar"},
-        encoding={
-            "y": {"field": "park", "type": "nominal", "title": None, "sort": {"field": "i"}},
-            "x": {
-                "field": "n",
-                "type": "quantitative",
-                "stack": "zero",
-                "title": t("firms", lang),
-                "axis": {"tickCount": 5},
-            },
-            "color": {
-                "field": "chain",
-                "type": "nominal",
-                "title": None,
-                "scale": {"domain": chain_names, "scheme": "tableau20"},
-                "legend": {"columns": 2, "labelFontSize": 11, "symbolSize": 70, "rowPadding": 1},
-            },
-            "order": {"field": "c"},
-        },
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 from chainsim.vocabulary import LANGS, Lang, capital, label, source_term, stage_term
 
-__all__ = ["LANGS", "Lang", "name", "source", "stage", "t", "title"]
+__all__ = ["LANGS", "Lang", "major_size", "name", "source", "stage", "t", "title"]
 
 
 def t(key: str, lang: Lang, **fmt: Any) -> str:
@@ -38,3 +38,10 @@ def name(item: Any, lang: Lang) -> str:
     """A scenario item's own name (chains, parks, regions: ``name_en`` / ``name_zh``)."""
     get = item.get if isinstance(item, dict) else lambda k, d=None: getattr(item, k, d)
     return (get("name_zh") if lang == "zh" else get("name_en")) or get("name_en") or ""
+
+
+def major_size(yi: float, lang: Lang) -> str:
+    """A size threshold in words a class reads at once: "100 million yuan (1 亿元)", "1亿元";
+    below 1 亿 the Chinese is in 万元 ("1173万元", not "0.1173亿元")."""
+    m, w = round(yi * 100, 4), round(yi * 1e4, 2)
+    return t("major_size" if yi >= 1 else "major_size_small", lang, v=yi, m=m, w=w)

@@ -1,21 +1,38 @@
-"""The dashboard's sidebar: run controls, the levers (applied on Reset) and the model in use.
+"""The dashboard's control column: run controls, the levers (applied on Reset) and the model in use.
 
 Components of :func:`chainsim.dashboard.app.Page`; every word comes from the vocabulary
-(:mod:`chainsim.dashboard.labels`). The sidebar never re-renders on a step.
+(:mod:`chainsim.dashboard.labels`). The column never re-renders on a step. An on/off
+switch says its state in words next to its label ("· on" / "· 开"), so it reads without
+telling colours apart (:func:`OnOff`).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import solara
 
 from chainsim.config.loader import ScenarioError
 from chainsim.dashboard import controls as C
-from chainsim.dashboard.classroom import Session
+from chainsim.dashboard.classroom import ENSEMBLE_RUNS, Session
 from chainsim.dashboard.labels import Lang, t, title
 
 
+def OnOff(label: str, value: bool, L: Lang, on_value, disabled: bool = False) -> None:
+    """A switch labelled with its state: "Leader-led promotion · on" (track filled when on)."""
+    state = t("state_on" if value else "state_off", L)
+    solara.Switch(
+        label=f"{label} · {state}",
+        value=value,
+        disabled=disabled,
+        on_value=on_value,
+        color="#283593",
+        classes=["chainsim-switch", "chainsim-on" if value else "chainsim-off"],
+    )
+
+
 @solara.component
-def RunPanel(L: Lang, playing, running: bool, speed, advance, do_reset):
+def RunPanel(L: Lang, playing, running: bool, speed, advance, do_reset, spread):
     with solara.Card(t("run", L)):
         with solara.Row():
             solara.Button(label=t("reset", L), color="primary", on_click=do_reset)
@@ -28,7 +45,9 @@ def RunPanel(L: Lang, playing, running: bool, speed, advance, do_reset):
             solara.Button(
                 label=t("step", L), color="primary", on_click=advance, disabled=playing.value or not running
             )
-        solara.SliderInt(t("speed", L), value=speed, min=1, max=20)
+        solara.SliderInt(t("speed", L, v=speed.value), value=speed, min=1, max=20)
+        # acts at once (the batch runs anyway): no Reset needed to see or hide the spread
+        OnOff(t("spread", L, n=ENSEMBLE_RUNS), spread.value, L, spread.set)
         if not running:
             solara.Info(t("finished", L), dense=True)
 
@@ -57,12 +76,7 @@ def LeverPanel(levers, L: Lang, error, scenario: str):
 
     def switch(key: str, lever: str, disabled: bool = False) -> None:
         """The on/off switch of a strategy or reform (``key``: its vocabulary term)."""
-        solara.Switch(
-            label=title(key, L),
-            value=getattr(lv, lever),
-            disabled=disabled,
-            on_value=lambda v: set_(**{lever: v}),
-        )
+        OnOff(title(key, L), getattr(lv, lever), L, lambda v: set_(**{lever: v}), disabled)
 
     def slider(widget, lever: str, strategy_on: str, **scale: float) -> None:
         """A lever's slider, labelled with its value, greyed out while its strategy is off."""
@@ -77,8 +91,13 @@ def LeverPanel(levers, L: Lang, error, scenario: str):
 
     with solara.Card(t("levers", L)):
         solara.Text(t("levers_hint", L), classes=["chainsim-note"])
+        # file names, not paths: a path does not fit the column (the choices share one folder)
+        files = {Path(p).name: p for p in C.scenario_choices(scenario)}
         solara.Select(
-            t("scenario", L), values=C.scenario_choices(scenario), value=lv.scenario, on_value=set_scenario
+            t("scenario", L),
+            values=list(files),
+            value=Path(lv.scenario).name,
+            on_value=lambda f: set_scenario(files[f]),
         )
         solara.InputText(t("seed", L), value=str(lv.seed), on_value=set_seed, continuous_update=False)
         switch("strategy.leader_led", "leader_on")

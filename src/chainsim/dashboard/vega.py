@@ -36,9 +36,23 @@ module.exports = {
     this.queue = Promise.resolve();
     this.embedWanted = true;
     this.schedule();
+    // a chart of container width follows window resizes only (Vega-Lite); when the box
+    // changes width otherwise (the control column hidden or shown), send it one
+    this.boxWidth = 0;
+    this.resizer = new ResizeObserver(() => {
+      const w = this.$refs.box ? this.$refs.box.clientWidth : 0;
+      if (w && this.boxWidth && Math.abs(w - this.boxWidth) > 1 && !window.__chainsimResize) {
+        window.__chainsimResize = requestAnimationFrame(() => {
+          window.__chainsimResize = 0;
+          window.dispatchEvent(new Event("resize"));
+        });
+      }
+      this.boxWidth = w;
+    });
+    this.resizer.observe(this.$refs.box);
   },
-  destroyed() { this.finalize(); },
-  unmounted() { this.finalize(); },
+  destroyed() { this.finalize(); this.resizer.disconnect(); },
+  unmounted() { this.finalize(); this.resizer.disconnect(); },
   watch: {
     spec() { this.embedWanted = true; this.schedule(); },
     payload() { this.schedule(); },
@@ -74,6 +88,10 @@ module.exports = {
       // the first data go into the spec, so the chart never draws empty scales
       const data = this.parsed();
       const spec = {...JSON.parse(this.spec), datasets: data.sets || {}};
+      // Vega measures text once, when it lays the chart out: with a web font still loading,
+      // Chinese would be measured in a fallback font and axis titles cut; load it first
+      const font = spec.config && spec.config.font;
+      if (font && document.fonts) await document.fonts.load(`13px ${font}`, "亿元").catch(() => null);
       const result = await vegaEmbed(this.$refs.box, spec, {actions: false, renderer: "svg"});
       this.vegaView = result.view;
       this.drawnData = data;

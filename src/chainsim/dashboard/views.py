@@ -6,6 +6,13 @@ Each ``*_data(model, …)`` returns the named datasets that the chart of the sam
 
 The landing-rate view marks F16 (docs/reference/FACTS.md), the landing rate of 2022's
 major projects.
+
+With ``spread`` (the page's ensemble view), the signings, funds and landing-rate views
+also get the range of the middle runs of the model's replicates (the batch the page runs,
+:data:`~chainsim.dashboard.classroom.ENSEMBLE_RUNS`, without the
+:data:`~chainsim.dashboard.classroom.SPREAD_DROP` lowest and highest: :func:`middle`): a
+``band`` (by date) or a ``spread`` (by quarter) dataset. Middle runs, not the extremes:
+one run that signs a giant project would otherwise stretch the band over everything.
 """
 
 from __future__ import annotations
@@ -17,9 +24,10 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from chainsim.dashboard.charts import cohort_statuses, day_ms, land_kinds, segment_statuses
-from chainsim.dashboard.classroom import ClassroomModel
+from chainsim.dashboard.charts import cohort_statuses, day_ms
+from chainsim.dashboard.classroom import SPREAD_DROP, ClassroomModel
 from chainsim.dashboard.labels import Lang, name, source, stage, t
+from chainsim.dashboard.mapcharts import land_kinds, segment_statuses
 from chainsim.engine.records import F
 from chainsim.vocabulary import Stage, source_names
 
@@ -55,7 +63,25 @@ def _dates(m: ClassroomModel) -> list[int]:
     )
 
 
-# --------------------------------------------------------------------------- funnel
+def middle(values: np.ndarray, drop: int = SPREAD_DROP) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest and highest of the replicates (along the first axis) once the ``drop`` lowest
+    and highest are left out; NaN values (no data in that replicate) are not counted, and
+    where fewer than ``2 * drop + 1`` remain, the plain lowest and highest."""
+    v = np.sort(np.asarray(values, dtype=float), axis=0)  # NaN last
+    n = (~np.isnan(v)).sum(axis=0)
+    cut = np.where(n > 2 * drop, drop, 0)
+    lo = np.take_along_axis(v, np.minimum(cut, np.maximum(n - 1, 0))[None], axis=0)[0]
+    hi = np.take_along_axis(v, np.maximum(n - 1 - cut, 0)[None], axis=0)[0]
+    return lo, hi
+
+
+def _band(m: ClassroomModel, cum: np.ndarray) -> Rows:
+    """The middle runs' range of the replicates (rows of ``cum``), by date."""
+    lo, hi = middle(cum)
+    return [
+        {"date": d, "lo": round(float(lo[i]), 3), "hi": round(float(hi[i]), 3)}
+        for i, d in enumerate(_dates(m))
+    ]
 
 
 # --------------------------------------------------------------------------- funnel
@@ -75,51 +101,53 @@ def funnel_data(m: ClassroomModel, lang: Lang) -> dict[str, Rows]:
 
 
 # --------------------------------------------------------------------------- signings by source
-
-
-# --------------------------------------------------------------------------- signings by source
-def signings_data(m: ClassroomModel, lang: Lang, value: bool) -> dict[str, Rows]:
+def signings_data(m: ClassroomModel, lang: Lang, value: bool, spread: bool = False) -> dict[str, Rows]:
     if value:
-        flows = m.value_by_source[m.reported]
+        flows = m.value_by_source[0, m.reported]
     else:
         flows = m.recorder.flows[m.reported][:, [F[f"signings_by_source.{s}"] for s in source_names()]]
     names = [source(s, lang) for s in source_names()]
     cum = np.vstack([np.zeros((1, len(names))), np.cumsum(flows, axis=0)])
-    return {
+    out = {
         "cum": [
             {"date": d, "source": names[k], "k": k, "y": round(float(cum[i, k]), 2)}
             for i, d in enumerate(_dates(m))
             for k in range(len(names))
         ]
     }
-
-
-# --------------------------------------------------------------------------- funds
-
-
-# --------------------------------------------------------------------------- funds
-def _within_year(m: ClassroomModel, flow: str) -> list[float]:
-    """Cumulative sum of a flow since 1 January of each step's year (0 at the start)."""
-    f = m.recorder.flows[m.reported, F[flow]]
-    years = m.calendar.date_end[m.reported].astype("datetime64[Y]")
-    out, total, year = [0.0], 0.0, None
-    for v, y in zip(f, years, strict=True):
-        total = (0.0 if y != year else total) + float(v)
-        year = y
-        out.append(round(total, 3))
+    if spread:  # the total of every replicate
+        per_run = (
+            m.value_by_source[:, m.reported].sum(axis=2)
+            if value
+            else m.recorder_batch.flows[:, m.reported, F["signings"]]
+        )
+        out["band"] = _band(m, np.hstack([np.zeros((m.n_reps, 1)), np.cumsum(per_run, axis=1)]))
     return out
 
 
-def funds_data(m: ClassroomModel, foreign: bool) -> dict[str, Rows]:
-    ys = _within_year(m, "fdi_usd_yi" if foreign else "funds_in_place_yi")
-    return {"series": [{"date": d, "y": y} for d, y in zip(_dates(m), ys, strict=True)]}
+# --------------------------------------------------------------------------- funds
+def within_year(m: ClassroomModel, flow: str) -> np.ndarray:
+    """Cumulative sum of a flow since 1 January of each step's year, per replicate
+    (replicates × (1 + reported steps done); 0 at the start)."""
+    f = m.recorder_batch.flows[:, m.reported, F[flow]]
+    years = m.calendar.date_end[m.reported].astype("datetime64[Y]")
+    out = np.zeros((m.n_reps, f.shape[1] + 1))
+    for y in np.unique(years):
+        cols = np.flatnonzero(years == y)
+        out[:, cols + 1] = np.cumsum(f[:, cols], axis=1)
+    return out
+
+
+def funds_data(m: ClassroomModel, foreign: bool, spread: bool = False) -> dict[str, Rows]:
+    ys = within_year(m, "fdi_usd_yi" if foreign else "funds_in_place_yi")
+    out = {"series": [{"date": d, "y": round(float(y), 3)} for d, y in zip(_dates(m), ys[0], strict=True)]}
+    if spread:
+        out["band"] = _band(m, ys)
+    return out
 
 
 # --------------------------------------------------------------------------- landing by cohort
-
-
-# --------------------------------------------------------------------------- landing by cohort
-def cohort_data(m: ClassroomModel, lang: Lang) -> dict[str, Rows]:
+def cohort_data(m: ClassroomModel, lang: Lang, spread: bool = False) -> dict[str, Rows]:
     c = m.cohort_status()
     names = cohort_statuses(lang)
     bars, major, f16 = [], [], []
@@ -141,10 +169,17 @@ def cohort_data(m: ClassroomModel, lang: Lang) -> dict[str, Rows]:
             )
         if c.major_signed[i]:
             major.append({"quarter": q, "share": round(int(c.major_landed[i]) / int(c.major_signed[i]), 4)})
-    return {"bars": bars, "major": major, "f16": f16}
-
-
-# --------------------------------------------------------------------------- chain map
+    out = {"bars": bars, "major": major, "f16": f16}
+    if spread:
+        shares = m.landed_shares()
+        seen = ~np.isnan(shares).all(axis=0)
+        lo, hi = middle(shares)
+        out["spread"] = [
+            {"quarter": q, "lo": round(float(lo[i]), 4), "hi": round(float(hi[i]), 4)}
+            for i, q in enumerate(c.quarters)
+            if seen[i]
+        ]
+    return out
 
 
 # --------------------------------------------------------------------------- chain map
@@ -178,6 +213,7 @@ def chain_data(m: ClassroomModel, chain_id: str, lang: Lang) -> dict[str, Rows]:
     local = idx.incumbents + m.producing_by_segment[0]
     new = m.producing_by_segment[0] - m.producing_at_start
     status = segment_statuses(lang)
+    columns = sorted({x for x, _ in pos.values()})
     nodes = []
     for sid in g.nodes:
         i = idx.offset[(chain_id, sid)]
@@ -193,6 +229,7 @@ def chain_data(m: ClassroomModel, chain_id: str, lang: Lang) -> dict[str, Rows]:
                 "new": int(new[i]),
                 "status": status[s],
                 "label": label,
+                "above": columns.index(pos[sid][0]) % 2 == 1,  # label above the node (odd columns)
                 "text": f"{label}\n{int(local[i])}{plus}",
                 "aria": f"{label}: {status[s]}, {t('local', lang)} {int(local[i])}",
             }
@@ -202,9 +239,6 @@ def chain_data(m: ClassroomModel, chain_id: str, lang: Lang) -> dict[str, Rows]:
         (x, y), (x2, y2) = pos[a], pos[b]
         edges.append({"x": x, "y": y, "x2": x2, "y2": y2, "ax": x + 0.6 * (x2 - x), "ay": y + 0.6 * (y2 - y)})
     return {"nodes": nodes, "edges": edges}
-
-
-# --------------------------------------------------------------------------- parks
 
 
 # --------------------------------------------------------------------------- parks

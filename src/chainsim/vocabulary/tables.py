@@ -262,11 +262,27 @@ for _key, _en, _zh in [
         "模型尚未校准：行为参数是有依据的假设，尚未按公开数据拟合。请比较走势和不同设置之间的差异，而非绝对水平。",
     ),
     ("calibrated", "Calibrated scenario ({file}).", "已校准的情景（{file}）。"),
+    ("hide_controls", "Hide controls", "隐藏控制面板"),
+    ("show_controls", "Show controls", "显示控制面板"),
+    ("state_on", "on", "开"),
+    ("state_off", "off", "关"),
+    # the ensemble view: the page's run among others that differ only in their random draws
+    ("spread", "Spread of {n} runs", "{n} 次运行的区间"),
+    (
+        "spread_note",
+        "Grey bands and whiskers: the middle {k} of {n} runs that differ only in their random draws "
+        "(the {d} lowest and {d} highest left out; the page's run is the first of the {n}). A lever's "
+        "effect is what moves the whole band.",
+        "灰色带和竖线：只有随机抽样不同的 {n} 次运行中居中的 {k} 次（去掉最低和最高各 {d} 次；"
+        "页面上的运行是 {n} 次中的第一次）。政策的效果要看整条带是否移动。",
+    ),
+    ("spread_legend", "middle {k} of {n} runs", "{n} 次运行居中 {k} 次"),
+    ("kpi_range", "middle {k} of {n} runs: {lo} – {hi}", "{n} 次运行居中 {k} 次：{lo} – {hi}"),
     # run controls
     ("run", "Run", "运行"),
     ("step", "Step", "单步"),
     ("reset", "Reset", "重置"),
-    ("speed", "Play speed (steps per second)", "播放速度（每秒步数）"),
+    ("speed", "Play speed: {v} steps per second", "播放速度：每秒 {v} 步"),
     ("step_of", "Step {n} of {total}", "第 {n} 步 / 共 {total} 步"),
     ("week_ending", "week ending {date}", "截至 {date} 的一周"),
     (
@@ -356,9 +372,9 @@ for _key, _en, _zh in [
     (
         "v_cohort_note",
         "Share of the quarter's signings that landed (落地: a fixed-asset project broke ground, any other "
-        "registered) so far; ● major projects ≥ {major:g} 亿元. Black marks: F16, 86.97 % of 2022's major "
-        "projects had landed by mid-2023.",
-        "该季度签约项目中至今已落地（固投类开工，非固投类注册）的比例；● {major:g} 亿元以上重大项目。"
+        "registered) so far; ● major projects (signed value at least {major}). Black marks: F16, 86.97 % "
+        "of 2022's major projects had landed by mid-2023.",
+        "该季度签约项目中至今已落地（固投类开工，非固投类注册）的比例；● 重大项目（签约额不低于{major}）。"
         "黑色短线：F16，2022年重大项目至2023年年中落地率 86.97%。",
     ),
     ("v_chain", "Chain map", "产业链图谱"),
@@ -384,13 +400,15 @@ for _key, _en, _zh in [
     ("derived", "derived", "推算值"),
     ("quarter", "signing quarter", "签约季度"),
     ("share", "share of signings", "占签约项目比例"),
-    ("landed", _LANDED.en, f"已{_LANDED.short_zh}（开工）"),
+    ("landed", _LANDED.short_en, f"已{_LANDED.short_zh}"),  # a legend: the view's note says what counts
     ("pending", "still in the pipeline", "仍在推进"),
     ("dropped", "dropped out", "已流失"),
     ("n_signed", "signings", "签约数"),
     ("segment", "segment", "环节"),
     ("local", "producing locally", "本地在产"),
     ("new_producers", "new since 2022", "2022年以来新增"),
+    ("major_size", "{m:g} million yuan ({v:g} 亿元)", "{v:g}亿元"),
+    ("major_size_small", "{m:g} million yuan ({v:g} 亿元)", "{w:g}万元"),
     ("seg_present", "present", "已具备"),
     ("seg_missing", "missing link (缺链)", "缺链环节"),
     ("seg_none", "no local producer", "无本地企业"),
