@@ -34,6 +34,7 @@ base_scenario: {base}
 targets: {targets}
 priors: {priors}
 fixed: [population.pool_size=20000, calendar.burn_in_steps=10]
+method: abc_smc
 particles: {particles}
 generations: {generations}
 seed: 7

@@ -26,7 +26,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ import pyabc
 from pyabc.model import ModelResult
 
 from chainsim.calibration.config import Calibration
+from chainsim.calibration.outfiles import Paths
 from chainsim.calibration.params import ParameterSpace
 from chainsim.calibration.schema import Target
 from chainsim.calibration.simulate import Simulator
@@ -85,34 +85,6 @@ class StandardisedDistance(pyabc.Distance):
 
     def __call__(self, x: dict, x_0: dict, t: int | None = None, par: dict | None = None) -> float:
         return distance(x, self.targets)
-
-
-@dataclass(frozen=True)
-class Paths:
-    """Where a calibration's files go: ``<out>/<name>.*`` and ``<out>/report/``."""
-
-    out: Path
-    name: str
-
-    @property
-    def db(self) -> Path:
-        return self.out / f"{self.name}.history.db"
-
-    @property
-    def meta(self) -> Path:
-        return self.out / f"{self.name}.run.json"
-
-    @property
-    def posterior(self) -> Path:
-        return self.out / f"{self.name}.posterior.csv"
-
-    @property
-    def central(self) -> Path:
-        return self.out / f"{self.name}.calibrated.yaml"
-
-    @property
-    def report_dir(self) -> Path:
-        return self.out / "report"
 
 
 class _ProgressLog(logging.Handler):
@@ -339,6 +311,7 @@ def run_abc(
                     max_nr_populations=remaining,
                     min_acceptance_rate=cfg.min_acceptance_rate,
                     max_walltime=dt.timedelta(minutes=cfg.max_walltime_minutes),
+                    **({"max_total_nr_simulations": cfg.max_candidates} if cfg.max_candidates else {}),
                 )
             else:
                 handler._write(f"the history already holds {done} generations: writing the outputs only")
@@ -348,3 +321,75 @@ def run_abc(
             for h, level in saved[0]:
                 h.setLevel(level)
     return history
+
+
+def abc_posterior(cal: Calibration, history: pyabc.History, paths: Paths) -> Any:
+    """The last generation of a pyabc history as a :class:`~.finalise.Posterior`."""
+    import numpy as np
+    from pyabc.weighted_statistics import effective_sample_size
+
+    from chainsim.calibration.finalise import Posterior
+
+    cfg = cal.config
+    pops = history.get_all_populations()
+    pops = pops[pops["t"] >= 0]
+    if pops.empty:
+        raise ScenarioError(f"{paths.db}: no completed generation yet; rerun the same command to continue")
+    t = int(pops["t"].max())
+    frame, w = history.get_distribution(m=0, t=t)
+    w = np.asarray(w, float) / np.sum(w)
+    space = ParameterSpace(cal.priors, cal.base_data)
+    internal = {n: frame[n].to_numpy(float) for n in space.names}
+    eps = float(pops.loc[pops["t"] == t, "epsilon"].iloc[0])
+    ess = float(effective_sample_size(w))
+    simulations = int(pops["samples"].sum()) * cfg.replicates_per_particle
+    wall = float(pops["wall_time"].sum()) / 60
+    pop = history.get_population(t=t).get_for_keys(["distance", "parameter"])
+    order = np.argsort(np.asarray(pop["distance"], float), kind="stable")
+    candidates = [
+        space.to_natural({n: float(dict(pop["parameter"][i])[n]) for n in space.names}) for i in order
+    ]
+    method = [
+        f"pyabc ABC-SMC, {len(w)} particles × {cfg.replicates_per_particle} replicates (distance on replicate "
+        f"means), {t + 1} of {cfg.generations} generations, {simulations} simulated replicates, sampling wall "
+        f"time {wall:.1f} min. Final tolerance ε = {eps:.4g} (distance Σ z², {len(cal.targets.targets)} targets), "
+        f"effective sample size {ess:.1f}.",
+        "",
+        "| generation | ε | simulations | acceptance rate |",
+        "|---:|---:|---:|---:|",
+        *(
+            f"| {int(row['t']) + 1} | {row['epsilon']:.4g} | {int(row['samples'])} | "
+            f"{row['particles'] / row['samples']:.1%} |"
+            for _, row in pops.iterrows()
+        ),
+    ]
+    caveats = []
+    if ess < 0.1 * len(w):
+        caveats.append(
+            f"The final generation's effective sample size is only {ess:.0f} of {len(w)}: a few particles carry "
+            "most of the weight, so the marginals and sd ratios above are rough."
+        )
+    if t + 1 < cfg.generations:
+        caveats.append(
+            f"The history holds {t + 1} of the {cfg.generations} generations requested (stopped early): the "
+            "tolerance is looser than a complete run's would be."
+        )
+    caveats.append("ABC with a distance tolerance gives an approximate posterior, wider than an exact one.")
+    info = {
+        "method": "abc_smc",
+        "generation": t + 1,
+        "generations_requested": cfg.generations,
+        "particles": len(w),
+        "epsilon": f"{eps:.6g}",
+        "ess": f"{ess:.1f}",
+        "simulations": simulations,
+    }
+    summary = {
+        "line": (
+            f"ABC-SMC: generations {t + 1}, particles {len(w)}, simulated replicates {simulations}, sampling wall "
+            f"time {wall:.1f} min; final tolerance ε = {eps:.4g}, effective sample size {ess:.0f}"
+        ),
+        "ess": ess,
+        "generations": t + 1,
+    }
+    return Posterior(internal, w, info, candidates, method, caveats, summary)

@@ -8,17 +8,20 @@ one message naming the file and field, exit status 2, nothing written. Heavy imp
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "calibrate",
-        help="ABC-SMC calibration on the reported figures (pyabc); resumes if killed",
-        description="Likelihood-free Bayesian calibration (pyabc ABC-SMC) of a scenario on reported "
-        "figures. Rerunning the same command continues an interrupted run from its history "
-        "database; when the history is complete it only rewrites the outputs.",
+        help="Bayesian calibration on the reported figures (emulator waves or ABC-SMC); resumes if killed",
+        description="Likelihood-free Bayesian calibration of a scenario on reported figures: emulator "
+        "waves with MCMC (method: emulator, the default) or pyabc ABC-SMC (method: abc_smc). Rerunning the "
+        "same command continues an interrupted run from what it has written; when everything is "
+        "simulated it only rewrites the outputs.",
     )
     p.add_argument("config", type=Path, help="calibration config, e.g. calibration/kunming_2023.yaml")
     p.add_argument(
@@ -28,7 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--backend",
         choices=("local", "dask"),
         default="local",
-        help="local: pyabc multicore sampler; dask: DaskDistributedSampler (default local)",
+        help="local: forked processes; dask: a Dask cluster (default local)",
     )
     p.add_argument(
         "--scheduler",
@@ -39,11 +42,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--workers", type=int, default=None, help="processes / LocalCluster workers (default: the config's)"
     )
-    p.add_argument("--fresh", action="store_true", help="discard an existing history and start over")
+    p.add_argument(
+        "--fresh", action="store_true", help="discard an existing history (or waves) and start over"
+    )
     p.add_argument(
         "--report-only",
         action="store_true",
-        help="sample nothing: write posterior, central scenario and report from the history as it stands",
+        help="simulate nothing: write posterior, central scenario and report from what is stored",
+    )
+    p.add_argument(
+        "--recovery",
+        type=int,
+        default=None,
+        metavar="N",
+        help="emulator method: check that the calibration recovers known parameters on N simulated data sets "
+        "(uses the first wave, simulating it if missing) instead of calibrating",
     )
     p.add_argument(
         "--set",
@@ -83,10 +96,26 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     if args.report_only and args.fresh:
         raise ScenarioError("--report-only and --fresh contradict each other")
-    from chainsim.calibration.abc import Paths, check_resumable, open_history, run_abc
-    from chainsim.calibration.report import finalise
+    from chainsim.calibration.finalise import finalise
+    from chainsim.calibration.outfiles import Paths
 
     paths = Paths(out, cal.config.name)
+    if args.recovery is not None:
+        return _recovery(cal, paths, args)
+    if cal.config.method == "emulator":
+        post = _emulator(cal, paths, args)
+    else:
+        post = _abc(cal, paths, args)
+    info = finalise(cal, post, paths, stream=sys.stderr)
+    print(info["line"])
+    print("wrote " + ", ".join(str(p) for p in info["written"]))
+    return 0
+
+
+def _abc(cal: Any, paths: Any, args: argparse.Namespace) -> Any:
+    from chainsim.calibration.abc import abc_posterior, check_resumable, open_history, run_abc
+    from chainsim.config.loader import ScenarioError
+
     resumable = check_resumable(cal, paths, args.fresh)  # refuse a foreign history before writing anything
     if args.report_only:
         if not resumable:
@@ -94,11 +123,41 @@ def _calibrate(args: argparse.Namespace) -> int:
         history = open_history(paths)
     else:
         history = run_abc(cal, paths, backend=args.backend, scheduler=args.scheduler, fresh=args.fresh)
-    info = finalise(cal, history, paths, stream=sys.stderr)
-    print(
-        f"generations {info['generations']}, particles {info['particles']}, simulations {info['simulations']}, "
-        f"sampling wall time {info['wall_time_min']:.1f} min"
+    return abc_posterior(cal, history, paths)
+
+
+def _emulator(cal: Any, paths: Any, args: argparse.Namespace) -> Any:
+    import time
+
+    from chainsim.calibration.waves import check_waves, emulator_posterior, run_waves
+
+    check_waves(cal, paths.out, args.fresh, args.report_only)  # refuse foreign or missing waves first
+    t0 = time.perf_counter()
+    outcome = run_waves(
+        cal, paths.out, backend=args.backend, scheduler=args.scheduler, report_only=args.report_only
     )
-    print(f"final tolerance ε = {info['epsilon']:.4g}, effective sample size {info['ess']:.0f}")
-    print("wrote " + ", ".join(str(p) for p in info["written"]))
+    return emulator_posterior(cal, outcome, (time.perf_counter() - t0) / 60)
+
+
+def _recovery(cal: Any, paths: Any, args: argparse.Namespace) -> int:
+    from chainsim.calibration import recovery
+    from chainsim.calibration.waves import check_waves, run_waves
+    from chainsim.config.loader import ScenarioError
+
+    if cal.config.method != "emulator":
+        raise ScenarioError("--recovery needs method: emulator (it reuses the first wave's emulators)")
+    if args.recovery < 10:
+        raise ScenarioError(f"--recovery {args.recovery}: use at least 10 data sets")
+    if args.report_only:
+        raise ScenarioError("--recovery and --report-only contradict each other")
+    check_waves(cal, paths.out, args.fresh, False)
+    first = dataclasses.replace(cal, config=cal.config.model_copy(update={"waves": 1}))
+    run_waves(first, paths.out, backend=args.backend, scheduler=args.scheduler)
+    result = recovery.recover(cal, paths.out, args.recovery, stream=sys.stderr)
+    written = recovery.write(result, paths.out, cal.config.name)
+    print(
+        f"recovery: {result['datasets']} data sets; 90 % interval coverage {result['coverage_identified']:.0%} over "
+        f"the identified parameters, {result['coverage_all']:.0%} over all"
+    )
+    print("wrote " + ", ".join(str(p) for p in written))
     return 0

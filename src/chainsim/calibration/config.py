@@ -49,7 +49,21 @@ class Calibration:
         the sampling settings. Not ``generations`` (a finished run can be extended), nor the
         workers, time limit or report settings."""
         sampling = self.config.model_dump(
-            mode="json", include={"fixed", "particles", "seed", "replicates_per_particle", "epsilon_quantile"}
+            mode="json",
+            include={
+                "fixed",
+                "method",
+                "particles",
+                "seed",
+                "replicates_per_particle",
+                "epsilon_quantile",
+                "wave_points",
+                "gp_points",
+                "mcmc_walkers",
+                "mcmc_steps",
+                "omit_targets",
+                "omit_parameters",
+            },
         )
         blob = json.dumps(
             [
@@ -62,6 +76,29 @@ class Calibration:
             default=str,
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _omit(
+    path: Path, cfg: CalibrationConfig, targets: TargetsFile, priors: PriorsFile
+) -> tuple[TargetsFile, PriorsFile]:
+    """The targets and priors without the config's omit_targets / omit_parameters."""
+    for field, names, known in (
+        ("omit_targets", cfg.omit_targets, targets.targets),
+        ("omit_parameters", cfg.omit_parameters, priors.parameters),
+    ):
+        for n in names:
+            if n not in known:
+                raise ScenarioError(
+                    f"{path}: {field}: {n!r} is not in the file (allowed: {', '.join(known)})", path, field
+                )
+    kept_t = {k: v for k, v in targets.targets.items() if k not in cfg.omit_targets}
+    kept_p = {k: v for k, v in priors.parameters.items() if k not in cfg.omit_parameters}
+    if not kept_t or not kept_p:
+        raise ScenarioError(f"{path}: omit_targets/omit_parameters leave nothing to calibrate", path)
+    return (
+        targets.model_copy(update={"targets": kept_t}),
+        priors.model_copy(update={"parameters": kept_p}),
+    )
 
 
 def file_sha256(path: Path) -> str:
@@ -87,6 +124,7 @@ def load_calibration(path: str | Path, overrides: list[str] | None = None) -> Ca
     )
     targets, _ = load_scenario(TargetsFile, targets_path)
     priors, _ = load_scenario(PriorsFile, priors_path)
+    targets, priors = _omit(path, cfg, targets, priors)
     try:
         data, source = resolve_scenario(base_path, cfg.fixed)
         scenario = validate(Scenario, data, source)

@@ -1,4 +1,4 @@
-"""After sampling: the posterior files, the central scenario and the fit report.
+"""The fit report: two figures and the markdown (written by :mod:`.finalise`).
 
 The report (``report/<name>.md`` with two figures) gives, for every target, the reported
 value, the posterior-predictive mean and 90 % interval (one replicate for each of
@@ -12,161 +12,26 @@ sampling scale), flagging those the data do not identify.
 from __future__ import annotations
 
 import math
-import multiprocessing
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from chainsim.calibration.abc import Paths
 from chainsim.calibration.config import Calibration
+from chainsim.calibration.outfiles import Paths
 from chainsim.calibration.params import ParameterSpace
 from chainsim.calibration.posterior import (
-    central_parameters,
-    resample,
-    stamp,
     weighted_quantile,
     weighted_sd,
-    write_central_yaml,
-    write_posterior_csv,
 )
-from chainsim.calibration.simulate import Simulator, generation_seed
-from chainsim.calibration.targets import distance, statistics, z_score
-from chainsim.config.loader import ScenarioError
+from chainsim.calibration.targets import z_score
 from chainsim.results.outputs import atomic_write
 
-UNIDENTIFIED = 0.7  # posterior sd / prior sd above this: the data say little about the parameter
-IDENTIFIED = 0.35  # below this: well identified
-
-
-def _stats(job: tuple[Simulator, dict[str, float], int, int]) -> dict[str, float]:
-    """Target statistics of one parameter set: (simulator, parameters, seed, replicates)."""
-    sim, natural, seed, reps = job
-    return sim.stats(natural, seed, reps)
-
-
-def _check(job: tuple[Path, int]) -> dict[str, Any]:
-    """The written central scenario, exactly as ``chainsim run FILE -r reps`` runs it."""
-    from chainsim.api import load, run
-
-    path, reps = job
-    return run(load(path), replications=reps).summary()
-
-
-def finalise(cal: Calibration, history: Any, paths: Paths, stream: Any = None) -> dict[str, Any]:
-    """Write posterior CSV, central YAML and report from the history's last generation."""
-    stream = sys.stderr if stream is None else stream
-    from pyabc.weighted_statistics import effective_sample_size
-
-    cfg = cal.config
-    pops = history.get_all_populations()
-    pops = pops[pops["t"] >= 0]
-    if pops.empty:
-        raise ScenarioError(f"{paths.db}: no completed generation yet; rerun the same command to continue")
-    t = int(pops["t"].max())
-    frame, w = history.get_distribution(m=0, t=t)
-    w = np.asarray(w, float) / np.sum(w)
-    space = ParameterSpace(cal.priors, cal.base_data)
-    internal = {n: frame[n].to_numpy(float) for n in space.names}
-    natural = {n: (10**v if space.priors[n].scale == "log" else v) for n, v in internal.items()}
-    eps = float(pops.loc[pops["t"] == t, "epsilon"].iloc[0])
-    ess = float(effective_sample_size(w))
-    info = {
-        **stamp(cal.targets_sha256),
-        "generation": t + 1,
-        "generations_requested": cfg.generations,
-        "particles": len(w),
-        "epsilon": f"{eps:.6g}",
-        "ess": f"{ess:.1f}",
-        "simulations": int(pops["samples"].sum()),
-    }
-    write_posterior_csv(paths.posterior, natural, w, info)
-    if cfg.central == "best_fit":
-        central, info["central"] = _best_fit(cal, history, t, space, stream)
-    else:
-        central, info["central"] = central_parameters(natural, w), "weighted median of each parameter"
-    write_central_yaml(
-        paths.central,
-        space,
-        central,
-        cal.base_path,
-        cal.path,
-        paths.posterior,
-        cfg.central_name,
-        info,
-        cfg.fixed,
-    )
-
-    # Posterior predictive and the central check, on `workers` forked processes.
-    sim = Simulator(space, cal.targets.targets, cfg.seed, 1)
-    picks = resample(w, cfg.predictive_draws, cfg.seed)
-    jobs = [
-        (sim, {n: float(natural[n][i]) for n in space.names}, generation_seed(cfg.seed, 10_000 + k), 1)
-        for k, i in enumerate(picks)
-    ]
-    print(
-        f"posterior predictive: {len(jobs)} draws, then {cfg.check_replications} replicates of the central scenario …",
-        file=stream,
-        flush=True,
-    )
-    with ProcessPoolExecutor(cfg.workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        predictive = list(pool.map(_stats, jobs))
-        check_summary = pool.submit(_check, (paths.central, cfg.check_replications)).result()
-    check = statistics(check_summary, cal.targets.targets)
-    paths.report_dir.mkdir(parents=True, exist_ok=True)
-    figures = _figures(paths, space, internal, w, predictive, cal)
-    text = _markdown(cal, paths, space, natural, internal, w, central, predictive, check, pops, info, figures)
-    report = paths.report_dir / f"{cfg.name}.md"
-    atomic_write(report, lambda p: p.write_text(text, encoding="utf-8"))
-    return {
-        "generations": t + 1,
-        "particles": len(w),
-        "simulations": info["simulations"],
-        "epsilon": eps,
-        "ess": ess,
-        "wall_time_min": float(pops["wall_time"].sum()) / 60,
-        "written": [paths.posterior, paths.central, report, *figures],
-        "check": check,
-    }
-
-
-def _best_fit(
-    cal: Calibration, history: Any, t: int, space: ParameterSpace, stream: Any
-) -> tuple[dict[str, float], str]:
-    """The accepted particle whose replicate mean fits the targets best.
-
-    A posterior's component-wise median can sit outside the accepted region when the
-    parameters are correlated (they are: e.g. contacts × conversion × project size set
-    the flow of money together), so the default scenario uses an accepted draw instead:
-    the ``central_candidates`` particles of the last generation with the smallest
-    (one-replicate) distance are re-simulated with ``central_replicates`` replicates on
-    common seeds, and the smallest distance of the replicate means wins."""
-    cfg = cal.config
-    pop = history.get_population(t=t).get_for_keys(["distance", "parameter"])
-    order = np.argsort(np.asarray(pop["distance"], float), kind="stable")[: cfg.central_candidates]
-    sim = Simulator(space, cal.targets.targets, cfg.seed, cfg.central_replicates)
-    seed = generation_seed(cfg.seed, 20_000)
-    cands = [space.to_natural({n: float(dict(pop["parameter"][i])[n]) for n in space.names}) for i in order]
-    print(
-        f"choosing the central scenario: {len(cands)} closest particles × {cfg.central_replicates} replicates …",
-        file=stream,
-        flush=True,
-    )
-    with ProcessPoolExecutor(cfg.workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        stats = list(pool.map(_stats, [(sim, c, seed, cfg.central_replicates) for c in cands]))
-    dist = [distance(s, cal.targets.targets) for s in stats]
-    best = int(np.argmin(dist))
-    return cands[best], (
-        f"best fit of the {len(cands)} particles closest to the data, each re-simulated with "
-        f"{cfg.central_replicates} replicates (distance of the mean {dist[best]:.4g}; "
-        f"candidates {min(dist):.4g}–{max(dist):.4g})"
-    )
+IDENTIFIED = 0.5  # posterior sd / prior sd (sampling scale) below this: the data identify the parameter
 
 
 # --------------------------------------------------------------------------- figures
-def _figures(
+def figures(
     paths: Paths,
     space: ParameterSpace,
     internal: dict[str, np.ndarray],
@@ -251,7 +116,7 @@ def _fmt(x: float) -> str:
     return f"{x:.3f}" if a < 10 else f"{x:.1f}" if a < 1000 else f"{x:,.0f}"
 
 
-def _markdown(
+def markdown(
     cal: Calibration,
     paths: Paths,
     space: ParameterSpace,
@@ -261,7 +126,8 @@ def _markdown(
     central: dict[str, float],
     predictive: list[dict[str, float]],
     check: dict[str, float],
-    pops: Any,
+    method: list[str],
+    caveats: list[str],
     info: dict[str, Any],
     figures: list[Path],
 ) -> str:
@@ -271,18 +137,14 @@ def _markdown(
         "",
         f"chainsim {info['chainsim_version']} · targets file SHA-256 `{info['targets_sha256'][:16]}…` · {info['date']}",
         "",
-        f"pyabc ABC-SMC, {info['particles']} particles, {info['generation']} of {cfg.generations} generations, "
-        f"{info['simulations']} simulations, sampling wall time {float(pops['wall_time'].sum()) / 60:.1f} min. "
-        f"Final tolerance ε = {info['epsilon']} (distance Σ z², {len(targets)} targets), "
-        f"effective sample size {info['ess']}.",
-        "",
-        "| generation | ε | simulations | acceptance rate |",
-        "|---:|---:|---:|---:|",
+        *method,
     ]
-    for _, row in pops.iterrows():
-        out.append(
-            f"| {int(row['t']) + 1} | {row['epsilon']:.4g} | {int(row['samples'])} | {row['particles'] / row['samples']:.1%} |"
-        )
+    if cfg.omit_targets or cfg.omit_parameters:
+        out += [
+            "",
+            f"Left out of this calibration: targets {', '.join(cfg.omit_targets) or 'none'}; "
+            f"parameters {', '.join(cfg.omit_parameters) or 'none'} (they keep the base scenario's values).",
+        ]
 
     ids = list(targets)
     pred = np.array([[p[t] for t in ids] for p in predictive], dtype=float)
@@ -323,8 +185,8 @@ def _markdown(
         "",
         "## Parameters: prior, posterior, identifiability",
         "",
-        f"Posterior sd / prior sd on the sampling scale (log10 for log-scale priors): above {UNIDENTIFIED} the data "
-        f"leave the parameter largely undetermined; below {IDENTIFIED} they pin it down.",
+        f"Posterior sd / prior sd on the sampling scale (log10 for log-scale priors): below {IDENTIFIED} the "
+        "parameter counts as identified by the figures; above it the posterior is not much narrower than the prior.",
         "",
         "| parameter | scenario field | prior | posterior median | posterior 90 % | central (YAML) | sd ratio | identified? |",
         "|---|---|---|---:|---:|---:|---:|---|",
@@ -333,10 +195,8 @@ def _markdown(
     for n in space.names:
         pr = space.priors[n]
         ratio = weighted_sd(internal[n], w) / space.prior_sd(n)
-        verdict = (
-            "well" if ratio < IDENTIFIED else "partly" if ratio <= UNIDENTIFIED else "**not identified**"
-        )
-        if ratio > UNIDENTIFIED:
+        verdict = "yes" if ratio < IDENTIFIED else "**no**"
+        if ratio >= IDENTIFIED:
             weak.append(n)
         lo, med, hi = weighted_quantile(natural[n], w, [0.05, 0.5, 0.95])
         field = pr.path if pr.path is not None else f"× {pr.multiply}"
@@ -365,21 +225,8 @@ def _markdown(
             if weak
             else " Every estimated parameter is narrowed by the data."
         )
-        + (
-            f" The final generation's effective sample size is only {float(info['ess']):.0f} of {info['particles']}: "
-            "a few particles carry most of the weight, so the marginals and sd ratios above are rough and the "
-            "central values rest on few effective draws."
-            if float(info["ess"]) < 0.1 * info["particles"]
-            else ""
-        )
-        + (
-            f" The history holds {info['generation']} of the {cfg.generations} generations requested (stopped early): the "
-            "tolerance is looser than a complete run's would be."
-            if info["generation"] < cfg.generations
-            else ""
-        )
-        + " The posterior is conditional on the fixed assumptions listed above and on the model's structure; "
-        "ABC with a standardised-distance tolerance gives an approximate posterior, wider than an exact one."
+        + "".join(f" {c}" for c in caveats)
+        + " The posterior is conditional on the fixed assumptions listed above and on the model's structure."
     )
     out += [para, ""]
     return "\n".join(out)

@@ -91,6 +91,14 @@ class Prior(Strict):
     multiply: str | list[str] | None = Field(
         None, description="Scenario field(s) multiplied by the value ('*' matches any key at one level)."
     )
+    balance: list[str] | None = Field(
+        None,
+        description=(
+            "With path: fields rescaled together so that the path's field and these keep their base sum "
+            "(shares that must add up, e.g. the funds_* disbursement shares: setting the registration "
+            "share scales the other three in proportion)."
+        ),
+    )
     low: float
     high: float
     scale: Literal["linear", "log"] = "linear"
@@ -104,6 +112,8 @@ class Prior(Strict):
             raise ValueError(f"low ({self.low}) must be below high ({self.high})")
         if self.scale == "log" and self.low <= 0:
             raise ValueError(f"a log-scale prior needs low > 0 (got {self.low})")
+        if self.balance is not None and (self.path is None or not isinstance(self.path, str)):
+            raise ValueError("balance needs a single 'path' (the share that is set)")
         return self
 
     @property
@@ -129,7 +139,43 @@ class CalibrationConfig(Strict):
         default_factory=list,
         description="Extra --set overrides applied to the base during calibration only (e.g. a smaller pool in tests).",
     )
-    particles: int = Field(300, ge=2, le=100_000, description="Population size of every ABC-SMC generation.")
+    method: Literal["emulator", "abc_smc"] = Field(
+        "emulator",
+        description=(
+            "emulator: waves of designs, emulators of every statistic and MCMC on the emulated likelihood "
+            "(calibration/waves.py); abc_smc: pyabc ABC-SMC on replicate means (calibration/abc.py). "
+            "docs/calibration.md compares them."
+        ),
+    )
+    omit_targets: list[Name] = Field(
+        default_factory=list,
+        description="Targets left out of this calibration (e.g. the South Asia Expo's, to predict them out of sample).",
+    )
+    omit_parameters: list[Name] = Field(
+        default_factory=list,
+        description="Priors left out (the field keeps its base value), e.g. a parameter only the omitted targets inform.",
+    )
+    waves: int = Field(
+        3, ge=1, le=20, description="emulator: waves of design points (the first over the prior)."
+    )
+    wave_points: int = Field(
+        1500, ge=20, le=1_000_000, description="emulator: design points simulated in each wave."
+    )
+    gp_points: int = Field(
+        600,
+        ge=30,
+        le=5000,
+        description="emulator: design points each residual GP is fitted on (the most recent ones; cost grows as its square in the MCMC).",
+    )
+    mcmc_walkers: int = Field(
+        128, ge=8, le=10_000, description="emulator: emcee walkers (at least 2 × parameters)."
+    )
+    mcmc_steps: int = Field(
+        4000, ge=100, le=1_000_000, description="emulator: MCMC steps per wave (the first half is burn-in)."
+    )
+    particles: int = Field(
+        300, ge=2, le=100_000, description="abc_smc: population size of every ABC-SMC generation."
+    )
     generations: int = Field(
         6, ge=1, le=100, description="Generations (populations) the history must hold when the run is done."
     )
@@ -154,6 +200,11 @@ class CalibrationConfig(Strict):
     proposal: Literal["defensive", "weighted"] = Field(
         "defensive",
         description="Perturbation kernel: 'weighted' = pyabc's default (particles mixed by weight); 'defensive' = every particle equally (robust effective sample size; see abc.DefensiveTransition).",
+    )
+    max_candidates: int | None = Field(
+        None,
+        ge=1,
+        description="abc_smc: stop after this many candidates were simulated in all (each with replicates_per_particle replicates); a budget for comparing methods.",
     )
     min_acceptance_rate: float = Field(
         0.005, ge=0, lt=1, description="Stop early if a generation accepts fewer than this share."

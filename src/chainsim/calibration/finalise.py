@@ -1,0 +1,161 @@
+"""After sampling, whatever the method: posterior CSV, central scenario, predictive check, report.
+
+Both methods hand over a :class:`Posterior` — draws on both scales, weights, the lines
+that describe the run, and the candidates for the central parameter set, best first —
+and :func:`finalise` writes the same files from it:
+
+* ``<name>.posterior.csv`` (every draw, its weight, each parameter on its natural scale);
+* ``<name>.calibrated.yaml``, the **central** parameter set: a posterior draw, not the
+  component-wise median (which can fall outside the posterior when parameters trade off):
+  the ``central_candidates`` best candidates are re-simulated with ``central_replicates``
+  replicates on common seeds and the one whose replicate means fit best wins;
+* the report, with a posterior predictive of ``predictive_draws`` draws × 1 replicate and
+  the central scenario's own ``check_replications``-replicate run against the tolerances.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chainsim.calibration.config import Calibration
+from chainsim.calibration.outfiles import Paths
+from chainsim.calibration.params import ParameterSpace
+from chainsim.calibration.posterior import (
+    central_parameters,
+    resample,
+    stamp,
+    write_central_yaml,
+    write_posterior_csv,
+)
+from chainsim.calibration.report import figures, markdown
+from chainsim.calibration.simulate import Simulator, generation_seed
+from chainsim.calibration.targets import distance, statistics
+from chainsim.config.loader import ScenarioError
+from chainsim.results.outputs import atomic_write
+
+
+@dataclass
+class Posterior:
+    """What a sampler hands to :func:`finalise`."""
+
+    internal: dict[str, np.ndarray]
+    weights: np.ndarray
+    info: dict[str, Any]  # header lines of the CSV and YAML (method, sizes, diagnostics)
+    candidates: list[dict[str, float]]  # natural scale, best first, for the best_fit centre
+    method: list[str]  # markdown: how it was sampled, with its diagnostics
+    caveats: list[str] = field(default_factory=list)  # sentences for "what the fit supports"
+    summary: dict[str, Any] = field(default_factory=dict)  # printed by the CLI
+
+
+def natural_draws(space: ParameterSpace, internal: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {n: (10**v if space.priors[n].scale == "log" else v) for n, v in internal.items()}
+
+
+def _stats(job: tuple[Simulator, dict[str, float], int, int]) -> dict[str, float]:
+    """Target statistics of one parameter set: (simulator, parameters, seed, replicates)."""
+    sim, natural, seed, reps = job
+    return sim.stats(natural, seed, reps)
+
+
+def _check(job: tuple[Path, int]) -> dict[str, Any]:
+    """The written central scenario, exactly as ``chainsim run FILE -r reps`` runs it."""
+    from chainsim.api import load, run
+
+    path, reps = job
+    return run(load(path), replications=reps).summary()
+
+
+def finalise(cal: Calibration, post: Posterior, paths: Paths, stream: Any = None) -> dict[str, Any]:
+    """Write posterior CSV, central YAML and report; return what the CLI prints."""
+    stream = sys.stderr if stream is None else stream
+    cfg = cal.config
+    space = ParameterSpace(cal.priors, cal.base_data)
+    w = np.asarray(post.weights, float) / np.sum(post.weights)
+    natural = natural_draws(space, post.internal)
+    info = {**stamp(cal.targets_sha256), **post.info}
+    write_posterior_csv(paths.posterior, natural, w, info)
+    if cfg.central == "best_fit":
+        central, info["central"] = _best_fit(cal, post.candidates, space, stream)
+    else:
+        central, info["central"] = central_parameters(natural, w), "weighted median of each parameter"
+    write_central_yaml(
+        paths.central,
+        space,
+        central,
+        cal.base_path,
+        cal.path,
+        paths.posterior,
+        cfg.central_name,
+        info,
+        cfg.fixed,
+    )
+
+    # Posterior predictive and the central check, on `workers` forked processes.
+    sim = Simulator(space, cal.targets.targets, cfg.seed, 1)
+    picks = resample(w, cfg.predictive_draws, cfg.seed)
+    jobs = [
+        (sim, {n: float(natural[n][i]) for n in space.names}, generation_seed(cfg.seed, 10_000 + k), 1)
+        for k, i in enumerate(picks)
+    ]
+    print(
+        f"posterior predictive: {len(jobs)} draws, then {cfg.check_replications} replicates of the central scenario …",
+        file=stream,
+        flush=True,
+    )
+    with ProcessPoolExecutor(cfg.workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        predictive = list(pool.map(_stats, jobs))
+        check_summary = pool.submit(_check, (paths.central, cfg.check_replications)).result()
+    check = statistics(check_summary, cal.targets.targets)
+    paths.report_dir.mkdir(parents=True, exist_ok=True)
+    figs = figures(paths, space, post.internal, w, predictive, cal)
+    text = markdown(
+        cal,
+        paths,
+        space,
+        natural,
+        post.internal,
+        w,
+        central,
+        predictive,
+        check,
+        post.method,
+        post.caveats,
+        info,
+        figs,
+    )
+    report = paths.report_dir / f"{cfg.name}.md"
+    atomic_write(report, lambda p: p.write_text(text, encoding="utf-8"))
+    return {**post.summary, "written": [paths.posterior, paths.central, report, *figs], "check": check}
+
+
+def _best_fit(
+    cal: Calibration, candidates: list[dict[str, float]], space: ParameterSpace, stream: Any
+) -> tuple[dict[str, float], str]:
+    """Of the best ``central_candidates`` candidates, the one whose replicate means fit best."""
+    cfg = cal.config
+    cands = candidates[: cfg.central_candidates]
+    if not cands:
+        raise ScenarioError("no posterior candidates to choose a central scenario from")
+    sim = Simulator(space, cal.targets.targets, cfg.seed, cfg.central_replicates)
+    seed = generation_seed(cfg.seed, 20_000)
+    print(
+        f"choosing the central scenario: {len(cands)} candidates × {cfg.central_replicates} replicates …",
+        file=stream,
+        flush=True,
+    )
+    with ProcessPoolExecutor(cfg.workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        stats = list(pool.map(_stats, [(sim, c, seed, cfg.central_replicates) for c in cands]))
+    dist = [distance(s, cal.targets.targets) for s in stats]
+    best = int(np.argmin(dist))
+    return cands[best], (
+        f"best fit of {len(cands)} posterior candidates, each re-simulated with "
+        f"{cfg.central_replicates} replicates (distance of the mean {dist[best]:.4g}; "
+        f"candidates {min(dist):.4g}–{max(dist):.4g})"
+    )

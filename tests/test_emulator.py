@@ -1,0 +1,222 @@
+"""Tests of the emulator calibration (chainsim.calibration: ensemble, emulator, likelihood,
+waves, recovery) and of the prior forms it added (balance, a chain's null size).
+
+Quick: the prior forms on the real base scenario; an emulator on a known function; the
+likelihood's maximum at the truth. Slow: a tiny calibration end to end through the CLI,
+resumed after losing points, and the recovery check's small version (CI's ≤ 5 min one).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import numpy as np
+import pytest
+
+from chainsim.calibration.config import load_calibration
+from chainsim.calibration.emulator import Transform, fit_all
+from chainsim.calibration.likelihood import EmulatedLikelihood
+from chainsim.calibration.params import ParameterSpace
+from chainsim.calibration.schema import Target
+from chainsim.cli import main
+from paths import BASE_FRAGMENT, CALIBRATION_DIR
+
+PRIORS = """fixed_note: a test subset of the Kunming priors
+parameters:
+  engage_prob: {path: pipeline.engage_prob_per_step, low: 0.01, high: 0.2, scale: log, reason: test}
+  realisation_share: {path: pipeline.realisation_share, low: 0.1, high: 0.6, reason: test}
+  hk_outreach: {path: events.hk_promotion_2023.outreach_contacts, low: 20, high: 400, scale: log, reason: test}
+  construction_days: {path: pipeline.construction_days, low: 100, high: 450, scale: log, reason: test}
+"""
+
+CONFIG = """name: tiny
+base_scenario: {base}
+targets: {targets}
+priors: {priors}
+fixed: [population.pool_size=20000, calendar.burn_in_steps=10]
+method: emulator
+waves: {waves}
+wave_points: {points}
+replicates_per_particle: 2
+mcmc_walkers: 16
+mcmc_steps: 2000
+seed: 7
+workers: 2
+predictive_draws: 4
+check_replications: 2
+central_candidates: 3
+central_replicates: 2
+"""
+
+
+def tiny(tmp, waves=2, points=60, priors=None):
+    p = tmp / "priors.yaml"
+    p.write_text(priors or PRIORS, encoding="utf-8")
+    cfg = tmp / "tiny.yaml"
+    cfg.write_text(
+        CONFIG.format(
+            base=BASE_FRAGMENT,
+            targets=CALIBRATION_DIR / "targets" / "kunming_2023.yaml",
+            priors=p,
+            waves=waves,
+            points=points,
+        ),
+        encoding="utf-8",
+    )
+    return cfg
+
+
+# --------------------------------------------------------------------------- prior forms
+FORMS = """fixed_note: the two prior forms of issue 14
+parameters:
+  registration_share:
+    path: pipeline.funds_at_registration_share
+    balance: [pipeline.funds_at_land_share, pipeline.funds_construction_share, pipeline.funds_at_production_share]
+    low: 0.05
+    high: 0.3
+    reason: test
+  size_median_industrial:
+    path: [chains.green_food.project_size.median_yi, chains.new_materials.project_size.median_yi]
+    low: 0.05
+    high: 3.0
+    scale: log
+    reason: test
+"""
+
+
+def forms_space(tmp):
+    cal = load_calibration(tiny(tmp, priors=FORMS))
+    return cal, ParameterSpace(cal.priors, cal.base_data)
+
+
+def mid(space):
+    return {
+        n: math.sqrt(p.low * p.high) if p.scale == "log" else (p.low + p.high) / 2
+        for n, p in space.priors.items()
+    }
+
+
+def test_balance_prior_keeps_the_shares_summing_to_one(tmp_path):
+    _, space = forms_space(tmp_path)
+    for share in (0.05, 0.2, 0.3):
+        a = space.assignments({**mid(space), "registration_share": share})
+        funds = {k: v for k, v in a.items() if k.startswith("pipeline.funds_")}
+        assert funds["pipeline.funds_at_registration_share"] == share
+        assert math.isclose(sum(funds.values()), 1.0, abs_tol=1e-12), funds
+        # the partners keep their base proportions (0.15 : 0.55 : 0.15)
+        assert math.isclose(
+            funds["pipeline.funds_construction_share"] / funds["pipeline.funds_at_land_share"], 0.55 / 0.15
+        )
+
+
+def test_a_prior_sets_a_field_that_is_null_in_the_base(tmp_path):
+    from chainsim.config.schema import Scenario
+
+    _, space = forms_space(tmp_path)
+    data = space.scenario_data({**mid(space), "size_median_industrial": 0.7})
+    scen = Scenario.model_validate(data)
+    assert scen.chains["green_food"].project_size.median_yi == 0.7
+    assert scen.chains["flowers"].project_size is None  # a non-industrial chain keeps the population's
+
+
+# --------------------------------------------------------------------------- emulator, likelihood
+def test_emulator_learns_a_noisy_quadratic_and_knows_its_noise():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1, 1, size=(400, 3))
+    truth = np.exp(1.0 + 0.5 * X[:, 0] - 0.3 * X[:, 1] ** 2)  # X[:, 2] is a dummy
+    reps = 4
+    one_rep_var = (0.2 * truth) ** 2
+    mean = truth + rng.normal(size=len(X)) * np.sqrt(one_rep_var / reps)
+    path = "periods.2023H1.funds_in_place_yi"
+    ems = fit_all(X, {path: mean}, {path: one_rep_var}, {path: np.full(len(X), reps)})
+    em = ems.paths[path]
+    # out-of-fold error ≈ the noise of the design means: nothing left unexplained, noise not fitted
+    assert em.loo_sd < 1.3 and em.loo_rmse < 1.3 * math.sqrt(em.noise_var)
+    Xt = rng.uniform(-1, 1, size=(200, 3))
+    m, v = ems.predict(Xt)[path]
+    expected = np.exp(1.0 + 0.5 * Xt[:, 0] - 0.3 * Xt[:, 1] ** 2)
+    assert np.max(np.abs(m / expected - 1)) < 0.08
+    # the emulator's own variance is far below the noise of one design point's mean
+    assert np.median(v) < 0.5 * np.median((0.2 * expected) ** 2 / reps)
+
+
+def test_transform_round_trips():
+    for t, m in (
+        (Transform(False, 0.5), np.array([0.0, 1.0, 300.0])),
+        (Transform(True, 0.0), np.array([0.1, 0.87])),
+    ):
+        assert np.allclose(t.inverse(t.forward(m)), m)
+
+
+def test_likelihood_is_highest_where_the_emulated_figures_match():
+    rng = np.random.default_rng(2)
+    X = rng.uniform(0, 1, size=(300, 2))
+    paths = {"periods.2023H1.a": 100 * (1 + X[:, 0]), "periods.2022H1.a": 80 * (1 + X[:, 1])}
+    ems = fit_all(X, paths, {p: np.full(len(X), 1.0) for p in paths}, {p: np.full(len(X), 4) for p in paths})
+    target = Target(
+        facts="F2a", label_en="t", label_zh="增长", ratio_of=("periods.2023H1.a", "periods.2022H1.a"),
+        value=150 / 120, unit="ratio", rounding=0, discrepancy=0.01, discrepancy_reason="test", tolerance=0.05,
+    )  # fmt: skip
+    level = Target(
+        facts="F2a", label_en="l", label_zh="水平", metric="periods.2023H1.a", value=150, unit="亿元",
+        rounding=0, discrepancy=2, discrepancy_reason="test", tolerance=5,
+    )  # fmt: skip
+    ll = EmulatedLikelihood(ems, {"growth": target, "level": level})
+    grid = np.array([[a, b] for a in np.linspace(0, 1, 21) for b in np.linspace(0, 1, 21)])
+    best = grid[np.argmax(ll(grid))]
+    assert np.allclose(best, [0.5, 0.5], atol=0.051)
+
+
+# --------------------------------------------------------------------------- end to end
+def read_wave(path):
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.slow
+def test_tiny_emulator_calibration_end_to_end_and_resume(tmp_path, capsys):
+    import chainsim
+    from chainsim.calibration.posterior import read_posterior
+
+    cfg = tiny(tmp_path)
+    out = tmp_path / "out"
+    assert main(["calibrate", str(cfg), "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert "emulator: 2 waves, 120 design points" in printed.out
+    draws, w, info = read_posterior(out / "tiny.posterior.csv")
+    assert set(draws) == {"engage_prob", "realisation_share", "hk_outreach", "construction_days"}
+    assert info["method"] == "emulator" and float(info["ess"]) > 0 and np.allclose(w, w[0])
+    assert chainsim.load(out / "tiny.calibrated.yaml").population.pool_size == 20000
+    report = (out / "report" / "tiny.md").read_text(encoding="utf-8")
+    assert "Emulator calibration" in report and "| wave |" in report and "identified" in report
+    # Lose the last 10 points of wave 2 (a kill): the rerun simulates exactly those.
+    wave2 = out / "tiny.waves" / "wave2.csv"
+    rows = read_wave(wave2)
+    lines = wave2.read_text(encoding="utf-8").splitlines(keepends=True)
+    wave2.write_text("".join(lines[:-10]) + lines[-10][:20], encoding="utf-8")  # and a torn line
+    assert main(["calibrate", str(cfg), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "simulating 10 of 60 points" in err and "wave 1/2: simulating" not in err
+    assert sorted(r["index"] for r in read_wave(wave2)) == sorted(r["index"] for r in rows)
+    # --report-only simulates nothing; other settings are refused rather than mixed
+    assert main(["calibrate", str(cfg), "--out", str(out), "--report-only"]) == 0
+    assert "simulating" not in capsys.readouterr().err
+    assert main(["calibrate", str(cfg), "--out", str(out), "--set", "wave_points=61"]) == 2
+    assert "--fresh" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_recovery_check_small(tmp_path, capsys):
+    """CI's small version of the recovery check (docs/calibration.md has the full one)."""
+    import json
+
+    cfg = tiny(tmp_path, waves=1, points=240)
+    out = tmp_path / "out"
+    assert main(["calibrate", str(cfg), "--out", str(out), "--recovery", "20"]) == 0
+    result = json.loads((out / "tiny.recovery.json").read_text(encoding="utf-8"))
+    assert result["datasets"] == 20
+    ident = [p for p in result["parameters"] if p["identified"]]
+    assert len(ident) >= 2, result["parameters"]
+    assert result["coverage_identified"] >= 0.8, result["parameters"]
+    assert (out / "report" / "tiny_recovery.md").exists()
