@@ -141,6 +141,18 @@ def test_emulator_learns_a_noisy_quadratic_and_knows_its_noise():
     assert np.median(v) < 0.5 * np.median((0.2 * expected) ** 2 / reps)
 
 
+def test_fast_gp_prediction_is_sklearns():
+    rng = np.random.default_rng(3)
+    X = rng.uniform(size=(120, 4))
+    path = "periods.2023H1.funds_in_place_yi"
+    mean = np.exp(1 + np.sin(4 * X[:, 0]) + X[:, 1])
+    em = fit_all(X, {path: mean}, {path: np.full(120, 0.01)}, {path: np.full(120, 4)}).paths[path]
+    Z = rng.uniform(size=(30, 4)) * em.weights
+    m, sd = em.gp.predict(Z, return_std=True)
+    fm, latent = em.gp_predict(Z)
+    assert np.allclose(fm, m, atol=1e-8) and np.allclose(latent, sd**2 - em.white, atol=1e-8)
+
+
 def test_transform_round_trips():
     for t, m in (
         (Transform(False, 0.5), np.array([0.0, 1.0, 300.0])),

@@ -42,6 +42,8 @@ class TargetRow:
     ci95_high: float
     difference: float  # mean − value
     within: bool
+    sd_one_replicate: float  # spread of ONE replicate's value (for a ratio: the delta method)
+    noise_ratio: float  # (sd_one_replicate / σ)²: what one replicate's noise adds to a distance Σ z²
 
 
 @dataclass
@@ -57,6 +59,12 @@ class TargetCheck:
     def within(self) -> int:
         return sum(r.within for r in self.rows)
 
+    @property
+    def noise(self) -> float:
+        """Σ (sd of one replicate / σ)² over the targets: the distance one replicate's noise
+        alone contributes (an R-replicate mean: this / R); cf. ≈ 1 a target for a good fit."""
+        return float(sum(r.noise_ratio for r in self.rows if math.isfinite(r.noise_ratio)))
+
     def to_dict(self) -> dict[str, Any]:
         def clean(x: Any) -> Any:
             return None if isinstance(x, float) and not math.isfinite(x) else x
@@ -68,6 +76,7 @@ class TargetCheck:
             "replications": self.replications,
             "targets_file": self.targets_file,
             "within": self.within,
+            "noise_one_replicate": self.noise,
             "total": len(self.rows),
             "rule": "within = |replicate mean − value| ≤ tolerance; ci95 = 95 % interval of the mean",
             "targets": [{k: clean(v) for k, v in asdict(r).items()} for r in self.rows],
@@ -87,6 +96,19 @@ def interval(values: np.ndarray) -> tuple[float, float]:
         return math.nan, math.nan
     half = float(student_t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
     return float(v.mean()) - half, float(v.mean()) + half
+
+
+def one_replicate_sd(cols: list[np.ndarray]) -> float:
+    """sd of one replicate's value; for a ratio of means, of x − r·y over mean(y) (delta method)."""
+    if len(cols) == 1:
+        v = cols[0][np.isfinite(cols[0])]
+        return float(v.std(ddof=1)) if v.size > 1 else math.nan
+    x, y = cols
+    ok = np.isfinite(x) & np.isfinite(y)
+    if ok.sum() < 2 or y[ok].mean() == 0:
+        return math.nan
+    r = x[ok].mean() / y[ok].mean()
+    return float(np.std(x[ok] - r * y[ok], ddof=1) / abs(y[ok].mean()))
 
 
 def ratio_interval(num: np.ndarray, den: np.ndarray) -> tuple[float, float]:
@@ -112,6 +134,7 @@ def compare_targets(
         cols = [np.array([lookup(s, p) for s in per_replicate]) for p in tg.paths]
         lo, hi = interval(cols[0]) if tg.metric else ratio_interval(*cols)
         m = means[tid]
+        sd1 = one_replicate_sd(cols)
         rows.append(
             TargetRow(
                 id=tid,
@@ -127,6 +150,8 @@ def compare_targets(
                 ci95_high=hi,
                 difference=m - tg.value,
                 within=bool(math.isfinite(m) and abs(m - tg.value) <= tg.tolerance),
+                sd_one_replicate=sd1,
+                noise_ratio=(sd1 / tg.sigma) ** 2 if math.isfinite(sd1) else math.nan,
             )
         )
     return rows

@@ -96,6 +96,11 @@ class PathEmulator:
     weights: np.ndarray  # input scaling of the GP: the parameters' weight in the regression
     gp: object  # a fitted sklearn GaussianProcessRegressor on the regression's residuals
     white: float  # the GP's fitted white-noise variance
+    gp_inputs: np.ndarray  # its training inputs (scaled), for the fast prediction below
+    gp_alpha: np.ndarray  # K⁻¹ r (sklearn's alpha_)
+    gp_linv_t: np.ndarray  # (L⁻¹)ᵀ for the Cholesky factor L of K (white noise included)
+    gp_amplitude: float
+    gp_length: float
     noise_var: float  # median noise variance of the design's R-means, transformed scale
     loo_rmse: float  # leave-one-out error of the whole emulator (diagnostic)
     loo_r2: float
@@ -105,11 +110,24 @@ class PathEmulator:
     def predict_unit(self, U: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Expected value (natural scale) and the emulator's variance of it (natural scale,
         by the delta method) at points ``U`` (unit scale) with squares basis ``S``."""
-        mean, sd = self.gp.predict(U * self.weights, return_std=True)  # type: ignore[attr-defined]
+        mean, latent = self.gp_predict(U * self.weights)
         h = S @ self.coef + self.intercept + mean
-        var_h = np.maximum(sd**2 - self.white, 0.0) + max(self.white - self.noise_var, 0.0)
+        var_h = latent + max(self.white - self.noise_var, 0.0)
         m = self.transform.inverse(h)
         return m, var_h / self.transform.slope(m) ** 2
+
+    def gp_predict(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The residual GP's mean and latent variance (white noise excluded) at scaled inputs:
+        sklearn's formulas (Rasmussen & Williams 2006, alg. 2.1) on precomputed K⁻¹, a few
+        matrix products for a whole batch of MCMC walkers instead of a call per path."""
+        a = Z / self.gp_length
+        b = self.gp_inputs / self.gp_length
+        d2 = np.maximum((a**2).sum(1)[:, None] + (b**2).sum(1)[None, :] - 2 * a @ b.T, 0.0)
+        ks = self.gp_amplitude * np.exp(-0.5 * d2)
+        mean = ks @ self.gp_alpha
+        v = ks @ self.gp_linv_t  # rows: (L⁻¹ k*)ᵀ, as sklearn computes it (stable where K is near-singular)
+        latent = self.gp_amplitude - np.einsum("ij,ij->i", v, v)
+        return mean, np.maximum(latent, 0.0)
 
 
 @dataclass
@@ -157,8 +175,10 @@ def fit_path(
         )
     white = float(gp.kernel_.k2.noise_level)
     # closed-form leave-one-out of the GP part (Rasmussen & Williams 2006, eq. 5.12)
-    K = gp.kernel_(Uo[sub] * w)
-    Kinv = np.linalg.inv(K)
+    from scipy.linalg import solve_triangular
+
+    linv = solve_triangular(gp.L_, np.eye(len(sub)), lower=True)
+    Kinv = linv.T @ linv
     alpha = Kinv @ resid[sub]
     loo_err = alpha / np.diag(Kinv)
     loo_var = 1.0 / np.diag(Kinv)
@@ -170,6 +190,11 @@ def fit_path(
         weights=w,
         gp=gp,
         white=white,
+        gp_inputs=Uo[sub] * w,
+        gp_alpha=np.asarray(gp.alpha_, float),
+        gp_linv_t=np.ascontiguousarray(linv.T),
+        gp_amplitude=float(gp.kernel_.k1.k1.constant_value),
+        gp_length=float(gp.kernel_.k1.k2.length_scale),
         noise_var=float(np.median(noise)),  # median: the delta method makes near-zero means very noisy
         loo_rmse=math.sqrt(float(np.mean(loo_err**2))),
         loo_r2=1.0 - float(np.sum(loo_err**2)) / ss if ss > 0 else math.nan,

@@ -95,6 +95,7 @@ def recover(cal: Calibration, out: Path, datasets: int, stream: Any = None) -> d
         seed=cfg.seed,
     )
     sd = np.array([space.prior_sd(nm) for nm in space.names])
+    steps = max(500, cfg.mcmc_steps // 2)  # one chain per data set: half the calibration's length
     inside, ratios, errors = [], [], []
     for k, i in enumerate(truth_idx):
         mc = {
@@ -103,7 +104,7 @@ def recover(cal: Calibration, out: Path, datasets: int, stream: Any = None) -> d
         targets = synthetic_targets(cal, {p: float(mean[p][i]) for p in paths}, mc, rng)
         loglik = EmulatedLikelihood(emulators, targets)
         start = start_walkers(X[train], loglik, cfg.mcmc_walkers, cfg.seed + 1000 + k)
-        post = sample_posterior(loglik, space, start, cfg.mcmc_walkers, cfg.mcmc_steps, cfg.seed + 1000 + k)
+        post = sample_posterior(loglik, space, start, cfg.mcmc_walkers, steps, cfg.seed + 1000 + k)
         lo, med, hi = np.percentile(post.draws, [5, 50, 95], axis=0)
         inside.append((X[i] >= lo) & (X[i] <= hi))
         ratios.append(post.draws.std(axis=0) / sd)
@@ -120,6 +121,7 @@ def recover(cal: Calibration, out: Path, datasets: int, stream: Any = None) -> d
         "datasets": len(truth_idx),
         "training_points": int(train.sum()),
         "replicates_per_point": cfg.replicates_per_particle,
+        "mcmc": f"{cfg.mcmc_walkers} walkers × {steps} steps per data set",
         "budget": "wave-1 emulators only (amortised: one fit for all data sets); reduced per-fit budget",
         "coverage_identified": float(np.mean([p.coverage90 for p in ident])) if ident else math.nan,
         "coverage_all": float(np.mean(cover)),
@@ -140,7 +142,7 @@ def write(result: dict[str, Any], out: Path, name: str) -> list[Path]:
         "",
         f"{result['datasets']} data sets simulated from known parameters (first-wave design points, drawn from the "
         f"prior) with a σ-sized error per figure, each calibrated with the first wave's emulators fitted on the "
-        f"other {result['training_points']} points ({result['budget']}).",
+        f"other {result['training_points']} points ({result['budget']}; {result['mcmc']}).",
         "",
         f"Coverage of the 90 % interval: **{result['coverage_identified']:.0%} over the identified parameters** "
         f"(posterior sd < {IDENTIFIED} prior sd), {result['coverage_all']:.0%} over all.",

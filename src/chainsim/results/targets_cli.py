@@ -75,3 +75,11 @@ def show(c) -> None:  # noqa: ANN001 - a TargetCheck
             f"{'±' + _num(r.tolerance):>14s}  {'✓' if r.within else '✗'}  {r.label_zh}"
         )
     print("\n" + both("word.within_tolerance", n=c.within, total=len(c.rows)))
+    if c.replications > 1:
+        loud = sorted(c.rows, key=lambda r: -r.noise_ratio if math.isfinite(r.noise_ratio) else 0)[:3]
+        print(
+            both("word.targets_noise", noise=f"{c.noise:.0f}", k=len(c.rows))
+            + " ("
+            + ", ".join(f"{r.id} {r.noise_ratio:.0f}" for r in loud)
+            + ")"
+        )

@@ -161,6 +161,11 @@ _t(
     "模型 = 重复运行均值［均值的95%区间］",
 )
 _t("word.within_tolerance", "{n} of {total} within tolerance", "{total} 项中 {n} 项在容差内")
+_t(
+    "word.targets_noise",
+    "noise of ONE replicate against the targets' σ: Σ (sd/σ)² = {noise} over {k} targets",
+    "单次重复的随机噪声相对目标σ：Σ (sd/σ)² = {noise}（{k} 项）",
+)
 # the experiment report (chainsim report)
 _t("report.title", "strategy-comparison report", "招商策略比较报告")
 _t("report.provenance", "provenance", "来源")
