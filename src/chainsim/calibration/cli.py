@@ -8,7 +8,6 @@ one message naming the file and field, exit status 2, nothing written. Heavy imp
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -141,7 +140,7 @@ def _emulator(cal: Any, paths: Any, args: argparse.Namespace) -> Any:
 
 def _recovery(cal: Any, paths: Any, args: argparse.Namespace) -> int:
     from chainsim.calibration import recovery
-    from chainsim.calibration.waves import check_waves, run_waves
+    from chainsim.calibration.waves import check_waves, ensure_first_wave
     from chainsim.config.loader import ScenarioError
 
     if cal.config.method != "emulator":
@@ -151,8 +150,7 @@ def _recovery(cal: Any, paths: Any, args: argparse.Namespace) -> int:
     if args.report_only:
         raise ScenarioError("--recovery and --report-only contradict each other")
     check_waves(cal, paths.out, args.fresh, False)
-    first = dataclasses.replace(cal, config=cal.config.model_copy(update={"waves": 1}))
-    run_waves(first, paths.out, backend=args.backend, scheduler=args.scheduler)
+    ensure_first_wave(cal, paths.out, backend=args.backend, scheduler=args.scheduler)
     result = recovery.recover(cal, paths.out, args.recovery, stream=sys.stderr)
     written = recovery.write(result, paths.out, cal.config.name)
     print(

@@ -70,7 +70,7 @@ class WaveRecord:
 class WavesOutcome:
     space: ParameterSpace
     posterior: MCMCResult
-    likelihood: EmulatedLikelihood
+    likelihood: EmulatedLikelihood | None  # None when the last wave was reused from disk
     records: list[WaveRecord] = field(default_factory=list)
     simulations: int = 0
 
@@ -136,10 +136,15 @@ def sample_posterior(
             out[inside] = loglik(X[inside])
         return out
 
+    from threadpoolctl import threadpool_limits
+
     d = len(lo)
     sampler = emcee.EnsembleSampler(walkers, d, log_prob, vectorize=True)
     sampler.random_state = np.random.RandomState(seed % 2**32).get_state()
-    sampler.run_mcmc(start, steps, progress=False)
+    # one BLAS thread: the products are small (walkers × GP points), and OpenBLAS threads
+    # spinning against the simulation workers made a step ~10× slower on 2 cores
+    with threadpool_limits(1):
+        sampler.run_mcmc(start, steps, progress=False)
     burn = steps // 2
     chain = sampler.get_chain(discard=burn)  # (steps - burn, walkers, d)
     tau = emcee.autocorr.integrated_time(chain, quiet=True)
@@ -166,6 +171,41 @@ def start_walkers(X: np.ndarray, loglik: EmulatedLikelihood, walkers: int, seed:
         best = best[rng.choice(len(best), walkers)]
     scale = 0.01 * (X.max(axis=0) - X.min(axis=0) + 1e-9)
     return np.clip(best + rng.normal(size=best.shape) * scale, X.min(axis=0), X.max(axis=0))
+
+
+def save_wave(folder: Path, rec: WaveRecord, post: MCMCResult) -> None:
+    """A finished wave: its diagnostics (JSON) and its posterior draws (npz), written last, so
+    a resumed or --report-only run reuses them instead of refitting and resampling."""
+    from chainsim.version import __version__
+
+    (folder / f"wave{rec.wave}.json").write_text(json.dumps(rec.__dict__, indent=1) + "\n")
+    np.savez(
+        folder / f"wave{rec.wave}.posterior.npz",
+        draws=post.draws,
+        loglik=post.loglik,
+        tau=post.tau,
+        scalars=np.array([post.ess, post.acceptance, float(post.converged)]),
+        version=np.array(__version__),
+    )
+
+
+def load_wave(folder: Path, wave: int) -> tuple[MCMCResult, WaveRecord] | None:
+    """A wave saved by :func:`save_wave` with this chainsim version, else None."""
+    from chainsim.version import __version__
+
+    js, npz = folder / f"wave{wave}.json", folder / f"wave{wave}.posterior.npz"
+    if not (js.exists() and npz.exists()):
+        return None
+    try:
+        z = np.load(npz)
+        if str(z["version"]) != __version__:
+            return None
+        ess, acc, conv = (float(x) for x in z["scalars"])
+        post = MCMCResult(z["draws"], z["loglik"], z["tau"], ess, acc, bool(conv))
+        rec = WaveRecord(**json.loads(js.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return post, rec
 
 
 def wave_dir(out: Path, name: str) -> Path:
@@ -205,6 +245,29 @@ def check_waves(cal: Calibration, out: Path, fresh: bool, report_only: bool) -> 
     else:
         folder.mkdir(parents=True)
         meta.write_text(json.dumps({"fingerprint": cal.fingerprint()}) + "\n", encoding="utf-8")
+
+
+def ensure_first_wave(
+    cal: Calibration, out: Path, backend: str = "local", scheduler: str | None = None, stream: Any = None
+) -> None:
+    """Simulate whatever is missing of wave 1 (the prior-wide design) and nothing else."""
+    stream = sys.stderr if stream is None else stream
+    cfg = cal.config
+    space = ParameterSpace(cal.priors, cal.base_data)
+    folder = wave_dir(out, cfg.name)
+    design_file = folder / "wave1.design.npy"
+    if design_file.exists():
+        design = np.load(design_file)
+    else:
+        design = prior_design(space, cfg.wave_points, cfg.seed)
+        np.save(design_file, design)
+    rows_file = folder / "wave1.csv"
+    missing = len(design) - len(read_rows(rows_file))
+    if missing:
+        _say(stream, f"wave 1: simulating {missing} of {len(design)} points …")
+        sim = PointSimulator(space, target_paths(cal.targets.targets), cfg.replicates_per_particle)
+        with executor(backend, cfg.workers, scheduler) as pool:
+            simulate_design(sim, design, rows_file, cfg.seed, 1, pool)
 
 
 def run_waves(
@@ -268,6 +331,17 @@ def run_waves(
 
             simulate_design(sim, design, rows_file, cfg.seed, wave, pool, tick)
             simulations += len(design) * cfg.replicates_per_particle
+            cached = load_wave(folder, wave)
+            if cached is not None:  # this wave was fitted and sampled before: reuse it
+                post, rec = cached
+                draws = post.draws
+                records.append(rec)
+                outcome = WavesOutcome(space, post, None, records, simulations)
+                _say(
+                    stream,
+                    f"wave {wave}/{cfg.waves}: fitted and sampled before (reusing {folder.name}/wave{wave}.*)",
+                )
+                continue
             # fit on every point so far that lies in this wave's region (all of them in wave 1)
             rows: dict[int, dict[str, float]] = {}
             for k in range(1, wave + 1):
@@ -306,7 +380,7 @@ def run_waves(
                 seconds=time.perf_counter() - t0,
             )
             records.append(rec)
-            (folder / f"wave{wave}.json").write_text(json.dumps(rec.__dict__, indent=1) + "\n")
+            save_wave(folder, rec, post)
             worst = min(emulators.paths.items(), key=lambda kv: kv[1].loo_r2)
             _say(
                 stream,
@@ -335,6 +409,9 @@ def emulator_posterior(cal: Calibration, outcome: WavesOutcome, minutes: float) 
     from chainsim.calibration.finalise import Posterior
 
     cfg, space, post = cal.config, outcome.space, outcome.posterior
+    # the waves' own times (simulating what was missing, fitting, sampling) as last run: a
+    # resumed run does not count the points simulated before it (docs/calibration.md has the total)
+    minutes = sum(r.seconds for r in outcome.records) / 60
     internal = {n: post.draws[:, j] for j, n in enumerate(space.names)}
     order = np.argsort(-post.loglik, kind="stable")
     _, first = np.unique(post.draws[order], axis=0, return_index=True)
@@ -346,7 +423,7 @@ def emulator_posterior(cal: Calibration, outcome: WavesOutcome, minutes: float) 
     method = [
         f"Emulator calibration (history-matching waves, docs/calibration.md): {len(outcome.records)} waves × "
         f"{cfg.wave_points} design points × {cfg.replicates_per_particle} replicates = {outcome.simulations} "
-        f"simulated replicates, {minutes:.1f} min. Posterior: emcee, {cfg.mcmc_walkers} walkers × "
+        f"simulated replicates; the waves' last run took {minutes:.1f} min. Posterior: emcee, {cfg.mcmc_walkers} walkers × "
         f"{cfg.mcmc_steps} steps on the last wave's emulated likelihood (first half burn-in), {len(post.draws)} "
         f"thinned draws; integrated autocorrelation time ≤ {np.max(post.tau):.0f} steps, effective sample size "
         f"{post.ess:.0f}, acceptance {post.acceptance:.2f}, "

@@ -69,7 +69,13 @@ def header(rec: dict[str, Any], sweeps: list[SweepData], font: str | None) -> li
         stamp = cal.get("stamp", {})
         lines += [
             f"- calibration posterior `{cal['posterior']}` **SHA-256 `{cal['posterior_sha256']}`** "
-            f"(calibrated {stamp.get('date', '?')}, generation {stamp.get('generation', '?')}, chainsim "
+            f"(calibrated {stamp.get('date', '?')}, "
+            + (
+                f"{stamp['method']}, {stamp.get('waves', '?')} waves"
+                if stamp.get("method") == "emulator"
+                else f"generation {stamp.get('generation', '?')}"
+            )
+            + ", chainsim "
             f"{stamp.get('chainsim_version', '?')}); calibration config `{cal['calibration']}` (SHA-256 "
             f"`{cal['calibration_sha256'][:16]}…`)"
         ]
