@@ -3,6 +3,7 @@ small scenarios and sweeps, running the real command, and the one-message check.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,13 @@ def experiment_doc(base: Path) -> dict:
         design={"method": "one_at_a_time", "reference": {"slots": 0}},
         experiment={"role": "dose_response"},
     )
+
+
+def ctrl_c_reaches() -> None:
+    """``preexec_fn`` for a command a test will Ctrl-C: SIGINT back to its default in the child.
+
+    A terminal's job gets Ctrl-C, but a CI runner (or ``nohup … &`` in a script) may start the
+    test run with SIGINT ignored; children inherit that, and Python then installs no
+    KeyboardInterrupt handler, so the command never sees the Ctrl-C the test sends (seen: a
+    fresh-clone CI started that way failed every Ctrl-C test with exit 0)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

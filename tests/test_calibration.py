@@ -28,6 +28,7 @@ from chainsim.calibration.schema import Target
 from chainsim.calibration.targets import MISSING_Z, distance, statistics, z_score
 from chainsim.cli import main
 from paths import BASE_FRAGMENT, CALIBRATION_DIR, DEFAULT_SCENARIO, ROOT, SCENARIOS_DIR, src_env
+from relkit import ctrl_c_reaches
 
 TINY = """name: tiny
 base_scenario: {base}
@@ -420,7 +421,13 @@ def test_interrupted_calibration_stops_cleanly_and_resumes(tmp_path, how):
     cmd += ["--backend", "dask"] if how.endswith("dask") else []
     err_file = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        cmd, env=src_env(), cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=err_file
+        cmd,
+        env=src_env(),
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=err_file,
+        preexec_fn=ctrl_c_reaches,
     )
     try:
         deadline = time.monotonic() + 240

@@ -219,6 +219,7 @@ def _every_chain(page, case: str) -> None:
     """The chain map of every chain: its labels must not overlap either."""
     picker = page.locator(".chainsim-card-chain .v-select")
     picker.click()
+    page.get_by_role("option").first.wait_for()  # the menu opens after the click: read it once drawn
     names = page.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")
     assert len(names) >= 10, names

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from chainsim.cli import main
 from chainsim.sweep import read_results, run_sweep
 from paths import ROOT, SRC, src_env
-from relkit import one_message, run_cli, small_scenario, sweep_doc, write_yaml
+from relkit import ctrl_c_reaches, one_message, run_cli, small_scenario, sweep_doc, write_yaml
 
 
 @pytest.fixture
@@ -434,6 +434,7 @@ def _start(tmp_path, *args, new_session=True, stdout=None):
         stdout=stdout if stdout is not None else subprocess.DEVNULL,
         stderr=err,
         start_new_session=new_session,  # its own process group, as a terminal's job is
+        preexec_fn=ctrl_c_reaches,
     )
     proc.err_file = err
     return proc
