@@ -125,32 +125,12 @@ def make_sampler(backend: str, workers: int, scheduler: str | None) -> Iterator[
         sampler.show_progress = sys.stderr.isatty()  # jabbar bar within a generation
         yield sampler
         return
-    import dask
-    from distributed import Client, LocalCluster
+    from chainsim.calibration.ensemble import dask_client
 
-    from chainsim.sweep.backends import DASK_CONFIG, sigint_ignored
-
-    cluster = None
-    if scheduler is None:
-        # DASK_CONFIG must be set before the nannies start (ENVIRONMENT.md: the env-var form has
-        # no effect), and only for them (a global set would outlive the calibration)
-        with dask.config.set(DASK_CONFIG), sigint_ignored():  # Ctrl-C: the driver's, not the workers'
-            cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            )
-        client = Client(cluster)
-    elif Path(scheduler).is_file():
-        client = Client(scheduler_file=scheduler)
-    else:
-        client = Client(scheduler)
-    client.register_plugin(_quiet_cancellations_plugin(), name="chainsim-quiet-cancellations")
-    try:
+    with dask_client(workers, scheduler) as client:
+        client.register_plugin(_quiet_cancellations_plugin(), name="chainsim-quiet-cancellations")
         # Batches of a few particles per task: one simulation is ~0.3 s, so per-task overhead matters.
         yield pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=4)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 _QUIET_FORKS = False

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -105,6 +106,15 @@ def executor(backend: str, workers: int, scheduler: str | None = None) -> Iterat
     if backend == "local":
         yield LocalPools(workers)
         return
+    with dask_client(workers, scheduler) as client:
+        yield OnePool(client.get_executor(pure=False))
+
+
+@contextmanager
+def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
+    """A Dask client: on a LocalCluster of ``workers`` single-threaded workers started with the
+    sweep's Dask settings (before the nannies start: ENVIRONMENT.md) and ignoring Ctrl-C (the
+    driver's), or on a scheduler address or scheduler file; closed afterwards."""
     import dask
     from distributed import Client, LocalCluster
 
@@ -122,7 +132,7 @@ def executor(backend: str, workers: int, scheduler: str | None = None) -> Iterat
     else:
         client = Client(scheduler)
     try:
-        yield OnePool(client.get_executor(pure=False))
+        yield client
     finally:
         client.close()
         if cluster is not None:
