@@ -128,7 +128,8 @@ def _abc(cal: Any, paths: Any, args: argparse.Namespace) -> Any:
 def _emulator(cal: Any, paths: Any, args: argparse.Namespace) -> Any:
     import time
 
-    from chainsim.calibration.waves import check_waves, emulator_posterior, run_waves
+    from chainsim.calibration.waves import check_waves, run_waves
+    from chainsim.calibration.waves_report import emulator_posterior
 
     check_waves(cal, paths.out, args.fresh, args.report_only)  # refuse foreign or missing waves first
     t0 = time.perf_counter()

@@ -1,0 +1,75 @@
+"""The last wave's posterior as a :class:`~.finalise.Posterior`: draws, the method's lines
+for the report (waves, emulator and MCMC diagnostics) and the candidates for the centre."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainsim.calibration.config import Calibration
+from chainsim.calibration.waves import WavesOutcome
+
+
+def emulator_posterior(cal: Calibration, outcome: WavesOutcome, minutes: float) -> Any:
+    """The last wave's MCMC draws as a :class:`~.finalise.Posterior` (equal weights)."""
+    from chainsim.calibration.finalise import Posterior
+
+    cfg, space, post = cal.config, outcome.space, outcome.posterior
+    # the waves' own times (simulating what was missing, fitting, sampling) as last run: a
+    # resumed run does not count the points simulated before it (docs/calibration.md has the total)
+    minutes = sum(r.seconds for r in outcome.records) / 60
+    internal = {n: post.draws[:, j] for j, n in enumerate(space.names)}
+    order = np.argsort(-post.loglik, kind="stable")
+    _, first = np.unique(post.draws[order], axis=0, return_index=True)
+    best = order[np.sort(first)]
+    candidates = [
+        space.to_natural(dict(zip(space.names, post.draws[i]))) for i in best[: 4 * cfg.central_candidates]
+    ]
+    last = outcome.records[-1]
+    method = [
+        f"Emulator calibration (history-matching waves, docs/calibration.md): {len(outcome.records)} waves × "
+        f"{cfg.wave_points} design points × {cfg.replicates_per_particle} replicates = {outcome.simulations} "
+        f"simulated replicates; the waves' last run took {minutes:.1f} min. Posterior: emcee, {cfg.mcmc_walkers} walkers × "
+        f"{cfg.mcmc_steps} steps on the last wave's emulated likelihood (first half burn-in), {len(post.draws)} "
+        f"thinned draws; integrated autocorrelation time ≤ {np.max(post.tau):.0f} steps, effective sample size "
+        f"{post.ess:.0f}, acceptance {post.acceptance:.2f}, "
+        + ("converged (kept steps ≥ 50 τ)." if post.converged else "**not converged** (kept steps < 50 τ)."),
+        "",
+        "| wave | points | fitted on | worst emulator (LOO R²) | median LOO R² | MCMC ESS | minutes |",
+        "|---:|---:|---:|---|---:|---:|---:|",
+        *(
+            f"| {r.wave} | {r.points} | {r.fit_points} | "
+            f"{min(r.emulators, key=lambda p: r.emulators[p]['loo_r2'])} "
+            f"({min(e['loo_r2'] for e in r.emulators.values()):.2f}) | "
+            f"{np.median([e['loo_r2'] for e in r.emulators.values()]):.2f} | {r.mcmc['ess']:.0f} | {r.seconds / 60:.1f} |"
+            for r in outcome.records
+        ),
+    ]
+    caveats = [
+        "The posterior is that of the emulated likelihood: where an emulator is poor (low LOO R² in the table) "
+        "its variance widens the posterior rather than biasing it, and the central scenario and the predictive "
+        "check are real simulations."
+    ]
+    if not post.converged:
+        caveats.append("The MCMC chain is shorter than 50 autocorrelation times: the marginals are rough.")
+    info = {
+        "method": "emulator",
+        "waves": len(outcome.records),
+        "design_points": sum(r.points for r in outcome.records),
+        "replicates_per_point": cfg.replicates_per_particle,
+        "simulations": outcome.simulations,
+        "draws": len(post.draws),
+        "ess": f"{post.ess:.1f}",
+        "max_autocorr_steps": f"{np.max(post.tau):.1f}",
+        "worst_emulator_loo_r2": f"{min(e['loo_r2'] for e in last.emulators.values()):.3f}",
+    }
+    summary = {
+        "line": (
+            f"emulator: {len(outcome.records)} waves, {info['design_points']} design points, "
+            f"{outcome.simulations} simulated replicates, {minutes:.1f} min; MCMC effective sample size "
+            f"{post.ess:.0f} ({'converged' if post.converged else 'NOT converged'})"
+        ),
+        "ess": post.ess,
+    }
+    return Posterior(internal, np.ones(len(post.draws)), info, candidates, method, caveats, summary)
