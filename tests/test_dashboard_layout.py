@@ -292,8 +292,13 @@ def _timed_reset(page) -> float:
     return (page.evaluate(DRAWN) - t0) / 1000
 
 
-def _play_rate(page, seconds: float = 6.0) -> float:
-    """Steps a second while playing (from ▶ to ❚❚, the step under way included)."""
+def _play_rate(page, per_second: int, seconds: float = 6.0) -> float:
+    """Steps a second while playing (from ▶ to ❚❚, the step under way included).
+
+    Plays for at most half the weeks left at the nominal rate ``per_second``: a run that
+    reaches its end disables ❚❚ (nothing left to pause) and the rate would be cut short."""
+    left = int(page.locator(".chainsim-step").get_attribute("data-total")) - _week(page)
+    seconds = min(seconds, left / 2 / per_second)
     before, t0 = _week(page), time.perf_counter()
     page.get_by_role("button", name="▶").click()
     page.wait_for_timeout(seconds * 1000)
@@ -312,10 +317,10 @@ def _measure(page) -> dict:
     for _ in range(3):
         steps += [_step(page) for _ in range(5)]
         resets.append(_timed_reset(page))
-    default = _play_rate(page)
+    default = _play_rate(page, per_second=4)
     resets.append(_timed_reset(page))
     _set_slider(page, re.compile(r"^Play speed"), "End")
-    fastest = _play_rate(page)
+    fastest = _play_rate(page, per_second=20)
     resets.append(_timed_reset(page))
     return {
         "viewport": "1366x768",
