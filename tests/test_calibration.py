@@ -202,9 +202,20 @@ def test_bad_config_field_is_refused(tmp_path, capsys):
 
 
 def test_shipped_files_validate():
-    cal = load_calibration(CALIBRATION_DIR / "kunming_2023.yaml")
-    assert cal.config.particles >= 300 and cal.config.generations >= 6
-    assert 8 <= len(cal.priors.parameters) <= len(cal.targets.targets)  # no more unknowns than figures
+    old = load_calibration(CALIBRATION_DIR / "kunming_2023.yaml")  # the ABC-SMC run of 26 November
+    assert old.config.method == "abc_smc"
+    assert old.config.particles >= 300 and old.config.generations >= 6
+    assert 8 <= len(old.priors.parameters) <= len(old.targets.targets)
+    cal = load_calibration(CALIBRATION_DIR / "kunming_2023_next.yaml")  # the default's (issue 14)
+    assert cal.config.method == "emulator" and cal.config.waves >= 3
+    # more parameters than figures is allowed here: the posterior of one the figures do not
+    # inform stays its prior, and the report says which are identified
+    assert len(cal.priors.parameters) >= 30
+    assert cal.config.mcmc_walkers >= 2 * len(cal.priors.parameters)  # emcee's minimum
+    oos = load_calibration(CALIBRATION_DIR / "kunming_2023_no_f11.yaml")
+    assert {t.facts for t in oos.targets.targets.values()} == {
+        t.facts for t in cal.targets.targets.values()
+    } - {"F11"}
     for t in cal.targets.targets.values():
         assert t.sigma > 0 and t.unit
 
@@ -271,7 +282,7 @@ def test_default_scenario_builds_on_the_calibrated_yaml():
     import chainsim
     from chainsim.calibration.posterior import find_calibrated
 
-    central = CALIBRATION_DIR / "kunming_2023.calibrated.yaml"
+    central = CALIBRATION_DIR / "kunming_2023_next.calibrated.yaml"  # issue 14's emulator calibration
     assert find_calibrated(DEFAULT_SCENARIO).resolve() == central.resolve()
     assert find_calibrated(SCENARIOS_DIR / "kunming_2023_as_2022.yaml").resolve() == central.resolve()
     head = {
@@ -286,12 +297,15 @@ def test_default_scenario_builds_on_the_calibrated_yaml():
 
     assert head["targets_sha256"] == file_sha256(CALIBRATION_DIR / "targets" / "kunming_2023.yaml")
     default = chainsim.load(DEFAULT_SCENARIO)
-    assert default == chainsim.load(central)  # the default IS the central scenario
+    calibrated = chainsim.load(central)
+    assert default == calibrated.model_copy(
+        update={"name": default.name}
+    )  # the default IS the central scenario
     assert default.name == "kunming_2023"
     draws, w, info = read_posterior(central.parent / head["posterior"])
     assert w.sum() == pytest.approx(1.0) and len(w) >= 300
     assert info["targets_sha256"] == head["targets_sha256"]
-    # central: best_fit — the default's parameters are those of one accepted particle
+    # central: best_fit — the default's parameters are those of one posterior draw
     i = int(np.argmin(np.abs(draws["sign_prob"] - default.pipeline.sign_prob_per_step)))
     assert default.pipeline.sign_prob_per_step == pytest.approx(draws["sign_prob"][i], rel=1e-3)
     assert default.pipeline.realisation_share == pytest.approx(draws["realisation_share"][i], rel=1e-3)

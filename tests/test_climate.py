@@ -22,14 +22,14 @@ from chainsim.engine.rng import BatchStreams
 from chainsim.engine.strategies import ContactOrder
 from chainsim.reference import ReferenceModel
 from chainsim.vocabulary import Source
-from paths import DEFAULT_SCENARIO
+from paths import BASE_FRAGMENT
 
 SMALL = ["population.pool_size=40000", "calendar.burn_in_steps=20"]
 C2022 = "climate.periods.restricted_2022"
 
 
 def small(*overrides: str) -> Scenario:
-    return load(DEFAULT_SCENARIO, [*SMALL, *overrides])
+    return load(BASE_FRAGMENT, [*SMALL, *overrides])
 
 
 def neutral_2022(*overrides: str) -> Scenario:
@@ -141,7 +141,7 @@ def test_progress_slows_projects_and_the_reopening_speeds_them_up(neutral):
 # ----------------------------------------------------------------- the reference engine
 def test_reference_engine_applies_the_climate():
     def go(*overrides: str):
-        cfg = load(DEFAULT_SCENARIO, ["population.pool_size=5000", "calendar.burn_in_steps=10",
+        cfg = load(BASE_FRAGMENT, ["population.pool_size=5000", "calendar.burn_in_steps=10",
                                       f"{C2022}.engagement=1", *overrides])  # fmt: skip
         in_2022 = Calendar(cfg.calendar).date_end < np.datetime64("2023-01-01")  # and the burn-in
         return [ReferenceModel(cfg, rng=s).run().recorder for s in (1, 2)], in_2022

@@ -155,8 +155,10 @@ def _recovery(cal: Any, paths: Any, args: argparse.Namespace) -> int:
     result = recovery.recover(cal, paths.out, args.recovery, stream=sys.stderr)
     written = recovery.write(result, paths.out, cal.config.name)
     print(
-        f"recovery: {result['datasets']} data sets; 90 % interval coverage {result['coverage_identified']:.0%} over "
-        f"the identified parameters, {result['coverage_all']:.0%} over all"
+        f"recovery: {result['datasets']} data sets; 90 % interval coverage "
+        f"{result['coverage_calibration_identified']:.0%} over the {len(result['calibration_identified'])} "
+        f"parameters the calibration identifies, {result['coverage_identified']:.0%} over those identified "
+        f"in the check, {result['coverage_all']:.0%} over all"
     )
     print("wrote " + ", ".join(str(p) for p in written))
     return 0

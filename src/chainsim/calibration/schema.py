@@ -173,6 +173,15 @@ class CalibrationConfig(Strict):
     mcmc_steps: int = Field(
         4000, ge=100, le=1_000_000, description="emulator: MCMC steps per wave (the first half is burn-in)."
     )
+    mcmc_final_max_steps: int | None = Field(
+        None,
+        ge=100,
+        le=1_000_000,
+        description=(
+            "emulator: the last wave's chain continues past mcmc_steps, in chunks, until its kept half "
+            "is 50 autocorrelation times long (emcee's rule) or it reaches this many steps (null: no more)."
+        ),
+    )
     particles: int = Field(
         300, ge=2, le=100_000, description="abc_smc: population size of every ABC-SMC generation."
     )

@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ class MCMCResult:
     ess: float  # walkers × kept steps / max tau
     acceptance: float
     converged: bool  # kept steps ≥ 50 × max tau (emcee's rule of thumb)
+    steps: int = 0  # the chain's length (0: not recorded, from a wave saved before it was)
 
 
 @dataclass
@@ -119,9 +121,15 @@ def sample_posterior(
     steps: int,
     seed: int,
     box: tuple[np.ndarray, np.ndarray] | None = None,
+    max_steps: int | None = None,
+    progress: Callable[[int, float], None] | None = None,
 ) -> MCMCResult:
     """emcee on log L within the prior box (uniform prior on the sampling scale), or within
-    ``box``: the region earlier waves left plausible, where the emulators were fitted."""
+    ``box``: the region earlier waves left plausible, where the emulators were fitted.
+
+    With ``max_steps`` the chain goes on past ``steps``, ``steps`` at a time, until its kept
+    half is 50 autocorrelation times long (emcee's rule of thumb) or ``max_steps`` is reached;
+    ``progress(steps, max τ)`` hears of every chunk."""
     import logging
 
     import emcee
@@ -141,13 +149,23 @@ def sample_posterior(
     d = len(lo)
     sampler = emcee.EnsembleSampler(walkers, d, log_prob, vectorize=True)
     sampler.random_state = np.random.RandomState(seed % 2**32).get_state()
+
+    def tau_now() -> np.ndarray:
+        n = sampler.iteration
+        return emcee.autocorr.integrated_time(sampler.get_chain(discard=n // 2), quiet=True)
+
     # one BLAS thread: the products are small (walkers × GP points), and OpenBLAS threads
     # spinning against the simulation workers made a step ~10× slower on 2 cores
     with threadpool_limits(1):
         sampler.run_mcmc(start, steps, progress=False)
+        tau = tau_now()
+        while max_steps and sampler.iteration < max_steps and sampler.iteration // 2 < 50 * np.max(tau):
+            if progress is not None:
+                progress(sampler.iteration, float(np.max(tau)))
+            sampler.run_mcmc(None, min(steps, max_steps - sampler.iteration), progress=False)
+            tau = tau_now()
+    steps = sampler.iteration
     burn = steps // 2
-    chain = sampler.get_chain(discard=burn)  # (steps - burn, walkers, d)
-    tau = emcee.autocorr.integrated_time(chain, quiet=True)
     thin = max(1, int(np.max(tau) / 2))
     flat = sampler.get_chain(discard=burn, thin=thin, flat=True)
     lp = sampler.get_log_prob(discard=burn, thin=thin, flat=True)
@@ -159,6 +177,7 @@ def sample_posterior(
         ess=float(walkers * kept / np.max(tau)),
         acceptance=float(np.mean(sampler.acceptance_fraction)),
         converged=bool(kept >= 50 * np.max(tau)),
+        steps=steps,
     )
 
 
@@ -184,7 +203,7 @@ def save_wave(folder: Path, rec: WaveRecord, post: MCMCResult) -> None:
         draws=post.draws,
         loglik=post.loglik,
         tau=post.tau,
-        scalars=np.array([post.ess, post.acceptance, float(post.converged)]),
+        scalars=np.array([post.ess, post.acceptance, float(post.converged), float(post.steps)]),
         version=np.array(__version__),
     )
 
@@ -200,8 +219,10 @@ def load_wave(folder: Path, wave: int) -> tuple[MCMCResult, WaveRecord] | None:
         z = np.load(npz)
         if str(z["version"]) != __version__:
             return None
-        ess, acc, conv = (float(x) for x in z["scalars"])
-        post = MCMCResult(z["draws"], z["loglik"], z["tau"], ess, acc, bool(conv))
+        ess, acc, conv, *steps = (float(x) for x in z["scalars"])
+        post = MCMCResult(
+            z["draws"], z["loglik"], z["tau"], ess, acc, bool(conv), int(steps[0]) if steps else 0
+        )
         rec = WaveRecord(**json.loads(js.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -362,7 +383,17 @@ def run_waves(
             loglik = EmulatedLikelihood(emulators, targets)
             start = start_walkers(X, loglik, cfg.mcmc_walkers, cfg.seed + wave)
             post = sample_posterior(
-                loglik, space, start, cfg.mcmc_walkers, cfg.mcmc_steps, cfg.seed + wave, box
+                loglik,
+                space,
+                start,
+                cfg.mcmc_walkers,
+                cfg.mcmc_steps,
+                cfg.seed + wave,
+                box,
+                max_steps=cfg.mcmc_final_max_steps if wave == cfg.waves else None,
+                progress=lambda n, tau, w=wave: _say(
+                    stream, f"wave {w}: MCMC {n} steps, τ ≤ {tau:.0f}: going on until the kept half is 50 τ"
+                ),
             )
             draws = post.draws
             rec = WaveRecord(

@@ -31,7 +31,7 @@ def emulator_posterior(cal: Calibration, outcome: WavesOutcome, minutes: float) 
         f"Emulator calibration (history-matching waves, docs/calibration.md): {len(outcome.records)} waves × "
         f"{cfg.wave_points} design points × {cfg.replicates_per_particle} replicates = {outcome.simulations} "
         f"simulated replicates; the waves' last run took {minutes:.1f} min. Posterior: emcee, {cfg.mcmc_walkers} walkers × "
-        f"{cfg.mcmc_steps} steps on the last wave's emulated likelihood (first half burn-in), {len(post.draws)} "
+        f"{post.steps or cfg.mcmc_steps} steps on the last wave's emulated likelihood (first half burn-in), {len(post.draws)} "
         f"thinned draws; integrated autocorrelation time ≤ {np.max(post.tau):.0f} steps, effective sample size "
         f"{post.ess:.0f}, acceptance {post.acceptance:.2f}, "
         + ("converged (kept steps ≥ 50 τ)." if post.converged else "**not converged** (kept steps < 50 τ)."),
