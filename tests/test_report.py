@@ -283,6 +283,20 @@ def test_stats_recover_parameter_and_noise_sd():
     assert decompose(y).k == 399
 
 
+def test_a_parameter_spread_within_noise_is_said_so_not_printed_as_a_point():
+    """σ_θ's estimate is clipped at 0 when draws differ by no more than noise; the table says
+    so instead of printing a degenerate interval [x, x] that reads as certainty."""
+    from chainsim.report.tables import effect_row
+
+    y = np.random.default_rng(3).normal(5.0, 2.0, (20, 10))  # no parameter effect at all
+    e = decompose(y)
+    assert e.param_sd == 0.0
+    row = effect_row("x", e, "signings")
+    assert "draws differ no more than noise" in row and "不超出随机波动" in row
+    assert row.count("[") == 2  # the noise and total intervals, not a [x, x] for the parameter
+    assert "draws differ" not in effect_row("x", decompose(y + np.arange(20)[:, None]), "signings")
+
+
 def test_bad_experiment_files_exit_2(snap, tmp_path, capsys):
     factorial = tiny_files(tmp_path, snap)
     good = yaml.safe_load(factorial.read_text(encoding="utf-8"))

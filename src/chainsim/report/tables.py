@@ -32,7 +32,10 @@ def effect_row(name: str, e: Effect, outcome: str, u: Effect | None = None, *, d
         if u is not None and e.noise_sd > 0 and not math.isnan(u.noise_sd)
         else "–"
     )
-    param = f"{ci(e, 'param', outcome)} | " if draws else ""
+    # σ_θ is estimated as √max(between-draw − noise/R, 0): at 0 the interval would print as
+    # [x, x], which reads as certainty; it means the draws differ by no more than noise
+    within = draws and e.param_sd == 0.0
+    param = (word("report.within_noise") if within else ci(e, "param", outcome)) + " | " if draws else ""
     total = f"{ci(e, 'total', outcome)} | " if draws else ""
     return (
         f"| {name} | **{num(e.mean, outcome)}** | {param}{ci(e, 'noise', outcome)} | "
