@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import math
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -261,3 +263,26 @@ def test_recovery_check_small(tmp_path, capsys):
             f"| {p['calibration_sd_ratio']:.2f} | {'yes' if p['name'] in named else '**no**'} |" in report
         ), p
     assert "identified there" in (out / "report" / "tiny_recovery.md").read_text(encoding="utf-8")
+
+
+def test_a_design_point_leaves_no_model_behind():
+    """Finished models sit in reference cycles (parks and strategies point back at them)
+    that the cyclic collector is slow to visit: a calibration worker grew to 7.5 GB. After a
+    point nothing of its models remains, without waiting for the collector."""
+    import gc
+
+    from chainsim.calibration.ensemble import PointSimulator
+    from chainsim.engine.model import ChainModel
+
+    cal = load_calibration(tiny(Path(tempfile.mkdtemp())))
+    space = ParameterSpace(cal.priors, cal.base_data)
+    sim = PointSimulator(space, ["periods.2023H1.signings"], 2)
+    natural = space.to_natural({n: float(np.mean(space.internal_bounds(n))) for n in space.names})
+    gc.disable()
+    try:
+        index, row = sim((3, natural, 11))
+        alive = [o for o in gc.get_objects() if isinstance(o, ChainModel)]
+    finally:
+        gc.enable()
+    assert index == 3 and row["periods.2023H1.signings:n"] == 2
+    assert alive == []

@@ -50,6 +50,7 @@ class PointSimulator:
     def __call__(self, job: tuple[int, dict[str, float], int]) -> tuple[int, dict[str, float]]:
         from chainsim.api import run
         from chainsim.config.schema import Scenario
+        from chainsim.engine.model import release_models
         from chainsim.results.summary import Results
 
         index, natural, seed = job
@@ -65,16 +66,18 @@ class PointSimulator:
             row[f"{p}:mean"] = float(v.mean()) if v.size else math.nan
             row[f"{p}:var"] = float(v.var(ddof=1)) if v.size > 1 else math.nan
             row[f"{p}:n"] = float(v.size)
+        del res
+        release_models()
         return index, row
 
 
 class LocalPools:
-    """Local worker processes, replaced every ``RECYCLE`` points a worker: a worker's
-    resident memory grows by tens of MB with every new root seed it simulates (not Python
-    objects: gc and tracemalloc see no growth, malloc_trim returns nothing), ≈ 5 GB after
-    400 points. ``max_tasks_per_child`` would do it, but CPython 3.12's executor stops
-    spawning replacements after the first ones exit (a hang, seen here), so each chunk of
-    ``workers × RECYCLE`` points gets a fresh pool from the fork server."""
+    """Local worker processes, replaced every ``RECYCLE`` points a worker. The growth that
+    made this necessary (≈ 5 GB a worker after 400 points) was finished models left in
+    reference cycles, which :func:`~chainsim.engine.model.release_models` now frees after
+    every point; the fresh pools stay as a guard against whatever a worker still keeps
+    (``max_tasks_per_child`` would do it, but CPython 3.12's executor stops spawning
+    replacements after the first ones exit: a hang, seen here)."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers

@@ -42,9 +42,12 @@ class Simulator:
         """summary.json of the base scenario with ``natural`` applied."""
         from chainsim.api import run
         from chainsim.config.schema import Scenario
+        from chainsim.engine.model import release_models
 
         cfg = Scenario.model_validate(self.space.scenario_data(natural))
-        return run(cfg, seed=seed, replications=replicates).summary()
+        summary = run(cfg, seed=seed, replications=replicates).summary()
+        release_models()
+        return summary
 
     def stats(
         self, natural: Mapping[str, float], seed: int, replicates: int | None = None

@@ -3,6 +3,7 @@ batch of replicates at once."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,17 @@ class StepOrders:
     ceremonies: list[Ceremony]
     service: Service | None
     factors: StageFactors
+
+
+def release_models() -> None:
+    """Free finished models now, in a worker that builds one model after another.
+
+    A ChainModel sits in reference cycles (its parks and strategies point back at it, as Mesa
+    agents do), holding the firm arrays; the few Python objects it allocates never trigger
+    the cyclic collector, so a worker grew by ≈ 50 MB a model until a full collection ran
+    (16 runs of the default: 1 GB, flat at 480 MB with a collection after each; the
+    calibration's workers reached 7.5 GB). One full collection costs ≈ 60 ms."""
+    gc.collect()
 
 
 class ChainModel(mesa.Model):

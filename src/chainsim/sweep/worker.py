@@ -22,7 +22,7 @@ import numpy as np
 
 from chainsim.config.schema import Scenario
 from chainsim.engine.calendar import Calendar
-from chainsim.engine.model import ChainModel
+from chainsim.engine.model import ChainModel, release_models
 from chainsim.results.summary import Replicate, Results
 from chainsim.sweep.outcomes import outcome_value
 from chainsim.sweep.seeds import run_seed
@@ -90,6 +90,8 @@ def run_batch(spec: RunSpec, runs: list[Run]) -> list[dict[str, Any]]:
         row.update(run.values)
         row.update({o: outcome_value(summary, o) for o in spec.outcomes})
         rows.append(row)
+    del model
+    release_models()
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0  # CPU: this process's, load-independent
     for row in rows:
         row["wall_time_s"], row["cpu_time_s"] = wall / len(rows), cpu / len(rows)
