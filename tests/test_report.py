@@ -117,7 +117,7 @@ def test_experiment_end_to_end(experiment, snap):
         "strategy_dose_response",
         "strategy_tradeoff",
     ]
-    post = snap / "calibration" / "kunming_2023.posterior.csv"
+    post = snap / "calibration" / "kunming_2023_next.posterior.csv"
     sha = hashlib.sha256(post.read_bytes()).hexdigest()
     assert rec["calibration"]["posterior_sha256"] == sha  # the file on disk now, read at run time
     report = (out / "report" / "report.md").read_text(encoding="utf-8")
