@@ -142,6 +142,18 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
             cluster.close()
 
 
+WAVE_KEY = 1_000_000  # a point's key across waves: wave × WAVE_KEY + its index in the wave
+
+
+def read_waves(folder: Path, waves: int) -> dict[int, dict[str, float]]:
+    """The finished points of waves 1…``waves`` in ``folder``, keyed wave × WAVE_KEY + index."""
+    return {
+        k * WAVE_KEY + i: r
+        for k in range(1, waves + 1)
+        for i, r in read_rows(folder / f"wave{k}.csv").items()
+    }
+
+
 def read_rows(path: Path) -> dict[int, dict[str, float]]:
     """The finished points of a wave file (a torn last line from a kill is ignored)."""
     if not path.exists():

@@ -29,7 +29,7 @@ import numpy as np
 
 from chainsim.calibration.config import Calibration
 from chainsim.calibration.emulator import fit_all
-from chainsim.calibration.ensemble import design_arrays, read_rows, target_paths
+from chainsim.calibration.ensemble import WAVE_KEY, design_arrays, read_waves, target_paths
 from chainsim.calibration.likelihood import EmulatedLikelihood
 from chainsim.calibration.params import ParameterSpace
 from chainsim.calibration.waves import sample_posterior, start_walkers, wave_dir
@@ -106,12 +106,9 @@ def recover(cal: Calibration, out: Path, datasets: int, stream: Any = None) -> d
     gp_points = min(cfg.gp_points, 300)
     paths = target_paths(cal.targets.targets)
     folder = wave_dir(out, cfg.name)
-    rows: dict[int, dict[str, float]] = {}
-    for k in range(1, cfg.waves + 1):  # every wave simulated so far; wave 1's come first
-        if (folder / f"wave{k}.csv").exists():
-            rows.update({k * 1_000_000 + i: r for i, r in read_rows(folder / f"wave{k}.csv").items()})
-    first = np.array([key < 2_000_000 for key in rows])
-    waves_used = len({key // 1_000_000 for key in rows})
+    rows = read_waves(folder, cfg.waves)  # every wave simulated so far; wave 1's come first
+    first = np.array([key // WAVE_KEY == 1 for key in rows])
+    waves_used = len({key // WAVE_KEY for key in rows})
     X, mean, var, n = design_arrays(rows, space.names, paths)
     # a truth must produce every figure (e.g. a commissioned project that finished, for F1's median)
     usable = np.all([np.isfinite(mean[p]) for p in paths], axis=0) & first

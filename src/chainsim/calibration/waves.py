@@ -40,6 +40,7 @@ from chainsim.calibration.ensemble import (
     design_arrays,
     executor,
     read_rows,
+    read_waves,
     simulate_design,
     target_paths,
 )
@@ -364,10 +365,7 @@ def run_waves(
                 )
                 continue
             # fit on every point so far that lies in this wave's region (all of them in wave 1)
-            rows: dict[int, dict[str, float]] = {}
-            for k in range(1, wave + 1):
-                for i, r in read_rows(folder / f"wave{k}.csv").items():
-                    rows[k * 1_000_000 + i] = r
+            rows = read_waves(folder, wave)
             X, mean, var, n = design_arrays(rows, space.names, paths)
             if draws is not None:
                 blo, bhi = region(draws, space)
