@@ -5,10 +5,12 @@ the same way (by region, by segment, from a set, with one size bias) share one k
 call. Each wanted firm draws a candidate from its group and takes it if it is still idle
 in its replicate; when two wanted firms draw the same firm, the earlier gets it
 (strategies act in registry order). Those that missed draw again, a few candidates at a
-time (``ATTEMPTS``: 1, then 7, then 8 per round, 16 in all), so every contact finds an
-idle firm unless its group is nearly exhausted — and the first round, which settles
-85–97 % of contacts (large firms and small segments are often busy), costs one
-candidate each. The
+time (``ATTEMPTS``: 1, then 7, then 8 per round, 16 in all) — the first round, which
+settles 85–97 % of contacts (large firms and small segments are often busy), costs one
+candidate each. The few that miss every round (a group nearly exhausted: ≈ 0.25 % of
+contacts on the calibrated default) draw exactly among their group's idle firms
+(:func:`exact_draw`), so the rounds' rejection sampling never loses a contact the
+specification would make; only an exhausted group yields nobody, as in the spec. The
 uniforms are keyed by (replicate seed, step, order key, attempt): a team's draws never
 depend on which other teams act (docs/model.md, "Randomness").
 """
@@ -28,6 +30,7 @@ from chainsim.vocabulary import Stage
 
 ATTEMPTS = (1, 7, 8)  # candidate draws per round; a wanted firm's keys are key × 16 + attempt
 FIRST = np.cumsum((0, *ATTEMPTS))
+EXACT = np.uint64(1 << 62)  # key offset of the exact draw's uniform (apart from every attempt's)
 
 
 @dataclass
@@ -89,6 +92,12 @@ def draw(
         got = np.zeros(len(todo), dtype=bool)
         got[rows] = True
         todo = todo[~got]
+    else:  # still unserved after every round: draw exactly among the group's idle firms
+        u = stream.uniform(step, rep[todo], keys[todo] + EXACT)
+        is_weighted = np.full(len(todo), flags[0]) if weighted is None else weighted[todo]
+        chosen, rows = exact_draw(catalog, idle, rep[todo], group[todo], is_weighted, u)
+        picked.append(chosen)
+        picked_rows.append(todo[rows])
     flat, rows = (
         (picked[0], picked_rows[0])
         if len(picked) == 1
@@ -120,3 +129,36 @@ def first_available(
         if later.any():
             return pick[~later], rows[~later]
     return pick, rows
+
+
+def exact_draw(
+    catalog: Catalog,
+    idle: NDArray[np.bool_],
+    rep: NDArray[np.int64],
+    group: NDArray[np.int64],
+    weighted: NDArray[np.bool_],
+    u: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The wanted firms that every round missed, one by one in order: each takes a firm
+    drawn among its group's idle ones (by size weight in a weighted group), as the
+    specification draws; a group with none idle yields nobody. Together with the rounds'
+    rejection draws this samples exactly the specification's law, whatever the depletion.
+    Rare (< 1 % of contacts when pools run thin), so a loop over the few rows."""
+    n_pool = catalog.pool.n
+    chosen, rows = [], []
+    for i in range(len(group)):
+        slots, weights = catalog.members(int(group[i]), bool(weighted[i]))
+        flat = int(rep[i]) * n_pool + slots
+        free = idle[flat]
+        if not free.any():
+            continue
+        flat = flat[free]
+        if weights is None:
+            k = min(int(u[i] * len(flat)), len(flat) - 1)
+        else:
+            cum = np.cumsum(weights[free])
+            k = min(int(np.searchsorted(cum, u[i] * cum[-1], side="right")), len(flat) - 1)
+        idle[flat[k]] = False
+        chosen.append(flat[k])
+        rows.append(i)
+    return np.array(chosen, dtype=np.int64), np.array(rows, dtype=np.int64)

@@ -282,6 +282,17 @@ class Catalog:
         slots = np.flatnonzero(mask)
         return slots, np.zeros(1, np.int64), np.array([len(slots)])
 
+    def members(self, group: int, weighted: bool) -> tuple[NDArray[np.int64], NDArray[np.float64] | None]:
+        """One group's slots and, for a weighted group, their weights (None: uniform)."""
+        if not weighted:
+            first = int(self.u_first[group])
+            return self.u_slots[first : first + int(self.u_count[group])], None
+        if self.w_hi[group] <= self.w_lo[group]:  # an empty subset
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        first, last = int(self.w_first[group]), int(self.w_last[group])
+        weights = np.diff(self.w_cum[first : last + 1], prepend=self.w_lo[group])
+        return self.w_slots[first : last + 1], weights
+
     def candidates(
         self, group: NDArray[np.int64], weighted: bool, u: NDArray[np.float64]
     ) -> NDArray[np.int64]:
