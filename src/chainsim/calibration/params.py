@@ -24,6 +24,11 @@ from chainsim.config.dotted import expand, get, join
 from chainsim.config.loader import ScenarioError, SourceMap, validate
 from chainsim.config.schema import Scenario
 
+#: a parameter counts as identified when its posterior sd is below this share of its prior
+#: sd on the sampling scale (log10 for log-scale priors): issue 14's rule, read by the
+#: calibration report and the recovery check alike
+IDENTIFIED = 0.5
+
 
 class ParameterSpace:
     """The priors of one calibration, bound to its base scenario."""

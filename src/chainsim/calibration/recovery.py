@@ -31,10 +31,8 @@ from chainsim.calibration.config import Calibration
 from chainsim.calibration.emulator import fit_all
 from chainsim.calibration.ensemble import WAVE_KEY, design_arrays, read_waves, target_paths
 from chainsim.calibration.likelihood import EmulatedLikelihood
-from chainsim.calibration.params import ParameterSpace
+from chainsim.calibration.params import IDENTIFIED, ParameterSpace
 from chainsim.calibration.waves import sample_posterior, start_walkers, wave_dir
-
-IDENTIFIED = 0.5
 
 
 @dataclass

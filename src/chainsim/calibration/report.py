@@ -19,15 +19,13 @@ import numpy as np
 
 from chainsim.calibration.config import Calibration
 from chainsim.calibration.outfiles import Paths
-from chainsim.calibration.params import ParameterSpace
+from chainsim.calibration.params import IDENTIFIED, ParameterSpace
 from chainsim.calibration.posterior import (
     weighted_quantile,
     weighted_sd,
 )
 from chainsim.calibration.targets import z_score
 from chainsim.results.outputs import atomic_write
-
-IDENTIFIED = 0.5  # posterior sd / prior sd (sampling scale) below this: the data identify the parameter
 
 
 # --------------------------------------------------------------------------- figures
