@@ -9,15 +9,20 @@ random streams, records, vocabulary), never the vectorised model, pipeline, cont
 sampling, pipeline table, pool or parks.
 
 Slow tests: the two engines agree *in distribution* (they share no random numbers), and
-the same comparison rejects when one hazard of the fast engine is 10 % higher.
+the same comparison rejects when one hazard of the fast engine is 10 % higher. The
+comparison has two stages on independent replicates, and finds a divergence only when
+both reject (see ``diverges``).
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import multiprocessing
+import os
 import subprocess
 import sys
+from concurrent.futures import Executor, ProcessPoolExecutor
 
 import numpy as np
 import pytest
@@ -211,7 +216,10 @@ def test_cli_runs_the_reference_engine(capsys):
 # among the idle firms (−2.6 % signings at 50,000 firms); it now falls back to that exact
 # draw (chainsim.engine.contact.exact_draw; tests/test_contact.py).
 EQ_OVERRIDES = ["population.pool_size=120000", "calendar.burn_in_steps=30", "calendar.end_date=2024-12-31"]
-N_SEEDS = 100  # per arm: enough power for the teeth test (a 10 % hazard change moves signings ~1.5 %)
+# per arm and stage: enough power for the teeth test (a 10 % hazard change moves signings ~1.5 %)
+N_SEEDS = 100
+# Each arm's root seed per stage: (first stage, confirmation stage), fixed in advance.
+ROOTS = {"reference": (101, 404), "fast": (202, 505), "fast_sign_x1.1": (303, 606)}
 ALPHA = 0.01  # family-wise, over the outputs of one comparison (Holm–Bonferroni)
 OUTPUTS = (
     "signings",
@@ -243,21 +251,29 @@ def outputs(rec, cal: Calendar, cfg) -> dict[str, float]:
     return out
 
 
-def replicate_outputs(engine, cfg, root_seed: int) -> dict[str, np.ndarray]:
+def one_replicate(job) -> dict[str, float]:
+    """One replicate's outputs (a top-level function: worker processes run it)."""
+    engine, cfg, seed = job
+    return outputs(engine(cfg, rng=seed).run().recorder, Calendar(cfg.calendar), cfg)
+
+
+def replicate_outputs(engine, cfg, root_seed: int, workers: Executor | None = None) -> dict[str, np.ndarray]:
     """Each replicate with its own candidate pool (the fast engine draws the pool from the
     scenario's seed and shares it across a run's replicates; the reference draws one per
-    replicate): both arms then sample the pool's variation too."""
-    cal = Calendar(cfg.calendar)
-    rows = [
-        outputs(engine(cfg.model_copy(update={"seed": s}), rng=s).run().recorder, cal, cfg)
-        for s in replicate_seeds(root_seed, N_SEEDS)
-    ]
+    replicate): both arms then sample the pool's variation too. Replicates are seeded, so
+    running them on ``workers`` changes no number."""
+    jobs = [(engine, cfg.model_copy(update={"seed": s}), s) for s in replicate_seeds(root_seed, N_SEEDS)]
+    rows = (
+        list(workers.map(one_replicate, jobs, chunksize=4)) if workers else [one_replicate(j) for j in jobs]
+    )
     return {k: np.array([r[k] for r in rows]) for k in OUTPUTS}
 
 
 @pytest.fixture(scope="module")
-def engine_runs() -> dict[str, dict[str, np.ndarray]]:
-    """N_SEEDS replicates per arm, each arm from its own root seed (independent samples)."""
+def engine_runs() -> dict[str, list[dict[str, np.ndarray]]]:
+    """N_SEEDS replicates per arm and stage, each from its own root seed (independent
+    samples), on every core (the suite itself runs on one): 600 runs, 200 of them on the
+    one-agent-per-firm reference."""
     cfg = load(DEFAULT_SCENARIO, EQ_OVERRIDES)
     faster = cfg.model_copy(
         update={
@@ -266,11 +282,17 @@ def engine_runs() -> dict[str, dict[str, np.ndarray]]:
             )
         }
     )
-    return {
-        "reference": replicate_outputs(ReferenceModel, cfg, 101),
-        "fast": replicate_outputs(ChainModel, cfg, 202),
-        "fast_sign_x1.1": replicate_outputs(ChainModel, faster, 303),
+    arms = {
+        "reference": (ReferenceModel, cfg),
+        "fast": (ChainModel, cfg),
+        "fast_sign_x1.1": (ChainModel, faster),
     }
+    spawn = multiprocessing.get_context("spawn")  # not fork: the parent may hold threads
+    with ProcessPoolExecutor(max_workers=max(1, os.cpu_count() or 1), mp_context=spawn) as workers:
+        return {
+            name: [replicate_outputs(engine, config, root, workers) for root in ROOTS[name]]
+            for name, (engine, config) in arms.items()
+        }
 
 
 def compare(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
@@ -299,19 +321,43 @@ def table(a, b, result) -> str:
     )
 
 
+def diverges(a: list[dict[str, np.ndarray]], b: list[dict[str, np.ndarray]]) -> tuple[bool, str]:
+    """Two arms diverge when the comparison rejects (any Holm-adjusted p < ALPHA) in the
+    first stage *and* again on the confirmation stage's fresh replicates.
+
+    Why two stages: each stage alone falsely rejects with probability ≤ ALPHA, and its
+    seeds are fixed, so a recalibration that happens to land an arm's 100 replicates in
+    its tail fails every later run until the seeds change. That happened: on the
+    recalibrated default the first stage's fast arm signed 2,407 on average, ≈ 3.5 sd of
+    a 100-replicate mean above the engine's own mean (30 other roots × 20 replicates:
+    2,387, root means 2,356–2,419), while 400 reference replicates gave 2,382 — chance in
+    one arm's fixed seeds, not a difference of the engines (2026-12-05, the session note).
+    A real divergence rejects in both stages (the teeth test below checks that both do);
+    a false alarm needs two independent ones (probability ≤ ALPHA²).
+    """
+    report = []
+    for stage, (x, y) in enumerate(zip(a, b), start=1):
+        result = compare(x, y)
+        rejected = any(q < ALPHA for _, q in result.values())
+        report.append(f"stage {stage}: {'rejects' if rejected else 'agrees'}\n" + table(x, y, result))
+        if not rejected:
+            return False, "\n".join(report)
+    return True, "\n".join(report)
+
+
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # its fixture runs 600 replicates (≈ 10 min on 2 cores)
 def test_engines_agree_in_distribution(engine_runs):
-    a, b = engine_runs["fast"], engine_runs["reference"]
-    result = compare(a, b)
-    print("\nfast vs reference\n" + table(a, b, result))
-    assert all(q >= ALPHA for _, q in result.values()), table(a, b, result)
+    diverged, report = diverges(engine_runs["fast"], engine_runs["reference"])
+    print("\nfast vs reference\n" + report)
+    assert not diverged, report
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # run alone, it builds the fixture
 def test_comparison_detects_a_ten_percent_hazard_change(engine_runs):
     """Teeth: the fast engine with sign_prob_per_step × 1.10 against the reference at the
-    base value must be told apart by the same procedure."""
-    a, b = engine_runs["fast_sign_x1.1"], engine_runs["reference"]
-    result = compare(a, b)
-    print("\nfast (sign hazard × 1.1) vs reference\n" + table(a, b, result))
-    assert min(q for _, q in result.values()) < ALPHA, table(a, b, result)
+    base value must be told apart by the same procedure — in both stages."""
+    diverged, report = diverges(engine_runs["fast_sign_x1.1"], engine_runs["reference"])
+    print("\nfast (sign hazard × 1.1) vs reference\n" + report)
+    assert diverged, report
