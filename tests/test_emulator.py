@@ -191,7 +191,7 @@ def read_wave(path):
 @pytest.mark.slow
 def test_last_wave_chain_runs_until_fifty_autocorrelation_times():
     """mcmc_final_max_steps: the chain goes on until its kept half is 50 τ long, no longer."""
-    from chainsim.calibration.waves import sample_posterior
+    from chainsim.calibration.mcmc import sample_posterior
 
     def loglik(X: np.ndarray) -> np.ndarray:  # a correlated Gaussian: slow to mix for emcee
         return -0.5 * (X[:, 0] ** 2 + ((X[:, 1] - 0.9 * X[:, 0]) / 0.1) ** 2)

@@ -31,8 +31,9 @@ from chainsim.calibration.config import Calibration
 from chainsim.calibration.emulator import fit_all
 from chainsim.calibration.ensemble import WAVE_KEY, design_arrays, read_waves, target_paths
 from chainsim.calibration.likelihood import EmulatedLikelihood
+from chainsim.calibration.mcmc import sample_posterior, start_walkers
 from chainsim.calibration.params import IDENTIFIED, ParameterSpace
-from chainsim.calibration.waves import sample_posterior, start_walkers, wave_dir
+from chainsim.calibration.waves import wave_dir
 
 
 @dataclass

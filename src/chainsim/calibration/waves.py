@@ -26,7 +26,6 @@ import datetime as dt
 import json
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,18 +44,8 @@ from chainsim.calibration.ensemble import (
     target_paths,
 )
 from chainsim.calibration.likelihood import EmulatedLikelihood
+from chainsim.calibration.mcmc import MCMCResult, bounds, sample_posterior, start_walkers
 from chainsim.calibration.params import ParameterSpace
-
-
-@dataclass
-class MCMCResult:
-    draws: np.ndarray  # (n, d) internal scale, thinned, after burn-in
-    loglik: np.ndarray
-    tau: np.ndarray  # integrated autocorrelation time per parameter, in steps
-    ess: float  # walkers × kept steps / max tau
-    acceptance: float
-    converged: bool  # kept steps ≥ 50 × max tau (emcee's rule of thumb)
-    steps: int = 0  # the chain's length (0: not recorded, from a wave saved before it was)
 
 
 @dataclass
@@ -76,11 +65,6 @@ class WavesOutcome:
     likelihood: EmulatedLikelihood | None  # None when the last wave was reused from disk
     records: list[WaveRecord] = field(default_factory=list)
     simulations: int = 0
-
-
-def bounds(space: ParameterSpace) -> tuple[np.ndarray, np.ndarray]:
-    lo, hi = zip(*(space.internal_bounds(n) for n in space.names))
-    return np.array(lo, float), np.array(hi, float)
 
 
 def prior_design(space: ParameterSpace, n: int, seed: int) -> np.ndarray:
@@ -112,85 +96,6 @@ def region(draws: np.ndarray, space: ParameterSpace, widen: float = 0.1) -> tupl
     a, b = np.percentile(draws, [0.5, 99.5], axis=0)
     pad = widen * (b - a) + 1e-9
     return np.maximum(a - pad, lo), np.minimum(b + pad, hi)
-
-
-def sample_posterior(
-    loglik: EmulatedLikelihood,
-    space: ParameterSpace,
-    start: np.ndarray,
-    walkers: int,
-    steps: int,
-    seed: int,
-    box: tuple[np.ndarray, np.ndarray] | None = None,
-    max_steps: int | None = None,
-    progress: Callable[[int, float], None] | None = None,
-) -> MCMCResult:
-    """emcee on log L within the prior box (uniform prior on the sampling scale), or within
-    ``box``: the region earlier waves left plausible, where the emulators were fitted.
-
-    With ``max_steps`` the chain goes on past ``steps``, ``steps`` at a time, until its kept
-    half is 50 autocorrelation times long (emcee's rule of thumb) or ``max_steps`` is reached;
-    ``progress(steps, max τ)`` hears of every chunk."""
-    import logging
-
-    import emcee
-
-    logging.getLogger("emcee.autocorr").setLevel(logging.ERROR)  # a short chain is reported, as `converged`
-    lo, hi = bounds(space) if box is None else box
-
-    def log_prob(X: np.ndarray) -> np.ndarray:
-        inside = np.all((X >= lo) & (X <= hi), axis=1)
-        out = np.full(len(X), -np.inf)
-        if inside.any():
-            out[inside] = loglik(X[inside])
-        return out
-
-    from threadpoolctl import threadpool_limits
-
-    d = len(lo)
-    sampler = emcee.EnsembleSampler(walkers, d, log_prob, vectorize=True)
-    sampler.random_state = np.random.RandomState(seed % 2**32).get_state()
-
-    def tau_now() -> np.ndarray:
-        n = sampler.iteration
-        return emcee.autocorr.integrated_time(sampler.get_chain(discard=n // 2), quiet=True)
-
-    # one BLAS thread: the products are small (walkers × GP points), and OpenBLAS threads
-    # spinning against the simulation workers made a step ~10× slower on 2 cores
-    with threadpool_limits(1):
-        sampler.run_mcmc(start, steps, progress=False)
-        tau = tau_now()
-        while max_steps and sampler.iteration < max_steps and sampler.iteration // 2 < 50 * np.max(tau):
-            if progress is not None:
-                progress(sampler.iteration, float(np.max(tau)))
-            sampler.run_mcmc(None, min(steps, max_steps - sampler.iteration), progress=False)
-            tau = tau_now()
-    steps = sampler.iteration
-    burn = steps // 2
-    thin = max(1, int(np.max(tau) / 2))
-    flat = sampler.get_chain(discard=burn, thin=thin, flat=True)
-    lp = sampler.get_log_prob(discard=burn, thin=thin, flat=True)
-    kept = steps - burn
-    return MCMCResult(
-        draws=flat,
-        loglik=lp,
-        tau=tau,
-        ess=float(walkers * kept / np.max(tau)),
-        acceptance=float(np.mean(sampler.acceptance_fraction)),
-        converged=bool(kept >= 50 * np.max(tau)),
-        steps=steps,
-    )
-
-
-def start_walkers(X: np.ndarray, loglik: EmulatedLikelihood, walkers: int, seed: int) -> np.ndarray:
-    """Walkers start at the design points the emulator likes best, jittered slightly."""
-    rng = np.random.default_rng(seed)
-    ll = loglik(X)
-    best = X[np.argsort(-ll)[:walkers]]
-    if len(best) < walkers:
-        best = best[rng.choice(len(best), walkers)]
-    scale = 0.01 * (X.max(axis=0) - X.min(axis=0) + 1e-9)
-    return np.clip(best + rng.normal(size=best.shape) * scale, X.min(axis=0), X.max(axis=0))
 
 
 def save_wave(folder: Path, rec: WaveRecord, post: MCMCResult) -> None:
