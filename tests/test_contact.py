@@ -18,9 +18,12 @@ BIAS = 1.0
 
 
 def setup(n: int = 3000):
+    """A small pool, its catalog with a size-biased way, its largest region and that
+    region's slots."""
     cfg = load(DEFAULT_SCENARIO, [f"population.pool_size={n}"])
     pool = Pool(cfg, ChainIndex(cfg.chains), seed=5)
-    return pool, pool.catalog([("region", BIAS)])
+    largest = int(np.bincount(pool.region).argmax())
+    return pool, pool.catalog([("region", BIAS)]), largest, np.flatnonzero(pool.region == largest)
 
 
 def order(n: int, region: int, bias: float, rep: int = 0, first_key: int = 0) -> ContactOrder:
@@ -37,9 +40,7 @@ def order(n: int, region: int, bias: float, rep: int = 0, first_key: int = 0) ->
 def test_a_nearly_exhausted_group_still_yields_every_idle_firm():
     """3 idle firms among a region of hundreds: 16 rejection draws almost always miss, yet
     10 wanted firms get exactly the 3 (the rest of the order yields nobody, as in the spec)."""
-    pool, catalog = setup()
-    largest = int(np.bincount(pool.region).argmax())
-    region = np.flatnonzero(pool.region == largest)
+    pool, catalog, largest, region = setup()
     assert len(region) > 500
     for bias in (0.0, BIAS):
         idle = np.zeros(pool.n, dtype=bool)
@@ -52,9 +53,7 @@ def test_a_nearly_exhausted_group_still_yields_every_idle_firm():
 def test_the_exact_draw_follows_the_size_weights():
     """Two idle firms of very different size in a busy region: size-biased contacts pick
     each in proportion to size^bias (one contact per step, many steps)."""
-    pool, catalog = setup()
-    largest = int(np.bincount(pool.region).argmax())
-    region = np.flatnonzero(pool.region == largest)
+    pool, catalog, largest, region = setup()
     by_size = region[np.argsort(pool.value_yi[region])]
     small, large = by_size[len(by_size) // 4], by_size[-len(by_size) // 4]
     expected = pool.value_yi[large] ** BIAS / (pool.value_yi[large] ** BIAS + pool.value_yi[small] ** BIAS)

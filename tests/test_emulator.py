@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import csv
 import math
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -265,7 +263,7 @@ def test_recovery_check_small(tmp_path, capsys):
     assert "identified there" in (out / "report" / "tiny_recovery.md").read_text(encoding="utf-8")
 
 
-def test_a_design_point_leaves_no_model_behind():
+def test_a_design_point_leaves_no_model_behind(tmp_path):
     """Finished models sit in reference cycles (parks and strategies point back at them)
     that the cyclic collector is slow to visit: a calibration worker grew to 7.5 GB. After a
     point nothing of its models remains, without waiting for the collector."""
@@ -274,7 +272,7 @@ def test_a_design_point_leaves_no_model_behind():
     from chainsim.calibration.ensemble import PointSimulator
     from chainsim.engine.model import ChainModel
 
-    cal = load_calibration(tiny(Path(tempfile.mkdtemp())))
+    cal = load_calibration(tiny(tmp_path))
     space = ParameterSpace(cal.priors, cal.base_data)
     sim = PointSimulator(space, ["periods.2023H1.signings"], 2)
     natural = space.to_natural({n: float(np.mean(space.internal_bounds(n))) for n in space.names})
