@@ -116,6 +116,28 @@ def test_chain_sigma_log_gives_a_heavier_tail():
     assert np.isclose(np.median(q[1]), np.median(q[0]), rtol=0.05)
 
 
+def test_pareto_tail_replaces_the_lognormal_above_its_start():
+    """population.project_size.tail_alpha: above tail_from_yi, P(> v | > t) = (v/t)^−α, the
+    share above t stays the log-normal's, and nothing below t moves (both engines)."""
+    no_anchor = "population.project_size={anchor_share: 0}"
+    tail = "population.project_size={anchor_share: 0, tail_alpha: 0.7}"
+    for engine in ("vectorised", "reference"):
+        big = ["population.pool_size=200000"] if engine == "vectorised" else ["population.pool_size=40000"]
+        cfgs = [load(BASE_FRAGMENT, [*SMALL, *big, no_anchor]), load(BASE_FRAGMENT, [*SMALL, *big, tail])]
+        if engine == "vectorised":
+            va, vb = (ChainModel(c, rng=5).pool.value_yi for c in cfgs)
+        else:
+            va, vb = (np.array([f.value_yi for f in ReferenceModel(c, rng=5).firms]) for c in cfgs)
+        t, cap = 1.0, cfgs[0].population.project_size.max_yi
+        assert np.array_equal(va[va <= t], vb[vb <= t]), engine  # the body: the same firms, the same sizes
+        assert abs((vb > t).mean() - (va > t).mean()) < 3 * np.sqrt((va > t).mean() / len(va)), engine
+        above = vb[vb > t]
+        for v in (3.0, 10.0, 30.0):  # below the cap: the Pareto survival (v/t)^−0.7
+            share, expected = (above > v).mean(), (v / t) ** -0.7
+            assert abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / len(above)), (engine, v)
+        assert vb.max() <= cap
+
+
 def test_reference_engine_follows_the_organic_and_county_size_biases():
     """The strategies are shared; the reference engine's own sampling must honour a
     negative bias (organic) and a per-level bias (county trips) as the fast engine does:

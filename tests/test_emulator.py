@@ -39,6 +39,9 @@ method: emulator
 waves: {waves}
 wave_points: {points}
 replicates_per_particle: 2
+smc_particles: 300
+smc_moves: 20
+smc_runs: 2
 mcmc_walkers: 16
 mcmc_steps: 2000
 seed: 7

@@ -25,6 +25,46 @@ class MCMCResult:
     acceptance: float
     converged: bool  # kept steps ≥ 50 × max tau (emcee's rule of thumb)
     steps: int = 0  # the chain's length (0: not recorded, from a wave saved before it was)
+    walkers: int = 0
+
+    def record(self) -> dict[str, float]:
+        """The wave file's diagnostics."""
+        return {
+            "sampler": "mcmc",
+            "ess": self.ess,
+            "max_tau": float(np.max(self.tau)),
+            "acceptance": self.acceptance,
+            "converged": float(self.converged),
+            "draws": float(len(self.draws)),
+        }  # type: ignore[dict-item]
+
+    def describe(self) -> str:
+        """The report's sentence on the sampler and its diagnostic."""
+        return (
+            f"emcee, {self.walkers} walkers × {self.steps} steps (first half burn-in), {len(self.draws)} thinned "
+            f"draws; integrated autocorrelation time ≤ {np.max(self.tau):.0f} steps, effective sample size "
+            f"{self.ess:.0f}, acceptance {self.acceptance:.2f}, "
+            + (
+                "converged (kept steps ≥ 50 τ)."
+                if self.converged
+                else "**not converged** (kept steps < 50 τ)."
+            )
+        )
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "draws": self.draws,
+            "loglik": self.loglik,
+            "tau": self.tau,
+            "scalars": np.array(
+                [self.ess, self.acceptance, float(self.converged), float(self.steps), float(self.walkers)]
+            ),
+        }
+
+    @classmethod
+    def from_arrays(cls, z: dict[str, np.ndarray]) -> MCMCResult:
+        ess, acc, conv, steps, walkers = (float(x) for x in z["scalars"])
+        return cls(z["draws"], z["loglik"], z["tau"], ess, acc, bool(conv), int(steps), int(walkers))
 
 
 def bounds(space: ParameterSpace) -> tuple[np.ndarray, np.ndarray]:
@@ -97,6 +137,7 @@ def sample_posterior(
         acceptance=float(np.mean(sampler.acceptance_fraction)),
         converged=bool(kept >= 50 * np.max(tau)),
         steps=steps,
+        walkers=walkers,
     )
 
 

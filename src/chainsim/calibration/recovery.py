@@ -31,8 +31,9 @@ from chainsim.calibration.config import Calibration
 from chainsim.calibration.emulator import fit_all
 from chainsim.calibration.ensemble import WAVE_KEY, design_arrays, read_waves, target_paths
 from chainsim.calibration.likelihood import EmulatedLikelihood
-from chainsim.calibration.mcmc import sample_posterior, start_walkers
+from chainsim.calibration.mcmc import bounds, sample_posterior, start_walkers
 from chainsim.calibration.params import IDENTIFIED, ParameterSpace
+from chainsim.calibration.smc import tempered_smc
 from chainsim.calibration.waves import wave_dir
 
 
@@ -98,10 +99,12 @@ def recover(cal: Calibration, out: Path, datasets: int, stream: Any = None) -> d
     """Run the check on wave 1 of the calibration in ``out`` (simulated beforehand)."""
     cfg = cal.config
     space = ParameterSpace(cal.priors, cal.base_data)
-    # one chain per data set: shorter, fewer walkers and a GP on fewer points than the
-    # calibration's own (its cost is walkers × steps × gp_points²), stated in the output
+    # one sampler run per data set, the calibration's sampler on a reduced budget: half the
+    # particles (or walkers), a quarter of the moves (a third of the steps) and a GP on fewer
+    # points (its cost grows as gp_points²), stated in the output
     steps = max(500, cfg.mcmc_steps // 3)
     walkers = max(2 * len(space.names) + 2, cfg.mcmc_walkers // 2)
+    particles, moves = max(200, cfg.smc_particles // 2), max(5, cfg.smc_moves // 4)
     gp_points = min(cfg.gp_points, 300)
     paths = target_paths(cal.targets.targets)
     folder = wave_dir(out, cfg.name)
@@ -133,11 +136,15 @@ def recover(cal: Calibration, out: Path, datasets: int, stream: Any = None) -> d
         }
         targets = synthetic_targets(cal, {p: float(mean[p][i]) for p in paths}, mc, rng)
         loglik = EmulatedLikelihood(emulators, targets)
-        start = start_walkers(X[train], loglik, walkers, cfg.seed + 1000 + k)
-        post = sample_posterior(loglik, space, start, walkers, steps, cfg.seed + 1000 + k)
-        lo, med, hi = np.percentile(post.draws, [5, 50, 95], axis=0)
+        if cfg.sampler == "smc":
+            draws = tempered_smc(loglik, bounds(space), particles, moves, cfg.seed + 1000 + k).draws
+        else:
+            start = start_walkers(X[train], loglik, walkers, cfg.seed + 1000 + k)
+            draws = sample_posterior(loglik, space, start, walkers, steps, cfg.seed + 1000 + k).draws
+        post_sd = draws.std(axis=0)
+        lo, med, hi = np.percentile(draws, [5, 50, 95], axis=0)
         inside.append((X[i] >= lo) & (X[i] <= hi))
-        ratios.append(post.draws.std(axis=0) / sd)
+        ratios.append(post_sd / sd)
         errors.append(np.abs(med - X[i]) / sd)
         if stream is not None and (k + 1) % max(1, len(truth_idx) // 10) == 0:
             print(f"recovery: {k + 1}/{len(truth_idx)} data sets", file=stream, flush=True)
@@ -153,7 +160,12 @@ def recover(cal: Calibration, out: Path, datasets: int, stream: Any = None) -> d
         "datasets": len(truth_idx),
         "training_points": int(train.sum()),
         "replicates_per_point": cfg.replicates_per_particle,
-        "mcmc": f"{walkers} walkers × {steps} steps per data set, residual GPs on {gp_points} points",
+        "sampler": (
+            f"tempered SMC, {particles} particles × {moves} moves per temperature"
+            if cfg.sampler == "smc"
+            else f"emcee, {walkers} walkers × {steps} steps"
+        )
+        + f" per data set, residual GPs on {gp_points} points",
         "budget": (
             f"emulators of the calibration's {waves_used} wave(s) (amortised: one fit for all data sets); "
             "reduced per-fit budget"
@@ -182,7 +194,7 @@ def write(result: dict[str, Any], out: Path, name: str) -> list[Path]:
         "",
         f"{result['datasets']} data sets simulated from known parameters (first-wave design points, drawn from the "
         f"prior) with a σ-sized error per figure, each calibrated with emulators fitted on the other "
-        f"{result['training_points']} simulated points ({result['budget']}; {result['mcmc']}).",
+        f"{result['training_points']} simulated points ({result['budget']}; {result.get('sampler') or result.get('mcmc')}).",
         "",
         f"Coverage of the 90 % interval: **{result.get('coverage_calibration_identified', math.nan):.0%} over the "
         f"{len(named)} parameters the calibration's report calls identified** ({', '.join(named) or 'none'}); "

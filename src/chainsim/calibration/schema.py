@@ -167,6 +167,32 @@ class CalibrationConfig(Strict):
         le=5000,
         description="emulator: design points each residual GP is fitted on (the most recent ones; cost grows as its square in the MCMC).",
     )
+    sampler: Literal["smc", "mcmc"] = Field(
+        "smc",
+        description=(
+            "emulator: how each wave's emulated posterior is sampled — tempered sequential Monte Carlo "
+            "(smc_*; its diagnostic is the agreement of independent runs) or emcee (mcmc_*)."
+        ),
+    )
+    smc_particles: int = Field(1000, ge=50, le=1_000_000, description="emulator, smc: particles of each run.")
+    smc_moves: int = Field(
+        160,
+        ge=5,
+        le=10_000,
+        description=(
+            "emulator, smc: random-walk moves per temperature in the last wave (the earlier waves, which only "
+            "place the next design, use a quarter). More moves, not more particles, make runs agree."
+        ),
+    )
+    smc_runs: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description=(
+            "emulator, smc: independent runs in the last wave, pooled; two or more give the diagnostic "
+            "(the implied effective sample size of their agreement, ≥ 150 to pass)."
+        ),
+    )
     mcmc_walkers: int = Field(
         128, ge=8, le=10_000, description="emulator: emcee walkers (at least 2 × parameters)."
     )

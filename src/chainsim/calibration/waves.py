@@ -7,13 +7,14 @@ a posterior:
    the sampling scale) and simulates each with ``replicates_per_particle`` replicates as
    one batch (:mod:`.ensemble`).
 2. Each statistic the targets read gets an emulator (:mod:`.emulator`), and the emulated
-   likelihood (:mod:`.likelihood`) is sampled by MCMC (emcee's affine-invariant ensemble
-   sampler, Foreman-Mackey et al. 2013) within the prior's box.
+   likelihood (:mod:`.likelihood`) is sampled within the prior's box: by tempered SMC
+   (:mod:`.smc`, the default) or MCMC (:mod:`.mcmc`, emcee's ensemble sampler).
 3. **Wave k** simulates new points drawn from that posterior (and a share from the box its
    draws span, so the edges stay explored); the emulators are refitted on every point
    inside the box, where a quadratic is accurate, and the posterior is sampled again.
 
-The last wave's MCMC draws are the posterior. Simulation noise never enters a candidate's
+The last wave's draws are the posterior; with SMC, its independent runs' agreement is the
+diagnostic. Simulation noise never enters a candidate's
 verdict directly: each design point's R-replicate means train emulators that average over
 hundreds of neighbours, and what is left of their noise is known and subtracted
 (:mod:`.emulator`). Every wave's design file is written point by point, and each finished
@@ -46,6 +47,9 @@ from chainsim.calibration.ensemble import (
 from chainsim.calibration.likelihood import EmulatedLikelihood
 from chainsim.calibration.mcmc import MCMCResult, bounds, sample_posterior, start_walkers
 from chainsim.calibration.params import ParameterSpace
+from chainsim.calibration.smc import SMCPosterior, sample_smc
+
+Sample = MCMCResult | SMCPosterior  # draws, loglik, ess, acceptance, converged, record(), describe()
 
 
 @dataclass
@@ -54,14 +58,14 @@ class WaveRecord:
     points: int
     fit_points: int
     emulators: dict[str, dict[str, float]]
-    mcmc: dict[str, float]
+    sampler: dict[str, Any]
     seconds: float
 
 
 @dataclass
 class WavesOutcome:
     space: ParameterSpace
-    posterior: MCMCResult
+    posterior: Sample
     likelihood: EmulatedLikelihood | None  # None when the last wave was reused from disk
     records: list[WaveRecord] = field(default_factory=list)
     simulations: int = 0
@@ -98,23 +102,22 @@ def region(draws: np.ndarray, space: ParameterSpace, widen: float = 0.1) -> tupl
     return np.maximum(a - pad, lo), np.minimum(b + pad, hi)
 
 
-def save_wave(folder: Path, rec: WaveRecord, post: MCMCResult) -> None:
+def save_wave(folder: Path, rec: WaveRecord, post: Sample) -> None:
     """A finished wave: its diagnostics (JSON) and its posterior draws (npz), written last, so
     a resumed or --report-only run reuses them instead of refitting and resampling."""
     from chainsim.version import __version__
 
     (folder / f"wave{rec.wave}.json").write_text(json.dumps(rec.__dict__, indent=1) + "\n")
+    kind = "smc" if isinstance(post, SMCPosterior) else "mcmc"
     np.savez(
         folder / f"wave{rec.wave}.posterior.npz",
-        draws=post.draws,
-        loglik=post.loglik,
-        tau=post.tau,
-        scalars=np.array([post.ess, post.acceptance, float(post.converged), float(post.steps)]),
+        **post.arrays(),
+        kind=np.array(kind),
         version=np.array(__version__),
     )
 
 
-def load_wave(folder: Path, wave: int) -> tuple[MCMCResult, WaveRecord] | None:
+def load_wave(folder: Path, wave: int) -> tuple[Sample, WaveRecord] | None:
     """A wave saved by :func:`save_wave` with this chainsim version, else None."""
     from chainsim.version import __version__
 
@@ -125,10 +128,9 @@ def load_wave(folder: Path, wave: int) -> tuple[MCMCResult, WaveRecord] | None:
         z = np.load(npz)
         if str(z["version"]) != __version__:
             return None
-        ess, acc, conv, *steps = (float(x) for x in z["scalars"])
-        post = MCMCResult(
-            z["draws"], z["loglik"], z["tau"], ess, acc, bool(conv), int(steps[0]) if steps else 0
-        )
+        arrays = {k: z[k] for k in z.files}
+        kind = SMCPosterior if str(z["kind"]) == "smc" else MCMCResult
+        post: Sample = kind.from_arrays(arrays)
         rec = WaveRecord(**json.loads(js.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -284,33 +286,14 @@ def run_waves(
             box = None if draws is None else region(draws, space)
             emulators = fit_all(X, mean, var, n, gp_points=cfg.gp_points, seed=cfg.seed)
             loglik = EmulatedLikelihood(emulators, targets)
-            start = start_walkers(X, loglik, cfg.mcmc_walkers, cfg.seed + wave)
-            post = sample_posterior(
-                loglik,
-                space,
-                start,
-                cfg.mcmc_walkers,
-                cfg.mcmc_steps,
-                cfg.seed + wave,
-                box,
-                max_steps=cfg.mcmc_final_max_steps if wave == cfg.waves else None,
-                progress=lambda n, tau, w=wave: _say(
-                    stream, f"wave {w}: MCMC {n} steps, τ ≤ {tau:.0f}: going on until the kept half is 50 τ"
-                ),
-            )
+            post = sample_wave(cal, loglik, space, X, box, wave, pool, stream)
             draws = post.draws
             rec = WaveRecord(
                 wave=wave,
                 points=len(design),
                 fit_points=len(X),
                 emulators={p: _diag(em) for p, em in emulators.paths.items()},
-                mcmc={
-                    "ess": post.ess,
-                    "max_tau": float(np.max(post.tau)),
-                    "acceptance": post.acceptance,
-                    "converged": float(post.converged),
-                    "draws": float(len(post.draws)),
-                },
+                sampler=post.record(),
                 seconds=time.perf_counter() - t0,
             )
             records.append(rec)
@@ -319,12 +302,58 @@ def run_waves(
             _say(
                 stream,
                 f"wave {wave}/{cfg.waves} done: {len(X)} points fitted (worst emulator {worst[0]} LOO R² "
-                f"{worst[1].loo_r2:.2f}), MCMC ESS {post.ess:.0f}, acceptance {post.acceptance:.2f}, "
+                f"{worst[1].loo_r2:.2f}), {cfg.sampler.upper()} ESS {post.ess:.0f}, acceptance {post.acceptance:.2f}, "
                 f"{rec.seconds / 60:.1f} min",
             )
             outcome = WavesOutcome(space, post, loglik, records, simulations)
     assert outcome is not None
     return outcome
+
+
+def sample_wave(
+    cal: Calibration,
+    loglik: EmulatedLikelihood,
+    space: ParameterSpace,
+    X: np.ndarray,
+    box: tuple[np.ndarray, np.ndarray] | None,
+    wave: int,
+    pool: Any,
+    stream: Any,
+) -> Sample:
+    """Sample one wave's emulated posterior within ``box`` (None: the prior's). With SMC the
+    last wave runs ``smc_runs`` independent runs on the workers, for the diagnostic; the
+    earlier waves, which only place the next design, one run with a quarter of the moves."""
+    cfg = cal.config
+    last = wave == cfg.waves
+    if cfg.sampler == "smc":
+        runs, moves = (cfg.smc_runs, cfg.smc_moves) if last else (1, max(5, cfg.smc_moves // 4))
+        _say(
+            stream,
+            f"wave {wave}: tempered SMC, {runs} run(s) × {cfg.smc_particles} particles × {moves} moves …",
+        )
+        return sample_smc(
+            loglik,
+            bounds(space) if box is None else box,
+            cfg.smc_particles,
+            moves,
+            runs,
+            cfg.seed + wave,
+            pool,
+        )
+    start = start_walkers(X, loglik, cfg.mcmc_walkers, cfg.seed + wave)
+    return sample_posterior(
+        loglik,
+        space,
+        start,
+        cfg.mcmc_walkers,
+        cfg.mcmc_steps,
+        cfg.seed + wave,
+        box,
+        max_steps=cfg.mcmc_final_max_steps if last else None,
+        progress=lambda n, tau: _say(
+            stream, f"wave {wave}: MCMC {n} steps, τ ≤ {tau:.0f}: going on until the kept half is 50 τ"
+        ),
+    )
 
 
 def _diag(em: PathEmulator) -> dict[str, Any]:

@@ -86,6 +86,25 @@ class ProjectSize(Strict):
         title="Spread of project sizes (log σ)",
         description="Log-normal shape (heavy tail: a few ≥ 10 亿, F6). Assumption.",
     )
+    tail_alpha: float | None = Field(
+        None,
+        gt=0.0,
+        le=5.0,
+        title="Pareto tail index of project sizes",
+        description=(
+            "Above tail_from_yi the sizes follow a Pareto tail, P(size > v | size > t) = (v/t)^−α, instead of "
+            "the log-normal's (null: log-normal throughout). The share of firms above t is the log-normal's, so "
+            "the body is unchanged. Assumption: firm sizes have Pareto tails with α near 1 (Axtell 2001); "
+            "F12a's 10 of 22 industrial signings ≥ 1 亿 being ≥ 10 亿 needs a heavier tail than a log-normal."
+        ),
+    )
+    tail_from_yi: float = Field(
+        1.0,
+        gt=0.0,
+        le=1000.0,
+        title="Where the Pareto tail starts (亿元)",
+        description="Planned size above which tail_alpha's Pareto tail replaces the log-normal, 亿元, before the anchor factor. Assumption: 1 亿, the line of the reported size classes (F12a, F16).",
+    )
     max_yi: float = Field(
         400.0,
         gt=0.0,

@@ -17,7 +17,7 @@ import json
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import ndtri
+from scipy.special import ndtr, ndtri
 
 from chainsim.config.schema import Scenario
 from chainsim.engine.chains import ChainIndex
@@ -54,6 +54,26 @@ def chain_sizes(cfg: Scenario) -> tuple[NDArray[np.float64], NDArray[np.float64]
     median = [o.median_yi if o and o.median_yi is not None else size.median_yi for o in own]
     sigma = [o.sigma_log if o and o.sigma_log is not None else size.sigma_log for o in own]
     return np.array(median, dtype=np.float64), np.array(sigma, dtype=np.float64)
+
+
+def pareto_tail(
+    log_value: NDArray[np.float64],
+    u: NDArray[np.float64],
+    median: NDArray[np.float64],
+    sigma: NDArray[np.float64],
+    start: float,
+    alpha: float,
+) -> NDArray[np.float64]:
+    """Log sizes with the log-normal's tail above ``start`` replaced by a Pareto tail of
+    index ``alpha``, drawn from the same uniform ``u``: the share above ``start`` stays the
+    log-normal's (``median``, ``sigma`` per firm) and the size stays monotone in ``u``."""
+    above = log_value > np.log(start)
+    tail_mass = ndtr(
+        (np.log(median[above]) - np.log(start)) / sigma[above]
+    )  # the log-normal's P(size > start)
+    out = log_value.copy()
+    out[above] = np.log(start) - np.log((1.0 - u[above]) / tail_mass) / alpha
+    return out
 
 
 def _attribute_uniforms(seed: int, name: str, n: int) -> NDArray[np.float64]:
@@ -95,10 +115,14 @@ class Pool:
         foreign = draw("funding_channel") < foreign_share[region]
         size = cfg.population.project_size
         anchor = draw("anchor") < size.anchor_share
-        z = ndtri(np.clip(draw("size"), 1e-12, 1 - 1e-12))
+        u = np.clip(draw("size"), 1e-12, 1 - 1e-12)
         # log size first: size-biased weights are exp(bias × log size), cheaper than a power
         median, sigma = chain_sizes(cfg)
-        log_value = np.log(median)[chain] + sigma[chain] * z
+        log_value = np.log(median)[chain] + sigma[chain] * ndtri(u)
+        if size.tail_alpha is not None:
+            log_value = pareto_tail(
+                log_value, u, median[chain], sigma[chain], size.tail_from_yi, size.tail_alpha
+            )
         log_value[anchor] += np.log(size.anchor_size_factor)
         self.log_value = np.minimum(log_value, np.log(size.max_yi))
         value = np.exp(self.log_value)

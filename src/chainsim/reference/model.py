@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
+from scipy.stats import norm
 
 from chainsim.config.schema import ChainProjectSize, Scenario
 from chainsim.engine.calendar import NEVER, Calendar
@@ -139,7 +140,13 @@ class ReferenceModel(mesa.Model):
         ]  # a chain's own sizes, else the population's
         median = [size.median_yi if o.median_yi is None else o.median_yi for o in own]
         sigma = [size.sigma_log if o.sigma_log is None else o.sigma_log for o in own]
-        value = np.array(median)[chain] * np.exp(np.array(sigma)[chain] * rng.standard_normal(n))
+        z = rng.standard_normal(n)
+        value = np.array(median)[chain] * np.exp(np.array(sigma)[chain] * z)
+        if size.tail_alpha is not None:  # Pareto above tail_from_yi: P(> v | > t) = (v/t)^-α
+            t, above = size.tail_from_yi, value > size.tail_from_yi
+            m, sd = np.array(median)[chain][above], np.array(sigma)[chain][above]
+            p_above_t = norm.sf((np.log(t) - np.log(m)) / sd)
+            value[above] = t * (norm.sf(z[above]) / p_above_t) ** (-1.0 / size.tail_alpha)
         value = np.minimum(np.where(anchor, value * size.anchor_size_factor, value), size.max_yi)
         industrial = idx.segment_industrial[segment]  # the segment's flag, else its chain's
         fixed = rng.random(n) < idx.segment_fixed_asset_share[segment]  # 固投类: needs land, builds
