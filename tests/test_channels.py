@@ -138,6 +138,18 @@ def test_pareto_tail_replaces_the_lognormal_above_its_start():
         assert vb.max() <= cap
 
 
+def test_a_chain_tail_moves_its_chain_only():
+    base = ChainModel(load(BASE_FRAGMENT, SMALL), rng=4).pool
+    heavy = ChainModel(
+        load(BASE_FRAGMENT, [*SMALL, "chains.new_materials.project_size={tail_alpha: 0.5}"]), rng=4
+    ).pool
+    mine = base.chain == list(load(BASE_FRAGMENT, SMALL).chains).index("new_materials")
+    assert np.array_equal(base.value_yi[~mine], heavy.value_yi[~mine])
+    below = mine & (base.value_yi <= 1.0) & ~base.anchor
+    assert below.any() and np.array_equal(heavy.value_yi[below], base.value_yi[below])  # the body stays
+    assert np.quantile(heavy.value_yi[mine], 0.99) > 2 * np.quantile(base.value_yi[mine], 0.99)
+
+
 def test_reference_engine_follows_the_organic_and_county_size_biases():
     """The strategies are shared; the reference engine's own sampling must honour a
     negative bias (organic) and a per-level bias (county trips) as the fast engine does:

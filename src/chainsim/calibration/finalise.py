@@ -8,7 +8,8 @@ and :func:`finalise` writes the same files from it:
 * ``<name>.calibrated.yaml``, the **central** parameter set: a posterior draw, not the
   component-wise median (which can fall outside the posterior when parameters trade off):
   the ``central_candidates`` best candidates are re-simulated with ``central_replicates``
-  replicates on common seeds and the one whose replicate means fit best wins;
+  replicates on common seeds and the one whose replicate means meet the most figures
+  within tolerance (the acceptance rule), then have the smallest distance, wins;
 * the report, with a posterior predictive of ``predictive_draws`` draws × 1 replicate and
   the central scenario's own ``check_replications``-replicate run against the tolerances.
 """
@@ -36,7 +37,7 @@ from chainsim.calibration.posterior import (
 )
 from chainsim.calibration.report import figures, markdown
 from chainsim.calibration.simulate import Simulator, generation_seed
-from chainsim.calibration.targets import distance, statistics
+from chainsim.calibration.targets import distance, statistics, within_count
 from chainsim.config.loader import ScenarioError
 from chainsim.results.outputs import atomic_write
 
@@ -152,10 +153,14 @@ def _best_fit(
     )
     with ProcessPoolExecutor(cfg.workers, mp_context=multiprocessing.get_context("fork")) as pool:
         stats = list(pool.map(_stats, [(sim, c, seed, cfg.central_replicates) for c in cands]))
+    # best: the most figures within tolerance on the replicate means (the acceptance rule),
+    # then the smallest distance Σ z²
     dist = [distance(s, cal.targets.targets) for s in stats]
-    best = int(np.argmin(dist))
+    hits = [within_count(s, cal.targets.targets) for s in stats]
+    best = min(range(len(cands)), key=lambda i: (-hits[i], dist[i]))
     return cands[best], (
         f"best fit of {len(cands)} posterior candidates, each re-simulated with "
-        f"{cfg.central_replicates} replicates (distance of the mean {dist[best]:.4g}; "
-        f"candidates {min(dist):.4g}–{max(dist):.4g})"
+        f"{cfg.central_replicates} replicates: {hits[best]} of {len(cal.targets.targets)} figures within "
+        f"tolerance on the means (candidates {min(hits)}–{max(hits)}), distance {dist[best]:.4g} "
+        f"(candidates {min(dist):.4g}–{max(dist):.4g})"
     )

@@ -53,6 +53,14 @@ class EmulatedLikelihood:
             out[tid] = (f[tid] - ref) / np.sqrt(t.sigma**2 + v[tid])
         return out
 
+    def within_tolerance(self, X: np.ndarray) -> np.ndarray:
+        """How many targets each θ's emulated expected values meet by the acceptance rule
+        (|f − figure| ≤ tolerance): the order in which posterior draws become candidates
+        for the central scenario."""
+        f, _ = self.statistics(np.atleast_2d(X))
+        hits = [np.abs(f[tid] - t.value) <= t.tolerance for tid, t in self.targets.items()]
+        return np.sum(hits, axis=0)
+
     def __call__(self, X: np.ndarray) -> np.ndarray:
         X = np.atleast_2d(X)
         f, v = self.statistics(X)

@@ -274,9 +274,11 @@ class CalibrationConfig(Strict):
     central: Literal["best_fit", "median"] = Field(
         "best_fit",
         description=(
-            "How the central parameter set is chosen. best_fit: of the last generation's `central_candidates` "
-            "particles closest to the data, the one whose mean over `central_replicates` replicates fits best "
-            "(an accepted draw, so its parameters are mutually consistent); median: the weighted median of each "
+            "How the central parameter set is chosen. best_fit: of the `central_candidates` posterior draws "
+            "closest to the data (emulator: those whose emulated values meet the most figures, then the likeliest; "
+            "abc_smc: the last generation's smallest distances), the one whose means over `central_replicates` "
+            "replicates meet the most figures within tolerance, then have the smallest distance (a posterior "
+            "draw, so its parameters are mutually consistent); median: the weighted median of each "
             "parameter separately (can fall outside the accepted region when parameters are correlated)."
         ),
     )

@@ -104,6 +104,14 @@ def distance(sim: Mapping[str, float], targets: Mapping[str, Target]) -> float:
     return float(sum(t.weight * z_score(sim.get(tid, math.nan), t) ** 2 for tid, t in targets.items()))
 
 
+def within_count(sim: Mapping[str, float], targets: Mapping[str, Target]) -> int:
+    """How many targets the values meet by the acceptance rule: |value − figure| ≤ tolerance."""
+    return sum(
+        math.isfinite(v := sim.get(tid, math.nan)) and abs(v - t.value) <= t.tolerance
+        for tid, t in targets.items()
+    )
+
+
 def observed(targets: Mapping[str, Target]) -> dict[str, float]:
     """The reported values, keyed like :func:`statistics` (pyabc's observed data)."""
     return {tid: float(t.value) for tid, t in targets.items()}

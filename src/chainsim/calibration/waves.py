@@ -69,6 +69,7 @@ class WavesOutcome:
     likelihood: EmulatedLikelihood | None  # None when the last wave was reused from disk
     records: list[WaveRecord] = field(default_factory=list)
     simulations: int = 0
+    within: np.ndarray | None = None  # per last-wave draw: targets its emulated values meet
 
 
 def prior_design(space: ParameterSpace, n: int, seed: int) -> np.ndarray:
@@ -102,7 +103,7 @@ def region(draws: np.ndarray, space: ParameterSpace, widen: float = 0.1) -> tupl
     return np.maximum(a - pad, lo), np.minimum(b + pad, hi)
 
 
-def save_wave(folder: Path, rec: WaveRecord, post: Sample) -> None:
+def save_wave(folder: Path, rec: WaveRecord, post: Sample, within: np.ndarray | None = None) -> None:
     """A finished wave: its diagnostics (JSON) and its posterior draws (npz), written last, so
     a resumed or --report-only run reuses them instead of refitting and resampling."""
     from chainsim.version import __version__
@@ -112,12 +113,13 @@ def save_wave(folder: Path, rec: WaveRecord, post: Sample) -> None:
     np.savez(
         folder / f"wave{rec.wave}.posterior.npz",
         **post.arrays(),
+        **({} if within is None else {"within": within}),
         kind=np.array(kind),
         version=np.array(__version__),
     )
 
 
-def load_wave(folder: Path, wave: int) -> tuple[Sample, WaveRecord] | None:
+def load_wave(folder: Path, wave: int) -> tuple[Sample, WaveRecord, np.ndarray | None] | None:
     """A wave saved by :func:`save_wave` with this chainsim version, else None."""
     from chainsim.version import __version__
 
@@ -129,12 +131,13 @@ def load_wave(folder: Path, wave: int) -> tuple[Sample, WaveRecord] | None:
         if str(z["version"]) != __version__:
             return None
         arrays = {k: z[k] for k in z.files}
+        within = arrays.pop("within", None)
         kind = SMCPosterior if str(z["kind"]) == "smc" else MCMCResult
         post: Sample = kind.from_arrays(arrays)
         rec = WaveRecord(**json.loads(js.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return post, rec
+    return post, rec, within
 
 
 def wave_dir(out: Path, name: str) -> Path:
@@ -262,10 +265,10 @@ def run_waves(
             simulations += len(design) * cfg.replicates_per_particle
             cached = load_wave(folder, wave)
             if cached is not None:  # this wave was fitted and sampled before: reuse it
-                post, rec = cached
+                post, rec, within = cached
                 draws = post.draws
                 records.append(rec)
-                outcome = WavesOutcome(space, post, None, records, simulations)
+                outcome = WavesOutcome(space, post, None, records, simulations, within)
                 _say(
                     stream,
                     f"wave {wave}/{cfg.waves}: fitted and sampled before (reusing {folder.name}/wave{wave}.*)",
@@ -297,15 +300,18 @@ def run_waves(
                 seconds=time.perf_counter() - t0,
             )
             records.append(rec)
-            save_wave(folder, rec, post)
+            within = loglik.within_tolerance(post.draws) if wave == cfg.waves else None
+            save_wave(folder, rec, post, within)
             worst = min(emulators.paths.items(), key=lambda kv: kv[1].loo_r2)
             _say(
                 stream,
                 f"wave {wave}/{cfg.waves} done: {len(X)} points fitted (worst emulator {worst[0]} LOO R² "
-                f"{worst[1].loo_r2:.2f}), {cfg.sampler.upper()} ESS {post.ess:.0f}, acceptance {post.acceptance:.2f}, "
+                f"{worst[1].loo_r2:.2f}), "
+                + (f"{cfg.sampler.upper()} ESS {post.ess:.0f}" if np.isfinite(post.ess) else "one SMC run")
+                + f", acceptance {post.acceptance:.2f}, "
                 f"{rec.seconds / 60:.1f} min",
             )
-            outcome = WavesOutcome(space, post, loglik, records, simulations)
+            outcome = WavesOutcome(space, post, loglik, records, simulations, within)
     assert outcome is not None
     return outcome
 

@@ -20,7 +20,10 @@ def emulator_posterior(cal: Calibration, outcome: WavesOutcome, minutes: float) 
     # resumed run does not count the points simulated before it (docs/calibration.md has the total)
     minutes = sum(r.seconds for r in outcome.records) / 60
     internal = {n: post.draws[:, j] for j, n in enumerate(space.names)}
-    order = np.argsort(-post.loglik, kind="stable")
+    # candidates for the centre: the draws whose emulated values meet the most figures by the
+    # acceptance rule, then the likeliest (the emulator's guess; the choice is simulated)
+    within = outcome.within if outcome.within is not None else np.zeros(len(post.draws))
+    order = np.lexsort((-post.loglik, -within))
     _, first = np.unique(post.draws[order], axis=0, return_index=True)
     best = order[np.sort(first)]
     candidates = [

@@ -121,7 +121,7 @@ class ProjectSize(Strict):
 
 class ChainProjectSize(Strict):
     """A chain's own project-size distribution: what it sets replaces the population's
-    ``project_size`` for the chain's firms (anchor factor and cap stay common)."""
+    ``project_size`` for the chain's firms (anchor factor, cap and the tail's start stay common)."""
 
     median_yi: float | None = Field(
         None,
@@ -134,6 +134,12 @@ class ChainProjectSize(Strict):
         gt=0.0,
         le=5.0,
         description="Log-normal shape of the chain's sizes (null: population.project_size.sigma_log); larger = heavier tail. Assumption.",
+    )
+    tail_alpha: float | None = Field(
+        None,
+        gt=0.0,
+        le=5.0,
+        description="Pareto index of the chain's sizes above population.project_size.tail_from_yi (null: population.project_size.tail_alpha). Assumption.",
     )
 
 

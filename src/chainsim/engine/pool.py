@@ -46,14 +46,21 @@ def invert_cdf(cum: NDArray[np.float64], x: NDArray[np.float64], per_unit: int =
         cat += up
 
 
-def chain_sizes(cfg: Scenario) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Each chain's (median 亿元, log-normal sigma) of project size: its own
-    ``project_size`` where set, else the population's (docs/model.md, "Agents and state")."""
+def chain_sizes(cfg: Scenario) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Each chain's (median 亿元, log-normal sigma, Pareto tail index; NaN: no tail) of
+    project size: its own ``project_size`` where set, else the population's (docs/model.md,
+    "Agents and state")."""
     size, chains = cfg.population.project_size, list(cfg.chains.values())
     own = [c.project_size for c in chains]
     median = [o.median_yi if o and o.median_yi is not None else size.median_yi for o in own]
     sigma = [o.sigma_log if o and o.sigma_log is not None else size.sigma_log for o in own]
-    return np.array(median, dtype=np.float64), np.array(sigma, dtype=np.float64)
+    alpha = [o.tail_alpha if o and o.tail_alpha is not None else size.tail_alpha for o in own]
+    nan = float("nan")
+    return (
+        np.array(median, dtype=np.float64),
+        np.array(sigma, dtype=np.float64),
+        np.array([nan if a is None else a for a in alpha], dtype=np.float64),
+    )
 
 
 def pareto_tail(
@@ -61,18 +68,19 @@ def pareto_tail(
     u: NDArray[np.float64],
     median: NDArray[np.float64],
     sigma: NDArray[np.float64],
+    alpha: NDArray[np.float64],
     start: float,
-    alpha: float,
 ) -> NDArray[np.float64]:
     """Log sizes with the log-normal's tail above ``start`` replaced by a Pareto tail of
-    index ``alpha``, drawn from the same uniform ``u``: the share above ``start`` stays the
-    log-normal's (``median``, ``sigma`` per firm) and the size stays monotone in ``u``."""
-    above = log_value > np.log(start)
+    index ``alpha`` (per firm; NaN: none), drawn from the same uniform ``u``: the share above
+    ``start`` stays the log-normal's (``median``, ``sigma`` per firm) and the size stays
+    monotone in ``u``."""
+    above = (log_value > np.log(start)) & np.isfinite(alpha)
     tail_mass = ndtr(
         (np.log(median[above]) - np.log(start)) / sigma[above]
     )  # the log-normal's P(size > start)
     out = log_value.copy()
-    out[above] = np.log(start) - np.log((1.0 - u[above]) / tail_mass) / alpha
+    out[above] = np.log(start) - np.log((1.0 - u[above]) / tail_mass) / alpha[above]
     return out
 
 
@@ -117,11 +125,11 @@ class Pool:
         anchor = draw("anchor") < size.anchor_share
         u = np.clip(draw("size"), 1e-12, 1 - 1e-12)
         # log size first: size-biased weights are exp(bias × log size), cheaper than a power
-        median, sigma = chain_sizes(cfg)
+        median, sigma, alpha = chain_sizes(cfg)
         log_value = np.log(median)[chain] + sigma[chain] * ndtri(u)
-        if size.tail_alpha is not None:
+        if np.isfinite(alpha).any():
             log_value = pareto_tail(
-                log_value, u, median[chain], sigma[chain], size.tail_from_yi, size.tail_alpha
+                log_value, u, median[chain], sigma[chain], alpha[chain], size.tail_from_yi
             )
         log_value[anchor] += np.log(size.anchor_size_factor)
         self.log_value = np.minimum(log_value, np.log(size.max_yi))

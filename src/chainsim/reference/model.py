@@ -138,15 +138,16 @@ class ReferenceModel(mesa.Model):
         own = [
             c.project_size or ChainProjectSize() for c in chains
         ]  # a chain's own sizes, else the population's
-        median = [size.median_yi if o.median_yi is None else o.median_yi for o in own]
-        sigma = [size.sigma_log if o.sigma_log is None else o.sigma_log for o in own]
+        median = np.array([size.median_yi if o.median_yi is None else o.median_yi for o in own])[chain]
+        sigma = np.array([size.sigma_log if o.sigma_log is None else o.sigma_log for o in own])[chain]
+        alpha = [size.tail_alpha if o.tail_alpha is None else o.tail_alpha for o in own]
+        alpha_firm = np.array([np.nan if a is None else a for a in alpha])[chain]
         z = rng.standard_normal(n)
-        value = np.array(median)[chain] * np.exp(np.array(sigma)[chain] * z)
-        if size.tail_alpha is not None:  # Pareto above tail_from_yi: P(> v | > t) = (v/t)^-α
-            t, above = size.tail_from_yi, value > size.tail_from_yi
-            m, sd = np.array(median)[chain][above], np.array(sigma)[chain][above]
-            p_above_t = norm.sf((np.log(t) - np.log(m)) / sd)
-            value[above] = t * (norm.sf(z[above]) / p_above_t) ** (-1.0 / size.tail_alpha)
+        value = median * np.exp(sigma * z)
+        t = size.tail_from_yi  # above t a Pareto tail where set: P(> v | > t) = (v/t)^-α
+        above = (value > t) & np.isfinite(alpha_firm)
+        p_above_t = norm.sf((np.log(t) - np.log(median[above])) / sigma[above])
+        value[above] = t * (norm.sf(z[above]) / p_above_t) ** (-1.0 / alpha_firm[above])
         value = np.minimum(np.where(anchor, value * size.anchor_size_factor, value), size.max_yi)
         industrial = idx.segment_industrial[segment]  # the segment's flag, else its chain's
         fixed = rng.random(n) < idx.segment_fixed_asset_share[segment]  # 固投类: needs land, builds

@@ -225,6 +225,8 @@ FIELD_ZH: dict[str, str] = {
     "population.regions.*.foreign_entity_share": "经境外主体投资的比例",
     "population.project_size.median_yi": "项目规模中位数（亿元）",
     "population.project_size.sigma_log": "项目规模离散度（对数σ）",
+    "population.project_size.tail_alpha": "项目规模帕累托尾指数",
+    "population.project_size.tail_from_yi": "帕累托尾起点（亿元）",
     "population.pool_size": "候选企业数",
     "location.mw_per_yi_industrial": "单位工业投资用电（兆瓦/亿元）",
     "strategies.leader_led.trips.*.trips": "领导外出招商次数",
