@@ -96,6 +96,24 @@ def test_reference_engine_respects_holds_too():
     assert m.recorder.event_signings["probe"] > 0
 
 
+def test_a_recycled_reference_firm_carries_no_old_project_dates():
+    """A lost firm back in the pool is a new candidate: contacting it again clears the old
+    project's dates (a stale signing day once made a held invitee look signed before its event)."""
+    m = ReferenceModel(load(DEFAULT_SCENARIO, ["population.pool_size=500"]), rng=1)
+    firm = m.firms[0]
+    firm.signed_day, firm.land_day, firm.construction_day, firm.served, firm.cohorts = (
+        10.0,
+        20.0,
+        30.0,
+        True,
+        [1],
+    )
+    firm.contact("event", None, hold_until=100.0, invited=0)
+    assert (firm.signed_day, firm.land_day, firm.construction_day, firm.served, firm.cohorts) == (
+        None, None, None, False, []
+    )  # fmt: skip
+
+
 def test_events_take_their_kind_terms_unless_they_set_their_own():
     """A kind's terms reach its events; an event's own value overrides the kind's."""
     cfg = small(

@@ -162,7 +162,9 @@ class FirmAgent(mesa.Agent):
         once and signs no earlier than that day, at the event it is ``invited`` to."""
         m = self.model
         self.stage, self.source, self.contact_day = Stage.CONTACTED, source, m.day
-        self.marks = {marked_by: m.day} if marked_by else {}  # a recycled firm starts afresh
+        self.marks = {marked_by: m.day} if marked_by else {}  # a recycled firm starts afresh:
+        self.signed_day = self.land_day = self.construction_day = None  # a new project, no old dates
+        self.served, self.cohorts = False, []
         self.hold_day, self.invited = hold_until, invited
         self.engage_factor = float(m.climate.engagement[m.t])  # its reply follows the contact's climate
         if hold_until is not None:
