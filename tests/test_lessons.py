@@ -73,7 +73,7 @@ def arms() -> dict[str, list[dict]]:
 
 
 @pytest.mark.slow
-def test_exercise_1_commissioners_off_lowers_landing_and_funds_not_signings(arms):
+def test_exercise_1_commissioners_off_lowers_landing_not_signings(arms):
     base, off = arms["scenario"], arms["commissioners_off"]
     # signings hardly change: within ±2 % of the scenario's
     mean, lo, hi = diff(off, base, "signings")
@@ -86,8 +86,11 @@ def test_exercise_1_commissioners_off_lowers_landing_and_funds_not_signings(arms
     ]
     assert all(hi < 0 for _, _, hi in falls), falls
     assert falls[0][0] > falls[3][0], falls  # 2022Q4 falls more than 2022Q1
-    # funds in place fall with it
-    assert diff(off, base, "funds_in_place_yi")[2] < 0
+    # funds in place: too lumpy to show the fall over 20 seeds since the Pareto tails of
+    # 6 Dec 2026 — the interval spans zero and stays within ±10 % (the lesson says so)
+    _, lo, hi = diff(off, base, "funds_in_place_yi")
+    funds = np.mean([r["funds_in_place_yi"] for r in base])
+    assert lo < 0 < hi and -0.1 * funds < lo and hi < 0.1 * funds, (lo, hi, funds)
 
 
 @pytest.mark.slow

@@ -104,7 +104,8 @@ def recover(cal: Calibration, out: Path, datasets: int, stream: Any = None) -> d
     # points (its cost grows as gp_points²), stated in the output
     steps = max(500, cfg.mcmc_steps // 3)
     walkers = max(2 * len(space.names) + 2, cfg.mcmc_walkers // 2)
-    particles, moves = max(200, cfg.smc_particles // 2), max(5, cfg.smc_moves // 4)
+    particles = max(200, cfg.smc_particles // 2)
+    moves = cfg.recovery_moves or max(5, cfg.smc_moves // 4)
     gp_points = min(cfg.gp_points, 300)
     paths = target_paths(cal.targets.targets)
     folder = wave_dir(out, cfg.name)

@@ -193,6 +193,15 @@ class CalibrationConfig(Strict):
             "(the implied effective sample size of their agreement, ≥ 150 to pass)."
         ),
     )
+    recovery_moves: int | None = Field(
+        None,
+        ge=5,
+        le=10_000,
+        description=(
+            "emulator, smc: moves per temperature of each recovery-check fit (--recovery); null: a quarter "
+            "of smc_moves (a reduced per-fit budget, stated in the check's report)."
+        ),
+    )
     mcmc_walkers: int = Field(
         128, ge=8, le=10_000, description="emulator: emcee walkers (at least 2 × parameters)."
     )
