@@ -105,13 +105,18 @@ def test_chain_project_size_moves_its_chain_only():
         assert np.array_equal(va[~mine], vb[~mine]), engine  # no other chain's projects change
 
 
-def test_chain_sigma_log_gives_a_heavier_tail():
+def new_materials_pools(size: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Project sizes without and with ``chains.new_materials.project_size=<size>``, which
+    firms are the chain's, and which are anchors (their factor moves them off the body)."""
     base = ChainModel(load(BASE_FRAGMENT, SMALL), rng=4).pool
-    heavy = ChainModel(
-        load(BASE_FRAGMENT, [*SMALL, "chains.new_materials.project_size={sigma_log: 3.0}"]), rng=4
-    ).pool
+    heavy = ChainModel(load(BASE_FRAGMENT, [*SMALL, f"chains.new_materials.project_size={size}"]), rng=4).pool
     mine = base.chain == list(load(BASE_FRAGMENT, SMALL).chains).index("new_materials")
-    q = base.value_yi[mine], heavy.value_yi[mine]
+    return base.value_yi, heavy.value_yi, mine, base.anchor
+
+
+def test_chain_sigma_log_gives_a_heavier_tail():
+    base, heavy, mine, _ = new_materials_pools("{sigma_log: 3.0}")
+    q = base[mine], heavy[mine]
     assert np.quantile(q[1], 0.99) > 3 * np.quantile(q[0], 0.99)
     assert np.isclose(np.median(q[1]), np.median(q[0]), rtol=0.05)
 
@@ -139,15 +144,11 @@ def test_pareto_tail_replaces_the_lognormal_above_its_start():
 
 
 def test_a_chain_tail_moves_its_chain_only():
-    base = ChainModel(load(BASE_FRAGMENT, SMALL), rng=4).pool
-    heavy = ChainModel(
-        load(BASE_FRAGMENT, [*SMALL, "chains.new_materials.project_size={tail_alpha: 0.5}"]), rng=4
-    ).pool
-    mine = base.chain == list(load(BASE_FRAGMENT, SMALL).chains).index("new_materials")
-    assert np.array_equal(base.value_yi[~mine], heavy.value_yi[~mine])
-    below = mine & (base.value_yi <= 1.0) & ~base.anchor
-    assert below.any() and np.array_equal(heavy.value_yi[below], base.value_yi[below])  # the body stays
-    assert np.quantile(heavy.value_yi[mine], 0.99) > 2 * np.quantile(base.value_yi[mine], 0.99)
+    base, heavy, mine, anchor = new_materials_pools("{tail_alpha: 0.5}")
+    assert np.array_equal(base[~mine], heavy[~mine])  # no other chain's projects change
+    below = mine & (base <= 1.0) & ~anchor
+    assert below.any() and np.array_equal(heavy[below], base[below])  # the body stays
+    assert np.quantile(heavy[mine], 0.99) > 2 * np.quantile(base[mine], 0.99)
 
 
 def test_reference_engine_follows_the_organic_and_county_size_biases():
