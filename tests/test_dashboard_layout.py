@@ -141,7 +141,11 @@ GEOMETRY = r"""() => {
     seen = inter(seen, view);
     const raw = R(rect);
     if (laid.x0 > raw.x0 + EPS || laid.x1 < raw.x1 - EPS || laid.y0 > raw.y0 + EPS || laid.y1 < raw.y1 - EPS)
-      cut.push(`"${text.slice(0, 40)}" cut by its box`);
+      cut.push(`"${text.slice(0, 40)}" cut by its box` +
+               ` (in ${name(el.closest('[data-view]') || el)} of` +
+               ` "${(el.closest('.v-card')?.querySelector('.chainsim-card-title')?.textContent || '').trim()}":` +
+               ` ${[raw.x0, raw.y0, raw.x1, raw.y1].map(Math.round)}` +
+               ` shown ${[laid.x0, laid.y0, laid.x1, laid.y1].map(Math.round)})`);
     if (empty(laid)) return;
     items.push({el, text, frame, laid, seen});
   };

@@ -37,9 +37,13 @@ def _period_sum(models: list[ChainModel], period: str, flow: str) -> float:
     return float(sum(m.recorder.flows[mask, F[flow]].sum() for m in models))
 
 
-def test_leader_led_off_gives_fewer_and_smaller_signings(base):
+def test_leader_led_off_gives_fewer_signings_and_fewer_large_ones(base):
     off = _runs(["strategies.leader_led.enabled=false"])
-    for flow in ("signings", "signings_ge_10yi", "signing_value_yi"):
+    # Not the signing value: since the Pareto tails of 6 Dec 2026 a few projects near the cap
+    # carry it, and without leaders the big firms they would have signed are left to the
+    # size-biased events (12 paired seeds: −34 % signings, −55 % ≥ 10 亿, value +267 亿 ± 266
+    # a replicate — no clear change). docs/calibration.md, "Results".
+    for flow in ("signings", "signings_ge_10yi"):
         on_v, off_v = _period_sum(base, "2023_to_aug", flow), _period_sum(off, "2023_to_aug", flow)
         assert off_v < 0.9 * on_v, (flow, on_v, off_v)
     # and no signing is attributed to a leader trip when the lever is off

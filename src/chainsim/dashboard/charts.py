@@ -49,6 +49,9 @@ def base_spec(lang: Lang, **spec: Any) -> Spec:
         # resize: lay the chart out again when its labels grow with the data (an axis of
         # "0" at step 0 becomes "4,000" later; without it the new labels are cut off)
         "autosize": {"type": "fit", "contains": "padding", "resize": True},
+        # room on the right for an axis's last label, which is centred on its tick and can
+        # overhang the plot ("1,200" firms cut by 3 px at 1024×768 without it)
+        "padding": {"left": 5, "top": 5, "bottom": 5, "right": 14},
         "config": {
             "font": font,
             # labelSeparation: neighbouring labels that touch count as overlapping and are thinned
