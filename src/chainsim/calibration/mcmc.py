@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ class MCMCResult:
     steps: int = 0  # the chain's length (0: not recorded, from a wave saved before it was)
     walkers: int = 0
 
-    def record(self) -> dict[str, float]:
+    def record(self) -> dict[str, Any]:
         """The wave file's diagnostics."""
         return {
             "sampler": "mcmc",
@@ -36,7 +37,7 @@ class MCMCResult:
             "acceptance": self.acceptance,
             "converged": float(self.converged),
             "draws": float(len(self.draws)),
-        }  # type: ignore[dict-item]
+        }
 
     def describe(self) -> str:
         """The report's sentence on the sampler and its diagnostic."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -72,10 +73,8 @@ def tempered_smc(
     moves: int,
     seed: int,
     ess_fraction: float = 0.5,
-    progress: Callable[[float, float], None] | None = None,
 ) -> SMCResult:
-    """One tempered SMC run on log L within ``box`` (uniform prior there); ``progress(β,
-    acceptance)`` hears of every finished temperature."""
+    """One tempered SMC run on log L within ``box`` (uniform prior there)."""
     rng = np.random.default_rng(seed)
     lo, hi = box
     d = len(lo)
@@ -110,8 +109,6 @@ def tempered_smc(
             if k < max(1, moves // 5):  # tune the scale, then keep it fixed (a stationary kernel)
                 lam *= float(np.exp(rate - TARGET_ACCEPTANCE))
         acceptance = float(np.mean(rates[moves // 5 :] or rates))
-        if progress is not None:
-            progress(beta, acceptance)
     return SMCResult(X, ll, np.array(temps), acceptance, log_z, moves)
 
 
@@ -178,7 +175,7 @@ class SMCPosterior:
             ess=implied_ess(runs),
         )
 
-    def record(self) -> dict[str, float]:
+    def record(self) -> dict[str, Any]:
         """The wave file's diagnostics."""
         return {
             "sampler": "smc",
@@ -191,7 +188,7 @@ class SMCPosterior:
             "log_evidence_spread": float(np.ptp(self.log_evidence)),
             "converged": float(self.converged),
             "draws": float(len(self.draws)),
-        }  # type: ignore[dict-item]
+        }
 
     def describe(self) -> str:
         """The report's sentence on the sampler and its diagnostic."""
@@ -239,7 +236,7 @@ def sample_smc(
     moves: int,
     runs: int,
     seed: int,
-    pools: object | None = None,
+    pools: Any = None,
 ) -> SMCPosterior:
     """``runs`` independent runs (seeds from ``seed``), on the workers of ``pools`` (an
     :func:`~.ensemble.executor`) when given, else here; pooled."""
@@ -249,6 +246,6 @@ def sample_smc(
         results = [job(s) for s in seeds]
     else:
         results = []
-        for pool, chunk in pools.chunks(seeds):  # type: ignore[attr-defined]
+        for pool, chunk in pools.chunks(seeds):
             results += [f.result() for f in [pool.submit(job, s) for s in chunk]]
     return SMCPosterior.pool(results, particles)
