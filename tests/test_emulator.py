@@ -50,6 +50,8 @@ predictive_draws: 4
 check_replications: 2
 central_candidates: 3
 central_replicates: 2
+central_finalists: 2
+central_final_replicates: 2
 """
 
 

@@ -297,3 +297,16 @@ class CalibrationConfig(Strict):
     central_replicates: int = Field(
         8, ge=1, le=1000, description="Replicates per candidate when choosing a best_fit centre."
     )
+    central_finalists: int = Field(
+        1,
+        ge=1,
+        le=1000,
+        description=(
+            "The best candidates of the first round re-simulated on fresh seeds with `central_final_replicates` "
+            "replicates; the best of them is the centre (1: no second round). A second round on new seeds "
+            "stops the centre from being the candidate that drew the luckiest noise in the first."
+        ),
+    )
+    central_final_replicates: int = Field(
+        32, ge=1, le=10_000, description="Replicates per finalist in the second round of a best_fit centre."
+    )

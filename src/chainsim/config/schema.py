@@ -109,7 +109,10 @@ class ProjectSize(Strict):
         400.0,
         gt=0.0,
         le=10000.0,
-        description="Cap on planned size, 亿元. Assumption (largest single signings reported are ~120 亿, F1).",
+        description=(
+            "Cap on planned size, 亿元. Assumption, estimated by the calibration (prior 120–1,000 亿: the largest "
+            "single project the article names is 120 亿, F1)."
+        ),
     )
     anchor_share: Share = Field(
         0.03, description="Share of candidate firms that are anchor firms (龙头企业). Assumption."
