@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
-from scipy.stats import norm
 
-from chainsim.config.schema import ChainProjectSize, Scenario
+from chainsim.config.schema import Scenario
 from chainsim.engine.calendar import NEVER, Calendar
 from chainsim.engine.chains import ChainIndex
 from chainsim.engine.climate import ClimateSteps
@@ -33,6 +32,7 @@ from chainsim.engine.records import DURATIONS, Recorder
 from chainsim.engine.rng import BatchStreams
 from chainsim.engine.strategies import Ceremony, Service, StageFactors, Strategy, Within, registered
 from chainsim.reference.agents import FirmAgent, Group, Park
+from chainsim.reference.population import draw_firms
 from chainsim.vocabulary import Stage, source_names
 
 TALKING = (Stage.CONTACTED, Stage.NEGOTIATING)
@@ -117,43 +117,9 @@ class ReferenceModel(mesa.Model):
     # ------------------------------------------------------------------ set-up
     def _make_firms(self) -> None:
         """Draw every firm's fixed attributes once (docs/model.md, "Agents and state")."""
-        cfg, rng, idx = self.config, self.rng, self.chains
-        pop, size, loc = cfg.population, cfg.population.project_size, cfg.location
-        n = pop.pool_size
-        chains = list(cfg.chains.values())
-        shares = np.array([c.pool_share for c in chains])
-        chain = rng.choice(len(chains), size=n, p=shares / shares.sum())
-        segment = np.zeros(n, dtype=np.int64)
-        seg_weight = [seg.pool_weight for c in chains for seg in c.segments.values()]  # global numbering
-        for c in range(len(chains)):
-            segs = np.flatnonzero(idx.segment_chain == c)
-            mine = np.flatnonzero(chain == c)
-            w = np.array([seg_weight[i] for i in segs])
-            segment[mine] = segs[rng.choice(len(segs), size=len(mine), p=w / w.sum())]
-        regions = list(pop.regions.values())
-        rshare = np.array([r.pool_share for r in regions])
-        region = rng.choice(len(regions), size=n, p=rshare / rshare.sum())
-        foreign = rng.random(n) < np.array([r.foreign_entity_share for r in regions])[region]
-        anchor = rng.random(n) < size.anchor_share
-        own = [
-            c.project_size or ChainProjectSize() for c in chains
-        ]  # a chain's own sizes, else the population's
-        median = np.array([size.median_yi if o.median_yi is None else o.median_yi for o in own])[chain]
-        sigma = np.array([size.sigma_log if o.sigma_log is None else o.sigma_log for o in own])[chain]
-        alpha = [size.tail_alpha if o.tail_alpha is None else o.tail_alpha for o in own]
-        alpha_firm = np.array([np.nan if a is None else a for a in alpha])[chain]
-        z = rng.standard_normal(n)
-        value = median * np.exp(sigma * z)
-        t = size.tail_from_yi  # above t a Pareto tail where set: P(> v | > t) = (v/t)^-α
-        above = (value > t) & np.isfinite(alpha_firm)
-        p_above_t = norm.sf((np.log(t) - np.log(median[above])) / sigma[above])
-        value[above] = t * (norm.sf(z[above]) / p_above_t) ** (-1.0 / alpha_firm[above])
-        value = np.minimum(np.where(anchor, value * size.anchor_size_factor, value), size.max_yi)
-        industrial = idx.segment_industrial[segment]  # the segment's flag, else its chain's
-        fixed = rng.random(n) < idx.segment_fixed_asset_share[segment]  # 固投类: needs land, builds
-        land = value * np.where(industrial, loc.land_ha_per_yi_industrial, loc.land_ha_per_yi_other) * fixed
-        mw = np.where(industrial & fixed, value * loc.mw_per_yi_industrial, 0.0)
-        columns = (chain, segment, region, foreign, anchor, industrial, value, land, mw, fixed)
+        idx = self.chains
+        columns = draw_firms(self.config, idx, self.rng)
+        regions = self.config.population.regions
         self.firms = [FirmAgent(self, *a) for a in zip(*(c.tolist() for c in columns))]
         self.in_region: list[list[FirmAgent]] = [[] for _ in regions]
         self.in_segment: list[list[FirmAgent]] = [[] for _ in range(idx.n_segments)]
