@@ -150,7 +150,10 @@ def _best_fit(
     if not cands:
         raise ScenarioError("no posterior candidates to choose a central scenario from")
     first = _rank(cal, space, cands, generation_seed(cfg.seed, 20_000), cfg.central_replicates, stream)
-    text = first.describe(len(cands), cfg.central_replicates)
+    text = (
+        f"best fit of {len(cands)} posterior candidates, each re-simulated with {cfg.central_replicates} "
+        f"replicates: {first.describe('candidates')} (candidates {min(first.dist):.4g}–{max(first.dist):.4g})"
+    )
     if cfg.central_finalists <= 1 or len(cands) == 1:
         return cands[first.best], text
     finalists = [cands[i] for i in first.order[: cfg.central_finalists]]
@@ -159,7 +162,7 @@ def _best_fit(
     )
     return finalists[second.best], (
         f"{text}; its best {len(finalists)} re-simulated on fresh seeds with "
-        f"{cfg.central_final_replicates} replicates: {second.describe_best()}"
+        f"{cfg.central_final_replicates} replicates: {second.describe('finalists')}"
     )
 
 
@@ -180,20 +183,12 @@ class _Ranking:
     def best(self) -> int:
         return self.order[0]
 
-    def describe_best(self) -> str:
+    def describe(self, noun: str) -> str:
+        """The winner's fit, with the range over the ranked ``noun``."""
         b = self.best
         return (
             f"{self.hits[b]} of {self.n_targets} figures within tolerance on the means "
-            f"(finalists {min(self.hits)}–{max(self.hits)}), distance {self.dist[b]:.4g}"
-        )
-
-    def describe(self, n: int, replicates: int) -> str:
-        b = self.best
-        return (
-            f"best fit of {n} posterior candidates, each re-simulated with {replicates} replicates: "
-            f"{self.hits[b]} of {self.n_targets} figures within tolerance on the means "
-            f"(candidates {min(self.hits)}–{max(self.hits)}), distance {self.dist[b]:.4g} "
-            f"(candidates {min(self.dist):.4g}–{max(self.dist):.4g})"
+            f"({noun} {min(self.hits)}–{max(self.hits)}), distance {self.dist[b]:.4g}"
         )
 
 

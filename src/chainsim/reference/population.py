@@ -13,11 +13,10 @@ from scipy.stats import norm
 from chainsim.config.schema import ChainProjectSize, Scenario
 from chainsim.engine.chains import ChainIndex
 
-COLUMNS = ("chain", "segment", "region", "foreign", "anchor", "industrial", "value", "land", "mw", "fixed")
-
 
 def draw_firms(cfg: Scenario, idx: ChainIndex, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    """One array per attribute of :data:`COLUMNS`, a row per candidate firm."""
+    """A row per candidate firm, one array per attribute in :class:`FirmAgent`'s order:
+    chain, segment, region, foreign, anchor, industrial, value, land, mw, fixed."""
     pop, size, loc = cfg.population, cfg.population.project_size, cfg.location
     n = pop.pool_size
     chains = list(cfg.chains.values())
