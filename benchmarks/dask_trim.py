@@ -17,7 +17,7 @@ of two levers × 2 replicates of scenarios/kunming_2023.yaml, its 300,000-firm p
 * ``serial``        ``chainsim sweep --workers 1`` (in this process);
 * ``local``         ``--workers N``: a ProcessPoolExecutor (forkserver);
 * ``dask``          ``--backend dask --workers N``: the LocalCluster chainsim starts
-                    (``backends.DASK_CONFIG``: trim fix, profiler off, slow ticks);
+                    (``dask_backend.DASK_CONFIG``: trim fix, profiler off, slow ticks);
 * ``dask_trim_only`` the same LocalCluster with the trim fix only (Dask's profiler and
                     50 Hz ticks on, as chainsim had before);
 * ``dask_default``  Dask's defaults (the nanny sets MALLOC_TRIM_THRESHOLD_=65536).
@@ -242,7 +242,7 @@ def dask_backend(workers: int, kind: str) -> tuple[object, dict]:
     import dask
     from distributed import Client, LocalCluster
 
-    from chainsim.sweep.backends import TRIM_FIX, DaskBackend, _worker_state, connect_dask
+    from chainsim.sweep.dask_backend import TRIM_FIX, DaskBackend, _worker_state, connect_dask
 
     if kind == "chainsim":
         backend = connect_dask(None, None, workers)

@@ -461,7 +461,7 @@ def test_dask_housekeeping_off_during_sweeps():
     import dask
     from distributed import Client, LocalCluster
 
-    from chainsim.sweep.backends import DaskBackend, _worker_state, connect_dask
+    from chainsim.sweep.dask_backend import DaskBackend, _worker_state, connect_dask
 
     own = connect_dask(None, None, 1)
     try:

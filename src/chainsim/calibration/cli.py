@@ -88,7 +88,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     check_writable_place(out)
     if args.backend == "dask" and args.scheduler and not args.report_only:
-        from chainsim.sweep.backends import check_scheduler
+        from chainsim.sweep.dask_backend import check_scheduler
 
         is_file = Path(args.scheduler).is_file()
         check_scheduler(None if is_file else args.scheduler, args.scheduler if is_file else None)

@@ -121,7 +121,8 @@ def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
     import dask
     from distributed import Client, LocalCluster
 
-    from chainsim.sweep.backends import DASK_CONFIG, sigint_ignored
+    from chainsim.sweep.backends import sigint_ignored
+    from chainsim.sweep.dask_backend import DASK_CONFIG
 
     cluster = None
     if scheduler is None:

@@ -11,7 +11,7 @@ single-threaded NumPy). Two things make long sweeps survive the batch system:
   ``distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null`` (through
   ``DASK_INTERNAL_INHERIT_CONFIG``, the variable Dask itself uses to pass configuration to
   the processes it starts), because the nanny's default made chainsim ~3× slower here,
-  together with the rest of ``backends.DASK_CONFIG`` (worker profiler off, slower
+  together with the rest of ``dask_backend.DASK_CONFIG`` (worker profiler off, slower
   event-loop ticks), which cost a few per cent of every run.
 """
 
@@ -60,11 +60,11 @@ def job_kwargs(kind: str, c: ClusterSpec) -> dict[str, Any]:
     lifetime_args = (
         ["--lifetime", f"{wall - margin}s", "--lifetime-stagger", f"{margin // 2}s"] if margin else []
     )
-    from chainsim.sweep.backends import DASK_CONFIG
+    from chainsim.sweep.dask_backend import DASK_CONFIG
 
     prologue = [
         "# Dask config: distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null (chainsim runs ~3x slower",
-        "# without it), worker profiler off, slower event-loop ticks (chainsim.sweep.backends.DASK_CONFIG)",
+        "# without it), worker profiler off, slower event-loop ticks (chainsim.sweep.dask_backend.DASK_CONFIG)",
         f"export DASK_INTERNAL_INHERIT_CONFIG={dask.config.serialize(nest(DASK_CONFIG))}",
         *c.job_script_prologue,
     ]
@@ -113,7 +113,7 @@ def make_cluster(kind: str, c: ClusterSpec) -> Any:
             f"run the sweep on the cluster's login node, or see the job script with --dry-run"
         )
 
-    from chainsim.sweep.backends import DASK_CONFIG
+    from chainsim.sweep.dask_backend import DASK_CONFIG
 
     cluster_cls = _classes(kind)[0]
     with dask.config.set(DASK_CONFIG):  # the scheduler runs here: it ticks slowly too

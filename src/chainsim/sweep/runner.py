@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chainsim.sweep.backends import Chunk, DaskBackend, LocalBackend, NoWorkers, SerialBackend, connect_dask
+from chainsim.sweep.backends import Chunk, LocalBackend, NoWorkers, SerialBackend
 from chainsim.sweep.config import Sweep, load_sweep
+from chainsim.sweep.dask_backend import DaskBackend, connect_dask
 from chainsim.sweep.design import design_points
 from chainsim.sweep.progress import Progress
 from chainsim.sweep.seeds import model_seed
