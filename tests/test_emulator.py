@@ -55,7 +55,7 @@ central_final_replicates: 2
 """
 
 
-def tiny(tmp, waves=2, points=60, priors=None):
+def tiny(tmp, waves=2, points=60, priors=None, extra=""):
     p = tmp / "priors.yaml"
     p.write_text(priors or PRIORS, encoding="utf-8")
     cfg = tmp / "tiny.yaml"
@@ -66,7 +66,8 @@ def tiny(tmp, waves=2, points=60, priors=None):
             priors=p,
             waves=waves,
             points=points,
-        ),
+        )
+        + extra,
         encoding="utf-8",
     )
     return cfg
@@ -146,6 +147,48 @@ def test_emulator_learns_a_noisy_quadratic_and_knows_its_noise():
     assert np.median(v) < 0.5 * np.median((0.2 * expected) ** 2 / reps)
 
 
+def _lognormal_design(rng, X, reps, sigma_log):
+    """R replicates per point of a heavy-ish (lognormal) amount with mean exp(1 + 0.5 x0):
+    each point's replicate mean, one replicate's sample variance, and R."""
+    truth = np.exp(1.0 + 0.5 * X[:, 0])
+    draws = truth[:, None] * np.exp(sigma_log * rng.normal(size=(len(X), reps)) - sigma_log**2 / 2)
+    return truth, draws.mean(axis=1), draws.var(axis=1, ddof=1), np.full(len(X), reps)
+
+
+def test_emulator_predicts_the_expected_value_not_the_mean_of_logs():
+    """Jensen: log of a 4-replicate mean sits ½ var/R below log E (−10 % here); the emulator
+    corrects each point to second order, so it predicts E m, what a many-replicate mean meets."""
+    rng = np.random.default_rng(4)
+    X = rng.uniform(-1, 1, size=(500, 2))
+    _, mean, var, n = _lognormal_design(rng, X, 4, 0.8)
+    path = "periods.2023H1.fdi_usd_yi"
+    ems = fit_all(X, {path: mean}, {path: var}, {path: n})
+    Xt = rng.uniform(-0.8, 0.8, size=(200, 2))
+    m, _ = ems.predict(Xt)[path]
+    ratio = m / np.exp(1.0 + 0.5 * Xt[:, 0])
+    assert abs(np.median(ratio) - 1) < 0.04, np.median(ratio)
+
+
+def test_emulator_noise_is_per_point_so_quiet_points_keep_a_tight_emulator():
+    """Noise 25 × larger on one half of the design: a shared white term would book it as
+    the emulator's uncertainty everywhere; given per point, the quiet half stays tight."""
+    rng = np.random.default_rng(6)
+    X = rng.uniform(-1, 1, size=(600, 2))
+    truth = np.exp(1.0 + 0.5 * X[:, 0])
+    reps = 4
+    one_rep_var = np.where(X[:, 1] > 0, (0.5 * truth) ** 2, (0.1 * truth) ** 2)
+    mean = truth + rng.normal(size=len(X)) * np.sqrt(one_rep_var / reps)
+    path = "periods.2023H1.funds_in_place_yi"
+    ems = fit_all(X, {path: mean}, {path: one_rep_var}, {path: np.full(len(X), reps)})
+    em = ems.paths[path]
+    quiet = np.column_stack([rng.uniform(-0.8, 0.8, 100), rng.uniform(-0.8, -0.2, 100)])
+    m, v = ems.predict(quiet)[path]
+    # sd of the emulated log value: well below one quiet point's noise (0.05) and the white
+    # term is not the noisy half's noise (0.0625 on the log scale)
+    assert np.median(np.sqrt(v) / m) < 0.05 and em.white < 0.01, (np.median(np.sqrt(v) / m), em.white)
+    assert np.max(np.abs(m / np.exp(1.0 + 0.5 * quiet[:, 0]) - 1)) < 0.06
+
+
 def test_fast_gp_prediction_is_sklearns():
     rng = np.random.default_rng(3)
     X = rng.uniform(size=(120, 4))
@@ -183,6 +226,29 @@ def test_likelihood_is_highest_where_the_emulated_figures_match():
     grid = np.array([[a, b] for a in np.linspace(0, 1, 21) for b in np.linspace(0, 1, 21)])
     best = grid[np.argmax(ll(grid))]
     assert np.allclose(best, [0.5, 0.5], atol=0.051)
+    # the expected count of figures met: ≈ 2 at the truth, where the emulators are sure
+    assert ll.expected_within(np.array([[0.5, 0.5]]))[0] > 1.9
+    assert ll.expected_within(np.array([[0.0, 1.0]]))[0] < 0.1  # level 100, growth 0.625
+
+
+def test_expected_count_gives_an_unsure_emulator_partial_credit():
+    """Ranking the centre's candidates: a figure the emulator cannot resolve (its sd 10 ×
+    the tolerance) counts ≈ 0.08 wherever its emulated value lands, not 1 or 0."""
+
+    class Fixed:
+        def __init__(self, sd):
+            self.sd = sd
+
+        def predict(self, X):
+            return {"periods.2023H1.a": (np.full(len(X), 150.0), np.full(len(X), self.sd**2))}
+
+    level = Target(
+        facts="F2a", label_en="l", label_zh="水平", metric="periods.2023H1.a", value=150, unit="亿元",
+        rounding=0, discrepancy=2, discrepancy_reason="test", tolerance=5,
+    )  # fmt: skip
+    sure = EmulatedLikelihood(Fixed(0.1), {"level": level}).expected_within(np.zeros((1, 2)))[0]
+    unsure = EmulatedLikelihood(Fixed(50.0), {"level": level}).expected_within(np.zeros((1, 2)))[0]
+    assert sure > 0.999 and 0.07 < unsure < 0.09
 
 
 # --------------------------------------------------------------------------- end to end
@@ -215,29 +281,35 @@ def test_tiny_emulator_calibration_end_to_end_and_resume(tmp_path, capsys):
     import chainsim
     from chainsim.calibration.posterior import read_posterior
 
-    cfg = tiny(tmp_path)
+    # the last wave smaller and with more replicates per point, as the default's
+    cfg = tiny(tmp_path, extra="final_wave_points: 50\nfinal_wave_replicates: 3\n")
     out = tmp_path / "out"
     assert main(["calibrate", str(cfg), "--out", str(out)]) == 0
     printed = capsys.readouterr()
-    assert "emulator: 2 waves, 120 design points" in printed.out
+    assert "emulator: 2 waves, 110 design points, 270 simulated replicates" in printed.out
     draws, w, info = read_posterior(out / "tiny.posterior.csv")
     assert set(draws) == {"engage_prob", "realisation_share", "hk_outreach", "construction_days"}
     assert info["method"] == "emulator" and float(info["ess"]) > 0 and np.allclose(w, w[0])
     assert chainsim.load(out / "tiny.calibrated.yaml").population.pool_size == 20000
     report = (out / "report" / "tiny.md").read_text(encoding="utf-8")
     assert "Emulator calibration" in report and "| wave |" in report and "identified" in report
+    assert "| 1 | 60 | 2 |" in report and "| 2 | 50 | 3 |" in report  # points, replicates
+    assert "Emulator check at the 3 central candidates" in report
     # Lose the last 10 points of wave 2 (a kill): the rerun simulates exactly those.
     wave2 = out / "tiny.waves" / "wave2.csv"
     rows = read_wave(wave2)
+    assert all(float(r["periods.2023H1.funds_in_place_yi:n"]) == 3 for r in rows)
     lines = wave2.read_text(encoding="utf-8").splitlines(keepends=True)
     wave2.write_text("".join(lines[:-10]) + lines[-10][:20], encoding="utf-8")  # and a torn line
     assert main(["calibrate", str(cfg), "--out", str(out)]) == 0
     err = capsys.readouterr().err
-    assert "simulating 10 of 60 points" in err and "wave 1/2: simulating" not in err
+    assert "simulating 10 of 50 points" in err and "wave 1/2: simulating" not in err
     assert sorted(r["index"] for r in read_wave(wave2)) == sorted(r["index"] for r in rows)
     # --report-only simulates nothing; other settings are refused rather than mixed
     assert main(["calibrate", str(cfg), "--out", str(out), "--report-only"]) == 0
     assert "simulating" not in capsys.readouterr().err
+    # the reused last wave's emulators are refitted for the check, not dropped
+    assert "Emulator check" in (out / "report" / "tiny.md").read_text(encoding="utf-8")
     assert main(["calibrate", str(cfg), "--out", str(out), "--set", "wave_points=61"]) == 2
     assert "--fresh" in capsys.readouterr().err
 
@@ -294,9 +366,8 @@ def test_a_design_point_leaves_no_model_behind(tmp_path):
 @pytest.mark.slow
 def test_interrupted_emulator_calibration_stops_at_once_and_resumes(tmp_path):
     """SIGTERM (a batch system's time limit) in the middle of a wave: the driver stops within
-    seconds (at most the local pool's chunk in flight is finished: measured 7 s on the full
-    calibration) with exit 130 and one message; the finished points are on disk and the
-    rerun simulates only the rest."""
+    seconds (the points not yet started are dropped, the running ones finish) with exit 130
+    and one message; the finished points are on disk and the rerun simulates only the rest."""
     import os
     import signal
     import subprocess
@@ -329,7 +400,7 @@ def test_interrupted_emulator_calibration_stops_at_once_and_resumes(tmp_path):
     err = log.read_text(encoding="utf-8")
     assert code == 130, err
     assert "Traceback" not in err and "interrupted" in err and "rerun" in err, err
-    assert took < 30, f"the driver took {took:.1f} s to stop"
+    assert took < 15, f"the driver took {took:.1f} s to stop"
     finished = len(read_wave(out / "tiny.waves" / "wave1.csv"))
     assert 0 < finished < 200
     done = subprocess.run(cmd, env=src_env(), cwd=ROOT, capture_output=True, text=True, timeout=600)

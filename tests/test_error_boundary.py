@@ -358,3 +358,18 @@ def test_csv_design_tables(tmp_path, capsys, table, needle):
     err = capsys.readouterr().err
     one_message(code, err, (2,))
     assert needle in err and not (tmp_path / "out").exists()
+
+
+def test_an_interrupted_calibration_without_out_says_where_its_files_are(tmp_path):
+    """calibrate writes beside its config when --out is not given: after a fault the message
+    must point there, not claim that nothing was written."""
+    import argparse
+
+    from chainsim.errors import _kept
+
+    cfg = tmp_path / "cal.yaml"
+    cfg.write_text("name: x\n", encoding="utf-8")
+    (tmp_path / "x.waves").mkdir()
+    said = _kept(argparse.Namespace(command="calibrate", config=cfg, out=None))
+    assert str(tmp_path) in said and "rerun the same command" in said
+    assert _kept(argparse.Namespace(command="run", out=None)) == "nothing was written"

@@ -84,6 +84,8 @@ def describe_os_error(err: OSError) -> str:
 def _kept(args: argparse.Namespace) -> str:
     """What is on disk after a fault, and how to go on."""
     out = getattr(args, "out", None) or getattr(args, "dir", None)
+    if out is None and getattr(args, "command", None) == "calibrate" and getattr(args, "config", None):
+        out = Path(args.config).parent  # calibrate writes beside its config by default
     if out is None:
         return "nothing was written"
     out = Path(out)

@@ -58,6 +58,8 @@ class Calibration:
                 "replicates_per_particle",
                 "epsilon_quantile",
                 "wave_points",
+                "final_wave_points",
+                "final_wave_replicates",
                 "gp_points",
                 "mcmc_walkers",
                 "mcmc_steps",

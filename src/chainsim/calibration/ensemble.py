@@ -198,15 +198,23 @@ def simulate_design(
         ]
         k = 0
         for pool, chunk in pools.chunks(jobs):
-            for fut in as_completed([pool.submit(sim, job) for job in chunk]):
-                i, row = fut.result()
-                full = {"index": i, **dict(zip(space.names, map(float, internal[i]))), **row}
-                writer.writerow({key: full[key] for key in fields})
-                f.flush()
-                done[i] = {key: float(full[key]) for key in fields if key != "index"}
-                k += 1
-                if progress:
-                    progress(k, len(todo))
+            futures = [pool.submit(sim, job) for job in chunk]
+            try:
+                for fut in as_completed(futures):
+                    i, row = fut.result()
+                    full = {"index": i, **dict(zip(space.names, map(float, internal[i]))), **row}
+                    writer.writerow({key: full[key] for key in fields})
+                    f.flush()
+                    done[i] = {key: float(full[key]) for key in fields if key != "index"}
+                    k += 1
+                    if progress:
+                        progress(k, len(todo))
+            except BaseException:
+                # interrupted (Ctrl-C, SIGTERM) or failed: drop the points not yet started, so
+                # the pool's shutdown waits for the running ones only, not the whole chunk
+                for fut in futures:
+                    fut.cancel()
+                raise
     return done
 
 

@@ -53,13 +53,24 @@ class EmulatedLikelihood:
             out[tid] = (f[tid] - ref) / np.sqrt(t.sigma**2 + v[tid])
         return out
 
-    def within_tolerance(self, X: np.ndarray) -> np.ndarray:
-        """How many targets each θ's emulated expected values meet by the acceptance rule
-        (|f − figure| ≤ tolerance): the order in which posterior draws become candidates
+    def expected_within(self, X: np.ndarray) -> np.ndarray:
+        """How many targets each θ is *expected* to meet by the acceptance rule, counting the
+        emulators' uncertainty: Σ_i P(|f_i + e_i − y_i| ≤ tolerance_i), e_i ~ N(0, v_i). A
+        hard count of |f_i − y_i| ≤ tolerance_i credits a draw fully wherever an unsure
+        emulator happens to land inside a tolerance, so ranking by it picks the draws whose
+        emulator errors favour the figures; this counts a figure only as far as the
+        emulator can vouch for it. The order in which posterior draws become candidates
         for the central scenario."""
-        f, _ = self.statistics(np.atleast_2d(X))
-        hits = [np.abs(f[tid] - t.value) <= t.tolerance for tid, t in self.targets.items()]
-        return np.sum(hits, axis=0)
+        from scipy.stats import norm
+
+        f, v = self.statistics(np.atleast_2d(X))
+        total = np.zeros(len(np.atleast_2d(X)))
+        for tid, t in self.targets.items():
+            sd = np.sqrt(np.maximum(v[tid], 1e-300))
+            d = f[tid] - t.value
+            p = norm.cdf((t.tolerance - d) / sd) - norm.cdf((-t.tolerance - d) / sd)
+            total += np.where(np.isfinite(p), p, 0.0)
+        return total
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         X = np.atleast_2d(X)

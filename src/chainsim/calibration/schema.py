@@ -161,6 +161,21 @@ class CalibrationConfig(Strict):
     wave_points: int = Field(
         1500, ge=20, le=1_000_000, description="emulator: design points simulated in each wave."
     )
+    final_wave_points: int | None = Field(
+        None,
+        ge=20,
+        le=1_000_000,
+        description="emulator: design points of the last wave (null: wave_points); gp_points of them make the residual GPs.",
+    )
+    final_wave_replicates: int | None = Field(
+        None,
+        ge=1,
+        le=100,
+        description=(
+            "emulator: replicates per design point in the last wave (null: replicates_per_particle). The "
+            "last wave's points are where the posterior is: their noise, var/R, is what limits the emulators there."
+        ),
+    )
     gp_points: int = Field(
         600,
         ge=30,

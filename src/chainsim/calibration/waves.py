@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from chainsim.calibration.config import Calibration
-from chainsim.calibration.emulator import PathEmulator, fit_all
+from chainsim.calibration.emulator import Emulators, PathEmulator, fit_all
 from chainsim.calibration.ensemble import (
     PointSimulator,
     design_arrays,
@@ -60,6 +60,17 @@ class WaveRecord:
     emulators: dict[str, dict[str, float]]
     sampler: dict[str, Any]
     seconds: float
+    replicates: int = 0  # per design point (0: not recorded)
+
+
+def wave_size(cfg: Any, wave: int) -> tuple[int, int]:
+    """(design points, replicates per point) of ``wave``: the last wave may differ."""
+    if wave == cfg.waves:
+        return (
+            cfg.final_wave_points or cfg.wave_points,
+            cfg.final_wave_replicates or cfg.replicates_per_particle,
+        )
+    return cfg.wave_points, cfg.replicates_per_particle
 
 
 @dataclass
@@ -69,7 +80,7 @@ class WavesOutcome:
     likelihood: EmulatedLikelihood | None  # None when the last wave was reused from disk
     records: list[WaveRecord] = field(default_factory=list)
     simulations: int = 0
-    within: np.ndarray | None = None  # per last-wave draw: targets its emulated values meet
+    within: np.ndarray | None = None  # per last-wave draw: figures it is expected to meet (emulated)
 
 
 def prior_design(space: ParameterSpace, n: int, seed: int) -> np.ndarray:
@@ -187,17 +198,18 @@ def ensure_first_wave(
     cfg = cal.config
     space = ParameterSpace(cal.priors, cal.base_data)
     folder = wave_dir(out, cfg.name)
+    points, replicates = wave_size(cfg, 1)
     design_file = folder / "wave1.design.npy"
     if design_file.exists():
         design = np.load(design_file)
     else:
-        design = prior_design(space, cfg.wave_points, cfg.seed)
+        design = prior_design(space, points, cfg.seed)
         np.save(design_file, design)
     rows_file = folder / "wave1.csv"
     missing = len(design) - len(read_rows(rows_file))
     if missing:
         _say(stream, f"wave 1: simulating {missing} of {len(design)} points …")
-        sim = PointSimulator(space, target_paths(cal.targets.targets), cfg.replicates_per_particle)
+        sim = PointSimulator(space, target_paths(cal.targets.targets), replicates)
         with executor(backend, cfg.workers, scheduler) as pool:
             simulate_design(sim, design, rows_file, cfg.seed, 1, pool)
 
@@ -217,29 +229,36 @@ def run_waves(
     space = ParameterSpace(cal.priors, cal.base_data)
     targets = cal.targets.targets
     paths = target_paths(targets)
-    sim = PointSimulator(space, paths, cfg.replicates_per_particle)
     folder = wave_dir(out, cfg.name)
     folder.mkdir(parents=True, exist_ok=True)
     outcome: WavesOutcome | None = None
     records: list[WaveRecord] = []
     simulations = 0
     draws: np.ndarray | None = None
+    last_points, last_reps = wave_size(cfg, cfg.waves)
     _say(
         stream,
         f"emulator calibration: {cfg.waves} waves × {cfg.wave_points} points × {cfg.replicates_per_particle} "
-        f"replicates, {len(space.names)} parameters, {len(targets)} targets, backend {backend}",
+        + (
+            f"replicates (the last: {last_points} × {last_reps})"
+            if (last_points, last_reps) != (cfg.wave_points, cfg.replicates_per_particle)
+            else "replicates"
+        )
+        + f", {len(space.names)} parameters, {len(targets)} targets, backend {backend}",
     )
     with executor(backend, cfg.workers, scheduler) as pool:
         for wave in range(1, cfg.waves + 1):
             t0 = time.perf_counter()
+            points, replicates = wave_size(cfg, wave)
+            sim = PointSimulator(space, paths, replicates)
             design_file = folder / f"wave{wave}.design.npy"
             if design_file.exists():
                 design = np.load(design_file)
             else:
                 design = (
-                    prior_design(space, cfg.wave_points, cfg.seed)
+                    prior_design(space, points, cfg.seed)
                     if draws is None
-                    else next_design(draws, space, cfg.wave_points, cfg.seed + wave)
+                    else next_design(draws, space, points, cfg.seed + wave)
                 )
                 np.save(design_file, design)
             rows_file = folder / f"wave{wave}.csv"
@@ -262,32 +281,29 @@ def run_waves(
                     _say(stream, f"wave {wave}: {k}/{total} points simulated")
 
             simulate_design(sim, design, rows_file, cfg.seed, wave, pool, tick)
-            simulations += len(design) * cfg.replicates_per_particle
+            simulations += len(design) * replicates
             cached = load_wave(folder, wave)
             if cached is not None:  # this wave was fitted and sampled before: reuse it
                 post, rec, within = cached
+                # the last wave's emulators are refitted (the same fit: same points, same
+                # seed) for the candidates' ranking and the report's check of them
+                loglik = (
+                    EmulatedLikelihood(fit_wave(folder, wave, draws, space, paths, cfg, pool)[1], targets)
+                    if wave == cfg.waves
+                    else None
+                )
+                if loglik is not None:
+                    within = loglik.expected_within(post.draws)
                 draws = post.draws
                 records.append(rec)
-                outcome = WavesOutcome(space, post, None, records, simulations, within)
+                outcome = WavesOutcome(space, post, loglik, records, simulations, within)
                 _say(
                     stream,
                     f"wave {wave}/{cfg.waves}: fitted and sampled before (reusing {folder.name}/wave{wave}.*)",
                 )
                 continue
-            # fit on every point so far that lies in this wave's region (all of them in wave 1)
-            rows = read_waves(folder, wave)
-            X, mean, var, n = design_arrays(rows, space.names, paths)
-            if draws is not None:
-                blo, bhi = region(draws, space)
-                inside = np.all((X >= blo) & (X <= bhi), axis=1)
-                X, mean, var, n = (
-                    X[inside],
-                    {p: a[inside] for p, a in mean.items()},
-                    {p: a[inside] for p, a in var.items()},
-                    {p: a[inside] for p, a in n.items()},
-                )
+            X, emulators = fit_wave(folder, wave, draws, space, paths, cfg, pool)
             box = None if draws is None else region(draws, space)
-            emulators = fit_all(X, mean, var, n, gp_points=cfg.gp_points, seed=cfg.seed)
             loglik = EmulatedLikelihood(emulators, targets)
             post = sample_wave(cal, loglik, space, X, box, wave, pool, stream)
             draws = post.draws
@@ -298,9 +314,10 @@ def run_waves(
                 emulators={p: _diag(em) for p, em in emulators.paths.items()},
                 sampler=post.record(),
                 seconds=time.perf_counter() - t0,
+                replicates=replicates,
             )
             records.append(rec)
-            within = loglik.within_tolerance(post.draws) if wave == cfg.waves else None
+            within = loglik.expected_within(post.draws) if wave == cfg.waves else None
             save_wave(folder, rec, post, within)
             worst = min(emulators.paths.items(), key=lambda kv: kv[1].loo_r2)
             _say(
@@ -314,6 +331,31 @@ def run_waves(
             outcome = WavesOutcome(space, post, loglik, records, simulations, within)
     assert outcome is not None
     return outcome
+
+
+def fit_wave(
+    folder: Path,
+    wave: int,
+    previous: np.ndarray | None,
+    space: ParameterSpace,
+    paths: list[str],
+    cfg: Any,
+    pool: Any,
+) -> tuple[np.ndarray, Emulators]:
+    """The emulators of ``wave``: on every point simulated so far that lies in the region of
+    the ``previous`` wave's posterior draws (all of them in wave 1)."""
+    rows = read_waves(folder, wave)
+    X, mean, var, n = design_arrays(rows, space.names, paths)
+    if previous is not None:
+        blo, bhi = region(previous, space)
+        inside = np.all((X >= blo) & (X <= bhi), axis=1)
+        X, mean, var, n = (
+            X[inside],
+            {p: a[inside] for p, a in mean.items()},
+            {p: a[inside] for p, a in var.items()},
+            {p: a[inside] for p, a in n.items()},
+        )
+    return X, fit_all(X, mean, var, n, gp_points=cfg.gp_points, seed=cfg.seed, pool=pool)
 
 
 def sample_wave(

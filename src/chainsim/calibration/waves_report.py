@@ -20,26 +20,28 @@ def emulator_posterior(cal: Calibration, outcome: WavesOutcome, minutes: float) 
     # resumed run does not count the points simulated before it (docs/calibration.md has the total)
     minutes = sum(r.seconds for r in outcome.records) / 60
     internal = {n: post.draws[:, j] for j, n in enumerate(space.names)}
-    # candidates for the centre: the draws whose emulated values meet the most figures by the
-    # acceptance rule, then the likeliest (the emulator's guess; the choice is simulated)
+    # candidates for the centre: the draws expected to meet the most figures by the acceptance
+    # rule under the emulators' uncertainty, then the likeliest (a guess; the choice is simulated)
     within = outcome.within if outcome.within is not None else np.zeros(len(post.draws))
     order = np.lexsort((-post.loglik, -within))
     _, first = np.unique(post.draws[order], axis=0, return_index=True)
     best = order[np.sort(first)]
-    candidates = [
-        space.to_natural(dict(zip(space.names, post.draws[i]))) for i in best[: 4 * cfg.central_candidates]
-    ]
+    picked = best[: 4 * cfg.central_candidates]
+    candidates = [space.to_natural(dict(zip(space.names, post.draws[i]))) for i in picked]
+    # their emulated values, for the report's check against their simulation (none when the
+    # last wave was reused from disk: its emulators are not kept)
+    emulated = {} if outcome.likelihood is None else outcome.likelihood.statistics(post.draws[picked])[0]
     last = outcome.records[-1]
     method = [
-        f"Emulator calibration (history-matching waves, docs/calibration.md): {len(outcome.records)} waves × "
-        f"{cfg.wave_points} design points × {cfg.replicates_per_particle} replicates = {outcome.simulations} "
-        f"simulated replicates; the waves' last run took {minutes:.1f} min. Posterior, sampled on the last "
-        f"wave's emulated likelihood: {post.describe()}",
+        f"Emulator calibration (history-matching waves, docs/calibration.md): {len(outcome.records)} waves, "
+        f"{sum(r.points for r in outcome.records)} design points (replicates per point in the table) = "
+        f"{outcome.simulations} simulated replicates; the waves' last run took {minutes:.1f} min. Posterior, "
+        f"sampled on the last wave's emulated likelihood: {post.describe()}",
         "",
-        "| wave | points | fitted on | worst emulator (LOO R²) | median LOO R² | sampler ESS | minutes |",
-        "|---:|---:|---:|---|---:|---:|---:|",
+        "| wave | points | replicates | fitted on | worst emulator (LOO R²) | median LOO R² | sampler ESS | minutes |",
+        "|---:|---:|---:|---:|---|---:|---:|---:|",
         *(
-            f"| {r.wave} | {r.points} | {r.fit_points} | "
+            f"| {r.wave} | {r.points} | {r.replicates or cfg.replicates_per_particle} | {r.fit_points} | "
             f"{min(r.emulators, key=lambda p: r.emulators[p]['loo_r2'])} "
             f"({min(e['loo_r2'] for e in r.emulators.values()):.2f}) | "
             f"{np.median([e['loo_r2'] for e in r.emulators.values()]):.2f} | {_ess(r.sampler)} | {r.seconds / 60:.1f} |"
@@ -59,7 +61,9 @@ def emulator_posterior(cal: Calibration, outcome: WavesOutcome, minutes: float) 
         "method": "emulator",
         "waves": len(outcome.records),
         "design_points": sum(r.points for r in outcome.records),
-        "replicates_per_point": cfg.replicates_per_particle,
+        "replicates_per_point": "/".join(
+            str(r.replicates or cfg.replicates_per_particle) for r in outcome.records
+        ),
         "simulations": outcome.simulations,
         "draws": len(post.draws),
         "sampler": cfg.sampler,
@@ -74,7 +78,7 @@ def emulator_posterior(cal: Calibration, outcome: WavesOutcome, minutes: float) 
         ),
         "ess": post.ess,
     }
-    return Posterior(internal, np.ones(len(post.draws)), info, candidates, method, caveats, summary)
+    return Posterior(internal, np.ones(len(post.draws)), info, candidates, method, caveats, summary, emulated)
 
 
 def _ess(sampler: dict[str, Any]) -> str:
