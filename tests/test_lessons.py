@@ -81,16 +81,12 @@ def arms() -> dict[str, list[dict]]:
 def test_exercise_1_commissioners_off_lowers_landing_much_more_than_signings(arms):
     base, off = arms["scenario"], arms["commissioners_off"]
     # signings fall a little — fewer projects reach production, so fewer segments have
-    # producers, supplier access falls and the chain groups sign a few less — but by less
-    # than 5 % (the landing shares below fall by 4–17 points)
+    # producers, supplier access falls and every source signs a little less (which source
+    # loses most depends on the draw: the lesson quotes the central one) — but by less
+    # than 5 % (the landing shares below fall by 7–20 points)
     mean, lo, hi = diff(off, base, "signings")
     total = np.mean([r["signings"] for r in base])
     assert -0.05 * total < lo and hi < 0, (mean, lo, hi)
-    # … and the fall is the chain groups' (their paired difference alone is below zero)
-    chain = interval(
-        np.array([o["by_source"]["chain_group"] - b["by_source"]["chain_group"] for o, b in zip(off, base)])
-    )
-    assert chain[2] < 0, chain
     # the share of each 2022 quarter that has broken ground falls, and falls more the later the quarter
     quarters = list(base[0]["quarters"])
     falls = [
@@ -98,11 +94,11 @@ def test_exercise_1_commissioners_off_lowers_landing_much_more_than_signings(arm
     ]
     assert all(hi < 0 for _, _, hi in falls), falls
     assert falls[0][0] > falls[3][0], falls  # 2022Q4 falls more than 2022Q1
-    # funds in place: too lumpy to show the fall over 20 seeds since the Pareto tails of
-    # 6 Dec 2026 — the interval spans zero and stays within ±10 % (the lesson says so)
+    # funds in place fall: projects that land later pay in later (on the default of 6 Dec
+    # 2026's first recalibration the fall was lost in the lumpy funds; on this one it is
+    # −16 %, and the lesson says so)
     _, lo, hi = diff(off, base, "funds_in_place_yi")
-    funds = np.mean([r["funds_in_place_yi"] for r in base])
-    assert lo < 0 < hi and -0.1 * funds < lo and hi < 0.1 * funds, (lo, hi, funds)
+    assert hi < 0, (lo, hi)
 
 
 @pytest.mark.slow
