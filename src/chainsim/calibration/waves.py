@@ -77,10 +77,9 @@ def wave_size(cfg: Any, wave: int) -> tuple[int, int]:
 class WavesOutcome:
     space: ParameterSpace
     posterior: Sample
-    likelihood: EmulatedLikelihood | None  # None when the last wave was reused from disk
+    likelihood: EmulatedLikelihood  # the last wave's (refitted when the wave is reused from disk)
     records: list[WaveRecord] = field(default_factory=list)
     simulations: int = 0
-    within: np.ndarray | None = None  # per last-wave draw: figures it is expected to meet (emulated)
 
 
 def prior_design(space: ParameterSpace, n: int, seed: int) -> np.ndarray:
@@ -114,7 +113,7 @@ def region(draws: np.ndarray, space: ParameterSpace, widen: float = 0.1) -> tupl
     return np.maximum(a - pad, lo), np.minimum(b + pad, hi)
 
 
-def save_wave(folder: Path, rec: WaveRecord, post: Sample, within: np.ndarray | None = None) -> None:
+def save_wave(folder: Path, rec: WaveRecord, post: Sample) -> None:
     """A finished wave: its diagnostics (JSON) and its posterior draws (npz), written last, so
     a resumed or --report-only run reuses them instead of refitting and resampling."""
     from chainsim.version import __version__
@@ -124,13 +123,12 @@ def save_wave(folder: Path, rec: WaveRecord, post: Sample, within: np.ndarray | 
     np.savez(
         folder / f"wave{rec.wave}.posterior.npz",
         **post.arrays(),
-        **({} if within is None else {"within": within}),
         kind=np.array(kind),
         version=np.array(__version__),
     )
 
 
-def load_wave(folder: Path, wave: int) -> tuple[Sample, WaveRecord, np.ndarray | None] | None:
+def load_wave(folder: Path, wave: int) -> tuple[Sample, WaveRecord] | None:
     """A wave saved by :func:`save_wave` with this chainsim version, else None."""
     from chainsim.version import __version__
 
@@ -142,13 +140,13 @@ def load_wave(folder: Path, wave: int) -> tuple[Sample, WaveRecord, np.ndarray |
         if str(z["version"]) != __version__:
             return None
         arrays = {k: z[k] for k in z.files}
-        within = arrays.pop("within", None)
+        arrays.pop("within", None)  # written until 6 Dec 2026; derived from the emulators now
         kind = SMCPosterior if str(z["kind"]) == "smc" else MCMCResult
         post: Sample = kind.from_arrays(arrays)
         rec = WaveRecord(**json.loads(js.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return post, rec, within
+    return post, rec
 
 
 def wave_dir(out: Path, name: str) -> Path:
@@ -284,19 +282,15 @@ def run_waves(
             simulations += len(design) * replicates
             cached = load_wave(folder, wave)
             if cached is not None:  # this wave was fitted and sampled before: reuse it
-                post, rec, within = cached
-                # the last wave's emulators are refitted (the same fit: same points, same
-                # seed) for the candidates' ranking and the report's check of them
-                loglik = (
-                    EmulatedLikelihood(fit_wave(folder, wave, draws, space, paths, cfg, pool)[1], targets)
-                    if wave == cfg.waves
-                    else None
-                )
-                if loglik is not None:
-                    within = loglik.expected_within(post.draws)
+                post, rec = cached
+                if wave == cfg.waves:  # its emulators are refitted (same points, same seed): the
+                    # candidates' ranking and the report's check of them need them
+                    emulators = fit_wave(folder, wave, draws, space, paths, cfg, pool)[1]
+                    outcome = WavesOutcome(
+                        space, post, EmulatedLikelihood(emulators, targets), records, simulations
+                    )
                 draws = post.draws
                 records.append(rec)
-                outcome = WavesOutcome(space, post, loglik, records, simulations, within)
                 _say(
                     stream,
                     f"wave {wave}/{cfg.waves}: fitted and sampled before (reusing {folder.name}/wave{wave}.*)",
@@ -317,8 +311,7 @@ def run_waves(
                 replicates=replicates,
             )
             records.append(rec)
-            within = loglik.expected_within(post.draws) if wave == cfg.waves else None
-            save_wave(folder, rec, post, within)
+            save_wave(folder, rec, post)
             worst = min(emulators.paths.items(), key=lambda kv: kv[1].loo_r2)
             _say(
                 stream,
@@ -328,7 +321,7 @@ def run_waves(
                 + f", acceptance {post.acceptance:.2f}, "
                 f"{rec.seconds / 60:.1f} min",
             )
-            outcome = WavesOutcome(space, post, loglik, records, simulations, within)
+            outcome = WavesOutcome(space, post, loglik, records, simulations)
     assert outcome is not None
     return outcome
 

@@ -22,15 +22,13 @@ def emulator_posterior(cal: Calibration, outcome: WavesOutcome, minutes: float) 
     internal = {n: post.draws[:, j] for j, n in enumerate(space.names)}
     # candidates for the centre: the draws expected to meet the most figures by the acceptance
     # rule under the emulators' uncertainty, then the likeliest (a guess; the choice is simulated)
-    within = outcome.within if outcome.within is not None else np.zeros(len(post.draws))
-    order = np.lexsort((-post.loglik, -within))
+    order = np.lexsort((-post.loglik, -outcome.likelihood.expected_within(post.draws)))
     _, first = np.unique(post.draws[order], axis=0, return_index=True)
     best = order[np.sort(first)]
     picked = best[: 4 * cfg.central_candidates]
     candidates = [space.to_natural(dict(zip(space.names, post.draws[i]))) for i in picked]
-    # their emulated values, for the report's check against their simulation (none when the
-    # last wave was reused from disk: its emulators are not kept)
-    emulated = {} if outcome.likelihood is None else outcome.likelihood.statistics(post.draws[picked])[0]
+    # their emulated values, for the report's check against their simulation
+    emulated = outcome.likelihood.statistics(post.draws[picked])[0]
     last = outcome.records[-1]
     method = [
         f"Emulator calibration (history-matching waves, docs/calibration.md): {len(outcome.records)} waves, "
