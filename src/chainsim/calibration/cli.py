@@ -128,7 +128,8 @@ def _abc(cal: Any, paths: Any, args: argparse.Namespace) -> Any:
 def _emulator(cal: Any, paths: Any, args: argparse.Namespace) -> Any:
     import time
 
-    from chainsim.calibration.waves import check_waves, run_waves
+    from chainsim.calibration.wave_files import check_waves
+    from chainsim.calibration.waves import run_waves
     from chainsim.calibration.waves_report import emulator_posterior
 
     check_waves(cal, paths.out, args.fresh, args.report_only)  # refuse foreign or missing waves first
@@ -141,7 +142,8 @@ def _emulator(cal: Any, paths: Any, args: argparse.Namespace) -> Any:
 
 def _recovery(cal: Any, paths: Any, args: argparse.Namespace) -> int:
     from chainsim.calibration import recovery
-    from chainsim.calibration.waves import check_waves, ensure_first_wave
+    from chainsim.calibration.wave_files import check_waves
+    from chainsim.calibration.waves import ensure_first_wave
     from chainsim.config.loader import ScenarioError
 
     if cal.config.method != "emulator":

@@ -34,7 +34,7 @@ from chainsim.calibration.likelihood import EmulatedLikelihood
 from chainsim.calibration.mcmc import bounds, sample_posterior, start_walkers
 from chainsim.calibration.params import IDENTIFIED, ParameterSpace
 from chainsim.calibration.smc import tempered_smc
-from chainsim.calibration.waves import wave_dir
+from chainsim.calibration.wave_files import wave_dir
 
 
 @dataclass
@@ -62,7 +62,7 @@ def calibration_sd_ratios(cal: Calibration, out: Path, space: ParameterSpace) ->
     """Posterior sd / prior sd of the calibration's last wave in ``out`` (its posterior, as
     its report computes them; the waves' fingerprint ties them to these inputs), or {}
     before the last wave is sampled."""
-    from chainsim.calibration.waves import load_wave
+    from chainsim.calibration.wave_files import load_wave
 
     saved = load_wave(wave_dir(out, cal.config.name), cal.config.waves)
     if saved is None:

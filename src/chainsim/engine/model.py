@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from chainsim.config.schema import Scenario
-from chainsim.engine import funds, pipeline
+from chainsim.engine import funds, pipeline, talks
 from chainsim.engine.active import Active
 from chainsim.engine.calendar import Calendar
 from chainsim.engine.chains import ChainIndex
@@ -56,8 +56,8 @@ class ChainModel(mesa.Model):
 
     One step (a week by default; 4-week steps in the coarse part of the burn-in) runs the
     phases of docs/model.md in order; strategies (:mod:`chainsim.engine.strategies`) hand
-    in orders and multipliers, the pipeline (:mod:`chainsim.engine.pipeline`) applies
-    them to the rows of the pipeline table:
+    in orders and multipliers, the talks (:mod:`chainsim.engine.talks`) and the pipeline
+    (:mod:`chainsim.engine.pipeline`) apply them to the rows of the pipeline tables:
 
     1. ``recycle``      lost firms whose cool-down has ended return to the pool; parks'
        land banks refill.
@@ -134,8 +134,8 @@ class ChainModel(mesa.Model):
         self.chain_state(t)
         self.plan_step(t)
         self.contact(t)
-        signed = pipeline.hold_ceremonies(self, t)
-        signed = np.concatenate([signed, pipeline.negotiate(self, t)])
+        signed = talks.hold_ceremonies(self, t)
+        signed = np.concatenate([signed, talks.negotiate(self, t)])
         pipeline.sign(self, t, signed)
         pipeline.serve(self, t)
         pipeline.build(self, t)
@@ -204,7 +204,7 @@ class ChainModel(mesa.Model):
         self.talks.add(
             got.rep, got.slot, got.stage, got.source, self.day, got.hold_day, got.mark, got.invited
         )
-        pipeline.schedule_replies(self, t, np.arange(first, self.talks.n))
+        talks.schedule_replies(self, t, np.arange(first, self.talks.n))
         self.recorder_batch.count(t, "contacts", got.rep)
 
     def record(self, t: int) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from chainsim.config.dotted import nest
 from chainsim.config.loader import ScenarioError
-from chainsim.sweep.spec import ClusterSpec
+from chainsim.sweep.cluster_spec import ClusterSpec
 
 KINDS = ("slurm", "pbs")
 

@@ -31,12 +31,13 @@ checks it against the base scenario (:mod:`chainsim.sweep.checks`).
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from chainsim.config.base import Strict
 from chainsim.config.schema import Id
+from chainsim.sweep.cluster_spec import ClusterSpec
 from chainsim.vocabulary import term
 
 Scalar = bool | int | float | str
@@ -261,62 +262,6 @@ class ExperimentSpec(Strict):
     )
     assumptions: list[str] = Field(
         default_factory=list, description="Assumptions the report states with this experiment."
-    )
-
-
-#: strict patterns of what goes into a generated job script (no newline can add a line)
-NAME_LIST = r"^[A-Za-z0-9_.,+@-]+$"
-PLAIN_PATH = r"^[^\s;&|`$<>'\"\\(){}*?]+$"
-OneLine = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\n\r\x00-\x1f\x7f]+$")]
-
-
-class ClusterSpec(Strict):
-    """Batch-cluster settings for ``--cluster slurm|pbs`` (each can be overridden by a flag)."""
-
-    kind: Literal["slurm", "pbs"] | None = Field(None, description="Job scheduler of the cluster.")
-    queue: str | None = Field(
-        None, max_length=200, pattern=NAME_LIST, description="Partition (SLURM) or queue (PBS)."
-    )
-    account: str | None = Field(
-        None, max_length=200, pattern=NAME_LIST, description="Account / project to charge."
-    )
-    cores: int = Field(1, ge=1, le=1024, description="Cores per job.")
-    processes: int | None = Field(
-        None, ge=1, le=1024, description="Worker processes per job (default: cores; one thread each)."
-    )
-    memory: str = Field(
-        "4GB",
-        max_length=40,
-        pattern=r"^\d+(\.\d+)?\s?[KkMmGgTtPp]?i?[Bb]$",
-        description="Memory per job, e.g. 8GB.",
-    )
-    walltime: str = Field(
-        "01:00:00",
-        pattern=r"^(\d+-)?\d{1,3}:\d{2}:\d{2}$",
-        description="Walltime per job, HH:MM:SS (or D-HH:MM:SS).",
-    )
-    jobs: int = Field(
-        1, ge=1, le=10_000, description="Jobs kept running; a job ended by its walltime is replaced."
-    )
-    interface: str | None = Field(
-        None,
-        max_length=40,
-        pattern=r"^[A-Za-z0-9_.:-]+$",
-        description="Network interface of the workers, e.g. ib0.",
-    )
-    local_directory: str | None = Field(
-        None, max_length=500, pattern=PLAIN_PATH, description="Scratch directory on the nodes."
-    )
-    python: str | None = Field(
-        None, max_length=500, pattern=PLAIN_PATH, description="Python on the nodes (default: this one)."
-    )
-    job_extra_directives: list[OneLine] = Field(
-        default_factory=list, max_length=100, description="Extra #SBATCH / #PBS lines."
-    )
-    job_script_prologue: list[OneLine] = Field(
-        default_factory=list,
-        max_length=100,
-        description="Shell lines before the worker starts (module load …).",
     )
 
 

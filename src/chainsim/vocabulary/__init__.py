@@ -15,12 +15,13 @@ new source; :func:`source_names` returns a copy of the current list.
 The Chinese names of the scenario fields that sweeps vary are :data:`FIELD_ZH` (by schema
 path; the English is each field's title in the schema, :mod:`chainsim.sweep.labels` joins
 them). The terms are defined in :mod:`.codes` (stages and signing sources) and :mod:`.tables`
-(everything else); :mod:`.core` holds :class:`Term` and the lookups, :mod:`.outcomes` the
+(everything else; the dashboard's words in :mod:`.dashboard_words`); :mod:`.core` holds :class:`Term` and the lookups, :mod:`.outcomes` the
 terms of summary.json paths. Import them all from here.
 """
 
 from __future__ import annotations
 
+from chainsim.vocabulary import dashboard_words as _dashboard_words  # noqa: F401  (the page's terms)
 from chainsim.vocabulary import tables as _tables  # noqa: F401  (defines the terms)
 from chainsim.vocabulary.codes import (
     SOURCE_NAMES,
