@@ -30,7 +30,7 @@ from scipy.optimize import least_squares
 from chainsim.api import run
 from chainsim.calibration.config import load_calibration
 from chainsim.calibration.params import ParameterSpace
-from chainsim.calibration.targets import statistics
+from chainsim.calibration.targets import statistics, within_probability
 from chainsim.config.schema import Scenario
 from chainsim.engine.model import release_models
 from chainsim.results.compare import per_replicate
@@ -43,10 +43,6 @@ OUT = ROOT / "out/centre_search"
 SEARCH_SEED = 4242  # common random numbers for every candidate of the least-squares search
 SCAN_SEED = 99  # … and of the posterior scan
 TEST_REPLICATES = 20  # what the acceptance test runs
-
-
-def _phi(x: float) -> float:
-    return 0.5 * (1 + math.erf(x / math.sqrt(2)))
 
 
 def evaluate(natural: dict[str, float], seed: int = SEARCH_SEED, reps: int = 24) -> dict:
@@ -66,9 +62,9 @@ def evaluate(natural: dict[str, float], seed: int = SEARCH_SEED, reps: int = 24)
             sd = float(np.nanstd(values[t.metric], ddof=1))
         else:  # the cohort's size: not a per-replicate series; its spread is ~0.06 tolerance
             sd = 0.0
-        se = max(sd / math.sqrt(TEST_REPLICATES), 1e-12)
+        se = sd / math.sqrt(TEST_REPLICATES)
         bias = means[key] - t.value
-        p = _phi((t.tolerance - bias) / se) - _phi((-t.tolerance - bias) / se)
+        p = float(within_probability(bias, t.tolerance, se))
         out[key] = {"mean": means[key], "se20": se, "p_within": p}
     return out
 

@@ -92,16 +92,13 @@ class Transform:
 
 
 class Features:
-    """The parameters scaled to [0, 1] over the design, and each with its square."""
+    """The parameters scaled to [0, 1] over the design (:func:`basis` adds their squares)."""
 
     def __init__(self, X: np.ndarray) -> None:
         self.lo, self.span = X.min(axis=0), np.maximum(X.max(axis=0) - X.min(axis=0), 1e-12)
 
     def unit(self, X: np.ndarray) -> np.ndarray:
         return np.asarray((X - self.lo) / self.span)
-
-    def squares(self, U: np.ndarray) -> np.ndarray:
-        return basis(U)
 
 
 def basis(U: np.ndarray) -> np.ndarray:
@@ -165,7 +162,7 @@ class Emulators:
 
     def predict(self, X: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         U = self.features.unit(np.atleast_2d(X))
-        S = self.features.squares(U)
+        S = basis(U)
         return {p: em.predict_unit(U, S) for p, em in self.paths.items()}
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from chainsim.calibration.emulator import Emulators
 from chainsim.calibration.schema import Target
+from chainsim.calibration.targets import within_probability
 
 
 class EmulatedLikelihood:
@@ -61,14 +62,10 @@ class EmulatedLikelihood:
         emulator errors favour the figures; this counts a figure only as far as the
         emulator can vouch for it. The order in which posterior draws become candidates
         for the central scenario."""
-        from scipy.stats import norm
-
         f, v = self.statistics(np.atleast_2d(X))
         total = np.zeros(len(np.atleast_2d(X)))
         for tid, t in self.targets.items():
-            sd = np.sqrt(np.maximum(v[tid], 1e-300))
-            d = f[tid] - t.value
-            p = norm.cdf((t.tolerance - d) / sd) - norm.cdf((-t.tolerance - d) / sd)
+            p = within_probability(f[tid] - t.value, t.tolerance, np.sqrt(np.maximum(v[tid], 0.0)))
             total += np.where(np.isfinite(p), p, 0.0)
         return total
 

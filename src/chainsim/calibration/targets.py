@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from chainsim.calibration.schema import Target, TargetsFile
 from chainsim.config.dotted import get
 from chainsim.config.loader import ScenarioError
@@ -110,6 +112,16 @@ def within_count(sim: Mapping[str, float], targets: Mapping[str, Target]) -> int
         math.isfinite(v := sim.get(tid, math.nan)) and abs(v - t.value) <= t.tolerance
         for tid, t in targets.items()
     )
+
+
+def within_probability(offset: Any, tolerance: float, sd: Any) -> Any:
+    """P(|offset + e| ≤ tolerance) for e ~ N(0, sd²): how likely a value whose expected
+    distance from the figure is ``offset`` meets the acceptance rule when it carries an error
+    of ``sd`` (an emulator's, or a replicate mean's noise). Vectorised over arrays."""
+    from scipy.special import ndtr
+
+    sd = np.maximum(sd, 1e-300)
+    return ndtr((tolerance - offset) / sd) - ndtr((-tolerance - offset) / sd)
 
 
 def observed(targets: Mapping[str, Target]) -> dict[str, float]:
