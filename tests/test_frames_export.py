@@ -1,17 +1,19 @@
 """Results for researchers: ``Results.to_pandas()`` / ``chainsim.to_pandas`` / ``plot`` for
-one or several runs, and ``chainsim export DIR --to csv`` for run and sweep outputs."""
+one or several runs, and ``chainsim export DIR --to csv`` for run, sweep and calibration outputs."""
 
 from __future__ import annotations
 
 import json
+import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 import chainsim
 from chainsim.cli import main
-from paths import DEFAULT_SCENARIO
+from paths import CALIBRATION_DIR, DEFAULT_SCENARIO
 
 SMALL = ["population.pool_size=20000", "calendar.burn_in_steps=10"]
 
@@ -120,6 +122,49 @@ def test_export_a_sweep(tmp_path):
     )
     design = pd.read_csv(out / "csv" / "design.csv")
     assert sorted(design["slots"]) == [0, 21]
+
+
+def test_export_a_calibration(tmp_path):
+    """The committed out-of-sample calibration: draws long and without stamp lines, the
+    waves' design points on the natural scale (log-scale priors undone), and where the
+    config cannot be found the columns say they hold the sampling scale."""
+    from chainsim.calibration.posterior import read_posterior
+
+    src = CALIBRATION_DIR / "out_of_sample"
+    name = "kunming_2023_no_f11"
+    assert main(["export", str(src), "--dest", str(tmp_path / "csv")]) == 0
+    draws, weights, info = read_posterior(src / f"{name}.posterior.csv")
+    long = pd.read_csv(tmp_path / "csv" / f"{name}.posterior.csv")
+    assert list(long.columns) == ["draw", "weight", "parameter", "value"]
+    assert len(long) == len(weights) * len(draws)
+    assert long.groupby("parameter")["weight"].sum().to_numpy() == pytest.approx(1.0)
+    land = long[long["parameter"] == "land_days"].sort_values("draw")
+    assert land["value"].to_numpy() == pytest.approx(draws["land_days"])
+    about = pd.read_csv(tmp_path / "csv" / f"{name}.about.csv")
+    assert (
+        dict(zip(about["key"], about["value"].astype(str), strict=True))["targets_sha256"]
+        == info["targets_sha256"]
+    )
+
+    points = pd.read_csv(tmp_path / "csv" / f"{name}.waves.csv")
+    raw = pd.read_csv(src / f"{name}.waves" / "wave1.csv")
+    first = points[points["wave"] == 1].reset_index(drop=True)
+    assert sorted(points["wave"].unique()) == [1, 2, 3, 4]
+    assert first["engage_prob"].to_numpy() == pytest.approx(
+        10.0 ** raw["engage_prob"].to_numpy()
+    )  # log prior
+    assert first["realisation_share"].to_numpy() == pytest.approx(
+        raw["realisation_share"].to_numpy()
+    )  # linear
+    assert np.all((first["engage_prob"] > 0) & (first["engage_prob"] < 1))
+
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    shutil.copy(src / f"{name}.posterior.csv", bare)
+    shutil.copytree(src / f"{name}.waves", bare / f"{name}.waves")
+    assert main(["export", str(bare)]) == 0
+    cols = pd.read_csv(bare / "csv" / f"{name}.waves.csv", nrows=1).columns
+    assert "engage_prob (sampling scale)" in cols and "engage_prob" not in cols
 
 
 def test_export_bad_input(tmp_path, capsys):

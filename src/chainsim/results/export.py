@@ -11,9 +11,16 @@ output of      CSV files
 ``sweep``      ``runs.csv`` (one row per run: run_id, point, replicate, seed, factors,
                outcomes, times), ``design.csv`` (one row per design point)
 ``experiment`` the same per sweep, prefixed with the sweep's name (``<sweep>.runs.csv`` …)
+``calibrate``  per calibration ``<name>`` in the directory: ``<name>.posterior.csv`` (long:
+               draw, weight, parameter, value), ``<name>.about.csv`` (the posterior's stamp:
+               key, value) and, for the emulator method, ``<name>.waves.csv`` (one row per
+               simulated design point: wave, point, parameters, each figure's replicate
+               mean, variance and count)
 =============  =============================================================================
 
-``compare`` and ``calibrate`` already write CSV (``compare.csv``, ``*.posterior.csv``).
+``compare`` already writes CSV (``compare.csv``). A calibration's own ``*.posterior.csv``
+is one row per draw with ``#`` stamp lines above the header, which R's ``read.csv`` and
+Excel do not skip; the exported files have none.
 ``--bom`` starts each file with a UTF-8 byte-order mark, so that Excel shows the Chinese
 labels. Files are written through a temporary name and a rename; an existing CSV of the
 same name is replaced (these are derived files).
@@ -26,17 +33,22 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from chainsim.config.loader import ScenarioError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "export",
-        help="write a run, sweep or experiment output directory as tidy CSV files",
-        description="Turn the output directory of chainsim run, sweep or experiment into tidy CSV files "
+        help="write a run, sweep, experiment or calibration output directory as tidy CSV files",
+        description="Turn the output directory of chainsim run, sweep, experiment or calibrate into tidy CSV "
+        "files "
         "(DIR/csv/ unless --dest). Columns: docs/outputs.md, 'CSV'.",
     )
-    p.add_argument("dir", type=Path, help="an --out directory of chainsim run, sweep or experiment")
+    p.add_argument(
+        "dir", type=Path, help="an --out directory of chainsim run, sweep, experiment or calibrate"
+    )
     p.add_argument("--to", choices=["csv"], default="csv", help="the format (csv)")
     p.add_argument("--dest", type=Path, default=None, help="where to write (default DIR/csv)")
     p.add_argument("--bom", action="store_true", help="UTF-8 with a byte-order mark (for Excel)")
@@ -44,10 +56,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def kind_of(d: Path) -> str:
-    """What made the directory: run, sweep or experiment (ScenarioError otherwise)."""
+    """What made the directory: run, sweep, experiment or calibration (ScenarioError otherwise)."""
     if not d.is_dir():
         raise ScenarioError(
-            f"{d}: no such directory (give an --out directory of chainsim run, sweep or experiment)", d
+            f"{d}: no such directory (give an --out directory of chainsim run, sweep, experiment or calibrate)",
+            d,
         )
     if (d / "experiment.json").is_file():
         return "experiment"
@@ -61,10 +74,16 @@ def kind_of(d: Path) -> str:
             return "sweep"
     if (d / "summary.json").is_file():
         return "run"
-    if any(d.glob("*.posterior.csv")) or (d / "compare.csv").is_file():
-        raise ScenarioError(f"{d}: already CSV (compare.csv or *.posterior.csv): nothing to export", d)
+    if any(d.glob("*.posterior.csv")):
+        return "calibration"
+    if (d / "compare.csv").is_file():
+        raise ScenarioError(
+            f"{d}: chainsim compare's output is already CSV (compare.csv): nothing to export", d
+        )
     raise ScenarioError(
-        f"{d}: not a chainsim output directory (no summary.json, sweep manifest.json or experiment.json)", d
+        f"{d}: not a chainsim output directory (no summary.json, sweep manifest.json, experiment.json "
+        "or <name>.posterior.csv)",
+        d,
     )
 
 
@@ -90,6 +109,8 @@ def frames(d: Path) -> dict[str, Any]:
         return out
     if kind == "sweep":
         return sweep_frames(d, "")
+    if kind == "calibration":
+        return calibration_frames(d)
     try:
         record = json.loads((d / "experiment.json").read_text(encoding="utf-8"))
         names = [s["name"] for s in record["sweeps"]]
@@ -108,6 +129,73 @@ def sweep_frames(d: Path, prefix: str) -> dict[str, Any]:
     _, runs, design = load_finished(d)
     design = design.drop(columns=[SETTINGS], errors="ignore")
     return {f"{prefix}runs.csv": runs.sort_values("run_id"), f"{prefix}design.csv": design}
+
+
+def calibration_frames(d: Path) -> dict[str, Any]:
+    """Each calibration in ``d`` (one per ``<name>.posterior.csv``): its draws long, its stamp,
+    and the simulated design points of its emulator waves when they are there."""
+    import pandas as pd
+
+    from chainsim.calibration.posterior import read_posterior
+
+    out: dict[str, Any] = {}
+    for path in sorted(d.glob("*.posterior.csv")):
+        name = path.name.removesuffix(".posterior.csv")
+        try:
+            draws, weights, info = read_posterior(path)
+        except (OSError, ValueError) as exc:
+            raise ScenarioError(f"{path}: not a readable posterior ({exc})", path) from None
+        n = len(weights)
+        out[f"{name}.posterior.csv"] = pd.DataFrame(
+            {
+                "draw": np.tile(np.arange(n), len(draws)),
+                "weight": np.tile(weights, len(draws)),
+                "parameter": np.repeat(list(draws), n),
+                "value": np.concatenate([draws[p] for p in draws]),
+            }
+        )
+        out[f"{name}.about.csv"] = pd.DataFrame({"key": list(info), "value": list(info.values())})
+        waves = sorted(
+            (d / f"{name}.waves").glob("wave*.csv"), key=lambda p: int(p.stem.removeprefix("wave"))
+        )
+        if waves:
+            try:
+                parts = [pd.read_csv(w).rename(columns={"index": "point"}) for w in waves]
+            except (OSError, ValueError) as exc:
+                raise ScenarioError(
+                    f"{d / f'{name}.waves'}: a wave file is not readable ({exc})", d
+                ) from None
+            for w, part in zip(waves, parts, strict=True):
+                part.insert(0, "wave", int(w.stem.removeprefix("wave")))
+            out[f"{name}.waves.csv"] = natural_scale(pd.concat(parts, ignore_index=True), d, name)
+    return out
+
+
+def natural_scale(points: Any, d: Path, name: str) -> Any:
+    """The wave files hold parameters on the sampling scale (log10 for log-scale priors): put
+    them on their natural scale, reading the scales from the calibration config that the
+    calibrated YAML names (``# calibration: …``). Without it, each column keeps the sampling
+    scale and says so in its name."""
+    log_scale = _log_scale_parameters(d / f"{name}.calibrated.yaml")
+    params = [c for c in points.columns[2:] if ":" not in c]
+    if log_scale is None:
+        return points.rename(columns={c: f"{c} (sampling scale)" for c in params})
+    for c in params:
+        if c in log_scale:
+            points[c] = 10.0 ** points[c]
+    return points
+
+
+def _log_scale_parameters(calibrated: Path) -> set[str] | None:
+    from chainsim.calibration.config import load_calibration
+
+    try:
+        lines = calibrated.read_text(encoding="utf-8").splitlines()
+        rel = next(ln.partition(":")[2].strip() for ln in lines if ln.startswith("# calibration:"))
+        cal = load_calibration(calibrated.parent / rel)
+    except (OSError, StopIteration, ScenarioError):
+        return None
+    return {n for n, prior in cal.priors.parameters.items() if prior.scale == "log"}
 
 
 def _read_parquet(path: Path) -> Any:
