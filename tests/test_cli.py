@@ -177,6 +177,16 @@ CASES = [
         ],
     ),
     (
+        "period-before-the-calendar",
+        SMALL + "reporting:\n  periods:\n    early: {start: 2021-07-01, end: 2022-06-30}\n",
+        [],
+        [
+            "reporting.periods.early.start",
+            "2021-07-01 is before calendar.start_date 2022-01-01",
+            "must start inside the calendar",
+        ],
+    ),
+    (
         "chain-of-one-segment",
         SMALL + "chains:\n  tiny:\n    {name_en: Tiny, name_zh: 小链, industrial: true, pool_share: 0.1,\n"
         "     segments: {only: {name_en: Only, name_zh: 唯一}}, edges: [[only, only]]}\n",

@@ -370,6 +370,14 @@ class Scenario(Strict):
                     )
                 )
         for name, period in self.reporting.periods.items():
+            if period.start < cal.start_date:  # it would count the burn-in's flows, dated before the start
+                errors.append(
+                    (
+                        ("reporting", "periods", name, "start"),
+                        f"{period.start} is before calendar.start_date {cal.start_date}: a period must start "
+                        "inside the calendar (before it the burn-in runs, whose flows are not reported)",
+                    )
+                )
             if period.end > cal.end_date:  # its flows would be counted over part of it only
                 errors.append(
                     (
