@@ -67,3 +67,19 @@ def test_the_command_prints_bilingually_and_writes_json_and_csv(tmp_path, capsys
     )
     rows = list(csv.DictReader(io.StringIO((out / "compare.csv").read_text(encoding="utf-8"))))
     assert {r["path"] for r in rows} == {r["path"] for r in data["rows"]}
+
+
+def test_the_command_says_in_both_languages_when_it_cannot_pair(capsys):
+    """The printed header names the interval actually computed: the paired one's wording
+    would claim shared random numbers that different pools do not have."""
+    from chainsim.cli import main
+
+    args = ["compare", str(DEFAULT_SCENARIO), str(DEFAULT_SCENARIO), "-r", "2"]
+    args += [f"--set={s}" for s in SMALL] + ["--set-b=population.project_size.median_yi=0.5"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "paired differences" not in printed and "配对差" not in printed
+    assert "difference of the means, replicates not paired" in printed and "未配对" in printed
+    assert "differ in: population" in printed and "各次模拟不共享随机数" in printed
+    # a long label wraps in its column instead of being cut short
+    assert "registered)" in printed

@@ -144,7 +144,7 @@ def compare_results(a: Results, b: Results, a_name: str = "A", b_name: str = "B"
     """Compare two finished runs (same root seed and replication count for pairing)."""
     why = pool_differs(a.config, b.config)
     if a.seed != b.seed or len(a.replicates) != len(b.replicates):
-        why = why or "different root seeds or replication counts"
+        why = why or "root seed or replication count"
     paired = not why
     va, vb = per_replicate(a), per_replicate(b)
     comparison = Comparison(a_name, b_name, a.seed, len(a.replicates), paired, why)

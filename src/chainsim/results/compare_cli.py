@@ -54,18 +54,26 @@ def write(out: Path, c) -> None:  # noqa: ANN001 - a Comparison
 
 
 def show(c) -> None:  # noqa: ANN001 - a Comparison
+    from chainsim.results.texttable import text_table
     from chainsim.vocabulary import label
 
     print(f"chainsim compare · A = {c.a_name} · B = {c.b_name} · seed {c.seed} · {c.replications} replicates")
-    print(label("word.compare_interval", "en") + " · " + label("word.compare_interval", "zh"))
+    key = "word.compare_interval" if c.paired else "word.compare_interval_unpaired"
+    print(label(key, "en") + " · " + label(key, "zh"))
     if not c.paired:
-        print(f"not paired ({c.why_unpaired} differ): Welch intervals for independent samples")
+        print(
+            f"not paired — A and B differ in: {c.why_unpaired}; their replicates do not share random numbers"
+            f" · 未配对——A与B在以下方面不同：{c.why_unpaired}；各次模拟不共享随机数"
+        )
     periods = list(dict.fromkeys(r.path.split(".")[1] for r in c.rows if r.path.startswith("periods.")))
+    rows: list[list[str]] = []
     for period in periods:
-        print(f"\n{period}")
+        rows.append([f"{period}"])
         for m in SHOWN:
             r = c.row(f"periods.{period}.{m}")
-            ci = "" if math.isnan(r.ci95_low) else f" [{r.ci95_low:,.2f}, {r.ci95_high:,.2f}]"
-            print(
-                f"  {r.label_en[:44]:44s} {r.a:12,.2f} → {r.b:12,.2f}   B − A {r.diff:+11,.2f}{ci:28s}  {r.label_zh}"
+            ci = "" if math.isnan(r.ci95_low) else f"[{r.ci95_low:,.2f}, {r.ci95_high:,.2f}]"
+            rows.append(
+                [f"  {r.label_en} · {r.label_zh}", f"{r.a:,.2f}", f"{r.b:,.2f}", f"{r.diff:+,.2f}", ci]
             )
+    head = [label("word.indicator", "en") + " · " + label("word.indicator", "zh"), "A", "B", "B − A", "95 %"]
+    print("\n".join(text_table(head, rows, label_width=64)))

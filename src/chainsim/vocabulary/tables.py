@@ -145,6 +145,11 @@ _t(
     "B − A: mean of the paired differences [95 % confidence interval of the mean difference]",
     "B − A：配对差均值［均值差的95%置信区间］",
 )
+_t(
+    "word.compare_interval_unpaired",
+    "B − A: difference of the means, replicates not paired [95 % confidence interval of the difference, Welch]",
+    "B − A：均值之差，未配对［均值差的95%置信区间，Welch］",
+)
 # the growth decomposition (chainsim decompose)
 _t("decompose.title", "growth decomposition (Shapley, paired runs)", "增长分解（沙普利值，配对模拟）")
 _t("decompose.growth", "growth of funds in place, year on year", "到位资金同比增长")
