@@ -61,9 +61,9 @@ def show(c) -> None:  # noqa: ANN001 - a Comparison
     key = "word.compare_interval" if c.paired else "word.compare_interval_unpaired"
     print(label(key, "en") + " · " + label(key, "zh"))
     if not c.paired:
+        why = "word.compare_why_unpaired"
         print(
-            f"not paired — A and B differ in: {c.why_unpaired}; their replicates do not share random numbers"
-            f" · 未配对——A与B在以下方面不同：{c.why_unpaired}；各次模拟不共享随机数"
+            label(why, "en").format(why=c.why_unpaired) + " · " + label(why, "zh").format(why=c.why_unpaired)
         )
     periods = list(dict.fromkeys(r.path.split(".")[1] for r in c.rows if r.path.startswith("periods.")))
     rows: list[list[str]] = []

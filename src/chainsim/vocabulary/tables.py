@@ -150,6 +150,11 @@ _t(
     "B − A: difference of the means, replicates not paired [95 % confidence interval of the difference, Welch]",
     "B − A：均值之差，未配对［均值差的95%置信区间，Welch］",
 )
+_t(
+    "word.compare_why_unpaired",
+    "not paired — A and B differ in: {why}; their replicates do not share random numbers",
+    "未配对——A与B在以下方面不同：{why}；各次模拟不共享随机数",
+)
 # the growth decomposition (chainsim decompose)
 _t("decompose.title", "growth decomposition (Shapley, paired runs)", "增长分解（沙普利值，配对模拟）")
 _t("decompose.growth", "growth of funds in place, year on year", "到位资金同比增长")
