@@ -365,12 +365,14 @@ def test_dask_gives_the_same_results(experiment, tmp_path):
 
 @pytest.mark.slow
 def test_report_describes_a_design_without_posterior_as_it_was_run(snap, tmp_path):
-    """A user's own factorial: no posterior, arms switched off in 2024, no Chinese title. The
-    report must not claim posterior draws, show parameter intervals or '± 0', say 'off from
-    1 January 2023', or leave a dangling ' · ' in the title (issue 16)."""
+    """A user's own factorial: two strategies, no posterior, arms switched off in 2024, no
+    Chinese title. The report must not claim posterior draws, a third strategy, parameter
+    intervals (in the tables, the how-to-read, the assumptions or the figures' legends) or
+    '± 0', say 'off from 1 January 2023', or leave a dangling ' · ' in the title (issue 16)."""
     factorial = tiny_files(tmp_path, snap)
     doc = yaml.safe_load(factorial.read_text(encoding="utf-8"))
     del doc["posterior"]
+    doc["factors"].pop(list(doc["factors"])[2])
     doc["experiment"]["together_with"] = []
     doc["experiment"]["title_zh"] = ""
     for f in doc["factors"].values():
@@ -389,3 +391,33 @@ def test_report_describes_a_design_without_posterior_as_it_was_run(snap, tmp_pat
     noisy = [line for line in section.splitlines() if line.startswith("| leader-led")]
     assert noisy and "±0 |" not in noisy[0]  # signings: a noisy effect
     assert f"## {doc['experiment']['title']}\n" in report
+    assert "off from 2023" not in section and "Both strategies on" in section
+    assert "switched off (off from 1 January 2024)" in section
+    assert "the third" not in section and "averaged over" not in section.split("###")[3]
+    for claim in ("parameter 95 %", "σ_θ", "s_b/√K", "spread into the parameter intervals"):
+        assert claim not in report, claim
+    assert (
+        "s/√R over the R replicates" in report and "no interval here includes parameter uncertainty" in report
+    )
+
+
+def test_figure_legends_name_only_the_bands_drawn(tmp_path, monkeypatch):
+    """Without posterior draws the forest and dose figures draw the noise band alone, and
+    their legends say so (no 'parameter uncertainty' entry for a band that is not there)."""
+    import math
+
+    from chainsim.report import figures
+    from chainsim.report.stats import Effect
+
+    saved = []
+    monkeypatch.setattr(figures, "_save", lambda fig, path: saved.append(fig))
+    figures.setup()
+    with_draws, without = Effect(1.0, 0.5, 0.3, 0.1, 20, 5), Effect(1.0, math.nan, 0.3, 0.1, 1, 5)
+    figures.forest([("funds", [("leaders", with_draws)])], "t", tmp_path / "a.png")
+    figures.forest([("funds", [("leaders", without)])], "t", tmp_path / "b.png", draws=False)
+    panel = {"title": "x", "x": [0, 1], "effects": [without, without], "reference": 1}
+    figures.dose([panel], "t", "change", tmp_path / "c.png", draws=False)
+    legends = [[t.get_text() for t in fig.legends[0].get_texts()] for fig in saved]
+    assert any("parameter uncertainty" in t for t in legends[0]) and len(legends[0]) == 2
+    for texts in legends[1:]:
+        assert len(texts) == 1 and "noise 95 %" in texts[0] and "parameter uncertainty" not in texts[0]

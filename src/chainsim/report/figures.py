@@ -53,12 +53,18 @@ def _effect(ax: Any, e: Effect, at: float, horizontal: bool) -> None:
     ax.plot(*((e.mean, at) if horizontal else (at, e.mean)), "o", color="white", mec=DARK, mew=2, ms=10)
 
 
-def _finish_with_bands(fig: Any, handles: list[Any], title: str, size: int, top: float, path: Path) -> None:
-    """Title, the legend of the two interval widths below the panels, layout, save."""
+def _finish_with_bands(
+    fig: Any, handles: list[Any], title: str, size: int, top: float, path: Path, draws: bool
+) -> None:
+    """Title, the legend of the interval widths below the panels, layout, save. Without
+    posterior draws there is no parameter band: the one band is the noise."""
     fig.suptitle(title, fontsize=size)
+    labels = [term("report.param_band").both(), term("report.total_band").both()]
+    if not draws:
+        handles, labels = handles[1:], [term("report.noise_band").both()]
     fig.legend(
         handles,
-        [term("report.param_band").both(), term("report.total_band").both()],
+        labels,
         loc="lower center",
         ncol=2,
         bbox_to_anchor=(0.5, -0.02),
@@ -87,9 +93,11 @@ def _grid(n: int, width: float = 6.2, height: float = 4.6) -> tuple[Any, list[An
     return fig, flat
 
 
-def forest(panels: Sequence[tuple[str, Sequence[tuple[str, Effect]]]], title: str, path: Path) -> None:
+def forest(
+    panels: Sequence[tuple[str, Sequence[tuple[str, Effect]]]], title: str, path: Path, draws: bool = True
+) -> None:
     """One panel per outcome: each row an effect (dot = mean, thick = parameter 95 %,
-    thin = total 95 %), a zero line."""
+    thin = total 95 %; without posterior draws only the thin noise bar), a zero line."""
     fig, axes = _grid(len(panels), height=1.2 + 0.9 * max(len(rows) for _, rows in panels))
     for ax, (label, rows) in zip(axes, panels, strict=False):
         for i, (_name, e) in enumerate(rows):
@@ -106,10 +114,10 @@ def forest(panels: Sequence[tuple[str, Sequence[tuple[str, Effect]]]], title: st
     from matplotlib.lines import Line2D
 
     legend = [Line2D([], [], color=DARK, lw=8), Line2D([], [], color=BLUE, lw=2)]
-    _finish_with_bands(fig, legend, title, 20, 0.95, path)
+    _finish_with_bands(fig, legend, title, 20, 0.95, path, draws)
 
 
-def dose(panels: Sequence[dict[str, Any]], title: str, ylabel: str, path: Path) -> None:
+def dose(panels: Sequence[dict[str, Any]], title: str, ylabel: str, path: Path, draws: bool = True) -> None:
     """Change of an outcome against each lever's dose, relative to the reference (2023)
     level: line = mean, dark band = parameter 95 %, light band = total 95 %. A panel is
     ``{"title", "x": [...], "effects": [Effect], "reference": x0, "categorical": bool}``."""
@@ -141,7 +149,7 @@ def dose(panels: Sequence[dict[str, Any]], title: str, ylabel: str, path: Path) 
     from matplotlib.patches import Patch
 
     legend = [Patch(color=DARK, alpha=0.5), Patch(color=BLUE, alpha=0.25)]
-    _finish_with_bands(fig, legend, title, 19, 0.94, path)
+    _finish_with_bands(fig, legend, title, 19, 0.94, path, draws)
 
 
 def funnels(

@@ -94,8 +94,9 @@ def factorial(d: SweepData, dest: Path, zh: bool) -> list[str]:
     lines += [
         interactions,
         "",
-        "(effect of the first strategy with the second on) − (… with the second off), averaged over the third: "
-        "positive = the two reinforce each other.",
+        "(effect of the first strategy with the second on) − (… with the second off)"
+        + {2: "", 3: ", averaged over the third"}.get(n, ", averaged over the others")
+        + ": positive = the two reinforce each other.",
         "",
     ]
     pairs = list(itertools.combinations(names, 2))
@@ -114,11 +115,13 @@ def factorial(d: SweepData, dest: Path, zh: bool) -> list[str]:
         [(outcome_label(o, zh), main[o]) for o in d.outcomes],
         fig_title("report.main_effects_title", zh),
         dest / "main_effects.png",
+        d.draws,
     )
     fig.forest(
         [(outcome_label(o, zh), inter[o]) for o in d.outcomes],
         fig_title("report.interactions", zh),
         dest / "interactions.png",
+        d.draws,
     )
     lines[lines.index(interactions) : lines.index(interactions)] = ["![main effects](main_effects.png)", ""]
     lines += [
@@ -126,7 +129,8 @@ def factorial(d: SweepData, dest: Path, zh: bool) -> list[str]:
         "",
         f"### {heading('report.switch_off')}",
         "",
-        "All three strategies on (2023) minus the same with one strategy off from 2023 (paired).",
+        f"{ {2: 'Both', 3: 'All three'}.get(n, f'All {n}') } strategies on minus the same with one strategy "
+        f"switched off ({d.level_phrase(names, 'off')}), paired.",
         "",
     ]
     on_all = {x: "on" for x in names}
@@ -238,6 +242,7 @@ def dose_response(d: SweepData, dest: Path, zh: bool) -> list[str]:
             + (f" · {term('report.change_from_2023').zh}" if zh else ""),
             term("report.change").both() if zh else term("report.change").en,
             dest / png,
+            d.draws,
         )
         rows = []
         for p in panels:

@@ -109,15 +109,7 @@ def header(rec: dict[str, Any], sweeps: list[SweepData], font: str | None) -> li
         "",
         f"## {heading('report.how_to_read')}",
         "",
-        "Every effect is a **paired difference**: the arms ran "
-        + ("the same posterior draws with " if any(d.draws for d in sweeps) else "")
-        + "the same random numbers, so a difference is computed run by run and the shared noise cancels. For each effect: **mean**; "
-        "**parameter 95 %** = mean ± 1.96 σ_θ, how much the effect differs across the calibration's plausible "
-        "parameter values (between-draw spread with the noise removed: what the data do not pin down); "
-        "**noise 95 %** = mean ± 1.96 σ_w, the chance variation of the effect in one realised history with the "
-        "parameters known (within-draw spread); **total 95 %** combines both; **± MC** is the Monte Carlo 95 % "
-        "half-width of the mean itself (s_b/√K); **CRN gain** = noise sd had the arms run on independent random "
-        "numbers ÷ the paired noise sd (same runs).",
+        how_to_read(any(d.draws for d in sweeps)),
         "",
     ]
     if font is None:
@@ -132,12 +124,43 @@ def header(rec: dict[str, Any], sweeps: list[SweepData], font: str | None) -> li
     return lines
 
 
+def how_to_read(draws: bool) -> str:
+    """What each column of the effect tables means; without posterior draws there is no
+    parameter column, and ± MC is over the replicates."""
+    if not draws:
+        return (
+            "Every effect is a **paired difference**: the arms ran the same random numbers, so a difference is "
+            "computed run by run and the shared noise cancels. For each effect: **mean**; **noise 95 %** = mean ± "
+            "1.96 σ, the chance variation of the effect in one realised history (spread of the paired differences "
+            "over the replicates); **± MC** is the Monte Carlo 95 % half-width of the mean itself (s/√R over the R "
+            "replicates); **CRN gain** = noise sd had the arms run on independent random numbers ÷ the paired "
+            "noise sd (same runs). Every run uses one parameter set, so no interval includes parameter uncertainty."
+        )
+    return (
+        "Every effect is a **paired difference**: the arms ran the same posterior draws with the same random "
+        "numbers, so a difference is computed run by run and the shared noise cancels. For each effect: **mean**; "
+        "**parameter 95 %** = mean ± 1.96 σ_θ, how much the effect differs across the calibration's plausible "
+        "parameter values (between-draw spread with the noise removed: what the data do not pin down); "
+        "**noise 95 %** = mean ± 1.96 σ_w, the chance variation of the effect in one realised history with the "
+        "parameters known (within-draw spread); **total 95 %** combines both; **± MC** is the Monte Carlo 95 % "
+        "half-width of the mean itself (s_b/√K); **CRN gain** = noise sd had the arms run on independent random "
+        "numbers ÷ the paired noise sd (same runs)."
+    )
+
+
 def assumptions(rec: dict[str, Any]) -> list[str]:
     lines = [f"## {heading('report.assumptions')}", ""]
     for s in rec["sweeps"]:
         lines += [f"- *{s['name']}*: {a}" for a in s["experiment"].get("assumptions", [])]
-    lines += [
-        "- Parameters the calibration leaves undetermined (see calibration/report/) spread into the parameter "
-        "intervals; structural assumptions of the model (docs/model.md) are not in any interval."
-    ]
+    if any(s.get("draws") for s in rec["sweeps"]):
+        lines.append(
+            "- Parameters the calibration leaves undetermined (see calibration/report/) spread into the parameter "
+            "intervals; structural assumptions of the model (docs/model.md) are not in any interval."
+        )
+    else:
+        lines.append(
+            "- No posterior draws: every run uses the scenario's own parameter values, so no interval here "
+            "includes parameter uncertainty; nor does any include the structural assumptions of the model "
+            "(docs/model.md)."
+        )
     return lines
