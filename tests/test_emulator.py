@@ -315,6 +315,58 @@ def test_tiny_emulator_calibration_end_to_end_and_resume(tmp_path, capsys):
 
 
 @pytest.mark.slow
+def test_calibrate_shows_progress_bars_on_a_terminal(tmp_path):
+    """On a terminal (a real pseudo-terminal) `chainsim calibrate` draws a bar with rate and
+    ETA for each wave's simulations, the central candidates and the posterior predictive, and
+    each moves to 100 %; piped to a log, it writes a line per 10 % instead of redrawing."""
+    import os
+    import pty
+    import re
+    import subprocess
+    import sys
+
+    from paths import ROOT, src_env
+
+    cfg = tiny(tmp_path, waves=1, points=40)
+    cmd = [sys.executable, "-m", "chainsim.cli", "calibrate", str(cfg), "--out", str(tmp_path / "out")]
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=slave, env=src_env(), cwd=ROOT)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closed: the process is done with it
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=600) == 0
+    os.close(master)
+    text = seen.decode("utf-8", "replace")
+    for label, unit in (
+        ("wave 1/1", "points"),
+        ("central candidates", "candidates"),
+        ("posterior predictive", "draws"),
+    ):
+        redraws = [part for part in text.split("\r") if part.startswith(label)]
+        shown = [int(m) for part in redraws for m in re.findall(r"(\d+)%\|", part)]
+        assert len(shown) >= 2 and shown == sorted(shown) and shown[-1] == 100, (label, shown)
+        assert f"{unit}/s" in text or f"s/{unit.rstrip('s')}" in text or "?" in text, (label, text[-500:])
+    logged = subprocess.run(
+        [*cmd[:-1], str(tmp_path / "out2")],
+        capture_output=True,
+        text=True,
+        env=src_env(),
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert logged.returncode == 0 and "\r" not in logged.stderr
+    lines = [ln for ln in logged.stderr.splitlines() if ln.startswith("wave 1/1")]
+    assert 2 <= len(lines) <= 12 and "100%" in lines[-1], logged.stderr
+
+
+@pytest.mark.slow
 def test_recovery_check_small(tmp_path, capsys):
     """CI's small version of the recovery check (docs/calibration.md has the full one)."""
     import json
@@ -386,7 +438,8 @@ def test_interrupted_emulator_calibration_stops_at_once_and_resumes(tmp_path):
         )
         try:
             deadline = time.monotonic() + 240
-            while "points simulated" not in log.read_text(encoding="utf-8"):
+            rows = out / "tiny.waves" / "wave1.csv"  # a header and one finished point
+            while not rows.is_file() or rows.read_text(encoding="utf-8").count("\n") < 2:
                 assert proc.poll() is None, log.read_text(encoding="utf-8")
                 assert time.monotonic() < deadline, "no design point finished"
                 time.sleep(0.2)

@@ -41,6 +41,7 @@ from chainsim.calibration.simulate import Simulator, generation_seed
 from chainsim.calibration.targets import distance, statistics, within_count
 from chainsim.config.loader import ScenarioError
 from chainsim.results.outputs import atomic_write
+from chainsim.sweep.progress import Progress
 
 
 @dataclass
@@ -115,9 +116,15 @@ def finalise(cal: Calibration, post: Posterior, paths: Paths, stream: Any = None
         file=stream,
         flush=True,
     )
+    bar = Progress(len(jobs), label="posterior predictive", stream=stream, unit="draws")
     with ProcessPoolExecutor(cfg.workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        predictive = list(pool.map(_stats, jobs))
-        check_summary = pool.submit(_check, (paths.central, cfg.check_replications)).result()
+        check_future = pool.submit(_check, (paths.central, cfg.check_replications))
+        predictive = []
+        for s in pool.map(_stats, jobs):
+            predictive.append(s)
+            bar.update(1)
+        bar.close()
+        check_summary = check_future.result()
     check = statistics(check_summary, cal.targets.targets)
     paths.report_dir.mkdir(parents=True, exist_ok=True)
     figs = figures(paths, space, post.internal, w, predictive, cal)
@@ -162,7 +169,13 @@ def _best_fit(
         return cands[first.best], text, first
     finalists = [cands[i] for i in first.order[: cfg.central_finalists]]
     second = _rank(
-        cal, space, finalists, generation_seed(cfg.seed, 20_001), cfg.central_final_replicates, stream
+        cal,
+        space,
+        finalists,
+        generation_seed(cfg.seed, 20_001),
+        cfg.central_final_replicates,
+        stream,
+        "finalists",
     )
     return (
         finalists[second.best],
@@ -208,17 +221,23 @@ def _rank(
     seed: int,
     replicates: int,
     stream: Any,
+    what: str = "candidates",
 ) -> _Ranking:
     """Simulate every candidate on the same seeds (common random numbers) and rank them."""
     cfg = cal.config
     sim = Simulator(space, cal.targets.targets, cfg.seed, replicates)
     print(
-        f"choosing the central scenario: {len(cands)} candidates × {replicates} replicates …",
+        f"choosing the central scenario: {len(cands)} {what} × {replicates} replicates …",
         file=stream,
         flush=True,
     )
+    bar = Progress(len(cands), label=f"central {what}", stream=stream, unit=what)
     with ProcessPoolExecutor(cfg.workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        stats = list(pool.map(_stats, [(sim, c, seed, replicates) for c in cands]))
+        stats = []
+        for s in pool.map(_stats, [(sim, c, seed, replicates) for c in cands]):
+            stats.append(s)
+            bar.update(1)
+    bar.close()
     targets = cal.targets.targets
     return _Ranking(
         [within_count(s, targets) for s in stats],

@@ -48,6 +48,7 @@ from chainsim.calibration.mcmc import bounds, sample_posterior, start_walkers
 from chainsim.calibration.params import ParameterSpace
 from chainsim.calibration.smc import sample_smc
 from chainsim.calibration.wave_files import Sample, WaveRecord, load_wave, save_wave, wave_dir, wave_size
+from chainsim.sweep.progress import Progress
 
 
 @dataclass
@@ -180,11 +181,16 @@ def run_waves(
                     f"wave {wave}/{cfg.waves}: simulating {len(design) - have} of {len(design)} points …",
                 )
 
-            def tick(k: int, total: int, wave: int = wave) -> None:
-                if k % max(1, total // 10) == 0 or k == total:
-                    _say(stream, f"wave {wave}: {k}/{total} points simulated")
-
-            simulate_design(sim, design, rows_file, cfg.seed, wave, pool, tick)
+            bar = Progress(
+                len(design),
+                have,
+                f"wave {wave}/{cfg.waves}",
+                stream,
+                enabled=have < len(design),
+                unit="points",
+            )  # on a terminal redrawn in place, in a log a line every 10 %; with rate and ETA
+            simulate_design(sim, design, rows_file, cfg.seed, wave, pool, lambda k, total, b=bar: b.update(1))
+            bar.close()
             simulations += len(design) * replicates
             cached = load_wave(folder, wave)
             if cached is not None:  # this wave was fitted and sampled before: reuse it

@@ -18,9 +18,10 @@ class Progress:
         label: str = "runs",
         stream: TextIO | None = None,
         enabled: bool = True,
+        unit: str = "runs",
     ) -> None:
         self.total, self.start_done, self.done, self.failed = total, done, done, 0
-        self.label, self.stream, self.enabled = label, stream or sys.stderr, enabled
+        self.label, self.stream, self.enabled, self.unit = label, stream or sys.stderr, enabled, unit
         self.tty = self.enabled and getattr(self.stream, "isatty", lambda: False)()
         # block characters on a UTF-8 terminal; '#' in a log file or a non-UTF-8 stream
         self.ascii = not (self.tty and "utf" in (getattr(self.stream, "encoding", "") or "").lower())
@@ -43,7 +44,7 @@ class Progress:
             time.monotonic() - self.t0,
             ncols=100,
             prefix=self.label,
-            unit=" runs",
+            unit=f" {self.unit}",
             initial=self.start_done,  # the rate counts this session's runs only
             postfix=f"{self.done} done{fail}",
             ascii=self.ascii,
