@@ -145,6 +145,11 @@ BAD = [
         ["factors.on.key", "not a number"],
     ),
     (
+        "a whole-number field swept without integer: true",
+        {"factors": {"slots": {"kind": "lever", "key": "strategies.commissioners.slots", "range": [5, 30]}}},
+        ["factors.slots.range", "takes whole numbers", "add `integer: true`"],
+    ),
+    (
         "reserved factor name",
         {"factors": {"seed": {"kind": "lever", "key": "strategies.commissioners.slots", "values": [1, 2]}}},
         ["reserved"],

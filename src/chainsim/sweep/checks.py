@@ -9,9 +9,11 @@ thousand failed runs. ``fail(loc, why)`` builds the error for the sweep file's `
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from chainsim.config.dotted import apply, check_key, expand
+from chainsim.config.loader import ScenarioError
 from chainsim.config.schema import Scenario
 from chainsim.sweep.posterior import PosteriorDraws
 from chainsim.sweep.settings import SETTINGS, factor_settings, parse_setting, point_config
@@ -74,8 +76,27 @@ def check_values(spec: SweepFile, base_data: dict, table: list[dict] | None, fai
             lo, hi = f.range
             for v in (lo, hi):
                 check(("factors", name, "range"), {name: int(v) if f.integer else v})
+            if (
+                not f.integer and hi > lo
+            ):  # an interior value with a fraction: a whole-number field refuses it
+                inside = lo + (hi - lo) / math.pi
+                try:
+                    check(("factors", name, "range"), {name: inside})
+                except ScenarioError:
+                    check(
+                        ("factors", name, "range"), {name: round(inside)}
+                    )  # raises itself if not for want of a whole number
+                    raise fail(
+                        ("factors", name, "range"),
+                        f"the design draws values between {_g(lo)} and {_g(hi)} such as {_g(inside)}, which the field "
+                        "refuses: it takes whole numbers — add `integer: true` to the factor",
+                    ) from None
         elif f.values is not None:
             for v in f.values:  # every one: the 101st must not be the first to fail, at run time
                 check(("factors", name, "values"), {name: v})
     for i, row in enumerate(table or []):
         check(("design", "table", i), row)
+
+
+def _g(x: float) -> str:
+    return f"{x:.6g}"
