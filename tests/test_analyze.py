@@ -248,6 +248,8 @@ def test_morris_design_and_screening(tmp_path: Path) -> None:
         strong, dummy = idx[outcome, "sign_prob"], idx[outcome, "grid_need"]
         assert dummy["mu_star"] == pytest.approx(0.0, abs=1e-9)  # identical runs: no effect at all
         assert strong["mu_star"] > 0 and strong["rank"] == 1
+    # 8 trajectories are fewer than Morris screening needs to settle: said, not hidden
+    assert "8 Morris trajectories are few" in (out / "analysis" / "report.md").read_text(encoding="utf-8")
 
 
 def test_morris_needs_an_even_grid(tmp_path: Path, capsys) -> None:

@@ -41,6 +41,8 @@ RESAMPLES = 1000
 DUMMY = "(random dummy)"
 #: Saltelli base sizes below this give intervals too wide to rank factors (Saltelli et al. 2010 use 500+)
 MIN_SALTELLI_BASE = 64
+#: Morris trajectories below this give unstable μ* rankings (Campolongo et al. 2007 use 10–20)
+MIN_MORRIS_TRAJECTORIES = 10
 #: replicate noise above this share of the total variance is flagged
 NOISE_WARNING = 0.3
 
@@ -134,6 +136,12 @@ def morris(
             "mu_star": _iv(res["mu_star"][j], res["mu_star_conf"][j]),
             "sigma": (sigma, sigma, sigma),
         }
+    trajectories = len(y) // (len(factors) + 1)
+    if trajectories < MIN_MORRIS_TRAJECTORIES:
+        imp.warnings.append(
+            f"{trajectories} Morris trajectories are few: μ* rankings settle with about "
+            f"{MIN_MORRIS_TRAJECTORIES}–20 (Campolongo, Cariboni & Saltelli 2007); increase samples"
+        )
     return imp
 
 
