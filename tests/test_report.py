@@ -147,6 +147,16 @@ def test_experiment_end_to_end(experiment, snap):
         "dose_periods_2023_2025_funds_in_place_yi",
     ):
         assert (out / "report" / f"{png}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # every effect of the report's tables, again at full precision in effects.csv
+    import pandas as pd
+
+    effects = pd.read_csv(out / "report" / "effects.csv")
+    table_rows = [ln for ln in report.splitlines() if ln.startswith("| ") and "| **" in ln]
+    assert len(effects) == len(table_rows) > 20
+    assert set(effects["sweep"]) == {"strategy_comparison", "strategy_dose_response", "strategy_tradeoff"}
+    first = effects.iloc[0]
+    assert first["effect"] in table_rows[0] and first["outcome_zh"] and first["draws"] == 2
+    assert first["noise_95_low"] <= first["mean"] <= first["noise_95_high"]
     runs = arm_runs(out)
     assert len(runs) == 8 * 2 * 2 and set(runs["draw"]) == {0, 1}
     # paired: (draw, replicate) has one seed in all 8 arms; draws and replicates differ
@@ -391,6 +401,12 @@ def test_report_describes_a_design_without_posterior_as_it_was_run(snap, tmp_pat
     noisy = [line for line in section.splitlines() if line.startswith("| leader-led")]
     assert noisy and "±0 |" not in noisy[0]  # signings: a noisy effect
     assert f"## {doc['experiment']['title']}\n" in report
+    import csv
+
+    with (out / "report" / "effects.csv").open(encoding="utf-8") as f:
+        effects = list(csv.DictReader(f))
+    assert effects and {r["parameter_95_low"] for r in effects} == {""}  # no parameter interval
+    assert all(r["noise_95_low"] and r["draws"] == "0" for r in effects)
     assert "off from 2023" not in section and "Both strategies on" in section
     assert "switched off (off from 1 January 2024)" in section
     assert "the third" not in section and "averaged over" not in section.split("###")[3]

@@ -1,9 +1,12 @@
-"""The report's numbers in Markdown: values, intervals and tables of effects."""
+"""The report's numbers in Markdown: values, intervals and tables of effects; and every
+effect row again at full precision for ``effects.csv`` (:func:`recording`)."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from chainsim.report.labels import word
 from chainsim.report.stats import Effect
@@ -25,13 +28,63 @@ def ci(e: Effect, kind: str, outcome: str = "") -> str:
     return f"[{num(lo, outcome)}, {num(hi, outcome)}]"
 
 
+#: the effect rows of the report being written, with their sweep (None: not recording)
+_RECORD: contextvars.ContextVar[list[dict] | None] = contextvars.ContextVar("effects", default=None)
+_SWEEP: contextvars.ContextVar[str] = contextvars.ContextVar("sweep", default="")
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[dict]]:
+    """Collect every effect row written inside the block as a dict (the CSV's rows)."""
+    rows: list[dict] = []
+    token = _RECORD.set(rows)
+    try:
+        yield rows
+    finally:
+        _RECORD.reset(token)
+
+
+def in_sweep(name: str) -> None:
+    """Name the sweep whose rows follow (``effects.csv``'s ``sweep`` column)."""
+    _SWEEP.set(name)
+
+
+def _record(name: str, e: Effect, outcome: str, gain: float, draws: bool) -> None:
+    rows = _RECORD.get()
+    if rows is None:
+        return
+    nan = (math.nan, math.nan)
+    param, total = (e.interval("param"), e.interval("total")) if draws else (nan, nan)
+    noise = e.interval("noise")
+    rows.append(
+        {
+            "sweep": _SWEEP.get(),
+            "outcome": outcome,
+            "effect": name,
+            "mean": e.mean,
+            "parameter_95_low": param[0],
+            "parameter_95_high": param[1],
+            "noise_95_low": noise[0],
+            "noise_95_high": noise[1],
+            "total_95_low": total[0],
+            "total_95_high": total[1],
+            "mc_95_half_width": 1.96 * e.mc_se,
+            "crn_gain": gain,
+            "draws": e.k if draws else 0,
+            "replicates": e.r,
+        }
+    )
+
+
 def effect_row(name: str, e: Effect, outcome: str, u: Effect | None = None, *, draws: bool = True) -> str:
     """One effect's row; without posterior draws there is no parameter-uncertainty column."""
-    gain = (
-        f"{u.noise_sd / e.noise_sd:.1f}×"
+    ratio = (
+        u.noise_sd / e.noise_sd
         if u is not None and e.noise_sd > 0 and not math.isnan(u.noise_sd)
-        else "–"
+        else math.nan
     )
+    _record(name, e, outcome, ratio, draws)
+    gain = "–" if math.isnan(ratio) else f"{ratio:.1f}×"
     # σ_θ is estimated as √max(between-draw − noise/R, 0): at 0 the interval would print as
     # [x, x], which reads as certainty; it means the draws differ by no more than noise
     within = draws and e.param_sd == 0.0

@@ -23,6 +23,7 @@ from chainsim.report.data import SweepData
 from chainsim.report.experiment import read_record
 from chainsim.report.labels import heading
 from chainsim.report.sections import dose_response, factorial, tradeoff
+from chainsim.report.tables import in_sweep, recording
 from chainsim.results.outputs import atomic_write
 from chainsim.vocabulary import term
 
@@ -43,14 +44,35 @@ def write_report(out: str | Path) -> Path:
     dest = out / "report"
     dest.mkdir(exist_ok=True)
     body: list[str] = []
-    for d in sweeps:
-        role = d.rec["experiment"]["role"]
-        body += {"factorial": factorial, "dose_response": dose_response, "tradeoff": tradeoff}[role](
-            d, dest, zh
-        )
+    with recording() as effects:
+        for d in sweeps:
+            role = d.rec["experiment"]["role"]
+            in_sweep(d.rec["name"])
+            body += {"factorial": factorial, "dose_response": dose_response, "tradeoff": tradeoff}[role](
+                d, dest, zh
+            )
     text = "\n".join([*header(rec, sweeps, font), *body, *assumptions(rec)]) + "\n"
+    atomic_write(dest / "effects.csv", lambda p: write_effects_csv(p, effects))
     atomic_write(dest / "report.md", lambda p: p.write_text(text, encoding="utf-8"))
     return dest
+
+
+def write_effects_csv(path: Path, effects: list[dict]) -> None:
+    """Every effect of the report's tables, one row each, at full precision (docs/outputs.md);
+    an interval that does not exist (no posterior draws, too few runs) is an empty cell."""
+    import csv
+    import math
+
+    from chainsim.vocabulary import outcome_label
+
+    fields = ["sweep", "outcome", "outcome_en", "outcome_zh", *list(effects[0])[2:]] if effects else ["sweep"]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        for row in effects:
+            cells = {k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+            en, both = outcome_label(row["outcome"], False), outcome_label(row["outcome"], True)
+            w.writerow({**cells, "outcome_en": en, "outcome_zh": both.split(" · ")[-1]})
 
 
 def header(rec: dict[str, Any], sweeps: list[SweepData], font: str | None) -> list[str]:
