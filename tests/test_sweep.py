@@ -42,6 +42,11 @@ CHEAP = [
     "calendar.burn_in_settle_days=28",
     "calendar.start_date=2023-05-01",
     "events={}",
+    # the periods must start inside the shortened calendar
+    "reporting.periods.2022H1=null",
+    "reporting.periods.2022H2=null",
+    "reporting.periods.2023H1.start=2023-05-01",
+    "reporting.periods.2023_to_aug.start=2023-05-01",
 ]
 OUTCOMES = [
     "periods.2023H1.funds_in_place_yi",

@@ -375,7 +375,8 @@ class Scenario(Strict):
                     (
                         ("reporting", "periods", name, "start"),
                         f"{period.start} is before calendar.start_date {cal.start_date}: a period must start "
-                        "inside the calendar (before it the burn-in runs, whose flows are not reported)",
+                        "inside the calendar (before it the burn-in runs, whose flows are not reported); move "
+                        f"its start or delete it (--set reporting.periods.{name}=null)",
                     )
                 )
             if period.end > cal.end_date:  # its flows would be counted over part of it only
