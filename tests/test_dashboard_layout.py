@@ -15,7 +15,12 @@ browser (:data:`GEOMETRY`) and must show:
   ellipsis, or a Vega label truncated with "…");
 - the control toggle's icon drawn: an SVG with a box of its own and dark pixels on the
   title bar in the screenshot;
-- the switches' state in words ("· on" / "· 开"), not by colour alone.
+- the switches' state in words ("· on" / "· 开"), not by colour alone;
+- in Chinese, every Chinese character on the page drawn by the project's own font: Chromium
+  runs with the fonts test's fontconfig file (no system font but matplotlib's Latin ones),
+  and the browser's font report (``CSS.getPlatformFontsForNode``) is read for every element
+  with Chinese text at each size, after the run has filled every chart
+  (:func:`test_dashboard_fonts._untofu`; that file's control proves the check can fail).
 
 It also measures, at 1366×768 with the ensemble view on: Step + redraw (click → every
 chart redrawn; the median of 15), Reset, and the Play speed at the default and the fastest
@@ -56,6 +61,7 @@ from test_dashboard import (  # noqa: F401  (fixtures: the running dashboard, th
     dashboard,
     doc_png,
 )
+from test_dashboard_fonts import _fontconfig, _untofu
 
 VIEWPORTS = [(1024, 768), (1366, 768), (1920, 1080)]
 LAYOUT = ARTIFACTS / "layout"
@@ -339,15 +345,17 @@ def _measure(page) -> dict:
 
 
 @pytest.mark.slow
-def test_layout_at_classroom_screen_sizes(dashboard):  # noqa: F811
+def test_layout_at_classroom_screen_sizes(dashboard, tmp_path):  # noqa: F811
     from playwright.sync_api import sync_playwright
 
     url, log, chromium = dashboard
     LAYOUT.mkdir(parents=True, exist_ok=True)
     requests: list[str] = []
     timings = {}
+    glyphs = {}
+    only_our_fonts = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(tmp_path))}
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        b = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS, env=only_our_fonts)
         try:
             for w, h in VIEWPORTS:
                 context = b.new_context(viewport={"width": w, "height": h}, device_scale_factor=1)
@@ -360,6 +368,12 @@ def test_layout_at_classroom_screen_sizes(dashboard):  # noqa: F811
                     if lang == "zh":
                         _to_chinese(page)
                     case = f"{w}x{h}_{lang}"
+                    if lang == "zh":
+                        page.wait_for_timeout(500)  # the charts redraw once the font has arrived
+                        page.evaluate("() => document.fonts.ready")
+                        checked, bad = _untofu(page, context.new_cdp_session(page))
+                        assert checked > 30 and not bad, (case, checked, bad[:15])
+                        glyphs[case] = checked
                     _icon_drawn(page)
                     _switch_states(page)
                     _check(page, case)
@@ -376,5 +390,7 @@ def test_layout_at_classroom_screen_sizes(dashboard):  # noqa: F811
         finally:
             b.close()
     _assert_offline(requests, log)
-    (LAYOUT / "timings.json").write_text(json.dumps(timings, indent=1))
+    (LAYOUT / "timings.json").write_text(
+        json.dumps({**timings, "chinese_elements_checked": glyphs}, indent=1)
+    )
     print(f"\n1366x768, ensemble view on: {json.dumps(timings)}\nscreenshots: {LAYOUT}")
