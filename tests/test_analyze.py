@@ -20,6 +20,7 @@ from chainsim.cli import main
 from chainsim.sweep import read_results
 from chainsim.sweep.analyze import noise_share
 from paths import BASE_FRAGMENT
+from test_fonts import no_system_fonts  # noqa: F401  (fixture: matplotlib without system fonts)
 
 SIGNINGS, FUNDS = "periods.2023H1.signings", "periods.2023H1.funds_in_place_yi"
 SWEEP = {
@@ -188,9 +189,12 @@ def test_factor_labels_come_from_the_schema_in_both_languages():
     assert factor_label("x", {"kind": "lever", "key": "no.such.key"}) == "no.such.key"
 
 
-def test_analysis_plots_name_factors_and_outcome(swept: Path) -> None:
+def test_analysis_plots_name_factors_and_outcome(swept: Path, no_system_fonts) -> None:  # noqa: F811
     """The figures' axes carry the human names (English, then Chinese on a second line), not
-    the dotted keys; the factor's name in the sweep file heads its panel with its index."""
+    the dotted keys; the factor's name in the sweep file heads its panel with its index; and
+    with no system font the Chinese is drawn by the project's font (no missing glyph)."""
+    import warnings
+
     import matplotlib.pyplot as plt
 
     from chainsim.fonts import use_cjk
@@ -200,7 +204,10 @@ def test_analysis_plots_name_factors_and_outcome(swept: Path) -> None:
     use_cjk()  # as plot() does
     manifest, runs, design, results = analyze(swept)
     factors = manifest["sweep"]["factors"]
-    fig = figure(results[0], runs, design, factors, zh=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph … missing from font(s)" fails the test
+        fig = figure(results[0], runs, design, factors, zh=True)
+        fig.canvas.draw()
     sign, grid = fig.axes[0], fig.axes[1]
     assert sign.get_xlabel() == "Signing probability per week\n洽谈→签约概率"
     assert grid.get_xlabel().startswith("Grid demand per 亿元 of industry (MW)\n单位工业投资用电")

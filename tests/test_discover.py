@@ -14,6 +14,7 @@ import yaml
 from chainsim.cli import main
 from chainsim.sweep.discover import find_boxes
 from paths import DEFAULT_SCENARIO
+from test_fonts import no_system_fonts  # noqa: F401  (fixture: matplotlib without system fonts)
 
 SIGNINGS = "periods.2023H1.signings"
 
@@ -71,14 +72,18 @@ def swept(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-def test_discover_on_a_sweep_restricts_the_factor_that_matters(swept: Path, capsys):
+def test_discover_on_a_sweep_restricts_the_factor_that_matters(swept: Path, capsys, no_system_fonts):  # noqa: F811
+    import warnings
+
     import pyarrow.parquet as pq  # noqa: F401  (the sweep's results are Parquet)
 
     from chainsim.sweep import read_results
 
     y = read_results(swept).to_pandas()[SIGNINGS]
     threshold = float(np.quantile(y, 0.3))
-    assert main(["discover", str(swept), "--outcome", SIGNINGS, "--below", f"{threshold}"]) == 0
+    with warnings.catch_warnings():  # no system font: a missing Chinese glyph would fail the plot
+        warnings.simplefilter("error", UserWarning)
+        assert main(["discover", str(swept), "--outcome", SIGNINGS, "--below", f"{threshold}"]) == 0
     printed = capsys.readouterr().out
     assert "box (coverage" in printed and "sign_prob" in printed and "grid_need" not in printed
     dest = next((swept / "discovery").iterdir())
