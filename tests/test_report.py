@@ -437,3 +437,17 @@ def test_figure_legends_name_only_the_bands_drawn(tmp_path, monkeypatch):
     assert any("parameter uncertainty" in t for t in legends[0]) and len(legends[0]) == 2
     for texts in legends[1:]:
         assert len(texts) == 1 and "noise 95 %" in texts[0] and "parameter uncertainty" not in texts[0]
+
+
+def test_a_share_level_interval_stays_within_zero_and_one():
+    """A landing rate near 100 % with a wide spread over draws: mean ± 1.96 σ passes 100 %
+    (the experiment report once printed [83.7 %, 102.3 %]); the logit-scale interval does not,
+    and it still covers the draws' middle."""
+    from chainsim.report.stats import decompose, share_interval
+
+    rng = np.random.default_rng(1)
+    draw_means = np.clip(rng.normal(0.95, 0.05, size=(20, 1)), 0, 0.9999)
+    y = np.clip(draw_means + rng.normal(0, 0.01, size=(20, 5)), 0, 1)
+    assert decompose(y).interval("param")[1] > 1.0  # the normal interval on the share overshoots
+    lo, hi = share_interval(y, "param")
+    assert 0.0 < lo < np.median(y) < hi < 1.0

@@ -16,8 +16,8 @@ from chainsim.config.loader import ScenarioError
 from chainsim.report import figures as fig
 from chainsim.report.data import SweepData
 from chainsim.report.labels import FUNNEL, abbr, arm_label, arm_legend, fig_title, heading, word
-from chainsim.report.stats import Effect, contrast, decompose, paired, unpaired
-from chainsim.report.tables import ci, effect_row, effect_table, num
+from chainsim.report.stats import Effect, contrast, decompose, paired, share_interval, unpaired
+from chainsim.report.tables import bounds, ci, effect_row, effect_table, num
 from chainsim.vocabulary import capital, metric_term, outcome_label, term
 
 DOSE_OUTCOMES = [
@@ -307,11 +307,18 @@ def tradeoff(d: SweepData, dest: Path, zh: bool) -> list[str]:
         )
     eff = set(fig.pareto([(ex.mean, ey.mean) for _, ex, ey in rows]))
     kind, band = ("param", "parameter") if d.draws else ("noise", "noise")
+
+    def level_ci(p: dict, o: str) -> str:
+        """A level's interval; a share's on the logit scale, so it stays within [0, 100 %]."""
+        y = d.array(p, o)
+        return bounds(*share_interval(y, kind), o) if o.endswith("_rate") else ci(decompose(y), kind, o)
+
     lines = [
         f"## {title(exp)}",
         "",
         f"Sweep `{d.rec['name']}`: {len(points)} mixes × {d.runs_phrase()}. Figure: paired change from the baseline mix, bars = "
-        f"{'parameter uncertainty' if d.draws else 'noise'} 95 %; table: levels.",
+        f"{'parameter uncertainty' if d.draws else 'noise'} 95 %; table: levels (a rate's interval is computed on the "
+        "logit scale, so it stays within 0–100 %).",
         "",
         "![frontier](frontier.png)",
         "",
@@ -321,7 +328,8 @@ def tradeoff(d: SweepData, dest: Path, zh: bool) -> list[str]:
     ]
     for i, (lab, ex, ey) in enumerate(rows):
         lines.append(
-            f"| {lab} | {num(ex.mean, x_o)} | {ci(ex, kind, x_o)} | {num(ey.mean, y_o)} | {ci(ey, kind, y_o)} | "
+            f"| {lab} | {num(ex.mean, x_o)} | {level_ci(points[i], x_o)} | {num(ey.mean, y_o)} | "
+            f"{level_ci(points[i], y_o)} | "
             f"{'✓' if i in eff else ''} |"
         )
     if base:

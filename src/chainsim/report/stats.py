@@ -101,6 +101,16 @@ def decompose(d: NDArray[np.float64]) -> Effect:
     )
 
 
+def share_interval(y: NDArray[np.float64], kind: str) -> tuple[float, float]:
+    """95 % interval of the level of a share (a landing rate, in [0, 1]): the same
+    decomposition on the logit scale, mapped back, so that it stays inside [0, 1] where
+    mean ± 1.96 σ on the share itself can pass 100 %."""
+    eps = 1e-4
+    z = np.asarray(y, np.float64)
+    lo, hi = decompose(np.log(np.clip(z, eps, 1 - eps) / (1 - np.clip(z, eps, 1 - eps)))).interval(kind)
+    return float(1 / (1 + np.exp(-lo))), float(1 / (1 + np.exp(-hi)))
+
+
 def paired(y1: NDArray[np.float64], y0: NDArray[np.float64]) -> Effect:
     """The effect ``y1 − y0`` run by run (arms paired by draw and replicate)."""
     return decompose(np.asarray(y1, np.float64) - np.asarray(y0, np.float64))

@@ -22,7 +22,10 @@ def num(x: float, outcome: str = "") -> str:
 
 
 def ci(e: Effect, kind: str, outcome: str = "") -> str:
-    lo, hi = e.interval(kind)
+    return bounds(*e.interval(kind), outcome)
+
+
+def bounds(lo: float, hi: float, outcome: str = "") -> str:
     if math.isnan(lo) or math.isnan(hi):
         return "–"
     return f"[{num(lo, outcome)}, {num(hi, outcome)}]"
