@@ -7,6 +7,7 @@ import contextlib
 import contextvars
 import math
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 from chainsim.report.labels import word
 from chainsim.report.stats import Effect
@@ -31,37 +32,41 @@ def bounds(lo: float, hi: float, outcome: str = "") -> str:
     return f"[{num(lo, outcome)}, {num(hi, outcome)}]"
 
 
-#: the effect rows of the report being written, with their sweep (None: not recording)
-_RECORD: contextvars.ContextVar[list[dict] | None] = contextvars.ContextVar("effects", default=None)
-_SWEEP: contextvars.ContextVar[str] = contextvars.ContextVar("sweep", default="")
+@dataclass
+class EffectLog:
+    """The effect rows of the report being written (``effects.csv``), and the sweep whose
+    sections are being written now."""
+
+    sweep: str = ""
+    rows: list[dict] = field(default_factory=list)
+
+
+#: the log of the report being written (None: not recording); a context variable so that the
+#: sections need not pass it through every table they write
+_LOG: contextvars.ContextVar[EffectLog | None] = contextvars.ContextVar("effect_log", default=None)
 
 
 @contextlib.contextmanager
-def recording() -> Iterator[list[dict]]:
-    """Collect every effect row written inside the block as a dict (the CSV's rows)."""
-    rows: list[dict] = []
-    token = _RECORD.set(rows)
+def recording() -> Iterator[EffectLog]:
+    """Collect every effect row written inside the block (set ``.sweep`` before each sweep)."""
+    log = EffectLog()
+    token = _LOG.set(log)
     try:
-        yield rows
+        yield log
     finally:
-        _RECORD.reset(token)
-
-
-def in_sweep(name: str) -> None:
-    """Name the sweep whose rows follow (``effects.csv``'s ``sweep`` column)."""
-    _SWEEP.set(name)
+        _LOG.reset(token)
 
 
 def _record(name: str, e: Effect, outcome: str, gain: float, draws: bool) -> None:
-    rows = _RECORD.get()
-    if rows is None:
+    log = _LOG.get()
+    if log is None:
         return
     nan = (math.nan, math.nan)
     param, total = (e.interval("param"), e.interval("total")) if draws else (nan, nan)
     noise = e.interval("noise")
-    rows.append(
+    log.rows.append(
         {
-            "sweep": _SWEEP.get(),
+            "sweep": log.sweep,
             "outcome": outcome,
             "effect": name,
             "mean": e.mean,

@@ -23,7 +23,7 @@ from chainsim.report.data import SweepData
 from chainsim.report.experiment import read_record
 from chainsim.report.labels import heading
 from chainsim.report.sections import dose_response, factorial, tradeoff
-from chainsim.report.tables import in_sweep, recording
+from chainsim.report.tables import recording
 from chainsim.results.outputs import atomic_write
 from chainsim.vocabulary import term
 
@@ -47,12 +47,12 @@ def write_report(out: str | Path) -> Path:
     with recording() as effects:
         for d in sweeps:
             role = d.rec["experiment"]["role"]
-            in_sweep(d.rec["name"])
+            effects.sweep = d.rec["name"]
             body += {"factorial": factorial, "dose_response": dose_response, "tradeoff": tradeoff}[role](
                 d, dest, zh
             )
     text = "\n".join([*header(rec, sweeps, font), *body, *assumptions(rec)]) + "\n"
-    atomic_write(dest / "effects.csv", lambda p: write_effects_csv(p, effects))
+    atomic_write(dest / "effects.csv", lambda p: write_effects_csv(p, effects.rows))
     atomic_write(dest / "report.md", lambda p: p.write_text(text, encoding="utf-8"))
     return dest
 
