@@ -189,8 +189,12 @@ def run_waves(
                 enabled=have < len(design),
                 unit="points",
             )  # on a terminal redrawn in place, in a log a line every 10 %; with rate and ETA
-            simulate_design(sim, design, rows_file, cfg.seed, wave, pool, lambda k, total, b=bar: b.update(1))
-            bar.close()
+            try:
+                simulate_design(
+                    sim, design, rows_file, cfg.seed, wave, pool, lambda k, total, b=bar: b.update(1)
+                )
+            finally:  # an interrupt's message then starts on a line of its own
+                bar.close()
             simulations += len(design) * replicates
             cached = load_wave(folder, wave)
             if cached is not None:  # this wave was fitted and sampled before: reuse it
