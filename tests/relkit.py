@@ -1,8 +1,11 @@
-"""Shared pieces of the reliability tests (test_reliability.py, test_error_boundary.py):
-small scenarios and sweeps, running the real command, and the one-message check."""
+"""Shared pieces of the reliability tests (test_reliability.py, test_error_boundary.py) and
+of the progress-bar tests: small scenarios and sweeps, running the real command (also with
+stderr on a real pseudo-terminal), and the one-message check."""
 
 from __future__ import annotations
 
+import os
+import pty
 import signal
 import subprocess
 import sys
@@ -82,3 +85,23 @@ def ctrl_c_reaches() -> None:
     KeyboardInterrupt handler, so the command never sees the Ctrl-C the test sends (seen: a
     fresh-clone CI started that way failed every Ctrl-C test with exit 0)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def on_a_terminal(cmd: list[str], timeout: float) -> tuple[int, bytes, str]:
+    """Run ``cmd`` with stderr on a pseudo-terminal (as in a user's shell): its exit status,
+    its stdout, and everything it drew on the terminal (carriage returns kept)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=slave, env=src_env(), cwd=ROOT)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closed: the process is done with it
+            break
+        if not chunk:
+            break
+        seen += chunk
+    out, _ = proc.communicate(timeout=timeout)
+    os.close(master)
+    return proc.returncode, out, seen.decode("utf-8", "replace")

@@ -368,27 +368,12 @@ def test_run_shows_a_moving_progress_bar_on_a_terminal(tmp_path):
     """`chainsim run -r N` draws tqdm's bar on stderr when stderr is a terminal (a real
     pseudo-terminal here), counting replicate-steps so it moves while the replicates run as
     one batch, and ends at 100 %; with stderr not a terminal it draws nothing."""
-    import os
-    import pty
+    from relkit import on_a_terminal
 
     path = scenario(tmp_path, SMALL, "small.yaml")
     args = [sys.executable, "-m", "chainsim", "run", str(path), "-r", "3"]
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave, env=src_env(), cwd=ROOT)
-    os.close(slave)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # the terminal closed: the process is done with it
-            break
-        if not chunk:
-            break
-        seen += chunk
-    out, _ = proc.communicate(timeout=300)
-    os.close(master)
-    assert proc.returncode == 0 and b"Signings" in out
-    bar = seen.decode("utf-8", "replace")
+    code, out, bar = on_a_terminal(args, timeout=300)
+    assert code == 0 and b"Signings" in out
     assert "3 replicate(s)" in bar and "100%" in bar and "steps" in bar
     shown = [int(p) for p in re.findall(r"(\d+)%\|", bar)]
     assert len(shown) >= 2 and shown == sorted(shown) and shown[-1] == 100, shown  # it moved

@@ -319,31 +319,17 @@ def test_calibrate_shows_progress_bars_on_a_terminal(tmp_path):
     """On a terminal (a real pseudo-terminal) `chainsim calibrate` draws a bar with rate and
     ETA for each wave's simulations, the central candidates and the posterior predictive, and
     each moves to 100 %; piped to a log, it writes a line per 10 % instead of redrawing."""
-    import os
-    import pty
     import re
     import subprocess
     import sys
 
     from paths import ROOT, src_env
+    from relkit import on_a_terminal
 
     cfg = tiny(tmp_path, waves=1, points=40)
     cmd = [sys.executable, "-m", "chainsim.cli", "calibrate", str(cfg), "--out", str(tmp_path / "out")]
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=slave, env=src_env(), cwd=ROOT)
-    os.close(slave)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # the terminal closed: the process is done with it
-            break
-        if not chunk:
-            break
-        seen += chunk
-    assert proc.wait(timeout=600) == 0
-    os.close(master)
-    text = seen.decode("utf-8", "replace")
+    code, _, text = on_a_terminal(cmd, timeout=600)
+    assert code == 0
     for label, unit in (
         ("wave 1/1", "points"),
         ("central candidates", "candidates"),

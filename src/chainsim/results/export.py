@@ -43,8 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "export",
         help="write a run, sweep, experiment or calibration output directory as tidy CSV files",
         description="Turn the output directory of chainsim run, sweep, experiment or calibrate into tidy CSV "
-        "files "
-        "(DIR/csv/ unless --dest). Columns: docs/outputs.md, 'CSV'.",
+        "files (DIR/csv/ unless --dest). Columns: docs/outputs.md, 'CSV'.",
     )
     p.add_argument(
         "dir", type=Path, help="an --out directory of chainsim run, sweep, experiment or calibrate"
@@ -188,12 +187,11 @@ def natural_scale(points: Any, d: Path, name: str) -> Any:
 
 def _log_scale_parameters(calibrated: Path) -> set[str] | None:
     from chainsim.calibration.config import load_calibration
+    from chainsim.calibration.posterior import read_header
 
     try:
-        lines = calibrated.read_text(encoding="utf-8").splitlines()
-        rel = next(ln.partition(":")[2].strip() for ln in lines if ln.startswith("# calibration:"))
-        cal = load_calibration(calibrated.parent / rel)
-    except (OSError, StopIteration, ScenarioError):
+        cal = load_calibration(calibrated.parent / read_header(calibrated)["calibration"])
+    except (OSError, KeyError, ScenarioError):
         return None
     return {n for n, prior in cal.priors.parameters.items() if prior.scale == "log"}
 
