@@ -7,7 +7,7 @@ NaN and infinities, puts units in field names (``_yi`` = 亿元, ``_days``, ``_p
 Parks, chains, events, regions, groups, trip windows, periods and cohorts are mappings
 keyed by id, so that ``extends:`` overlays and ``--set parks.anning.land_ha=900`` reach
 one item. Cross-references (a chain named by an event, a region named by a trip …) are
-checked in :class:`Scenario`.
+checked in :class:`Scenario` (the rules: :mod:`chainsim.config.references`).
 
 This module holds the economy's sections (population, chains, parks, location choice)
 and the :class:`Scenario`; the pipeline's behaviour is in :mod:`chainsim.config.pipeline`,
@@ -41,6 +41,7 @@ from chainsim.config.events import Event, EventKind  # noqa: F401
 from chainsim.config.measure import Statistics
 from chainsim.config.periods import Calendar, Cohort, Period, Reporting  # noqa: F401
 from chainsim.config.pipeline import Pipeline
+from chainsim.config.references import reference_errors
 from chainsim.config.strategies import (  # noqa: F401
     ChainBased,
     Commissioners,
@@ -322,79 +323,10 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
-        """Names used in one place must exist in another; each error keeps its field path
-        so that the loader can point at the file and line."""
-        regions, chains = set(self.population.regions), set(self.chains)
-        errors: list[tuple[tuple, str]] = []
-
-        def need(kind: str, loc: tuple, names: list[str] | dict, known: set[str]) -> None:
-            for i, name in enumerate(names):
-                if name not in known:
-                    where = loc + ((name,) if isinstance(names, dict) else (i,))
-                    errors.append((where, f"unknown {kind} '{name}'; known: {', '.join(sorted(known))}"))
-
-        total = sum(c.pool_share for c in self.chains.values())
-        if abs(total - 1.0) > 1e-6:
-            errors.append(
-                (("chains",), f"pool_share values of the chains must sum to 1 (they sum to {total:.6f})")
-            )
-        for pid, park in self.parks.items():
-            need("chain", ("parks", pid, "specialisations"), park.specialisations, chains)
-        windows = sorted(self.strategies.leader_led.trips.items(), key=lambda kv: (kv[1].level, kv[1].start))
-        for (aid, a), (bid, b) in zip(windows, windows[1:]):
-            if a.level == b.level and b.start <= a.end:
-                errors.append(
-                    (
-                        ("strategies", "leader_led", "trips", bid, "start"),
-                        f"{b.level} trip windows '{aid}' and '{bid}' overlap; a level's windows must not overlap",
-                    )
-                )
-        for wid, w in self.strategies.leader_led.trips.items():
-            need(
-                "region", ("strategies", "leader_led", "trips", wid, "destinations"), w.destinations, regions
-            )
-        for gid, g in self.strategies.chain_based.groups.items():
-            need("chain", ("strategies", "chain_based", "groups", gid, "chains"), g.chains, chains)
-        cal = self.calendar
-        for eid, e in self.events.items():
-            need("region", ("events", eid, "target_regions"), e.target_regions, regions)
-            need("chain", ("events", eid, "target_chains"), e.target_chains, chains)
-            if e.kind is not None and e.kind not in self.event_kinds:
-                known = ", ".join(sorted(self.event_kinds)) or "(none)"
-                errors.append((("events", eid, "kind"), f"unknown event kind '{e.kind}'; known: {known}"))
-            if e.enabled and not (cal.start_date <= e.date <= cal.end_date):
-                errors.append(
-                    (
-                        ("events", eid, "date"),
-                        f"{e.date} is outside the calendar {cal.start_date} … {cal.end_date}",
-                    )
-                )
-        for name, period in self.reporting.periods.items():
-            if period.start < cal.start_date:  # it would count the burn-in's flows, dated before the start
-                errors.append(
-                    (
-                        ("reporting", "periods", name, "start"),
-                        f"{period.start} is before calendar.start_date {cal.start_date}: a period must start "
-                        "inside the calendar (before it the burn-in runs, whose flows are not reported); move "
-                        f"its start or delete it (--set reporting.periods.{name}=null)",
-                    )
-                )
-            if period.end > cal.end_date:  # its flows would be counted over part of it only
-                errors.append(
-                    (
-                        ("reporting", "periods", name, "end"),
-                        f"{period.end} is after calendar.end_date {cal.end_date}: a period must end "
-                        "inside the calendar (its total would cover part of it only)",
-                    )
-                )
-        for name, c in self.reporting.cohorts.items():
-            if c.as_of > cal.end_date:
-                errors.append(
-                    (
-                        ("reporting", "cohorts", name, "as_of"),
-                        f"{c.as_of} is after calendar.end_date {cal.end_date}",
-                    )
-                )
+        """Names used in one place must exist in another, and dates must lie in the calendar
+        (:func:`chainsim.config.references.reference_errors`); each error keeps its field
+        path so that the loader can point at the file and line."""
+        errors = reference_errors(self)
         if errors:
             raise ValidationError.from_exception_data(
                 "Scenario",
